@@ -1,0 +1,57 @@
+//! The frame a chart is rendered into: reusable pixel storage plus its caches.
+
+use crate::canvas::Canvas;
+use crate::color::Rgba;
+
+/// A rendered image. Keep one per chart and render into it again: buffers and glyph
+/// caches are reused.
+#[derive(Default)]
+pub struct Frame {
+    canvas: Option<Canvas>,
+}
+
+impl Frame {
+    /// Width in pixels (0 before the first render).
+    pub fn width(&self) -> u32 {
+        self.canvas.as_ref().map_or(0, Canvas::width)
+    }
+
+    /// Height in pixels (0 before the first render).
+    pub fn height(&self) -> u32 {
+        self.canvas.as_ref().map_or(0, Canvas::height)
+    }
+
+    /// The pixels as RGBA bytes, row by row (alpha is always 255): for a browser canvas.
+    pub fn rgba(&self) -> &[u8] {
+        self.canvas.as_ref().map_or(&[], Canvas::rgba)
+    }
+
+    /// The pixels as RGB bytes, row by row.
+    pub fn rgb(&self) -> Vec<u8> {
+        let mut rgb = Vec::new();
+        self.rgb_into(&mut rgb);
+        rgb
+    }
+
+    /// Writes the RGB bytes into `out` (cleared first), reusing its allocation.
+    pub fn rgb_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.reserve(self.rgba().len() / 4 * 3);
+        for pixel in self.rgba().chunks_exact(4) {
+            out.extend_from_slice(&pixel[..3]);
+        }
+    }
+
+    /// The canvas for a render of this size, cleared to `background`.
+    pub(crate) fn canvas_for(&mut self, width: u32, height: u32, background: Rgba) -> Option<&mut Canvas> {
+        let reusable = self.canvas.as_ref().is_some_and(|c| c.width() == width && c.height() == height);
+        if reusable {
+            if let Some(canvas) = self.canvas.as_mut() {
+                canvas.reset(background);
+            }
+        } else {
+            self.canvas = Canvas::new(width, height, background);
+        }
+        self.canvas.as_mut()
+    }
+}

@@ -1,0 +1,123 @@
+//! M4 downsampling (Jugel et al., VLDB 2014): per pixel column keep the first, minimum,
+//! maximum and last point. A line through those is the line through every point, and
+//! drawing costs at most four points per column however many points there are.
+//!
+//! Also splits a series into runs at gaps: non-finite values, and pauses much longer
+//! than the series' usual interval.
+
+use crate::data::{Point, Timestamp};
+
+/// A gap is a pause longer than this many times the median interval.
+const GAP_FACTOR: i64 = 5;
+
+/// Sorts `points` by time (stable, so duplicates keep their order) and drops nothing.
+pub fn sorted(points: &[Point]) -> Vec<Point> {
+    let mut sorted = points.to_vec();
+    sorted.sort_by_key(|p| p.t);
+    sorted
+}
+
+/// The time-ordered runs of finite points of `points` (sorted) between gaps.
+pub fn runs(points: &[Point]) -> Vec<&[Point]> {
+    let limit = gap_limit(points);
+    let mut runs = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, p) in points.iter().enumerate() {
+        if !p.v.is_finite() {
+            if let Some(s) = start.take() {
+                runs.push(&points[s..i]);
+            }
+            continue;
+        }
+        match start {
+            Some(s) if i > s && p.t - points[i - 1].t > limit => {
+                runs.push(&points[s..i]);
+                start = Some(i);
+            }
+            None => start = Some(i),
+            Some(_) => {}
+        }
+    }
+    if let Some(s) = start {
+        runs.push(&points[s..]);
+    }
+    runs
+}
+
+fn gap_limit(points: &[Point]) -> Timestamp {
+    let mut intervals: Vec<Timestamp> = points.windows(2).map(|w| w[1].t - w[0].t).filter(|d| *d > 0).collect();
+    if intervals.len() < 4 {
+        return Timestamp::MAX;
+    }
+    let middle = intervals.len() / 2;
+    let (_, median, _) = intervals.select_nth_unstable(middle);
+    median.saturating_mul(GAP_FACTOR)
+}
+
+/// Downsamples one run to at most four points per pixel column; `x_of` maps a time to
+/// a pixel x. Returns `(x, value)` pairs in time order.
+pub fn downsample(run: &[Point], x_of: impl Fn(Timestamp) -> f32) -> Vec<(f32, f64)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < run.len() {
+        let column = x_of(run[i].t).floor();
+        let mut j = i + 1;
+        while j < run.len() && x_of(run[j].t).floor() == column {
+            j += 1;
+        }
+        let group = &run[i..j];
+        if group.len() <= 4 {
+            out.extend(group.iter().map(|p| (x_of(p.t), p.v)));
+        } else {
+            let (mut lo, mut hi) = (0, 0);
+            for (k, p) in group.iter().enumerate() {
+                if p.v < group[lo].v {
+                    lo = k;
+                }
+                if p.v > group[hi].v {
+                    hi = k;
+                }
+            }
+            let mut keep = [0, lo, hi, group.len() - 1];
+            keep.sort_unstable();
+            let mut previous = usize::MAX;
+            for k in keep {
+                if k != previous {
+                    out.push((x_of(group[k].t), group[k].v));
+                    previous = k;
+                }
+            }
+        }
+        i = j;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn points(values: &[(i64, f64)]) -> Vec<Point> {
+        values.iter().map(|&(t, v)| Point { t, v }).collect()
+    }
+
+    #[test]
+    fn keeps_extremes_of_each_column() {
+        let run: Vec<Point> = (0..1000).map(|i| Point { t: i, v: ((i * 37) % 101) as f64 }).collect();
+        let reduced = downsample(&run, |t| t as f32 / 100.0);
+        assert!(reduced.len() <= 40, "{}", reduced.len());
+        let max_all = run.iter().map(|p| p.v).fold(f64::MIN, f64::max);
+        let max_kept = reduced.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+        assert_eq!(max_all, max_kept);
+        assert_eq!(reduced.first().map(|p| p.1), Some(run[0].v));
+        assert_eq!(reduced.last().map(|p| p.1), Some(run[999].v));
+    }
+
+    #[test]
+    fn splits_at_non_finite_values_and_long_pauses() {
+        let data = points(&[(0, 1.0), (10, 2.0), (20, f64::NAN), (30, 3.0), (40, 4.0), (50, 5.0), (60, 1.0), (1000, 2.0)]);
+        let runs = runs(&data);
+        let lengths: Vec<usize> = runs.iter().map(|r| r.len()).collect();
+        assert_eq!(lengths, vec![2, 4, 1]);
+    }
+}

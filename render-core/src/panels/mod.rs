@@ -1,0 +1,151 @@
+//! Panel kinds and what they share: the drawing context, series resolution (spec query
+//! -> matching data series with label and colour), thresholds and "No data".
+
+mod bar;
+mod gauge;
+mod note;
+mod stat;
+mod timeseries;
+
+use chrono_tz::Tz;
+
+use crate::canvas::{Canvas, Rect};
+use crate::color::{Rgba, Theme};
+use crate::data::{Data, Point, Timestamp};
+use crate::format::ValueFormat;
+use crate::m4;
+use crate::spec::{Panel, PanelKind, SeriesStyle};
+use crate::text::{self, FontBook, HAlign, TextStyle, VAlign};
+
+/// Font sizes in px.
+pub(crate) const TICK_SIZE: f32 = 11.0;
+pub(crate) const LABEL_SIZE: f32 = 12.0;
+
+/// Everything a panel needs to draw itself.
+pub(crate) struct PanelContext<'a> {
+    pub canvas: &'a mut Canvas,
+    pub fonts: &'a FontBook,
+    pub theme: &'a Theme,
+    pub tz: Tz,
+    pub panel: &'a Panel,
+    pub data: &'a Data,
+    pub now: Timestamp,
+    pub window_ms: i64,
+    /// Where the panel may draw (inside its padding, below its title).
+    pub area: Rect,
+}
+
+impl PanelContext<'_> {
+    /// Draws the panel's kind.
+    pub fn draw(&mut self) {
+        match self.panel.kind {
+            PanelKind::Timeseries => timeseries::draw(self),
+            PanelKind::Bar => bar::draw(self),
+            PanelKind::Gauge => gauge::draw(self),
+            PanelKind::Stat => stat::draw(self),
+            PanelKind::Text => note::draw(self),
+        }
+    }
+
+    /// Start of the time window.
+    pub fn start(&self) -> Timestamp {
+        self.now.saturating_sub(self.window_ms)
+    }
+
+    /// How the panel writes values.
+    pub fn value_format(&self) -> ValueFormat {
+        ValueFormat::from_axis(self.panel.y_axis.as_ref())
+    }
+
+    /// Every data series the panel's queries match, with label, colour and the points
+    /// inside the time window (sorted).
+    pub fn resolve_series(&self) -> Vec<DrawnSeries> {
+        let (start, end) = (self.start(), self.now);
+        let mut resolved = Vec::new();
+        let mut palette_index = 0;
+        for query in &self.panel.series {
+            let matches: Vec<_> = self.data.matching(query).collect();
+            for series in &matches {
+                let color = match (&query.color, matches.len()) {
+                    (Some(c), 1) => Rgba::parse(c),
+                    _ => None,
+                }
+                .unwrap_or_else(|| {
+                    palette_index += 1;
+                    self.theme.series_color(palette_index - 1)
+                });
+                // Tags that tell this match apart from the query (e.g. `core=3`).
+                let distinguishing: Vec<String> = series
+                    .tags
+                    .iter()
+                    .filter(|(k, _)| !query.tags.contains_key(*k))
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                let base = query.label.clone().unwrap_or_else(|| query.metric.clone());
+                let label = if matches.len() > 1 && !distinguishing.is_empty() {
+                    format!("{base} {{{}}}", distinguishing.join(", "))
+                } else {
+                    base
+                };
+                let in_window: Vec<Point> =
+                    series.points.iter().copied().filter(|p| p.t >= start && p.t <= end).collect();
+                let is_area = matches!(self.panel.style, Some(SeriesStyle::Area | SeriesStyle::StackedArea));
+                resolved.push(DrawnSeries {
+                    label,
+                    color,
+                    width: query.width.unwrap_or(2.0),
+                    fill: query.fill.unwrap_or(if is_area { 0.25 } else { 0.0 }),
+                    points: m4::sorted(&in_window),
+                    latest: series.latest(),
+                });
+            }
+        }
+        resolved
+    }
+
+    /// The colour a value takes from the thresholds (the last one it reaches), or `base`.
+    pub fn threshold_color(&self, value: f64, base: Rgba) -> Rgba {
+        let mut color = base;
+        let mut reached = f64::NEG_INFINITY;
+        for threshold in &self.panel.thresholds {
+            if value >= threshold.value && threshold.value >= reached {
+                if let Some(c) = Rgba::parse(&threshold.color) {
+                    color = c;
+                    reached = threshold.value;
+                }
+            }
+        }
+        color
+    }
+
+    /// Writes "No data" in the middle of `rect`.
+    pub fn no_data(&mut self, rect: Rect) {
+        let style = TextStyle::new(LABEL_SIZE + 2.0, self.theme.muted).anchored(HAlign::Center, VAlign::Middle);
+        let (x, y) = ((rect.x0 + rect.x1) * 0.5, (rect.y0 + rect.y1) * 0.5);
+        text::draw_text(self.canvas, self.fonts, "No data", x, y, style);
+    }
+}
+
+/// A data series as a panel draws it.
+pub(crate) struct DrawnSeries {
+    pub label: String,
+    pub color: Rgba,
+    pub width: f32,
+    pub fill: f32,
+    /// Points in the window, sorted by time (may include non-finite values).
+    pub points: Vec<Point>,
+    /// Latest finite point overall.
+    pub latest: Option<Point>,
+}
+
+impl DrawnSeries {
+    /// The finite values in the window.
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.points.iter().map(|p| p.v).filter(|v| v.is_finite())
+    }
+
+    /// Latest finite value in the window.
+    pub fn last(&self) -> Option<f64> {
+        self.points.iter().rev().map(|p| p.v).find(|v| v.is_finite())
+    }
+}

@@ -1,0 +1,346 @@
+//! The chart spec: the JSON a user writes (serde model, `deny_unknown_fields`).
+//!
+//! This is the *parsed* form. [`crate::validate`] checks it and turns it into a
+//! [`crate::ValidSpec`], which is the only thing [`crate::Renderer::render`] accepts.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The spec format version this build understands.
+pub const SPEC_VERSION: u32 = 1;
+
+/// One image: its size, theme, title and a grid of panels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Spec format version; must be 1.
+    pub version: u32,
+    /// Image width in pixels (1..=4096).
+    pub width: u32,
+    /// Image height in pixels (1..=4096).
+    pub height: u32,
+    /// Colour theme.
+    #[serde(default)]
+    pub theme: ThemeName,
+    /// Colour overrides on top of the theme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colors: Option<ColorOverrides>,
+    /// Title drawn across the top of the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// IANA time zone for time axis labels, e.g. `Europe/Berlin`. Default `UTC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Default rolling time window of time series panels, e.g. `5m`, `1h`, `30s`, `2d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    /// Maximum frames per second a stream of this chart renders (1..=30). Default 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fps: Option<u32>,
+    /// Grid the panels are placed on. Default: one column, one row per panel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
+    /// The panels, at least one.
+    pub panels: Vec<Panel>,
+}
+
+/// Built-in colour themes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ThemeName {
+    /// Dark text on white.
+    #[default]
+    Light,
+    /// Light text on near-black.
+    Dark,
+}
+
+/// Colour overrides; each is a CSS hex colour `#rgb`, `#rrggbb` or `#rrggbbaa`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ColorOverrides {
+    /// Image background.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<String>,
+    /// Panel background.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel: Option<String>,
+    /// Text colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Secondary text (tick labels, legend values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muted: Option<String>,
+    /// Grid lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid: Option<String>,
+    /// Series colours used in order when a series names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub palette: Option<Vec<String>>,
+}
+
+/// The grid panels sit on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Layout {
+    /// Number of columns (1..=16).
+    pub columns: u32,
+    /// Number of rows (1..=16).
+    pub rows: u32,
+    /// Gap between panels in pixels. Default 8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<u32>,
+}
+
+/// What a panel draws.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelKind {
+    /// Values over a rolling time window.
+    #[default]
+    Timeseries,
+    /// One bar per series: its latest value.
+    Bar,
+    /// An arc from min to max showing the latest value.
+    Gauge,
+    /// The latest value in big type, with a sparkline.
+    Stat,
+    /// A heading or note.
+    Text,
+}
+
+/// How a time series panel draws its series.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesStyle {
+    /// Straight lines between points.
+    #[default]
+    Line,
+    /// Lines with the area below filled.
+    Area,
+    /// Areas stacked on top of each other.
+    StackedArea,
+    /// Steps: the value holds until the next point.
+    Step,
+    /// One bar per point.
+    Bars,
+    /// Dots only.
+    Points,
+}
+
+/// One panel of the grid.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Panel {
+    /// Panel kind. Default `timeseries`.
+    #[serde(default)]
+    pub kind: PanelKind,
+    /// Title drawn at the top of the panel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Cell of the layout grid. Default: the next free row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell: Option<Cell>,
+    /// Series to draw (not for `text`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesSpec>,
+    /// Drawing style of a `timeseries` panel. Default `line`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<SeriesStyle>,
+    /// Rolling time window, overriding the chart's, e.g. `15m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    /// Value axis: range, scale and number format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y_axis: Option<Axis>,
+    /// Threshold lines and bands (time series, bars); colour steps (gauge, stat).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<Threshold>,
+    /// Legend placement and values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legend: Option<Legend>,
+    /// Text of a `text` panel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Font size of a `text` panel in pixels (6..=200). Default 16.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font_size: Option<f32>,
+}
+
+/// A place on the layout grid (zero-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cell {
+    /// First column.
+    pub col: u32,
+    /// First row.
+    pub row: u32,
+    /// Columns spanned. Default 1.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub col_span: u32,
+    /// Rows spanned. Default 1.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub row_span: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(value: &u32) -> bool {
+    *value == 1
+}
+
+/// One series query: a metric name plus tag filters.
+///
+/// Every data series with this metric whose tags include all the filter tags is drawn;
+/// several matches draw several lines (e.g. one per CPU core).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesSpec {
+    /// Metric name, e.g. `cpu_usage`.
+    pub metric: String,
+    /// Tag filters: a data series must carry each of these tags with this value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Legend label. Default: the metric and the tags that tell matches apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Colour. Default: the next palette colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// Line width in pixels (0.5..=10). Default 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<f32>,
+    /// Fill opacity below the line (0..=1). Default 0, or 0.25 for area styles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill: Option<f32>,
+}
+
+/// A value axis.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Axis {
+    /// Fixed lower end. Default: from the data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Fixed upper end. Default: from the data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Scale. Default `linear`.
+    #[serde(default)]
+    pub scale: Scale,
+    /// How numbers are written. Default `number`.
+    #[serde(default)]
+    pub format: NumberFormat,
+    /// Unit written after each value, e.g. `°C` or `req/s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Fixed number of decimals (0..=10). Default: as many as the values need.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u32>,
+}
+
+/// Value axis scale.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scale {
+    /// Linear.
+    #[default]
+    Linear,
+    /// Base-10 logarithmic; values ≤ 0 are left out.
+    Log,
+}
+
+/// How values are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberFormat {
+    /// Plain number: `1234.5`.
+    #[default]
+    Number,
+    /// SI prefixes: `1.2k`, `3.4M`, `5m`.
+    Si,
+    /// Value is already a percentage: `42%`.
+    Percent,
+    /// Value is a ratio 0..1 shown as a percentage: `0.42` -> `42%`.
+    Ratio,
+    /// Bytes with binary prefixes: `1.5 KiB`, `2 GiB`.
+    Bytes,
+    /// Bits per second with SI prefixes: `12 Mb/s`.
+    Bits,
+}
+
+/// A horizontal threshold: a line at `value`, or a band from `value` to `to`.
+///
+/// Gauges and stats use thresholds as colour steps: a value at or above a threshold's
+/// `value` takes its colour.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    /// Where the line (or band) starts.
+    pub value: f64,
+    /// Colour.
+    pub color: String,
+    /// Upper end of a band. Default: a line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<f64>,
+    /// Label drawn at the line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// Legend placement and the summary values it shows per series.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Legend {
+    /// Where the legend sits. Default `bottom`.
+    #[serde(default)]
+    pub position: LegendPosition,
+    /// Values shown next to each series name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<LegendValue>,
+}
+
+/// Legend placement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LegendPosition {
+    /// Below the plot.
+    #[default]
+    Bottom,
+    /// Above the plot.
+    Top,
+    /// Right of the plot.
+    Right,
+    /// No legend.
+    None,
+}
+
+/// A summary value shown in the legend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LegendValue {
+    /// Latest value.
+    Last,
+    /// Minimum in the window.
+    Min,
+    /// Maximum in the window.
+    Max,
+    /// Mean over the window.
+    Avg,
+}
+
+impl Spec {
+    /// Parses spec JSON; serde's message names the line and column of a syntax error.
+    pub fn from_json(json: &str) -> Result<Spec, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+}
+
+/// The JSON Schema of [`Spec`], as served to the editor and API clients.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Spec)).unwrap_or(serde_json::Value::Null)
+}

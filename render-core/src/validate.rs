@@ -1,0 +1,395 @@
+//! Validation: checks a parsed [`Spec`] against every rule and cap, and turns it into a
+//! [`ValidSpec`] with colours, time zone, windows and panel cells resolved.
+//!
+//! Every problem is reported, each with the JSON path it is at
+//! (`panels[1].series[0].color: "#12" is not a colour`).
+
+use std::fmt;
+
+use chrono_tz::Tz;
+
+use crate::color::{Rgba, Theme};
+use crate::spec::{Cell, Panel, PanelKind, Scale, Spec, SPEC_VERSION};
+
+/// Largest width or height in pixels.
+pub const MAX_SIDE: u32 = 4096;
+/// Largest image area in pixels.
+pub const MAX_PIXELS: u64 = 16_000_000;
+/// Most panels in one spec.
+pub const MAX_PANELS: usize = 64;
+/// Most series queries in one panel.
+pub const MAX_SERIES: usize = 64;
+/// Longest title, label, metric, tag or colour string, in characters.
+pub const MAX_NAME: usize = 200;
+/// Longest text of a text panel, in characters.
+pub const MAX_TEXT: usize = 4000;
+/// Longest time window: a year.
+pub const MAX_WINDOW_MS: i64 = 366 * 86_400_000;
+/// Most rows or columns of the layout grid.
+pub const MAX_GRID: u32 = 16;
+
+/// One validation problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// JSON path, e.g. `panels[1].series[0].color`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// All problems found in one spec.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid chart spec: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+pub struct ValidationErrors(pub Vec<ValidationError>);
+
+/// A spec that passed validation, with everything the renderer needs resolved.
+#[derive(Debug, Clone)]
+pub struct ValidSpec {
+    spec: Spec,
+    pub(crate) theme: Theme,
+    pub(crate) tz: Tz,
+    /// Each panel's cell on the grid, in panel order.
+    pub(crate) cells: Vec<Cell>,
+    /// Each panel's time window in ms.
+    pub(crate) windows: Vec<i64>,
+    pub(crate) columns: u32,
+    pub(crate) rows: u32,
+}
+
+impl ValidSpec {
+    /// The spec as written.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// Most frames per second a stream of this chart should render.
+    pub fn fps(&self) -> u32 {
+        self.spec.fps.unwrap_or(10)
+    }
+
+    /// The longest time window of any panel, in ms: how much data a render needs.
+    pub fn longest_window_ms(&self) -> i64 {
+        self.windows.iter().copied().max().unwrap_or(DEFAULT_WINDOW_MS)
+    }
+
+    /// Every metric name the spec reads.
+    pub fn metrics(&self) -> Vec<&str> {
+        let mut names: Vec<&str> =
+            self.spec.panels.iter().flat_map(|p| p.series.iter().map(|s| s.metric.as_str())).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+}
+
+const DEFAULT_WINDOW_MS: i64 = 5 * 60_000;
+
+impl TryFrom<Spec> for ValidSpec {
+    type Error = ValidationErrors;
+
+    fn try_from(spec: Spec) -> Result<Self, Self::Error> {
+        validate(spec)
+    }
+}
+
+/// Parses a duration such as `30s`, `5m`, `2h`, `7d` into milliseconds.
+pub fn parse_duration_ms(text: &str) -> Option<i64> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let count: i64 = number.parse().ok()?;
+    let unit_ms = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => return None,
+    };
+    count.checked_mul(unit_ms).filter(|ms| *ms > 0)
+}
+
+/// Checks `spec`; on success the result is safe to render with any data.
+pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
+    let mut check = Checker::default();
+    if spec.version != SPEC_VERSION {
+        check.fail("version", format!("{} is not supported; use {SPEC_VERSION}", spec.version));
+    }
+    for (name, side) in [("width", spec.width), ("height", spec.height)] {
+        if side == 0 || side > MAX_SIDE {
+            check.fail(name, format!("{side} is outside 1..={MAX_SIDE}"));
+        }
+    }
+    let pixels = spec.width as u64 * spec.height as u64;
+    if pixels > MAX_PIXELS {
+        check.fail("width", format!("{}×{} is {pixels} pixels, more than {MAX_PIXELS}", spec.width, spec.height));
+    }
+    check.text("title", spec.title.as_deref(), MAX_NAME);
+    if let Some(colors) = &spec.colors {
+        for (name, value) in [
+            ("background", &colors.background),
+            ("panel", &colors.panel),
+            ("text", &colors.text),
+            ("muted", &colors.muted),
+            ("grid", &colors.grid),
+        ] {
+            check.color(&format!("colors.{name}"), value.as_deref());
+        }
+        if let Some(palette) = &colors.palette {
+            if palette.is_empty() || palette.len() > MAX_SERIES {
+                check.fail("colors.palette", format!("needs 1..={MAX_SERIES} colours, has {}", palette.len()));
+            }
+            for (i, c) in palette.iter().enumerate() {
+                check.color(&format!("colors.palette[{i}]"), Some(c));
+            }
+        }
+    }
+    let tz = match spec.timezone.as_deref() {
+        None => Tz::UTC,
+        Some(name) => name.parse::<Tz>().unwrap_or_else(|_| {
+            check.fail("timezone", format!("{:?} is not an IANA time zone (e.g. \"Europe/Berlin\")", clip(name)));
+            Tz::UTC
+        }),
+    };
+    let chart_window = check.window("window", spec.window.as_deref()).unwrap_or(DEFAULT_WINDOW_MS);
+    if let Some(fps) = spec.fps {
+        if !(1..=30).contains(&fps) {
+            check.fail("fps", format!("{fps} is outside 1..=30"));
+        }
+    }
+    let (columns, rows, gap) = match &spec.layout {
+        Some(layout) => (layout.columns, layout.rows, layout.gap.unwrap_or(8)),
+        None => (1, (spec.panels.len() as u32).clamp(1, MAX_GRID), 8),
+    };
+    if !(1..=MAX_GRID).contains(&columns) {
+        check.fail("layout.columns", format!("{columns} is outside 1..={MAX_GRID}"));
+    }
+    if !(1..=MAX_GRID).contains(&rows) {
+        check.fail("layout.rows", format!("{rows} is outside 1..={MAX_GRID}"));
+    }
+    if gap > 100 {
+        check.fail("layout.gap", format!("{gap} is outside 0..=100"));
+    }
+    if spec.panels.is_empty() || spec.panels.len() > MAX_PANELS {
+        check.fail("panels", format!("needs 1..={MAX_PANELS} panels, has {}", spec.panels.len()));
+    }
+    let mut windows = Vec::new();
+    for (i, panel) in spec.panels.iter().enumerate() {
+        let window = check_panel(&mut check, &format!("panels[{i}]"), panel).unwrap_or(chart_window);
+        windows.push(window);
+    }
+    let cells = place_panels(&mut check, &spec.panels, columns.clamp(1, MAX_GRID), rows.clamp(1, MAX_GRID));
+    if !check.errors.is_empty() {
+        return Err(ValidationErrors(check.errors));
+    }
+    let theme = Theme::resolve(spec.theme, spec.colors.as_ref());
+    Ok(ValidSpec { spec, theme, tz, cells, windows, columns, rows })
+}
+
+/// Checks one panel; returns its own window if it sets one.
+fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
+    check.text(&format!("{path}.title"), panel.title.as_deref(), MAX_NAME);
+    let window = check.window(&format!("{path}.window"), panel.window.as_deref());
+    match panel.kind {
+        PanelKind::Text => {
+            check.text(&format!("{path}.text"), panel.text.as_deref(), MAX_TEXT);
+            if !panel.series.is_empty() {
+                check.fail(&format!("{path}.series"), "a text panel draws no series".into());
+            }
+            if let Some(size) = panel.font_size {
+                if !(6.0..=200.0).contains(&size) {
+                    check.fail(&format!("{path}.font_size"), format!("{size} is outside 6..=200"));
+                }
+            }
+        }
+        kind => {
+            if panel.text.is_some() {
+                check.fail(&format!("{path}.text"), "only text panels have text".into());
+            }
+            if panel.font_size.is_some() {
+                check.fail(&format!("{path}.font_size"), "only text panels have a font size".into());
+            }
+            if panel.style.is_some() && kind != PanelKind::Timeseries {
+                check.fail(&format!("{path}.style"), "only timeseries panels have a style".into());
+            }
+        }
+    }
+    if panel.series.len() > MAX_SERIES {
+        check.fail(&format!("{path}.series"), format!("has {} series, at most {MAX_SERIES}", panel.series.len()));
+    }
+    for (j, series) in panel.series.iter().enumerate() {
+        let path = format!("{path}.series[{j}]");
+        if series.metric.is_empty() {
+            check.fail(&format!("{path}.metric"), "is empty".into());
+        }
+        check.text(&format!("{path}.metric"), Some(&series.metric), MAX_NAME);
+        if series.tags.len() > 32 {
+            check.fail(&format!("{path}.tags"), format!("has {} tags, at most 32", series.tags.len()));
+        }
+        for (key, value) in &series.tags {
+            check.text(&format!("{path}.tags.{}", clip(key)), Some(key), MAX_NAME);
+            check.text(&format!("{path}.tags.{}", clip(key)), Some(value), MAX_NAME);
+        }
+        check.text(&format!("{path}.label"), series.label.as_deref(), MAX_NAME);
+        check.color(&format!("{path}.color"), series.color.as_deref());
+        if let Some(width) = series.width {
+            if !(0.5..=10.0).contains(&width) {
+                check.fail(&format!("{path}.width"), format!("{width} is outside 0.5..=10"));
+            }
+        }
+        if let Some(fill) = series.fill {
+            if !(0.0..=1.0).contains(&fill) {
+                check.fail(&format!("{path}.fill"), format!("{fill} is outside 0..=1"));
+            }
+        }
+    }
+    if let Some(axis) = &panel.y_axis {
+        let axis_path = format!("{path}.y_axis");
+        for (name, bound) in [("min", axis.min), ("max", axis.max)] {
+            if let Some(v) = bound {
+                if !v.is_finite() || v.abs() > 1e300 {
+                    check.fail(&format!("{axis_path}.{name}"), format!("{v} is not a usable number"));
+                }
+                if axis.scale == Scale::Log && v <= 0.0 {
+                    check.fail(&format!("{axis_path}.{name}"), format!("{v} must be above 0 on a log scale"));
+                }
+            }
+        }
+        if let (Some(min), Some(max)) = (axis.min, axis.max) {
+            if min >= max {
+                check.fail(&format!("{axis_path}.min"), format!("{min} must be below max {max}"));
+            }
+        }
+        check.text(&format!("{axis_path}.unit"), axis.unit.as_deref(), 32);
+        if let Some(d) = axis.decimals {
+            if d > 10 {
+                check.fail(&format!("{axis_path}.decimals"), format!("{d} is outside 0..=10"));
+            }
+        }
+    }
+    if panel.thresholds.len() > MAX_SERIES {
+        check.fail(&format!("{path}.thresholds"), format!("has {}, at most {MAX_SERIES}", panel.thresholds.len()));
+    }
+    for (j, threshold) in panel.thresholds.iter().enumerate() {
+        let path = format!("{path}.thresholds[{j}]");
+        if !threshold.value.is_finite() {
+            check.fail(&format!("{path}.value"), "is not a finite number".into());
+        }
+        check.color(&format!("{path}.color"), Some(&threshold.color));
+        check.text(&format!("{path}.label"), threshold.label.as_deref(), MAX_NAME);
+        if let Some(to) = threshold.to {
+            if !to.is_finite() || to <= threshold.value {
+                check.fail(&format!("{path}.to"), format!("{to} must be a number above value {}", threshold.value));
+            }
+        }
+    }
+    window
+}
+
+/// Resolves each panel's grid cell: given cells are checked, the rest fill free cells
+/// in reading order.
+fn place_panels(check: &mut Checker, panels: &[Panel], columns: u32, rows: u32) -> Vec<Cell> {
+    let mut taken = vec![false; (columns * rows) as usize];
+    let mut cells = vec![Cell { col: 0, row: 0, col_span: 1, row_span: 1 }; panels.len()];
+    for (i, panel) in panels.iter().enumerate() {
+        let Some(cell) = panel.cell else { continue };
+        let path = format!("panels[{i}].cell");
+        let fits = cell.col_span >= 1
+            && cell.row_span >= 1
+            && cell.col.checked_add(cell.col_span).is_some_and(|end| end <= columns)
+            && cell.row.checked_add(cell.row_span).is_some_and(|end| end <= rows);
+        if !fits {
+            check.fail(
+                &path,
+                format!(
+                    "columns {}+{} and rows {}+{} do not fit the {columns}×{rows} layout",
+                    cell.col, cell.col_span, cell.row, cell.row_span
+                ),
+            );
+            continue;
+        }
+        let mut overlaps = false;
+        for r in cell.row..cell.row + cell.row_span {
+            for c in cell.col..cell.col + cell.col_span {
+                let slot = &mut taken[(r * columns + c) as usize];
+                overlaps |= *slot;
+                *slot = true;
+            }
+        }
+        if overlaps {
+            check.fail(&path, "overlaps another panel".into());
+        }
+        cells[i] = cell;
+    }
+    for (i, panel) in panels.iter().enumerate() {
+        if panel.cell.is_some() {
+            continue;
+        }
+        match taken.iter().position(|t| !t) {
+            Some(free) => {
+                taken[free] = true;
+                cells[i] = Cell { col: free as u32 % columns, row: free as u32 / columns, col_span: 1, row_span: 1 };
+            }
+            None => check.fail(&format!("panels[{i}]"), format!("no free cell left in the {columns}×{rows} layout")),
+        }
+    }
+    cells
+}
+
+#[derive(Default)]
+struct Checker {
+    errors: Vec<ValidationError>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: &str, message: String) {
+        self.errors.push(ValidationError { path: path.to_string(), message });
+    }
+
+    fn text(&mut self, path: &str, value: Option<&str>, max: usize) {
+        if let Some(text) = value {
+            let length = text.chars().count();
+            if length > max {
+                self.fail(path, format!("is {length} characters long, at most {max}"));
+            }
+        }
+    }
+
+    fn color(&mut self, path: &str, value: Option<&str>) {
+        if let Some(text) = value {
+            if Rgba::parse(text).is_none() {
+                self.fail(path, format!("{:?} is not a colour (use #rgb, #rrggbb or #rrggbbaa)", clip(text)));
+            }
+        }
+    }
+
+    fn window(&mut self, path: &str, value: Option<&str>) -> Option<i64> {
+        let text = value?;
+        match parse_duration_ms(text) {
+            Some(ms) if ms <= MAX_WINDOW_MS && ms >= 1000 => Some(ms),
+            Some(_) => {
+                self.fail(path, format!("{:?} is outside 1s..=366d", clip(text)));
+                None
+            }
+            None => {
+                self.fail(path, format!("{:?} is not a duration (e.g. \"30s\", \"5m\", \"2h\", \"7d\")", clip(text)));
+                None
+            }
+        }
+    }
+}
+
+/// At most 40 characters of user text, for error messages.
+fn clip(text: &str) -> String {
+    let mut clipped: String = text.chars().take(40).collect();
+    if clipped.len() < text.len() {
+        clipped.push('…');
+    }
+    clipped
+}

@@ -1,0 +1,90 @@
+//! The `plotcast` binary: `render` draws one spec (with optional data) to a PNG or JPEG.
+
+mod image_files;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use render_core::{Data, Frame, Renderer, Spec};
+
+#[derive(Parser)]
+#[command(name = "plotcast", version, about = "Live charts streamed as MJPEG over HTTP")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render one chart spec to a PNG or JPEG file.
+    Render {
+        /// The chart spec (JSON).
+        spec: PathBuf,
+        /// Data for the chart (JSON: {"series": [{"metric", "tags", "points": [[t_ms, v]]}]}).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// "Now" for the time axis: RFC 3339 time or ms since the epoch. Default: the
+        /// latest point in the data, or the current time when there is none.
+        #[arg(long)]
+        now: Option<String>,
+        /// Extra TTF/OTF fonts for the fallback chain (repeatable).
+        #[arg(long = "font")]
+        fonts: Vec<PathBuf>,
+        /// Output file; `.png`, `.jpg` or `.jpeg`.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Render { spec, data, now, fonts, output } => render(&spec, data.as_deref(), now.as_deref(), &fonts, &output),
+    }
+}
+
+fn render(
+    spec_path: &std::path::Path,
+    data_path: Option<&std::path::Path>,
+    now: Option<&str>,
+    font_paths: &[PathBuf],
+    output: &std::path::Path,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(spec_path).with_context(|| format!("reading {}", spec_path.display()))?;
+    let spec = Spec::from_json(&text).with_context(|| format!("parsing {}", spec_path.display()))?;
+    let spec = render_core::validate(spec).with_context(|| format!("checking {}", spec_path.display()))?;
+    let data = match data_path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            Data::from_json(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+        None => Data::default(),
+    };
+    let now = match now {
+        Some(text) => parse_time(text)?,
+        None => data.latest_timestamp().unwrap_or_else(|| chrono::Utc::now().timestamp_millis()),
+    };
+    let mut fonts = Vec::new();
+    for path in font_paths {
+        fonts.push(std::fs::read(path).with_context(|| format!("reading font {}", path.display()))?);
+    }
+    let renderer = Renderer::with_fonts(fonts).context("registering fonts")?;
+    let mut frame = Frame::default();
+    renderer.render(&spec, &data, now, &mut frame);
+    let extension = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let bytes = match extension.as_deref() {
+        Some("png") => image_files::png(&frame)?,
+        Some("jpg" | "jpeg") => image_files::jpeg(&frame, 85)?,
+        _ => bail!("{}: the output must end in .png, .jpg or .jpeg", output.display()),
+    };
+    std::fs::write(output, bytes).with_context(|| format!("writing {}", output.display()))
+}
+
+fn parse_time(text: &str) -> anyhow::Result<i64> {
+    if let Ok(ms) = text.parse::<i64>() {
+        return Ok(ms);
+    }
+    let time = chrono::DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("{text:?} is neither ms since the epoch nor an RFC 3339 time"))?;
+    Ok(time.timestamp_millis())
+}

@@ -1,0 +1,75 @@
+//! `cargo xtask`: project automation for plotcast (matklad's xtask convention).
+//!
+//! Run `cargo xtask --help` for the list of commands.
+
+mod bench;
+mod dist;
+mod run;
+mod test;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use xshell::Shell;
+
+/// Command line of `cargo xtask`.
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "plotcast project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The xtask commands.
+#[derive(Subcommand)]
+enum Command {
+    /// Run every check (fmt, clippy, native tests, wasm tests); THE test command.
+    Test,
+    /// Build the editor (if present) and run the server; extra args go to `plotcast serve`.
+    Run {
+        /// Arguments passed through to `plotcast serve`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Build a release bundle into `dist/`.
+    Dist,
+    /// Run the criterion benchmarks and write `BENCHMARKS.md`.
+    Bench,
+}
+
+fn main() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    let root = project_root()?;
+    let sh = Shell::new().context("creating shell")?;
+    sh.change_dir(&root);
+    match cli.command {
+        Command::Test => {
+            let all_passed = test::run(&sh, &root)?;
+            return Ok(if all_passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::Run { args } => run::run(&sh, &root, &args)?,
+        Command::Dist => dist::run(&sh, &root)?,
+        Command::Bench => bench::run(&sh, &root)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn project_root() -> Result<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask manifest directory has no parent")
+}
+
+/// The `cargo` to use for nested invocations (the one running us, if known).
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
