@@ -32,22 +32,34 @@ impl ValueFormat {
         if value.is_infinite() {
             return if value > 0.0 { "∞" } else { "-∞" }.to_string();
         }
-        let (scaled, scaled_resolution, suffix) = match self.format {
-            NumberFormat::Number => (value, resolution, String::new()),
-            NumberFormat::Percent => (value, resolution, "%".to_string()),
-            NumberFormat::Ratio => (value * 100.0, resolution * 100.0, "%".to_string()),
-            NumberFormat::Si => prefixed(value, resolution, 1000.0, &SI_PREFIXES, ""),
+        let unit = self.unit.as_str();
+        // (scaled value, scaled resolution, text after the number, joined with a space?)
+        let (scaled, scaled_resolution, suffix, spaced) = match self.format {
+            NumberFormat::Number => (value, resolution, unit.to_string(), true),
+            NumberFormat::Percent => (value, resolution, "%".to_string(), false),
+            NumberFormat::Ratio => (value * 100.0, resolution * 100.0, "%".to_string(), false),
+            NumberFormat::Si => prefixed(value, resolution, 1000.0, &SI_PREFIXES, unit),
             NumberFormat::Bytes => prefixed(value, resolution, 1024.0, &BINARY_PREFIXES, "B"),
             NumberFormat::Bits => prefixed(value, resolution, 1000.0, &SI_PREFIXES, "b/s"),
         };
         let decimals = self.decimals.map(|d| d as usize).unwrap_or_else(|| decimals_for(scaled, scaled_resolution));
         let mut text = format!("{scaled:.decimals$}");
+        if self.decimals.is_none() && !(resolution > 0.0) && text.contains('.') {
+            // A lone value: "6.00" says no more than "6".
+            text = text.trim_end_matches('0').trim_end_matches('.').to_string();
+        }
         if text.starts_with('-') && text[1..].chars().all(|c| c == '0' || c == '.') {
             text.remove(0); // "-0.0" reads as noise
         }
-        let space = if suffix.len() > 1 || (!suffix.is_empty() && suffix != "%") { " " } else { "" };
-        let unit = if self.unit.is_empty() { String::new() } else { format!(" {}", self.unit) };
-        format!("{text}{space}{suffix}{unit}")
+        // Units of percent, bytes and bits formats follow the suffix ("42% CPU").
+        let trailing = match self.format {
+            NumberFormat::Percent | NumberFormat::Ratio | NumberFormat::Bytes | NumberFormat::Bits if !unit.is_empty() => {
+                format!(" {unit}")
+            }
+            _ => String::new(),
+        };
+        let space = if spaced && !suffix.is_empty() { " " } else { "" };
+        format!("{text}{space}{suffix}{trailing}")
     }
 }
 
@@ -68,8 +80,9 @@ const SI_PREFIXES: [(i32, &str); 11] = [
 const BINARY_PREFIXES: [(i32, &str); 7] =
     [(0, ""), (1, "Ki"), (2, "Mi"), (3, "Gi"), (4, "Ti"), (5, "Pi"), (6, "Ei")];
 
-/// Scales `value` by the power of `base` that brings it into 1..base.
-fn prefixed(value: f64, resolution: f64, base: f64, prefixes: &[(i32, &str)], unit: &str) -> (f64, f64, String) {
+/// Scales `value` by the power of `base` that brings it into 1..base; the suffix is the
+/// prefix followed by `unit`.
+fn prefixed(value: f64, resolution: f64, base: f64, prefixes: &[(i32, &str)], unit: &str) -> (f64, f64, String, bool) {
     let magnitude = value.abs().max(resolution.abs());
     let mut chosen = prefixes.iter().find(|(power, _)| *power == 0).copied().unwrap_or((0, ""));
     for &(power, name) in prefixes {
@@ -81,7 +94,7 @@ fn prefixed(value: f64, resolution: f64, base: f64, prefixes: &[(i32, &str)], un
         chosen = (0, "");
     }
     let divisor = power_of(base, chosen.0);
-    (value / divisor, resolution / divisor, format!("{}{unit}", chosen.1))
+    (value / divisor, resolution / divisor, format!("{}{unit}", chosen.1), true)
 }
 
 fn power_of(base: f64, exponent: i32) -> f64 {
@@ -96,10 +109,20 @@ fn power_of(base: f64, exponent: i32) -> f64 {
     }
 }
 
-/// Decimals needed to tell values `resolution` apart (at most 6), or to show a
-/// lone value with three significant digits.
+/// Decimals that write multiples of `resolution` exactly (at most 6); for a lone value
+/// (no resolution), enough for three significant digits.
 fn decimals_for(value: f64, resolution: f64) -> usize {
-    let reference = if resolution > 0.0 && resolution.is_finite() { resolution } else { value.abs() / 100.0 };
+    if resolution > 0.0 && resolution.is_finite() {
+        let mut scaled = resolution;
+        for decimals in 0..6 {
+            if (scaled - libm::round(scaled)).abs() < 1e-6 * scaled.max(1.0) {
+                return decimals;
+            }
+            scaled *= 10.0;
+        }
+        return 6;
+    }
+    let reference = value.abs() / 100.0;
     if !(reference > 0.0) || !reference.is_finite() {
         return 0;
     }
@@ -122,11 +145,15 @@ mod tests {
         assert_eq!(f.write(40.0, 20.0), "40");
         assert_eq!(f.write(0.05, 0.01), "0.05");
         assert_eq!(f.write(-0.0001, 0.1), "0.0");
+        assert_eq!(f.write(6.0, 0.0), "6");
+        assert_eq!(f.write(14.93, 0.0), "14.9");
     }
 
     #[test]
     fn prefixes_and_units() {
         assert_eq!(format(NumberFormat::Si).write(1500.0, 500.0), "1.5 k");
+        let seconds = ValueFormat { format: NumberFormat::Si, unit: "s".into(), decimals: None };
+        assert_eq!(seconds.write(0.1, 0.1), "100 ms");
         assert_eq!(format(NumberFormat::Bytes).write(3.0 * 1024.0 * 1024.0, 1024.0 * 1024.0), "3 MiB");
         assert_eq!(format(NumberFormat::Bits).write(12e6, 1e6), "12 Mb/s");
         assert_eq!(format(NumberFormat::Ratio).write(0.42, 0.01), "42%");

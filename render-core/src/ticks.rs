@@ -77,6 +77,22 @@ pub fn linear(lo: f64, hi: f64, target: usize, fixed_min: bool, fixed_max: bool)
     ValueTicks { min, max, ticks, step }
 }
 
+/// Linear ticks at round multiples of a power of 1024 (bytes: 512 MiB, 1 GiB, 1.5 GiB).
+pub fn binary(lo: f64, hi: f64, target: usize, fixed_min: bool, fixed_max: bool) -> ValueTicks {
+    let magnitude = lo.abs().max(hi.abs());
+    let mut scale = 1.0;
+    while magnitude / scale >= 1024.0 && scale < 1e300 {
+        scale *= 1024.0;
+    }
+    let scaled = linear(lo / scale, hi / scale, target, fixed_min, fixed_max);
+    ValueTicks {
+        min: scaled.min * scale,
+        max: scaled.max * scale,
+        ticks: scaled.ticks.iter().map(|t| t * scale).collect(),
+        step: scaled.step * scale,
+    }
+}
+
 /// Log-10 ticks for positive data in `lo..=hi`: whole decades, plus 2 and 5 when few.
 pub fn log10(lo: f64, hi: f64, fixed_min: bool, fixed_max: bool) -> ValueTicks {
     let lo = if lo > 0.0 && lo.is_finite() { lo } else { 1.0 };
@@ -206,6 +222,13 @@ mod tests {
     fn flat_data_gets_a_range() {
         let ticks = linear(5.0, 5.0, 5, false, false);
         assert!(ticks.min < 5.0 && ticks.max > 5.0);
+    }
+
+    #[test]
+    fn byte_ticks_are_binary_multiples() {
+        let gib = 1024.0 * 1024.0 * 1024.0;
+        let ticks = binary(0.0, 9.3 * gib, 4, false, false);
+        assert_eq!(ticks.step, 5.0 * gib);
     }
 
     #[test]

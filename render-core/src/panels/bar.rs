@@ -15,7 +15,7 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let format = ctx.value_format();
     let bars: Vec<(String, f64, crate::color::Rgba)> = series
         .iter()
-        .filter_map(|s| s.latest.map(|p| (s.label.clone(), p.v, ctx.threshold_color(p.v, s.color))))
+        .filter_map(|s| s.latest.map(|p| (s.short_label.clone(), p.v, ctx.threshold_color(p.v, s.color))))
         .collect();
     let (ascent, descent) = ctx.fonts.vertical_metrics(TICK_SIZE);
     let line = ascent - descent;

@@ -21,7 +21,7 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     for (i, s) in series.iter().take(shown).enumerate() {
         let x0 = ctx.area.x0 + slot * i as f32;
         let cell = Rect::new(x0, ctx.area.y0, x0 + slot, ctx.area.y1);
-        gauge(ctx, cell, &s.label, s.latest.map(|p| p.v), s.color, series.len() > 1);
+        gauge(ctx, cell, &s.short_label, s.latest.map(|p| p.v), s.color, series.len() > 1);
     }
 }
 
@@ -29,8 +29,7 @@ fn gauge(ctx: &mut PanelContext, cell: Rect, label: &str, value: Option<f64>, ba
     let axis = ctx.panel.y_axis.clone().unwrap_or_default();
     let min = axis.min.unwrap_or(0.0);
     let max = axis.max.unwrap_or(100.0).max(min + f64::EPSILON);
-    let label_room = if labelled { 18.0 } else { 0.0 };
-    let radius = (cell.width() * 0.5 - 6.0).min((cell.height() - label_room) * 0.55 - 4.0);
+    let radius = (cell.width() * 0.5 - 6.0).min(cell.height() * 0.55 - 4.0);
     if radius < 8.0 {
         return;
     }
@@ -78,8 +77,9 @@ fn gauge(ctx: &mut PanelContext, cell: Rect, label: &str, value: Option<f64>, ba
     text::draw_text(ctx.canvas, ctx.fonts, &format.write(min, 0.0), center.0 - dx, end_y, ends);
     text::draw_text(ctx.canvas, ctx.fonts, &format.write(max, 0.0), center.0 + dx, end_y, ends);
     if labelled {
-        let name = ctx.fonts.ellipsize(label, TICK_SIZE + 1.0, cell.width() - 8.0);
-        let style = TextStyle::new(TICK_SIZE + 1.0, ctx.theme.text).anchored(HAlign::Center, VAlign::Bottom);
-        text::draw_text(ctx.canvas, ctx.fonts, &name, center.0, cell.y1, style);
+        // Under the value, inside the arc's opening.
+        let name = ctx.fonts.ellipsize(label, TICK_SIZE + 1.0, radius * 1.3);
+        let style = TextStyle::new(TICK_SIZE + 1.0, ctx.theme.muted).anchored(HAlign::Center, VAlign::Top);
+        text::draw_text(ctx.canvas, ctx.fonts, &name, center.0, center.1 + value_size * 0.6, style);
     }
 }

@@ -82,8 +82,17 @@ impl PanelContext<'_> {
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
                 let base = query.label.clone().unwrap_or_else(|| query.metric.clone());
-                let label = if matches.len() > 1 && !distinguishing.is_empty() {
-                    format!("{base} {{{}}}", distinguishing.join(", "))
+                let several = matches.len() > 1 && !distinguishing.is_empty();
+                let label =
+                    if several { format!("{base} {{{}}}", distinguishing.join(", ")) } else { base.clone() };
+                let short_label = if several {
+                    let values: Vec<&str> = series
+                        .tags
+                        .iter()
+                        .filter(|(k, _)| !query.tags.contains_key(*k))
+                        .map(|(_, v)| v.as_str())
+                        .collect();
+                    values.join(", ")
                 } else {
                     base
                 };
@@ -92,6 +101,7 @@ impl PanelContext<'_> {
                 let is_area = matches!(self.panel.style, Some(SeriesStyle::Area | SeriesStyle::StackedArea));
                 resolved.push(DrawnSeries {
                     label,
+                    short_label,
                     color,
                     width: query.width.unwrap_or(2.0),
                     fill: query.fill.unwrap_or(if is_area { 0.25 } else { 0.0 }),
@@ -128,7 +138,10 @@ impl PanelContext<'_> {
 
 /// A data series as a panel draws it.
 pub(crate) struct DrawnSeries {
+    /// Legend label: the query's label or metric, plus the tags that tell matches apart.
     pub label: String,
+    /// Category label where space is short: just those tag values, when there are several.
+    pub short_label: String,
     pub color: Rgba,
     pub width: f32,
     pub fill: f32,

@@ -43,7 +43,7 @@ fn stat(ctx: &mut PanelContext, cell: Rect, series: &DrawnSeries, labelled: bool
     let shown = ctx.fonts.ellipsize(&text, size, text_area.width());
     text::draw_text(ctx.canvas, ctx.fonts, &shown, (cell.x0 + cell.x1) * 0.5, (text_area.y0 + text_area.y1) * 0.5, style);
     if labelled {
-        let name = ctx.fonts.ellipsize(&series.label, LABEL_SIZE, cell.width());
+        let name = ctx.fonts.ellipsize(&series.short_label, LABEL_SIZE, cell.width());
         let style = TextStyle::new(LABEL_SIZE, ctx.theme.muted).anchored(HAlign::Center, VAlign::Bottom);
         text::draw_text(ctx.canvas, ctx.fonts, &name, (cell.x0 + cell.x1) * 0.5, spark.y0 - 2.0, style);
     }

@@ -7,7 +7,7 @@ use crate::data::Timestamp;
 use crate::legend::{self, LegendItem};
 use crate::m4;
 use crate::panels::{DrawnSeries, PanelContext, TICK_SIZE};
-use crate::spec::{LegendPosition, Scale, SeriesStyle};
+use crate::spec::{LegendPosition, NumberFormat, Scale, SeriesStyle};
 use crate::text::{self, HAlign, TextStyle, VAlign};
 use crate::ticks::{self, ValueTicks};
 
@@ -77,7 +77,12 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let stacked = style == SeriesStyle::StackedArea;
     let log = ctx.panel.y_axis.as_ref().is_some_and(|a| a.scale == Scale::Log);
     let value_ticks = value_ticks(ctx, &series, stacked, log, style, (bottom - top).max(1.0));
-    let labels: Vec<String> = value_ticks.ticks.iter().map(|v| format.write(*v, value_ticks.step)).collect();
+    // Log ticks have no common step: each label is exact at its own magnitude.
+    let labels: Vec<String> = value_ticks
+        .ticks
+        .iter()
+        .map(|v| format.write(*v, if log { *v } else { value_ticks.step }))
+        .collect();
     let label_width = labels.iter().map(|l| ctx.fonts.text_width(l, TICK_SIZE)).fold(0.0f32, f32::max);
     let rect = Rect::new((area.x0 + label_width + 8.0).round(), top.round(), area.x1.round(), bottom.round());
     if rect.is_empty() {
@@ -161,7 +166,11 @@ fn value_ticks(ctx: &PanelContext, series: &[DrawnSeries], stacked: bool, log: b
         ticks::log10(lo, hi, axis.min.is_some(), axis.max.is_some())
     } else {
         let target = ((height / 45.0) as usize).clamp(2, 10);
-        ticks::linear(lo, hi, target, axis.min.is_some(), axis.max.is_some())
+        if axis.format == NumberFormat::Bytes {
+            ticks::binary(lo, hi, target, axis.min.is_some(), axis.max.is_some())
+        } else {
+            ticks::linear(lo, hi, target, axis.min.is_some(), axis.max.is_some())
+        }
     }
 }
 

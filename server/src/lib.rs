@@ -1,0 +1,1 @@
+//! plotcast server library.
