@@ -54,8 +54,8 @@ pub struct Canvas {
     pixmap: Pixmap,
     /// Per-pixel coverage of the polyline being drawn (max over its segments).
     coverage: Vec<f32>,
-    /// Per row, the touched x range of `coverage` (`start > end` means untouched).
-    dirty: Vec<(u32, u32)>,
+    /// Indices of the pixels with non-zero `coverage`.
+    touched: Vec<u32>,
     clip: Rect,
     clip_mask: Option<Mask>,
     /// Rasterized glyphs, reused across renders into this canvas.
@@ -72,7 +72,7 @@ impl Canvas {
         Some(Canvas {
             pixmap,
             coverage: vec![0.0; pixels],
-            dirty: vec![(u32::MAX, 0); height as usize],
+            touched: Vec::new(),
             clip: Rect::new(0.0, 0.0, width as f32, height as f32),
             clip_mask: None,
             glyphs: GlyphCache::default(),
@@ -233,73 +233,63 @@ impl Canvas {
             return;
         }
         let reach = radius + 0.5;
+        let (reach_sq, solid_sq) = (reach * reach, if reach > 1.0 { (reach - 1.0) * (reach - 1.0) } else { -1.0 });
         let clip = self.clip;
-        let y_start = ((a.1.min(b.1) - reach).floor()).max(clip.y0.floor());
-        let y_end = ((a.1.max(b.1) + reach).ceil()).min(clip.y1.ceil());
-        let x_lo = (a.0.min(b.0) - reach).floor().max(clip.x0.floor());
-        let x_hi = (a.0.max(b.0) + reach).ceil().min(clip.x1.ceil());
+        // Integer pixel bounds (clamped first, so the casts cannot overflow).
+        let bound = |v: f32, lo: f32, hi: f32| v.clamp(lo, hi) as i32;
+        let y_start = bound(a.1.min(b.1) - reach, clip.y0, clip.y1);
+        let y_end = bound(a.1.max(b.1) + reach + 1.0, clip.y0, clip.y1);
+        let x_lo = bound(a.0.min(b.0) - reach, clip.x0, clip.x1);
+        let x_hi = bound(a.0.max(b.0) + reach + 1.0, clip.x0, clip.x1);
         if y_start >= y_end || x_lo >= x_hi {
             return;
         }
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
         let length_sq = dx * dx + dy * dy;
+        let steep = dy.abs() > 1e-3;
+        let (slope, half) = if steep { (dx / dy, reach * length_sq.sqrt() / dy.abs() + 0.5) } else { (0.0, 0.0) };
+        let inverse_length_sq = if length_sq > 0.0 { 1.0 / length_sq } else { 0.0 };
         let width = self.width() as usize;
-        let mut y = y_start;
-        while y < y_end {
-            let cy = y + 0.5;
+        for y in y_start..y_end {
+            let cy = y as f32 + 0.5;
             // The pixels this row can touch: around where the centre line crosses it.
             let (mut row_lo, mut row_hi) = (x_lo, x_hi);
-            if dy.abs() > 1e-3 {
-                let cross = a.0 + (cy - a.1) * dx / dy;
-                let half = reach * length_sq.sqrt() / dy.abs() + 1.0;
-                row_lo = row_lo.max((cross - half).floor());
-                row_hi = row_hi.min((cross + half).ceil());
+            if steep {
+                let cross = a.0 + (cy - a.1) * slope;
+                row_lo = row_lo.max(bound(cross - half, clip.x0, clip.x1));
+                row_hi = row_hi.min(bound(cross + half + 1.0, clip.x0, clip.x1));
             }
-            let row = y as usize;
-            let mut x = row_lo;
-            while x < row_hi {
-                let cx = x + 0.5;
-                let t = if length_sq > 0.0 {
-                    (((cx - a.0) * dx + (cy - a.1) * dy) / length_sq).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
+            let row = y as usize * width;
+            for x in row_lo..row_hi {
+                let cx = x as f32 + 0.5;
+                let t = (((cx - a.0) * dx + (cy - a.1) * dy) * inverse_length_sq).clamp(0.0, 1.0);
                 let (px, py) = (a.0 + t * dx - cx, a.1 + t * dy - cy);
-                let distance = (px * px + py * py).sqrt();
-                let coverage = (reach - distance).min(1.0);
-                if coverage > 0.0 {
-                    let column = x as usize;
-                    let slot = &mut self.coverage[row * width + column];
-                    if coverage > *slot {
-                        *slot = coverage;
-                    }
-                    let span = &mut self.dirty[row];
-                    span.0 = span.0.min(column as u32);
-                    span.1 = span.1.max(column as u32 + 1);
+                let distance_sq = px * px + py * py;
+                if distance_sq >= reach_sq {
+                    continue;
                 }
-                x += 1.0;
+                let coverage = if distance_sq <= solid_sq { 1.0 } else { (reach - distance_sq.sqrt()).min(1.0) };
+                let slot = &mut self.coverage[row + x as usize];
+                if *slot == 0.0 {
+                    self.touched.push((row + x as usize) as u32);
+                }
+                if coverage > *slot {
+                    *slot = coverage;
+                }
             }
-            y += 1.0;
         }
     }
 
     fn flush_coverage(&mut self, color: Rgba) {
         let width = self.width() as usize;
-        for row in 0..self.dirty.len() {
-            let (start, end) = self.dirty[row];
-            if start >= end {
-                continue;
-            }
-            for column in start..end {
-                let slot = row * width + column as usize;
-                let coverage = self.coverage[slot];
-                if coverage > 0.0 {
-                    self.coverage[slot] = 0.0;
-                    self.blend(column as i32, row as i32, color, coverage);
-                }
-            }
-            self.dirty[row] = (u32::MAX, 0);
+        let mut touched = std::mem::take(&mut self.touched);
+        for &index in &touched {
+            let index = index as usize;
+            let coverage = std::mem::replace(&mut self.coverage[index], 0.0);
+            self.blend((index % width) as i32, (index / width) as i32, color, coverage);
         }
+        touched.clear();
+        self.touched = touched;
     }
 
     /// Strokes an arc (angles in radians, clockwise from 3 o'clock) with butt caps.

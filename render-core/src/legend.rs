@@ -21,14 +21,30 @@ pub(crate) struct LegendItem {
 }
 
 /// The text of the chosen summary values for a series.
-pub(crate) fn summary(values: &[LegendValue], data: &[f64], last: Option<f64>, write: impl Fn(f64) -> String) -> String {
+pub(crate) fn summary(
+    values: &[LegendValue],
+    data: impl Iterator<Item = f64>,
+    last: Option<f64>,
+    write: impl Fn(f64) -> String,
+) -> String {
     let mut parts = Vec::new();
+    // One pass for all statistics (a series may have a million points).
+    let (mut min, mut max, mut sum, mut count) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
+    if values.iter().any(|v| *v != LegendValue::Last) {
+        for v in data {
+            min = min.min(v);
+            max = max.max(v);
+            sum += v;
+            count += 1;
+        }
+    }
+    let seen = count > 0;
     for kind in values {
         let value = match kind {
             LegendValue::Last => last,
-            LegendValue::Min => data.iter().copied().reduce(f64::min),
-            LegendValue::Max => data.iter().copied().reduce(f64::max),
-            LegendValue::Avg => (!data.is_empty()).then(|| data.iter().sum::<f64>() / data.len() as f64),
+            LegendValue::Min => seen.then_some(min),
+            LegendValue::Max => seen.then_some(max),
+            LegendValue::Avg => seen.then(|| sum / count as f64),
         };
         let name = match kind {
             LegendValue::Last => "last",

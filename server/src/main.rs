@@ -1,12 +1,13 @@
-//! The `plotcast` binary: `render` draws one spec (with optional data) to a PNG or JPEG.
-
-mod image_files;
+//! The `plotcast` binary: `serve` runs the server; `render` draws one spec (with
+//! optional data) to a PNG or JPEG.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use render_core::{Data, Frame, Renderer, Spec};
+use server::{image_files, Config, ServeArgs};
+use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(name = "plotcast", version, about = "Live charts streamed as MJPEG over HTTP")]
@@ -17,6 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve charts as live MJPEG streams, with the HTTP API for specs and data.
+    Serve(ServeArgs),
     /// Render one chart spec to a PNG or JPEG file.
     Render {
         /// The chart spec (JSON).
@@ -39,7 +42,54 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Serve(args) => serve(args),
         Command::Render { spec, data, now, fonts, output } => render(&spec, data.as_deref(), now.as_deref(), &fonts, &output),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")))
+        .init();
+    let config = Config::resolve(args)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("listening on {}", config.addr))?;
+        let addr = listener.local_addr()?;
+        println!("plotcast serving on http://{addr}/  (data in {})", config.data_dir.display());
+        println!("editor:      http://{addr}/");
+        if config.demo {
+            println!("demo stream: http://{addr}/charts/demo.mjpg");
+        }
+        server::run(listener, config, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "listening for Ctrl-C failed");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
     }
 }
 

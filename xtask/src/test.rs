@@ -17,7 +17,8 @@ type Step<'a> = (&'static str, Box<dyn Fn() -> Result<()> + 'a>);
 /// remaining steps still run. The last line printed is `N passed, N failed`.
 pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
     // Later server/browser tests need these; never silently skip.
-    tools::ensure_apt(sh, &["ffmpeg", "chromium", "chromium-driver"])?;
+    // (the CJK font is for render-core's font fallback test).
+    tools::ensure_apt(sh, &["ffmpeg", "chromium", "chromium-driver", "fonts-wqy-microhei"])?;
 
     let cargo = cargo();
     let steps: Vec<Step<'_>> = vec![
@@ -33,6 +34,20 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
                     "{cargo} clippy --workspace --all-targets -- -D warnings"
                 )
                 .run()?)
+            }),
+        ),
+        (
+            "render-core has no tokio, and web builds for wasm32",
+            Box::new(|| {
+                let tree = cmd!(sh, "{cargo} tree -p render-core -e normal -i tokio")
+                    .ignore_stderr()
+                    .read()
+                    .unwrap_or_default();
+                if !tree.trim().is_empty() {
+                    anyhow::bail!("render-core depends on tokio:\n{tree}");
+                }
+                tools::ensure_wasm_target(sh)?;
+                Ok(cmd!(sh, "{cargo} build -p web --target wasm32-unknown-unknown").run()?)
             }),
         ),
         (

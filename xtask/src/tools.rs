@@ -20,7 +20,7 @@ pub fn ensure_apt(sh: &Shell, packages: &[&str]) -> Result<()> {
     let missing: Vec<&str> = packages
         .iter()
         .copied()
-        .filter(|pkg| !has_binary(sh, binary_of(pkg)))
+        .filter(|pkg| !is_installed(sh, pkg))
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -49,8 +49,8 @@ pub fn ensure_apt(sh: &Shell, packages: &[&str]) -> Result<()> {
     }
     let still_missing: Vec<&str> = missing
         .iter()
-        .map(|pkg| binary_of(pkg))
-        .filter(|bin| !has_binary(sh, bin))
+        .copied()
+        .filter(|pkg| !is_installed(sh, pkg))
         .collect();
     if !still_missing.is_empty() {
         bail!(
@@ -61,11 +61,13 @@ pub fn ensure_apt(sh: &Shell, packages: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// The binary that a Debian package provides (for the packages we use).
-fn binary_of(package: &str) -> &str {
+/// Whether `package` is installed: its binary is on `PATH`, or for data packages
+/// (fonts) the file tests use exists.
+fn is_installed(sh: &Shell, package: &str) -> bool {
     match package {
-        "chromium-driver" => "chromedriver",
-        other => other,
+        "chromium-driver" => has_binary(sh, "chromedriver"),
+        "fonts-wqy-microhei" => Path::new("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists(),
+        binary => has_binary(sh, binary),
     }
 }
 

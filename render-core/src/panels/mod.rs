@@ -7,13 +7,14 @@ mod note;
 mod stat;
 mod timeseries;
 
+use std::borrow::Cow;
+
 use chrono_tz::Tz;
 
 use crate::canvas::{Canvas, Rect};
 use crate::color::{Rgba, Theme};
 use crate::data::{Data, Point, Timestamp};
 use crate::format::ValueFormat;
-use crate::m4;
 use crate::spec::{Panel, PanelKind, SeriesStyle};
 use crate::text::{self, FontBook, HAlign, TextStyle, VAlign};
 
@@ -35,7 +36,7 @@ pub(crate) struct PanelContext<'a> {
     pub area: Rect,
 }
 
-impl PanelContext<'_> {
+impl<'a> PanelContext<'a> {
     /// Draws the panel's kind.
     pub fn draw(&mut self) {
         match self.panel.kind {
@@ -59,7 +60,7 @@ impl PanelContext<'_> {
 
     /// Every data series the panel's queries match, with label, colour and the points
     /// inside the time window (sorted).
-    pub fn resolve_series(&self) -> Vec<DrawnSeries> {
+    pub fn resolve_series(&self) -> Vec<DrawnSeries<'a>> {
         let (start, end) = (self.start(), self.now);
         let mut resolved = Vec::new();
         let mut palette_index = 0;
@@ -96,8 +97,7 @@ impl PanelContext<'_> {
                 } else {
                     base
                 };
-                let in_window: Vec<Point> =
-                    series.points.iter().copied().filter(|p| p.t >= start && p.t <= end).collect();
+                let points = window_of(&series.points, start, end);
                 let is_area = matches!(self.panel.style, Some(SeriesStyle::Area | SeriesStyle::StackedArea));
                 resolved.push(DrawnSeries {
                     label,
@@ -105,7 +105,7 @@ impl PanelContext<'_> {
                     color,
                     width: query.width.unwrap_or(2.0),
                     fill: query.fill.unwrap_or(if is_area { 0.25 } else { 0.0 }),
-                    points: m4::sorted(&in_window),
+                    points,
                     latest: series.latest(),
                 });
             }
@@ -137,7 +137,7 @@ impl PanelContext<'_> {
 }
 
 /// A data series as a panel draws it.
-pub(crate) struct DrawnSeries {
+pub(crate) struct DrawnSeries<'a> {
     /// Legend label: the query's label or metric, plus the tags that tell matches apart.
     pub label: String,
     /// Category label where space is short: just those tag values, when there are several.
@@ -145,13 +145,14 @@ pub(crate) struct DrawnSeries {
     pub color: Rgba,
     pub width: f32,
     pub fill: f32,
-    /// Points in the window, sorted by time (may include non-finite values).
-    pub points: Vec<Point>,
+    /// Points in the window, sorted by time (may include non-finite values); borrowed
+    /// from the data when it is already sorted.
+    pub points: Cow<'a, [Point]>,
     /// Latest finite point overall.
     pub latest: Option<Point>,
 }
 
-impl DrawnSeries {
+impl DrawnSeries<'_> {
     /// The finite values in the window.
     pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
         self.points.iter().map(|p| p.v).filter(|v| v.is_finite())
@@ -160,5 +161,19 @@ impl DrawnSeries {
     /// Latest finite value in the window.
     pub fn last(&self) -> Option<f64> {
         self.points.iter().rev().map(|p| p.v).find(|v| v.is_finite())
+    }
+}
+
+/// The points of `points` with `start <= t <= end`, sorted by time: a borrowed slice
+/// when the data is already sorted (the usual case), else a sorted copy.
+fn window_of(points: &[Point], start: Timestamp, end: Timestamp) -> Cow<'_, [Point]> {
+    if points.is_sorted_by_key(|p| p.t) {
+        let from = points.partition_point(|p| p.t < start);
+        let to = points.partition_point(|p| p.t <= end);
+        Cow::Borrowed(&points[from..to.max(from)])
+    } else {
+        let mut inside: Vec<Point> = points.iter().copied().filter(|p| p.t >= start && p.t <= end).collect();
+        inside.sort_by_key(|p| p.t);
+        Cow::Owned(inside)
     }
 }

@@ -10,13 +10,15 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let line_height = ((ascent - descent) * 1.25).ceil();
     let style = TextStyle::new(size, ctx.theme.text);
     let mut y = ctx.area.y0;
+    ctx.canvas.clip_to(ctx.area);
     for line in wrap(ctx, body, size) {
-        if y + line_height > ctx.area.y1 + 1.0 {
+        if y >= ctx.area.y1 {
             break;
         }
         text::draw_text(ctx.canvas, ctx.fonts, &line, ctx.area.x0, y, style);
         y += line_height;
     }
+    ctx.canvas.unclip();
 }
 
 /// Splits `body` into lines no wider than the panel, at spaces where possible.

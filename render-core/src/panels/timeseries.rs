@@ -58,13 +58,10 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let legend_spec = ctx.panel.legend.clone().unwrap_or_default();
     let items: Vec<LegendItem> = series
         .iter()
-        .map(|s| {
-            let values: Vec<f64> = s.values().collect();
-            LegendItem {
-                label: s.label.clone(),
-                color: s.color,
-                values: legend::summary(&legend_spec.values, &values, s.last(), |v| format.write(v, 0.0)),
-            }
+        .map(|s| LegendItem {
+            label: s.label.clone(),
+            color: s.color,
+            values: legend::summary(&legend_spec.values, s.values(), s.last(), |v| format.write(v, 0.0)),
         })
         .collect();
     let position = if series.is_empty() { LegendPosition::None } else { legend_spec.position };

@@ -1,0 +1,148 @@
+//! Property tests: random valid specs with random data (empty, single points, NaN, ±Inf,
+//! huge and tiny values, unsorted and duplicate timestamps) never panic and always
+//! produce a full, opaque frame of the spec's size.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use render_core::spec::{
+    Axis, Cell, Layout, Legend, LegendPosition, LegendValue, NumberFormat, Panel, PanelKind, Scale, SeriesSpec,
+    SeriesStyle, Threshold, ThemeName,
+};
+use render_core::{Data, Frame, Point, Renderer, Series, Spec};
+
+fn value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        4 => -1e3..1e3f64,
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(f64::NEG_INFINITY),
+        1 => Just(0.0),
+        1 => -1e300..1e300f64,
+        1 => -1e-300..1e-300f64,
+        1 => Just(f64::MAX),
+    ]
+}
+
+fn points() -> impl Strategy<Value = Vec<Point>> {
+    prop::collection::vec((-400_000i64..10_000, value()), 0..300)
+        .prop_map(|raw| raw.into_iter().map(|(t, v)| Point { t: 1_000_000 + t, v }).collect())
+}
+
+fn data() -> impl Strategy<Value = Data> {
+    prop::collection::vec((0..3usize, 0..3u8, points()), 0..6).prop_map(|all| Data {
+        series: all
+            .into_iter()
+            .map(|(metric, tag, points)| Series {
+                metric: format!("m{metric}"),
+                tags: BTreeMap::from([("k".to_string(), tag.to_string())]),
+                points,
+            })
+            .collect(),
+    })
+}
+
+fn axis() -> impl Strategy<Value = Option<Axis>> {
+    let format = prop::sample::select(vec![
+        NumberFormat::Number,
+        NumberFormat::Si,
+        NumberFormat::Percent,
+        NumberFormat::Ratio,
+        NumberFormat::Bytes,
+        NumberFormat::Bits,
+    ]);
+    prop::option::of((any::<bool>(), prop::option::of(-1e6..1e6f64), 1e-3..1e6f64, format, prop::option::of(0..6u32)).prop_map(
+        |(log, min, span, format, decimals)| {
+            let min = if log { min.map(|m| m.abs() + 1e-3) } else { min };
+            Axis {
+                min,
+                max: min.map(|m| m + span),
+                scale: if log { Scale::Log } else { Scale::Linear },
+                format,
+                unit: Some("u".into()),
+                decimals,
+            }
+        },
+    ))
+}
+
+fn panel(index: u32) -> impl Strategy<Value = Panel> {
+    let kind = prop::sample::select(vec![PanelKind::Timeseries, PanelKind::Bar, PanelKind::Gauge, PanelKind::Stat, PanelKind::Text]);
+    let style = prop::sample::select(vec![
+        SeriesStyle::Line,
+        SeriesStyle::Area,
+        SeriesStyle::StackedArea,
+        SeriesStyle::Step,
+        SeriesStyle::Bars,
+        SeriesStyle::Points,
+    ]);
+    let position = prop::sample::select(vec![LegendPosition::Bottom, LegendPosition::Top, LegendPosition::Right, LegendPosition::None]);
+    (kind, style, position, axis(), prop::collection::vec((0..3usize, prop::option::of(0..3u8), 0.5..10f32, 0.0..1f32), 0..4), prop::collection::vec(-100.0..100f64, 0..3), "[a-z 中]{0,30}")
+        .prop_map(move |(kind, style, position, y_axis, series, thresholds, title)| Panel {
+            kind,
+            title: Some(title.clone()),
+            cell: Some(Cell { col: 0, row: index, col_span: 1, row_span: 1 }),
+            series: if kind == PanelKind::Text {
+                Vec::new()
+            } else {
+                series
+                    .into_iter()
+                    .map(|(metric, tag, width, fill)| SeriesSpec {
+                        metric: format!("m{metric}"),
+                        tags: tag.map(|t| BTreeMap::from([("k".to_string(), t.to_string())])).unwrap_or_default(),
+                        label: None,
+                        color: None,
+                        width: Some(width),
+                        fill: Some(fill),
+                    })
+                    .collect()
+            },
+            style: (kind == PanelKind::Timeseries).then_some(style),
+            window: None,
+            y_axis: if kind == PanelKind::Text { None } else { y_axis },
+            thresholds: if kind == PanelKind::Text {
+                Vec::new()
+            } else {
+                thresholds.into_iter().map(|value| Threshold { value, color: "#c00".into(), to: None, label: Some("t".into()) }).collect()
+            },
+            legend: Some(Legend { position, values: vec![LegendValue::Last, LegendValue::Avg] }),
+            text: (kind == PanelKind::Text).then(|| title.repeat(5)),
+            font_size: None,
+        })
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (1..600u32, 1..400u32, any::<bool>(), 1..4u32, prop::sample::select(vec!["10s", "5m", "2h"]))
+        .prop_flat_map(|(width, height, dark, rows, window)| {
+            let panels: Vec<_> = (0..rows).map(panel).collect();
+            (Just((width, height, dark, rows, window)), panels)
+        })
+        .prop_map(|((width, height, dark, rows, window), panels)| Spec {
+            version: 1,
+            width,
+            height,
+            theme: if dark { ThemeName::Dark } else { ThemeName::Light },
+            colors: None,
+            title: Some("Random".into()),
+            timezone: Some("Europe/Berlin".into()),
+            window: Some(window.into()),
+            fps: None,
+            layout: Some(Layout { columns: 1, rows, gap: None }),
+            panels,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_valid_spec_with_any_data_renders_a_full_frame(spec in spec(), data in data(), now in 900_000i64..1_100_000) {
+        let (width, height) = (spec.width, spec.height);
+        let valid = render_core::validate(spec).expect("generated specs are valid");
+        let mut frame = Frame::default();
+        Renderer::default().render(&valid, &data, now, &mut frame);
+        prop_assert_eq!((frame.width(), frame.height()), (width, height));
+        prop_assert_eq!(frame.rgb().len(), (width * height * 3) as usize);
+        prop_assert!(frame.rgba().chunks_exact(4).all(|p| p[3] == 255));
+    }
+}

@@ -1,0 +1,108 @@
+//! Chart publishing: `PUT/GET/DELETE /api/charts/{id}`, `GET /api/charts`,
+//! `GET /api/schema`.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use render_core::Spec;
+use serde_json::{json, Value};
+
+use crate::api::{read_body, Authorized};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Whether `id` is a chart id: `[a-z0-9][a-z0-9_-]{0,63}`.
+pub fn valid_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 64
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
+}
+
+/// Checks an id from a path.
+pub fn check_id(id: &str) -> Result<(), AppError> {
+    if valid_id(id) {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(format!(
+            "chart id {:?} is invalid: use 1 to 64 of a-z, 0-9, '_' and '-', starting with a letter or digit",
+            id.chars().take(80).collect::<String>()
+        )))
+    }
+}
+
+/// `GET /api/schema`: the spec's JSON Schema.
+pub async fn schema() -> Json<Value> {
+    Json(render_core::json_schema())
+}
+
+/// `GET /api/charts`: every chart's id and version.
+pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    let charts = state.blocking(|store| store.list_charts()).await?;
+    let list: Vec<Value> = charts
+        .iter()
+        .map(|c| json!({"id": c.id, "version": c.version, "updated_ms": c.updated_ms, "stream": format!("/charts/{}.mjpg", c.id)}))
+        .collect();
+    Ok(Json(json!({ "charts": list })))
+}
+
+/// `GET /api/charts/{id}`: the spec with its version.
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+    check_id(&id)?;
+    let key = id.clone();
+    let chart = state.blocking(move |store| store.get_chart(&key)).await?;
+    let chart = chart.ok_or_else(|| AppError::NotFound(format!("no chart {id:?}")))?;
+    let spec: Value = serde_json::from_str(&chart.spec).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Json(json!({"id": chart.id, "version": chart.version, "updated_ms": chart.updated_ms, "spec": spec})))
+}
+
+/// `PUT /api/charts/{id}`: publish a spec (create or replace).
+pub async fn put(
+    State(state): State<AppState>,
+    _auth: Authorized,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    check_id(&id)?;
+    let bytes = read_body(&headers, body, state.config.max_body).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| AppError::bad_request("the chart spec is not UTF-8"))?;
+    let spec = Spec::from_json(text).map_err(|e| AppError::bad_request(format!("invalid chart spec JSON: {e}")))?;
+    let json = serde_json::to_string(&spec).map_err(|e| AppError::Internal(e.to_string()))?;
+    let spec = render_core::validate(spec)?;
+    let version = state.publish(&id, json, spec).await?;
+    let status = if version == 1 { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(json!({"id": id, "version": version, "stream": format!("/charts/{id}.mjpg")}))))
+}
+
+/// `DELETE /api/charts/{id}`.
+pub async fn delete(
+    State(state): State<AppState>,
+    _auth: Authorized,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    check_id(&id)?;
+    let key = id.clone();
+    if !state.blocking(move |store| store.delete_chart(&key)).await? {
+        return Err(AppError::NotFound(format!("no chart {id:?}")));
+    }
+    state.hub.remove(&id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_id;
+
+    #[test]
+    fn ids_are_short_slugs() {
+        for ok in ["cpu", "0", "a-b_c", &"x".repeat(64)] {
+            assert!(valid_id(ok), "{ok}");
+        }
+        for bad in ["", "-a", "_a", "A", "a.b", "a/b", "é", &"x".repeat(65)] {
+            assert!(!valid_id(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! `POST /api/render`: a spec plus optional data (else the server's) -> PNG, for
+//! previews and checks.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::IntoResponse;
+use render_core::{Data, Frame, Spec};
+use serde::Deserialize;
+
+use crate::api::{parse_json, read_body};
+use crate::error::AppError;
+use crate::image_files;
+use crate::state::AppState;
+use crate::stream::render::now_ms;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenderRequest {
+    spec: Spec,
+    data: Option<Data>,
+    now: Option<i64>,
+}
+
+/// Renders the request's spec to PNG.
+pub async fn render(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<impl IntoResponse, AppError> {
+    let bytes = read_body(&headers, body, state.config.max_body).await?;
+    let request: RenderRequest = parse_json(&bytes, "render request")?;
+    let spec = render_core::validate(request.spec)?;
+    let now = request.now.unwrap_or_else(now_ms);
+    let context = state.render.clone();
+    let png = tokio::task::spawn_blocking(move || {
+        let mut frame = Frame::default();
+        match request.data {
+            Some(data) => context.renderer.render(&spec, &data, now, &mut frame),
+            None => crate::stream::render::render_into(&context, &spec, now, &mut frame),
+        }
+        image_files::png(&frame)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("render task: {e}")))?
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "no-store")], png))
+}

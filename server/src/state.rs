@@ -1,0 +1,140 @@
+//! `AppState`: what every handler shares (config, store, cache, hub, metrics), how it is
+//! opened from the data directory, and the one ingest path all data takes.
+
+use std::ops::Deref;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use render_core::{Renderer, Spec, ValidSpec};
+
+use crate::cache::SeriesCache;
+use crate::config::Config;
+use crate::error::AppError;
+use crate::line_protocol::Sample;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+use crate::stream::hub::Hub;
+use crate::stream::render::{now_ms, RenderContext};
+
+/// The least the cache keeps, whatever the charts' windows.
+const MIN_HORIZON_MS: i64 = 3_600_000;
+
+/// Shared state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The parts of the state.
+pub struct Inner {
+    /// Configuration.
+    pub config: Config,
+    /// Durable storage.
+    pub store: Arc<Store>,
+    /// Recent points for rendering.
+    pub cache: Arc<SeriesCache>,
+    /// Live chart streams.
+    pub hub: Arc<Hub>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Render context (cache, renderer, metrics).
+    pub render: RenderContext,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A blocking task failed.
+    #[error("startup task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+impl AppState {
+    /// Opens the store in the data directory, loads charts and recent points.
+    pub async fn open(config: Config) -> Result<AppState, StartError> {
+        let dir = config.data_dir.clone();
+        let store = Arc::new(tokio::task::spawn_blocking(move || Store::open(&dir)).await??);
+        let metrics = Arc::new(Metrics::default());
+        let cache = Arc::new(SeriesCache::new(MIN_HORIZON_MS));
+        let render = RenderContext { cache: cache.clone(), renderer: Arc::new(Renderer::default()), metrics: metrics.clone() };
+        let hub = Hub::new(render.clone());
+        let state = AppState(Arc::new(Inner { config, store, cache, hub, metrics, render }));
+        let store = state.store.clone();
+        let charts = tokio::task::spawn_blocking(move || store.list_charts()).await??;
+        let mut horizon = MIN_HORIZON_MS;
+        for chart in &charts {
+            match Spec::from_json(&chart.spec).map_err(|e| e.to_string()).and_then(|s| {
+                render_core::validate(s).map_err(|e| e.to_string())
+            }) {
+                Ok(spec) => {
+                    horizon = horizon.max(spec.longest_window_ms());
+                    state.hub.publish(&chart.id, Arc::new(spec));
+                }
+                Err(error) => tracing::warn!(chart = %chart.id, %error, "stored chart no longer valid; not served"),
+            }
+        }
+        state.reload_cache(horizon).await?;
+        if state.config.demo && charts.is_empty() {
+            crate::demo::publish_chart(&state).await;
+        }
+        Ok(state)
+    }
+
+    /// Refills the cache from the store with a (possibly larger) horizon.
+    pub async fn reload_cache(&self, horizon_ms: i64) -> Result<(), StoreError> {
+        let horizon = horizon_ms.min(self.config.retention_ms).max(1);
+        let since = now_ms().saturating_sub(horizon);
+        let store = self.store.clone();
+        let series = tokio::task::spawn_blocking(move || store.load_since(since))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))??;
+        self.cache.reset(horizon, series, now_ms());
+        Ok(())
+    }
+
+    /// Runs blocking store work off the async threads.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || work(&store))
+            .await
+            .map_err(|e| AppError::Internal(format!("store task: {e}")))?
+            .map_err(AppError::from)
+    }
+
+    /// Stores samples (one transaction, acknowledged after commit), then makes them
+    /// visible to the charts. Returns how many were stored.
+    pub async fn ingest(&self, samples: Vec<Sample>) -> Result<usize, AppError> {
+        if samples.is_empty() {
+            return Ok(0);
+        }
+        let samples = Arc::new(samples);
+        let batch = samples.clone();
+        self.blocking(move |store| store.write(&batch)).await?;
+        self.cache.insert(&samples, now_ms());
+        self.metrics.points_ingested.fetch_add(samples.len() as u64, Ordering::Relaxed);
+        Ok(samples.len())
+    }
+
+    /// Publishes a validated spec: store first, then the live hub. Returns the version.
+    pub async fn publish(&self, id: &str, json: String, spec: ValidSpec) -> Result<i64, AppError> {
+        let key = id.to_string();
+        let version = self.blocking(move |store| store.put_chart(&key, &json, now_ms())).await?;
+        let window = spec.longest_window_ms();
+        if window > self.cache.horizon_ms() && self.cache.horizon_ms() < self.config.retention_ms {
+            self.reload_cache(window).await?;
+        }
+        self.hub.publish(id, Arc::new(spec));
+        Ok(version)
+    }
+}

@@ -1,0 +1,281 @@
+//! The durable store: SQLite (WAL, `synchronous=FULL`) in the data directory.
+//!
+//! Tables: `charts` (current spec and version of each chart), `chart_versions` (every
+//! published spec), `series` (metric + canonical tags JSON) and `points` (series, t ms,
+//! value) within the retention period. Every call is blocking and returns only after
+//! its transaction committed: callers run it on `spawn_blocking`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Mutex;
+
+use render_core::{Point, Series};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::line_protocol::Sample;
+
+/// A failure of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The data directory could not be created.
+    #[error("creating data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A stored tags column is not valid JSON.
+    #[error("corrupt tags in series {0}")]
+    CorruptTags(i64),
+    /// The blocking task running a store call failed.
+    #[error("store task failed: {0}")]
+    Task(String),
+    /// The connection mutex was poisoned by a panic.
+    #[error("store lock poisoned")]
+    Poisoned,
+}
+
+/// A stored chart.
+#[derive(Debug, Clone)]
+pub struct StoredChart {
+    /// Chart id (slug).
+    pub id: String,
+    /// Spec JSON as published.
+    pub spec: String,
+    /// Version, 1 for the first publication, +1 for each replacement.
+    pub version: i64,
+    /// When this version was published, ms since the epoch.
+    pub updated_ms: i64,
+}
+
+/// The SQLite store.
+pub struct Store {
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    conn: Connection,
+    /// Series id by (metric, canonical tags JSON).
+    series_ids: HashMap<(String, String), i64>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS charts (
+    id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chart_versions (
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    spec TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (id, version)
+);
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    metric TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    UNIQUE (metric, tags)
+);
+CREATE TABLE IF NOT EXISTS points (
+    series_id INTEGER NOT NULL,
+    t INTEGER NOT NULL,
+    v REAL,
+    PRIMARY KEY (series_id, t)
+) WITHOUT ROWID;
+";
+
+/// Canonical JSON of a tag set (keys sorted, as a `BTreeMap` serializes).
+pub fn canonical_tags(tags: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "{}".to_string())
+}
+
+impl Store {
+    /// Opens (creating if needed) `plotcast.db` in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
+        let conn = Connection::open(dir.join("plotcast.db"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        let mut series_ids = HashMap::new();
+        {
+            let mut statement = conn.prepare("SELECT id, metric, tags FROM series")?;
+            let rows = statement.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?)))?;
+            for row in rows {
+                let (id, metric, tags) = row?;
+                series_ids.insert((metric, tags), id);
+            }
+        }
+        Ok(Store { inner: Mutex::new(Inner { conn, series_ids }) })
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
+        self.inner.lock().map_err(|_| StoreError::Poisoned)
+    }
+
+    /// Creates or replaces a chart; returns its new version.
+    pub fn put_chart(&self, id: &str, spec: &str, now_ms: i64) -> Result<i64, StoreError> {
+        let mut inner = self.lock()?;
+        let tx = inner.conn.transaction()?;
+        let version: i64 = tx
+            .query_row("SELECT version FROM charts WHERE id = ?1", [id], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0)
+            + 1;
+        tx.execute(
+            "INSERT INTO charts (id, spec, version, updated_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET spec = ?2, version = ?3, updated_ms = ?4",
+            params![id, spec, version, now_ms],
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO chart_versions (id, version, spec, created_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![id, version, spec, now_ms],
+        )?;
+        tx.commit()?;
+        Ok(version)
+    }
+
+    /// One chart, if it exists.
+    pub fn get_chart(&self, id: &str) -> Result<Option<StoredChart>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .conn
+            .query_row("SELECT id, spec, version, updated_ms FROM charts WHERE id = ?1", [id], chart_row)
+            .optional()?)
+    }
+
+    /// Every chart, by id.
+    pub fn list_charts(&self) -> Result<Vec<StoredChart>, StoreError> {
+        let inner = self.lock()?;
+        let mut statement = inner.conn.prepare("SELECT id, spec, version, updated_ms FROM charts ORDER BY id")?;
+        let charts = statement.query_map([], chart_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(charts)
+    }
+
+    /// Deletes a chart (its version history stays); `false` if there was none.
+    pub fn delete_chart(&self, id: &str) -> Result<bool, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner.conn.execute("DELETE FROM charts WHERE id = ?1", [id])? > 0)
+    }
+
+    /// Stores all samples in one transaction: all or nothing.
+    pub fn write(&self, samples: &[Sample]) -> Result<(), StoreError> {
+        let mut guard = self.lock()?;
+        let inner = &mut *guard;
+        let tx = inner.conn.transaction()?;
+        let mut new_ids = Vec::new();
+        {
+            let mut find = tx.prepare_cached(
+                "INSERT INTO series (metric, tags) VALUES (?1, ?2)
+                 ON CONFLICT (metric, tags) DO UPDATE SET metric = metric RETURNING id",
+            )?;
+            let mut insert = tx.prepare_cached("INSERT OR REPLACE INTO points (series_id, t, v) VALUES (?1, ?2, ?3)")?;
+            for sample in samples {
+                let key = (sample.metric.clone(), canonical_tags(&sample.tags));
+                let id = match inner.series_ids.get(&key) {
+                    Some(id) => *id,
+                    None => {
+                        let id: i64 = find.query_row(params![key.0, key.1], |row| row.get(0))?;
+                        new_ids.push((key, id));
+                        id
+                    }
+                };
+                let value = sample.v.is_finite().then_some(sample.v);
+                insert.execute(params![id, sample.t, value])?;
+            }
+        }
+        tx.commit()?;
+        inner.series_ids.extend(new_ids);
+        Ok(())
+    }
+
+    /// Every series with its points at or after `since_ms`.
+    pub fn load_since(&self, since_ms: i64) -> Result<Vec<Series>, StoreError> {
+        self.query(None, &BTreeMap::new(), since_ms, i64::MAX)
+    }
+
+    /// Series of `metric` (or all, for `None`) whose tags include `tags`, with their
+    /// points in `from..=to`.
+    pub fn query(
+        &self,
+        metric: Option<&str>,
+        tags: &BTreeMap<String, String>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Series>, StoreError> {
+        let inner = self.lock()?;
+        let mut list = inner.conn.prepare_cached("SELECT id, metric, tags FROM series ORDER BY metric, tags")?;
+        let mut points = inner
+            .conn
+            .prepare_cached("SELECT t, v FROM points WHERE series_id = ?1 AND t >= ?2 AND t <= ?3 ORDER BY t")?;
+        let rows = list
+            .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::new();
+        for (id, name, tag_json) in rows {
+            if metric.is_some_and(|m| m != name) {
+                continue;
+            }
+            let series_tags: BTreeMap<String, String> =
+                serde_json::from_str(&tag_json).map_err(|_| StoreError::CorruptTags(id))?;
+            if !tags.iter().all(|(k, v)| series_tags.get(k) == Some(v)) {
+                continue;
+            }
+            let pts = points
+                .query_map(params![id, from, to], |row| {
+                    Ok(Point { t: row.get(0)?, v: row.get::<_, Option<f64>>(1)?.unwrap_or(f64::NAN) })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            if !pts.is_empty() || metric.is_some() {
+                out.push(Series { metric: name, tags: series_tags, points: pts });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes points older than `before_ms`; returns how many.
+    pub fn prune(&self, before_ms: i64) -> Result<usize, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner.conn.execute("DELETE FROM points WHERE t < ?1", [before_ms])?)
+    }
+}
+
+fn chart_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredChart> {
+    Ok(StoredChart { id: row.get(0)?, spec: row.get(1)?, version: row.get(2)?, updated_ms: row.get(3)? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_and_charts_survive_reopening() -> Result<(), StoreError> {
+        let dir = std::env::temp_dir().join(format!("plotcast-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let store = Store::open(&dir)?;
+            assert_eq!(store.put_chart("a", "{}", 1)?, 1);
+            assert_eq!(store.put_chart("a", "{\"x\":1}", 2)?, 2);
+            let tags = BTreeMap::from([("core".to_string(), "0".to_string())]);
+            store.write(&[Sample { metric: "cpu".into(), tags, t: 10, v: 1.5 }])?;
+        }
+        let store = Store::open(&dir)?;
+        let chart = store.get_chart("a")?;
+        assert_eq!(chart.map(|c| (c.version, c.spec)), Some((2, "{\"x\":1}".to_string())));
+        let series = store.load_since(0)?;
+        assert_eq!(series.len(), 1);
+        assert_eq!(series[0].points, [Point { t: 10, v: 1.5 }]);
+        assert_eq!(store.prune(11)?, 1);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+}

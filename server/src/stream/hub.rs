@@ -1,0 +1,189 @@
+//! The hub: every published chart's live state (spec, latest frame, viewers) and the
+//! rule that a chart has exactly one render task while, and only while, it has viewers.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use render_core::ValidSpec;
+use tokio::sync::{watch, Notify};
+
+use crate::metrics::{ChartStats, Metrics};
+use crate::stream::render::{self, RenderContext};
+
+/// One encoded frame, ready for the wire. Every field is shared by all viewers.
+#[derive(Debug)]
+pub struct Part {
+    /// Frame number, increasing per chart.
+    pub seq: u64,
+    /// The JPEG as encoded.
+    pub jpeg: Bytes,
+    /// Header block with the JPEG's exact length (for a part that starts fresh).
+    pub header: Bytes,
+    /// The JPEG padded to the budget announced after frame `seq - 1`, if it fits.
+    pub cont: Option<Bytes>,
+    /// The JPEG padded to [`Part::budget`]: fills an announced part with this frame again.
+    pub repeat: Bytes,
+    /// Header block announcing a part of [`Part::budget`] bytes (sent right after this frame).
+    pub advance: Bytes,
+    /// Length announced by `advance`.
+    pub budget: usize,
+}
+
+/// A chart's live state.
+pub struct ChartStream {
+    /// Chart id.
+    pub id: String,
+    pub(crate) spec: watch::Sender<Option<Arc<ValidSpec>>>,
+    pub(crate) frames: watch::Sender<Option<Arc<Part>>>,
+    pub(crate) viewers: AtomicUsize,
+    pub(crate) running: AtomicBool,
+    pub(crate) ended: AtomicBool,
+    pub(crate) wake: Notify,
+    pub(crate) seq: AtomicU64,
+    pub(crate) frames_rendered: AtomicU64,
+}
+
+impl ChartStream {
+    /// The chart's current spec (`None` once deleted).
+    pub fn spec(&self) -> Option<Arc<ValidSpec>> {
+        self.spec.borrow().clone()
+    }
+
+    /// Whether the chart was deleted or the server is shutting down.
+    pub fn ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+}
+
+/// A viewer's hold on a chart stream; dropping it counts the viewer out.
+pub struct Subscription {
+    /// The chart.
+    pub chart: Arc<ChartStream>,
+    /// Latest frames.
+    pub frames: watch::Receiver<Option<Arc<Part>>>,
+    metrics: Arc<Metrics>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.chart.viewers.fetch_sub(1, Ordering::AcqRel);
+        self.chart.wake.notify_one();
+        self.metrics.viewers_disconnected.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// All charts.
+pub struct Hub {
+    charts: Mutex<HashMap<String, Arc<ChartStream>>>,
+    context: RenderContext,
+}
+
+impl Hub {
+    /// An empty hub whose render tasks use `context`.
+    pub fn new(context: RenderContext) -> Arc<Hub> {
+        Arc::new(Hub { charts: Mutex::new(HashMap::new()), context })
+    }
+
+    fn charts(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ChartStream>>> {
+        self.charts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Publishes (or replaces) a chart's spec; a running stream picks it up at once.
+    pub fn publish(&self, id: &str, spec: Arc<ValidSpec>) {
+        let mut charts = self.charts();
+        match charts.get(id) {
+            Some(chart) => {
+                chart.spec.send_replace(Some(spec));
+            }
+            None => {
+                let chart = ChartStream {
+                    id: id.to_string(),
+                    spec: watch::channel(Some(spec)).0,
+                    frames: watch::channel(None).0,
+                    viewers: AtomicUsize::new(0),
+                    running: AtomicBool::new(false),
+                    ended: AtomicBool::new(false),
+                    wake: Notify::new(),
+                    seq: AtomicU64::new(0),
+                    frames_rendered: AtomicU64::new(0),
+                };
+                charts.insert(id.to_string(), Arc::new(chart));
+            }
+        }
+    }
+
+    /// Removes a chart; its viewers' streams end.
+    pub fn remove(&self, id: &str) {
+        if let Some(chart) = self.charts().remove(id) {
+            end(&chart);
+        }
+    }
+
+    /// Ends every stream (server shutdown).
+    pub fn shutdown(&self) {
+        for chart in self.charts().values() {
+            end(chart);
+        }
+    }
+
+    /// A chart's live state.
+    pub fn get(&self, id: &str) -> Option<Arc<ChartStream>> {
+        self.charts().get(id).cloned()
+    }
+
+    /// Adds a viewer to a chart, starting its render task if it has none.
+    pub fn subscribe(self: &Arc<Self>, id: &str) -> Option<Subscription> {
+        let charts = self.charts();
+        let chart = charts.get(id)?.clone();
+        if chart.ended() {
+            return None;
+        }
+        chart.viewers.fetch_add(1, Ordering::AcqRel);
+        if !chart.running.swap(true, Ordering::AcqRel) {
+            tokio::spawn(render::run(chart.clone(), self.clone()));
+        }
+        let frames = chart.frames.subscribe();
+        Some(Subscription { chart, frames, metrics: self.context.metrics.clone() })
+    }
+
+    /// Called by a render task that saw no viewers: stops it unless one arrived since
+    /// (decided under the hub lock, so a new viewer always finds a running task).
+    pub(crate) fn try_stop(&self, chart: &ChartStream) -> bool {
+        let _charts = self.charts();
+        if chart.viewers.load(Ordering::Acquire) == 0 || chart.ended() {
+            chart.running.store(false, Ordering::Release);
+            chart.frames.send_replace(None);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The render context.
+    pub fn context(&self) -> &RenderContext {
+        &self.context
+    }
+
+    /// Per-chart numbers for `/metrics`.
+    pub fn stats(&self) -> Vec<ChartStats> {
+        let mut stats: Vec<ChartStats> = self
+            .charts()
+            .values()
+            .map(|c| ChartStats {
+                id: c.id.clone(),
+                viewers: c.viewers.load(Ordering::Relaxed),
+                frames: c.frames_rendered.load(Ordering::Relaxed),
+            })
+            .collect();
+        stats.sort_by(|a, b| a.id.cmp(&b.id));
+        stats
+    }
+}
+
+fn end(chart: &ChartStream) {
+    chart.ended.store(true, Ordering::Release);
+    chart.frames.send_replace(None);
+    chart.wake.notify_one();
+}
