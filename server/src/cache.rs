@@ -47,7 +47,13 @@ impl SeriesCache {
     /// An empty cache keeping `horizon_ms` of points per series.
     pub fn new(horizon_ms: i64) -> SeriesCache {
         let (changed, _) = watch::channel(0);
-        SeriesCache { inner: RwLock::new(Inner { horizon_ms, ..Inner::default() }), changed }
+        SeriesCache {
+            inner: RwLock::new(Inner {
+                horizon_ms,
+                ..Inner::default()
+            }),
+            changed,
+        }
     }
 
     /// How far back the cache keeps points, in ms.
@@ -63,7 +69,8 @@ impl SeriesCache {
             let cutoff = now_ms.saturating_sub(horizon_ms);
             let next = inner.generation + 1;
             for s in series {
-                let mut points: Vec<Point> = s.points.into_iter().filter(|p| p.t >= cutoff).collect();
+                let mut points: Vec<Point> =
+                    s.points.into_iter().filter(|p| p.t >= cutoff).collect();
                 points.sort_by_key(|p| p.t);
                 inner.metric_generation.insert(s.metric.clone(), next);
                 inner.series.insert((s.metric, s.tags), points.into());
@@ -77,19 +84,26 @@ impl SeriesCache {
 
     /// Adds committed samples (a later sample at the same time replaces the earlier).
     pub fn insert(&self, samples: &[Sample], now_ms: i64) {
-        let Ok(mut guard) = self.inner.write() else { return };
+        let Ok(mut guard) = self.inner.write() else {
+            return;
+        };
         let inner = &mut *guard;
         inner.generation += 1;
         let generation = inner.generation;
         let cutoff = now_ms.saturating_sub(inner.horizon_ms);
         for sample in samples {
-            inner.metric_generation.insert(sample.metric.clone(), generation);
+            inner
+                .metric_generation
+                .insert(sample.metric.clone(), generation);
             let key = (sample.metric.clone(), sample.tags.clone());
             let points = inner.series.entry(key).or_default();
             if sample.t < cutoff {
                 continue;
             }
-            let point = Point { t: sample.t, v: sample.v };
+            let point = Point {
+                t: sample.t,
+                v: sample.v,
+            };
             match points.back() {
                 Some(last) if last.t < point.t => points.push_back(point),
                 None => points.push_back(point),
@@ -113,13 +127,22 @@ impl SeriesCache {
 
     /// The generation of the latest change to any of `metrics`.
     pub fn generation_of(&self, metrics: &[&str]) -> u64 {
-        let Ok(inner) = self.inner.read() else { return 0 };
-        metrics.iter().filter_map(|m| inner.metric_generation.get(*m)).copied().max().unwrap_or(0)
+        let Ok(inner) = self.inner.read() else {
+            return 0;
+        };
+        metrics
+            .iter()
+            .filter_map(|m| inner.metric_generation.get(*m))
+            .copied()
+            .max()
+            .unwrap_or(0)
     }
 
     /// Every series of `metrics` with its points in `from..=to`.
     pub fn snapshot(&self, metrics: &[&str], from: i64, to: i64) -> Data {
-        let Ok(inner) = self.inner.read() else { return Data::default() };
+        let Ok(inner) = self.inner.read() else {
+            return Data::default();
+        };
         let mut data = Data::default();
         for metric in metrics {
             let start = (metric.to_string(), BTreeMap::new());
@@ -130,7 +153,11 @@ impl SeriesCache {
                 let begin = points.partition_point(|p| p.t < from);
                 let end = points.partition_point(|p| p.t <= to);
                 let points = points.range(begin..end.max(begin)).copied().collect();
-                data.series.push(Series { metric: name.clone(), tags: tags.clone(), points });
+                data.series.push(Series {
+                    metric: name.clone(),
+                    tags: tags.clone(),
+                    points,
+                });
             }
         }
         data
@@ -138,7 +165,9 @@ impl SeriesCache {
 
     /// Every known series with its latest point.
     pub fn list(&self) -> Vec<SeriesInfo> {
-        let Ok(inner) = self.inner.read() else { return Vec::new() };
+        let Ok(inner) = self.inner.read() else {
+            return Vec::new();
+        };
         inner
             .series
             .iter()
@@ -153,7 +182,9 @@ impl SeriesCache {
 
     /// Drops points older than `now_ms - horizon`.
     pub fn trim(&self, now_ms: i64) {
-        let Ok(mut inner) = self.inner.write() else { return };
+        let Ok(mut inner) = self.inner.write() else {
+            return;
+        };
         let cutoff = now_ms.saturating_sub(inner.horizon_ms);
         for points in inner.series.values_mut() {
             while points.front().is_some_and(|p| p.t < cutoff) {
@@ -168,20 +199,38 @@ mod tests {
     use super::*;
 
     fn sample(metric: &str, t: i64, v: f64) -> Sample {
-        Sample { metric: metric.into(), tags: BTreeMap::new(), t, v }
+        Sample {
+            metric: metric.into(),
+            tags: BTreeMap::new(),
+            t,
+            v,
+        }
     }
 
     #[test]
     fn out_of_order_points_are_sorted_and_generations_are_per_metric() {
         let cache = SeriesCache::new(1000);
-        cache.insert(&[sample("a", 500, 1.0), sample("a", 400, 2.0), sample("a", 500, 3.0)], 1000);
+        cache.insert(
+            &[
+                sample("a", 500, 1.0),
+                sample("a", 400, 2.0),
+                sample("a", 500, 3.0),
+            ],
+            1000,
+        );
         let g_a = cache.generation_of(&["a"]);
         cache.insert(&[sample("b", 900, 1.0)], 1000);
         assert_eq!(cache.generation_of(&["a"]), g_a);
         assert!(cache.generation_of(&["a", "b"]) > g_a);
         let data = cache.snapshot(&["a"], 0, 2000);
-        assert_eq!(data.series[0].points, [Point { t: 400, v: 2.0 }, Point { t: 500, v: 3.0 }]);
+        assert_eq!(
+            data.series[0].points,
+            [Point { t: 400, v: 2.0 }, Point { t: 500, v: 3.0 }]
+        );
         cache.insert(&[sample("a", 1700, 4.0)], 1700);
-        assert_eq!(cache.snapshot(&["a"], 0, 2000).series[0].points, [Point { t: 1700, v: 4.0 }]);
+        assert_eq!(
+            cache.snapshot(&["a"], 0, 2000).series[0].points,
+            [Point { t: 1700, v: 4.0 }]
+        );
     }
 }

@@ -146,8 +146,16 @@ impl Config {
             data_dir: args.data_dir.or(file.data_dir).unwrap_or(defaults.data_dir),
             retention_ms: i64::try_from(retention.as_millis()).unwrap_or(i64::MAX),
             token: args.token.or(file.token).filter(|t| !t.is_empty()),
-            write_timeout: duration("write_timeout", args.write_timeout.or(file.write_timeout), defaults.write_timeout)?,
-            keepalive: duration("keepalive", args.keepalive.or(file.keepalive), defaults.keepalive)?,
+            write_timeout: duration(
+                "write_timeout",
+                args.write_timeout.or(file.write_timeout),
+                defaults.write_timeout,
+            )?,
+            keepalive: duration(
+                "keepalive",
+                args.keepalive.or(file.keepalive),
+                defaults.keepalive,
+            )?,
             demo: args.demo.or(file.demo).unwrap_or(true),
             max_body: args.max_body.or(file.max_body).unwrap_or(defaults.max_body),
         };
@@ -159,9 +167,14 @@ impl Config {
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-    toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.display().to_string(), source })
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -173,15 +186,33 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("plotcast-config-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let path = dir.join("plotcast.toml");
-        let _ = std::fs::write(&path, "addr = \"127.0.0.1:9000\"\nretention = \"2d\"\ndemo = false\n");
-        let args = ServeArgs { config: Some(path.clone()), retention: Some("1h".into()), ..ServeArgs::default() };
+        let _ = std::fs::write(
+            &path,
+            "addr = \"127.0.0.1:9000\"\nretention = \"2d\"\ndemo = false\n",
+        );
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            retention: Some("1h".into()),
+            ..ServeArgs::default()
+        };
         let config = Config::resolve(args).map_err(|e| e.to_string());
-        let config = config.as_ref().map(|c| (c.addr.port(), c.retention_ms, c.demo));
+        let config = config
+            .as_ref()
+            .map(|c| (c.addr.port(), c.retention_ms, c.demo));
         assert_eq!(config, Ok((9000, 3_600_000, false)));
-        let public = ServeArgs { addr: Some(SocketAddr::from(([0, 0, 0, 0], 80))), ..ServeArgs::default() };
-        assert!(matches!(Config::resolve(public), Err(ConfigError::NoToken(_))));
+        let public = ServeArgs {
+            addr: Some(SocketAddr::from(([0, 0, 0, 0], 80))),
+            ..ServeArgs::default()
+        };
+        assert!(matches!(
+            Config::resolve(public),
+            Err(ConfigError::NoToken(_))
+        ));
         let _ = std::fs::write(&path, "adr = \"x\"\n");
-        let typo = ServeArgs { config: Some(path), ..ServeArgs::default() };
+        let typo = ServeArgs {
+            config: Some(path),
+            ..ServeArgs::default()
+        };
         assert!(Config::resolve(typo).is_err_and(|e| e.to_string().contains("adr")));
     }
 }

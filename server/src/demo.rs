@@ -89,16 +89,25 @@ impl Snapshot {
     fn samples_since(&self, before: &Snapshot, t: i64) -> Vec<Sample> {
         let sample = |metric: &str, tags: &[(&str, String)], v: f64| Sample {
             metric: metric.to_string(),
-            tags: tags.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<BTreeMap<_, _>>(),
             t,
             v,
         };
         let mut out = Vec::new();
-        for (core, ((busy, total), (busy0, total0))) in self.cpus.iter().zip(&before.cpus).enumerate() {
+        for (core, ((busy, total), (busy0, total0))) in
+            self.cpus.iter().zip(&before.cpus).enumerate()
+        {
             let total = total.saturating_sub(*total0);
             if total > 0 {
                 let usage = 100.0 * busy.saturating_sub(*busy0) as f64 / total as f64;
-                out.push(sample("host_cpu", &[("core", core.to_string())], usage.clamp(0.0, 100.0)));
+                out.push(sample(
+                    "host_cpu",
+                    &[("core", core.to_string())],
+                    usage.clamp(0.0, 100.0),
+                ));
             }
         }
         if let Some(used) = self.memory_used {
@@ -106,8 +115,16 @@ impl Snapshot {
         }
         let seconds = self.at.duration_since(before.at).as_secs_f64();
         if let (Some((rx, tx)), Some((rx0, tx0)), true) = (self.net, before.net, seconds > 0.0) {
-            out.push(sample("host_net", &[("dir", "rx".into())], rx.saturating_sub(rx0) as f64 / seconds));
-            out.push(sample("host_net", &[("dir", "tx".into())], tx.saturating_sub(tx0) as f64 / seconds));
+            out.push(sample(
+                "host_net",
+                &[("dir", "rx".into())],
+                rx.saturating_sub(rx0) as f64 / seconds,
+            ));
+            out.push(sample(
+                "host_net",
+                &[("dir", "tx".into())],
+                tx.saturating_sub(tx0) as f64 / seconds,
+            ));
         }
         out
     }
@@ -118,7 +135,11 @@ fn parse_stat(text: &str) -> Vec<(u64, u64)> {
     text.lines()
         .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
         .map(|line| {
-            let values: Vec<u64> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+            let values: Vec<u64> = line
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|v| v.parse().ok())
+                .collect();
             let total: u64 = values.iter().take(8).sum();
             let idle = values.get(3).copied().unwrap_or(0) + values.get(4).copied().unwrap_or(0);
             (total.saturating_sub(idle), total)
@@ -141,11 +162,16 @@ fn parse_meminfo(text: &str) -> Option<f64> {
 fn parse_net_dev(text: &str) -> Option<(u64, u64)> {
     let mut total = None;
     for line in text.lines().skip(2) {
-        let Some((name, counters)) = line.split_once(':') else { continue };
+        let Some((name, counters)) = line.split_once(':') else {
+            continue;
+        };
         if name.trim() == "lo" {
             continue;
         }
-        let values: Vec<u64> = counters.split_whitespace().filter_map(|v| v.parse().ok()).collect();
+        let values: Vec<u64> = counters
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
         if let (Some(rx), Some(tx)) = (values.first(), values.get(8)) {
             let (r, t) = total.unwrap_or((0, 0));
             total = Some((r + rx, t + tx));
@@ -169,7 +195,10 @@ mod tests {
     fn proc_files_parse() {
         let stat = "cpu  10 0 10 80 0 0 0 0 0 0\ncpu0 5 0 5 40 0 0 0 0 0 0\ncpu1 5 0 5 40 0 0 0 0 0 0\nintr 1";
         assert_eq!(parse_stat(stat), [(10, 50), (10, 50)]);
-        assert_eq!(parse_meminfo("MemTotal: 100 kB\nMemFree: 10 kB\nMemAvailable: 60 kB\n"), Some(40.0 * 1024.0));
+        assert_eq!(
+            parse_meminfo("MemTotal: 100 kB\nMemFree: 10 kB\nMemAvailable: 60 kB\n"),
+            Some(40.0 * 1024.0)
+        );
         let net = "h1\nh2\n    lo: 5 0 0 0 0 0 0 0 5 0 0 0 0 0 0 0\n  eth0: 100 1 0 0 0 0 0 0 200 2 0 0 0 0 0 0\n";
         assert_eq!(parse_net_dev(net), Some((100, 200)));
     }

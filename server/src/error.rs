@@ -50,7 +50,10 @@ pub enum AppError {
 impl AppError {
     /// A 400 with one message and no details.
     pub fn bad_request(message: impl Into<String>) -> AppError {
-        AppError::BadRequest { message: message.into(), details: Vec::new() }
+        AppError::BadRequest {
+            message: message.into(),
+            details: Vec::new(),
+        }
     }
 
     fn status(&self) -> StatusCode {
@@ -69,18 +72,31 @@ impl From<Vec<LineError>> for AppError {
     fn from(errors: Vec<LineError>) -> AppError {
         let message = match errors.as_slice() {
             [one] => format!("invalid line protocol: {one}"),
-            [first, ..] => format!("invalid line protocol in {} lines, first: {first}", errors.len()),
+            [first, ..] => format!(
+                "invalid line protocol in {} lines, first: {first}",
+                errors.len()
+            ),
             [] => "invalid line protocol".to_string(),
         };
-        let details = errors.iter().map(|e| json!({"line": e.line, "message": e.message})).collect();
+        let details = errors
+            .iter()
+            .map(|e| json!({"line": e.line, "message": e.message}))
+            .collect();
         AppError::BadRequest { message, details }
     }
 }
 
 impl From<render_core::ValidationErrors> for AppError {
     fn from(errors: render_core::ValidationErrors) -> AppError {
-        let details = errors.0.iter().map(|e| json!({"path": e.path, "message": e.message})).collect();
-        AppError::Unprocessable { message: errors.to_string(), details }
+        let details = errors
+            .0
+            .iter()
+            .map(|e| json!({"path": e.path, "message": e.message}))
+            .collect();
+        AppError::Unprocessable {
+            message: errors.to_string(),
+            details,
+        }
     }
 }
 
@@ -93,7 +109,8 @@ impl IntoResponse for AppError {
             _ => tracing::debug!(error = %self, status = status.as_u16(), "request rejected"),
         }
         let details = match self {
-            AppError::BadRequest { ref details, .. } | AppError::Unprocessable { ref details, .. } => details.clone(),
+            AppError::BadRequest { ref details, .. }
+            | AppError::Unprocessable { ref details, .. } => details.clone(),
             _ => Vec::new(),
         };
         let body = json!({"error": self.to_string(), "details": details});

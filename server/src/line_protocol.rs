@@ -95,7 +95,10 @@ pub fn parse(body: &str, precision: Precision, now_ms: i64) -> Result<Vec<Sample
             Ok(()) => {}
             Err(message) => {
                 if errors.len() < MAX_ERRORS {
-                    errors.push(LineError { line: index + 1, message });
+                    errors.push(LineError {
+                        line: index + 1,
+                        message,
+                    });
                 }
             }
         }
@@ -107,8 +110,16 @@ pub fn parse(body: &str, precision: Precision, now_ms: i64) -> Result<Vec<Sample
     }
 }
 
-fn parse_line(line: &str, precision: Precision, now_ms: i64, out: &mut Vec<Sample>) -> Result<(), String> {
-    let mut cursor = Cursor { bytes: line.as_bytes(), at: 0 };
+fn parse_line(
+    line: &str,
+    precision: Precision,
+    now_ms: i64,
+    out: &mut Vec<Sample>,
+) -> Result<(), String> {
+    let mut cursor = Cursor {
+        bytes: line.as_bytes(),
+        at: 0,
+    };
     let measurement = cursor.token(b", ", b", ");
     if measurement.is_empty() {
         return Err("missing measurement name".into());
@@ -137,8 +148,16 @@ fn parse_line(line: &str, precision: Precision, now_ms: i64, out: &mut Vec<Sampl
             return Err(format!("field {:?} needs the form key=value", clip(&key)));
         }
         fields += 1;
-        if let Some(value) = cursor.field_value().map_err(|m| format!("field {:?}: {m}", clip(&key)))? {
-            out.push(Sample { metric: format!("{measurement}_{key}"), tags: tags.clone(), t: 0, v: value });
+        if let Some(value) = cursor
+            .field_value()
+            .map_err(|m| format!("field {:?}: {m}", clip(&key)))?
+        {
+            out.push(Sample {
+                metric: format!("{measurement}_{key}"),
+                tags: tags.clone(),
+                t: 0,
+                v: value,
+            });
         }
         if !cursor.eat(b',') {
             break;
@@ -152,8 +171,12 @@ fn parse_line(line: &str, precision: Precision, now_ms: i64, out: &mut Vec<Sampl
     let t = if rest.is_empty() {
         now_ms
     } else {
-        let raw: i64 = rest.parse().map_err(|_| format!("timestamp {:?} is not an integer", clip(rest)))?;
-        precision.to_ms(raw).ok_or_else(|| format!("timestamp {raw} is out of range"))?
+        let raw: i64 = rest
+            .parse()
+            .map_err(|_| format!("timestamp {:?} is not an integer", clip(rest)))?;
+        precision
+            .to_ms(raw)
+            .ok_or_else(|| format!("timestamp {raw} is out of range"))?
     };
     for sample in &mut out[first_sample..] {
         sample.t = t;
@@ -244,7 +267,9 @@ impl Cursor<'_> {
                 } else {
                     digits.parse::<f64>().ok()
                 };
-                value.filter(|v| v.is_finite()).ok_or_else(|| format!("{:?} is not a number", clip(text)))?
+                value
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| format!("{:?} is not a number", clip(text)))?
             }
         };
         Ok(Some(number))
@@ -279,7 +304,10 @@ mod tests {
     fn escapes_and_missing_timestamp() {
         let samples = one(r"disk\ io,path=/a\,b\ c v=2");
         assert_eq!(samples[0].metric, "disk io_v");
-        assert_eq!(samples[0].tags.get("path").map(String::as_str), Some("/a,b c"));
+        assert_eq!(
+            samples[0].tags.get("path").map(String::as_str),
+            Some("/a,b c")
+        );
         assert_eq!(samples[0].t, 7);
     }
 
@@ -293,9 +321,19 @@ mod tests {
 
     #[test]
     fn errors_name_every_bad_line() {
-        let errors = parse("ok v=1\nbad\nm v=abc\n\nm v=1 12x", Precision::Nanoseconds, 0).err().unwrap_or_default();
+        let errors = parse(
+            "ok v=1\nbad\nm v=abc\n\nm v=1 12x",
+            Precision::Nanoseconds,
+            0,
+        )
+        .err()
+        .unwrap_or_default();
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [2, 3, 5]);
-        assert!(errors[1].message.contains("\"abc\" is not a number"), "{}", errors[1].message);
+        assert!(
+            errors[1].message.contains("\"abc\" is not a number"),
+            "{}",
+            errors[1].message
+        );
     }
 }

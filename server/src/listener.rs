@@ -19,7 +19,10 @@ pub struct TimeoutListener {
 impl TimeoutListener {
     /// Wraps `inner`.
     pub fn new(inner: TcpListener, write_timeout: Duration) -> TimeoutListener {
-        TimeoutListener { inner, write_timeout }
+        TimeoutListener {
+            inner,
+            write_timeout,
+        }
     }
 }
 

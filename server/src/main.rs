@@ -10,7 +10,11 @@ use server::{image_files, Config, ServeArgs};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "plotcast", version, about = "Live charts streamed as MJPEG over HTTP")]
+#[command(
+    name = "plotcast",
+    version,
+    about = "Live charts streamed as MJPEG over HTTP"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -43,13 +47,22 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => serve(args),
-        Command::Render { spec, data, now, fonts, output } => render(&spec, data.as_deref(), now.as_deref(), &fonts, &output),
+        Command::Render {
+            spec,
+            data,
+            now,
+            fonts,
+            output,
+        } => render(&spec, data.as_deref(), now.as_deref(), &fonts, &output),
     }
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")),
+        )
         .init();
     let config = Config::resolve(args)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -58,7 +71,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", config.addr))?;
         let addr = listener.local_addr()?;
-        println!("plotcast serving on http://{addr}/  (data in {})", config.data_dir.display());
+        println!(
+            "plotcast serving on http://{addr}/  (data in {})",
+            config.data_dir.display()
+        );
         println!("editor:      http://{addr}/");
         if config.demo {
             println!("demo stream: http://{addr}/charts/demo.mjpg");
@@ -100,32 +116,45 @@ fn render(
     font_paths: &[PathBuf],
     output: &std::path::Path,
 ) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(spec_path).with_context(|| format!("reading {}", spec_path.display()))?;
-    let spec = Spec::from_json(&text).with_context(|| format!("parsing {}", spec_path.display()))?;
-    let spec = render_core::validate(spec).with_context(|| format!("checking {}", spec_path.display()))?;
+    let text = std::fs::read_to_string(spec_path)
+        .with_context(|| format!("reading {}", spec_path.display()))?;
+    let spec =
+        Spec::from_json(&text).with_context(|| format!("parsing {}", spec_path.display()))?;
+    let spec =
+        render_core::validate(spec).with_context(|| format!("checking {}", spec_path.display()))?;
     let data = match data_path {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             Data::from_json(&text).with_context(|| format!("parsing {}", path.display()))?
         }
         None => Data::default(),
     };
     let now = match now {
         Some(text) => parse_time(text)?,
-        None => data.latest_timestamp().unwrap_or_else(|| chrono::Utc::now().timestamp_millis()),
+        None => data
+            .latest_timestamp()
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis()),
     };
     let mut fonts = Vec::new();
     for path in font_paths {
-        fonts.push(std::fs::read(path).with_context(|| format!("reading font {}", path.display()))?);
+        fonts
+            .push(std::fs::read(path).with_context(|| format!("reading font {}", path.display()))?);
     }
     let renderer = Renderer::with_fonts(fonts).context("registering fonts")?;
     let mut frame = Frame::default();
     renderer.render(&spec, &data, now, &mut frame);
-    let extension = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let extension = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     let bytes = match extension.as_deref() {
         Some("png") => image_files::png(&frame)?,
         Some("jpg" | "jpeg") => image_files::jpeg(&frame, 85)?,
-        _ => bail!("{}: the output must end in .png, .jpg or .jpeg", output.display()),
+        _ => bail!(
+            "{}: the output must end in .png, .jpg or .jpeg",
+            output.display()
+        ),
     };
     std::fs::write(output, bytes).with_context(|| format!("writing {}", output.display()))
 }

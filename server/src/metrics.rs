@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Histogram bucket upper bounds in seconds.
-const BUCKETS: [f64; 11] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+const BUCKETS: [f64; 11] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+];
 
 /// A fixed-bucket latency histogram.
 #[derive(Default)]
@@ -84,23 +86,47 @@ impl Metrics {
     pub fn render(&self, charts: &[ChartStats]) -> String {
         let mut out = String::new();
         let counter = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
         };
         let _ = writeln!(out, "# HELP plotcast_viewers Current stream viewers per chart.\n# TYPE plotcast_viewers gauge");
         for chart in charts {
-            let _ = writeln!(out, "plotcast_viewers{{chart=\"{}\"}} {}", chart.id, chart.viewers);
+            let _ = writeln!(
+                out,
+                "plotcast_viewers{{chart=\"{}\"}} {}",
+                chart.id, chart.viewers
+            );
         }
         let _ = writeln!(
             out,
             "# HELP plotcast_frames_rendered_total Frames rendered per chart.\n# TYPE plotcast_frames_rendered_total counter"
         );
         for chart in charts {
-            let _ = writeln!(out, "plotcast_frames_rendered_total{{chart=\"{}\"}} {}", chart.id, chart.frames);
+            let _ = writeln!(
+                out,
+                "plotcast_frames_rendered_total{{chart=\"{}\"}} {}",
+                chart.id, chart.frames
+            );
         }
-        self.render_time.write(&mut out, "plotcast_render_seconds", "Time to render one frame.");
-        self.encode_time.write(&mut out, "plotcast_encode_seconds", "Time to JPEG-encode one frame.");
+        self.render_time.write(
+            &mut out,
+            "plotcast_render_seconds",
+            "Time to render one frame.",
+        );
+        self.encode_time.write(
+            &mut out,
+            "plotcast_encode_seconds",
+            "Time to JPEG-encode one frame.",
+        );
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        counter(&mut out, "plotcast_stream_bytes_sent_total", "Stream bytes handed to viewers.", load(&self.bytes_sent));
+        counter(
+            &mut out,
+            "plotcast_stream_bytes_sent_total",
+            "Stream bytes handed to viewers.",
+            load(&self.bytes_sent),
+        );
         counter(
             &mut out,
             "plotcast_frames_skipped_total",
@@ -113,14 +139,22 @@ impl Metrics {
             "Viewers that left or were dropped.",
             load(&self.viewers_disconnected),
         );
-        counter(&mut out, "plotcast_points_ingested_total", "Points stored.", load(&self.points_ingested));
+        counter(
+            &mut out,
+            "plotcast_points_ingested_total",
+            "Points stored.",
+            load(&self.points_ingested),
+        );
         let _ = writeln!(
             out,
             "# HELP plotcast_http_errors_total Error responses by status.\n# TYPE plotcast_http_errors_total counter"
         );
         if let Ok(errors) = self.errors.lock() {
             for (status, count) in errors.iter() {
-                let _ = writeln!(out, "plotcast_http_errors_total{{status=\"{status}\"}} {count}");
+                let _ = writeln!(
+                    out,
+                    "plotcast_http_errors_total{{status=\"{status}\"}} {count}"
+                );
             }
         }
         out

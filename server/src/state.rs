@@ -64,21 +64,35 @@ impl AppState {
         let store = Arc::new(tokio::task::spawn_blocking(move || Store::open(&dir)).await??);
         let metrics = Arc::new(Metrics::default());
         let cache = Arc::new(SeriesCache::new(MIN_HORIZON_MS));
-        let render = RenderContext { cache: cache.clone(), renderer: Arc::new(Renderer::default()), metrics: metrics.clone() };
+        let render = RenderContext {
+            cache: cache.clone(),
+            renderer: Arc::new(Renderer::default()),
+            metrics: metrics.clone(),
+        };
         let hub = Hub::new(render.clone());
-        let state = AppState(Arc::new(Inner { config, store, cache, hub, metrics, render }));
+        let state = AppState(Arc::new(Inner {
+            config,
+            store,
+            cache,
+            hub,
+            metrics,
+            render,
+        }));
         let store = state.store.clone();
         let charts = tokio::task::spawn_blocking(move || store.list_charts()).await??;
         let mut horizon = MIN_HORIZON_MS;
         for chart in &charts {
-            match Spec::from_json(&chart.spec).map_err(|e| e.to_string()).and_then(|s| {
-                render_core::validate(s).map_err(|e| e.to_string())
-            }) {
+            match Spec::from_json(&chart.spec)
+                .map_err(|e| e.to_string())
+                .and_then(|s| render_core::validate(s).map_err(|e| e.to_string()))
+            {
                 Ok(spec) => {
                     horizon = horizon.max(spec.longest_window_ms());
                     state.hub.publish(&chart.id, Arc::new(spec));
                 }
-                Err(error) => tracing::warn!(chart = %chart.id, %error, "stored chart no longer valid; not served"),
+                Err(error) => {
+                    tracing::warn!(chart = %chart.id, %error, "stored chart no longer valid; not served")
+                }
             }
         }
         state.reload_cache(horizon).await?;
@@ -122,14 +136,18 @@ impl AppState {
         let batch = samples.clone();
         self.blocking(move |store| store.write(&batch)).await?;
         self.cache.insert(&samples, now_ms());
-        self.metrics.points_ingested.fetch_add(samples.len() as u64, Ordering::Relaxed);
+        self.metrics
+            .points_ingested
+            .fetch_add(samples.len() as u64, Ordering::Relaxed);
         Ok(samples.len())
     }
 
     /// Publishes a validated spec: store first, then the live hub. Returns the version.
     pub async fn publish(&self, id: &str, json: String, spec: ValidSpec) -> Result<i64, AppError> {
         let key = id.to_string();
-        let version = self.blocking(move |store| store.put_chart(&key, &json, now_ms())).await?;
+        let version = self
+            .blocking(move |store| store.put_chart(&key, &json, now_ms()))
+            .await?;
         let window = spec.longest_window_ms();
         if window > self.cache.horizon_ms() && self.cache.horizon_ms() < self.config.retention_ms {
             self.reload_cache(window).await?;

@@ -99,8 +99,10 @@ pub fn canonical_tags(tags: &BTreeMap<String, String>) -> String {
 impl Store {
     /// Opens (creating if needed) `plotcast.db` in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
         let conn = Connection::open(dir.join("plotcast.db"))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -109,13 +111,17 @@ impl Store {
         let mut series_ids = HashMap::new();
         {
             let mut statement = conn.prepare("SELECT id, metric, tags FROM series")?;
-            let rows = statement.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?)))?;
+            let rows = statement.query_map([], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?))
+            })?;
             for row in rows {
                 let (id, metric, tags) = row?;
                 series_ids.insert((metric, tags), id);
             }
         }
-        Ok(Store { inner: Mutex::new(Inner { conn, series_ids }) })
+        Ok(Store {
+            inner: Mutex::new(Inner { conn, series_ids }),
+        })
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
@@ -127,7 +133,9 @@ impl Store {
         let mut inner = self.lock()?;
         let tx = inner.conn.transaction()?;
         let version: i64 = tx
-            .query_row("SELECT version FROM charts WHERE id = ?1", [id], |row| row.get(0))
+            .query_row("SELECT version FROM charts WHERE id = ?1", [id], |row| {
+                row.get(0)
+            })
             .optional()?
             .unwrap_or(0)
             + 1;
@@ -149,22 +157,33 @@ impl Store {
         let inner = self.lock()?;
         Ok(inner
             .conn
-            .query_row("SELECT id, spec, version, updated_ms FROM charts WHERE id = ?1", [id], chart_row)
+            .query_row(
+                "SELECT id, spec, version, updated_ms FROM charts WHERE id = ?1",
+                [id],
+                chart_row,
+            )
             .optional()?)
     }
 
     /// Every chart, by id.
     pub fn list_charts(&self) -> Result<Vec<StoredChart>, StoreError> {
         let inner = self.lock()?;
-        let mut statement = inner.conn.prepare("SELECT id, spec, version, updated_ms FROM charts ORDER BY id")?;
-        let charts = statement.query_map([], chart_row)?.collect::<Result<Vec<_>, _>>()?;
+        let mut statement = inner
+            .conn
+            .prepare("SELECT id, spec, version, updated_ms FROM charts ORDER BY id")?;
+        let charts = statement
+            .query_map([], chart_row)?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(charts)
     }
 
     /// Deletes a chart (its version history stays); `false` if there was none.
     pub fn delete_chart(&self, id: &str) -> Result<bool, StoreError> {
         let inner = self.lock()?;
-        Ok(inner.conn.execute("DELETE FROM charts WHERE id = ?1", [id])? > 0)
+        Ok(inner
+            .conn
+            .execute("DELETE FROM charts WHERE id = ?1", [id])?
+            > 0)
     }
 
     /// Stores all samples in one transaction: all or nothing.
@@ -178,7 +197,9 @@ impl Store {
                 "INSERT INTO series (metric, tags) VALUES (?1, ?2)
                  ON CONFLICT (metric, tags) DO UPDATE SET metric = metric RETURNING id",
             )?;
-            let mut insert = tx.prepare_cached("INSERT OR REPLACE INTO points (series_id, t, v) VALUES (?1, ?2, ?3)")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT OR REPLACE INTO points (series_id, t, v) VALUES (?1, ?2, ?3)",
+            )?;
             for sample in samples {
                 let key = (sample.metric.clone(), canonical_tags(&sample.tags));
                 let id = match inner.series_ids.get(&key) {
@@ -213,12 +234,20 @@ impl Store {
         to: i64,
     ) -> Result<Vec<Series>, StoreError> {
         let inner = self.lock()?;
-        let mut list = inner.conn.prepare_cached("SELECT id, metric, tags FROM series ORDER BY metric, tags")?;
-        let mut points = inner
+        let mut list = inner
             .conn
-            .prepare_cached("SELECT t, v FROM points WHERE series_id = ?1 AND t >= ?2 AND t <= ?3 ORDER BY t")?;
+            .prepare_cached("SELECT id, metric, tags FROM series ORDER BY metric, tags")?;
+        let mut points = inner.conn.prepare_cached(
+            "SELECT t, v FROM points WHERE series_id = ?1 AND t >= ?2 AND t <= ?3 ORDER BY t",
+        )?;
         let rows = list
-            .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)))?
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut out = Vec::new();
         for (id, name, tag_json) in rows {
@@ -232,11 +261,18 @@ impl Store {
             }
             let pts = points
                 .query_map(params![id, from, to], |row| {
-                    Ok(Point { t: row.get(0)?, v: row.get::<_, Option<f64>>(1)?.unwrap_or(f64::NAN) })
+                    Ok(Point {
+                        t: row.get(0)?,
+                        v: row.get::<_, Option<f64>>(1)?.unwrap_or(f64::NAN),
+                    })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             if !pts.is_empty() || metric.is_some() {
-                out.push(Series { metric: name, tags: series_tags, points: pts });
+                out.push(Series {
+                    metric: name,
+                    tags: series_tags,
+                    points: pts,
+                });
             }
         }
         Ok(out)
@@ -245,12 +281,19 @@ impl Store {
     /// Deletes points older than `before_ms`; returns how many.
     pub fn prune(&self, before_ms: i64) -> Result<usize, StoreError> {
         let inner = self.lock()?;
-        Ok(inner.conn.execute("DELETE FROM points WHERE t < ?1", [before_ms])?)
+        Ok(inner
+            .conn
+            .execute("DELETE FROM points WHERE t < ?1", [before_ms])?)
     }
 }
 
 fn chart_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredChart> {
-    Ok(StoredChart { id: row.get(0)?, spec: row.get(1)?, version: row.get(2)?, updated_ms: row.get(3)? })
+    Ok(StoredChart {
+        id: row.get(0)?,
+        spec: row.get(1)?,
+        version: row.get(2)?,
+        updated_ms: row.get(3)?,
+    })
 }
 
 #[cfg(test)]
@@ -266,11 +309,19 @@ mod tests {
             assert_eq!(store.put_chart("a", "{}", 1)?, 1);
             assert_eq!(store.put_chart("a", "{\"x\":1}", 2)?, 2);
             let tags = BTreeMap::from([("core".to_string(), "0".to_string())]);
-            store.write(&[Sample { metric: "cpu".into(), tags, t: 10, v: 1.5 }])?;
+            store.write(&[Sample {
+                metric: "cpu".into(),
+                tags,
+                t: 10,
+                v: 1.5,
+            }])?;
         }
         let store = Store::open(&dir)?;
         let chart = store.get_chart("a")?;
-        assert_eq!(chart.map(|c| (c.version, c.spec)), Some((2, "{\"x\":1}".to_string())));
+        assert_eq!(
+            chart.map(|c| (c.version, c.spec)),
+            Some((2, "{\"x\":1}".to_string()))
+        );
         let series = store.load_since(0)?;
         assert_eq!(series.len(), 1);
         assert_eq!(series[0].points, [Point { t: 10, v: 1.5 }]);

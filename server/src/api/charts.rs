@@ -18,7 +18,9 @@ pub fn valid_id(id: &str) -> bool {
     !bytes.is_empty()
         && bytes.len() <= 64
         && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
 }
 
 /// Checks an id from a path.
@@ -49,13 +51,19 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, AppError
 }
 
 /// `GET /api/charts/{id}`: the spec with its version.
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
     check_id(&id)?;
     let key = id.clone();
     let chart = state.blocking(move |store| store.get_chart(&key)).await?;
     let chart = chart.ok_or_else(|| AppError::NotFound(format!("no chart {id:?}")))?;
-    let spec: Value = serde_json::from_str(&chart.spec).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Json(json!({"id": chart.id, "version": chart.version, "updated_ms": chart.updated_ms, "spec": spec})))
+    let spec: Value =
+        serde_json::from_str(&chart.spec).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Json(
+        json!({"id": chart.id, "version": chart.version, "updated_ms": chart.updated_ms, "spec": spec}),
+    ))
 }
 
 /// `PUT /api/charts/{id}`: publish a spec (create or replace).
@@ -68,13 +76,22 @@ pub async fn put(
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     check_id(&id)?;
     let bytes = read_body(&headers, body, state.config.max_body).await?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| AppError::bad_request("the chart spec is not UTF-8"))?;
-    let spec = Spec::from_json(text).map_err(|e| AppError::bad_request(format!("invalid chart spec JSON: {e}")))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| AppError::bad_request("the chart spec is not UTF-8"))?;
+    let spec = Spec::from_json(text)
+        .map_err(|e| AppError::bad_request(format!("invalid chart spec JSON: {e}")))?;
     let json = serde_json::to_string(&spec).map_err(|e| AppError::Internal(e.to_string()))?;
     let spec = render_core::validate(spec)?;
     let version = state.publish(&id, json, spec).await?;
-    let status = if version == 1 { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(json!({"id": id, "version": version, "stream": format!("/charts/{id}.mjpg")}))))
+    let status = if version == 1 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({"id": id, "version": version, "stream": format!("/charts/{id}.mjpg")})),
+    ))
 }
 
 /// `DELETE /api/charts/{id}`.
@@ -85,7 +102,10 @@ pub async fn delete(
 ) -> Result<StatusCode, AppError> {
     check_id(&id)?;
     let key = id.clone();
-    if !state.blocking(move |store| store.delete_chart(&key)).await? {
+    if !state
+        .blocking(move |store| store.delete_chart(&key))
+        .await?
+    {
         return Err(AppError::NotFound(format!("no chart {id:?}")));
     }
     state.hub.remove(&id);

@@ -34,12 +34,18 @@ pub async fn write(
     let precision = match query.precision.as_deref() {
         None | Some("") => Precision::Nanoseconds,
         Some(text) => Precision::parse(text).ok_or_else(|| {
-            AppError::bad_request(format!("precision {text:?} is not one of ns, us, ms, s (or n, u, m, h)"))
+            AppError::bad_request(format!(
+                "precision {text:?} is not one of ns, us, ms, s (or n, u, m, h)"
+            ))
         })?,
     };
     let bytes = read_body(&headers, body, state.config.max_body).await?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
         AppError::bad_request(format!("line {line}: the body is not UTF-8"))
     })?;
     let samples = line_protocol::parse(text, precision, now_ms())?;
@@ -91,10 +97,18 @@ pub async fn points(
         } else if too_long {
             details.push(json!({"path": format!("points[{i}]"), "message": format!("a name is longer than {MAX_NAME} characters")}));
         }
-        samples.push(Sample { metric: point.metric, tags: point.tags, t: point.t.unwrap_or(now), v: point.v.unwrap_or(f64::NAN) });
+        samples.push(Sample {
+            metric: point.metric,
+            tags: point.tags,
+            t: point.t.unwrap_or(now),
+            v: point.v.unwrap_or(f64::NAN),
+        });
     }
     if !details.is_empty() {
-        return Err(AppError::BadRequest { message: format!("{} invalid points; nothing stored", details.len()), details });
+        return Err(AppError::BadRequest {
+            message: format!("{} invalid points; nothing stored", details.len()),
+            details,
+        });
     }
     let stored = state.ingest(samples).await?;
     Ok(Json(json!({ "stored": stored })))

@@ -34,7 +34,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/api/schema", get(charts::schema))
         .route("/api/charts", get(charts::list))
-        .route("/api/charts/{id}", get(charts::get).put(charts::put).delete(charts::delete))
+        .route(
+            "/api/charts/{id}",
+            get(charts::get).put(charts::put).delete(charts::delete),
+        )
         .route("/write", post(ingest::write))
         .route("/api/v2/write", post(ingest::write))
         .route("/api/points", post(ingest::points))
@@ -42,7 +45,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/series/points", get(series::points))
         .route("/api/render", post(render::render))
         .route("/charts/{file}", get(streams::chart_file))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), count_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_errors,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -60,27 +66,35 @@ async fn count_errors(State(state): State<AppState>, request: Request, next: Nex
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, AppError> {
     let raw = axum::body::to_bytes(body, limit).await.map_err(|error| {
         let inner = error.into_inner();
-        if inner.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+        if inner
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
             AppError::TooLarge(limit)
         } else {
             AppError::bad_request(format!("reading the request body failed: {inner}"))
         }
     })?;
-    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity");
     match encoding.trim().to_ascii_lowercase().as_str() {
         "" | "identity" => Ok(raw),
         "gzip" | "x-gzip" => {
             let mut decoded = Vec::new();
             let mut reader = flate2::read::MultiGzDecoder::new(&raw[..]).take(limit as u64 + 1);
-            reader
-                .read_to_end(&mut decoded)
-                .map_err(|e| AppError::bad_request(format!("the gzip body could not be decoded: {e}")))?;
+            reader.read_to_end(&mut decoded).map_err(|e| {
+                AppError::bad_request(format!("the gzip body could not be decoded: {e}"))
+            })?;
             if decoded.len() > limit {
                 return Err(AppError::TooLarge(limit));
             }
             Ok(Bytes::from(decoded))
         }
-        other => Err(AppError::bad_request(format!("Content-Encoding {other:?} is not supported (use gzip)"))),
+        other => Err(AppError::bad_request(format!(
+            "Content-Encoding {other:?} is not supported (use gzip)"
+        ))),
     }
 }
 
@@ -98,9 +112,18 @@ pub struct Authorized;
 impl FromRequestParts<AppState> for Authorized {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Some(token) = state.config.token.as_deref() else { return Ok(Authorized) };
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = state.config.token.as_deref() else {
+            return Ok(Authorized);
+        };
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let (scheme, credential) = header.split_once(' ').unwrap_or(("", ""));
         let from_header = match scheme.to_ascii_lowercase().as_str() {
             "bearer" | "token" => Some(credential.trim().to_string()),
@@ -108,13 +131,19 @@ impl FromRequestParts<AppState> for Authorized {
                 .decode(credential.trim())
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|pair| pair.split_once(':').map(|(_, password)| password.to_string())),
+                .and_then(|pair| {
+                    pair.split_once(':')
+                        .map(|(_, password)| password.to_string())
+                }),
             _ => None,
         };
         let from_query = parts.uri.query().and_then(|q| {
-            form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "p").map(|(_, v)| v.into_owned())
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "p")
+                .map(|(_, v)| v.into_owned())
         });
-        let matches = |given: &Option<String>| given.as_deref().is_some_and(|g| constant_time_eq(g, token));
+        let matches =
+            |given: &Option<String>| given.as_deref().is_some_and(|g| constant_time_eq(g, token));
         if matches(&from_header) || matches(&from_query) {
             Ok(Authorized)
         } else {
@@ -124,5 +153,9 @@ impl FromRequestParts<AppState> for Authorized {
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }

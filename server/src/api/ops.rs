@@ -9,14 +9,22 @@ use crate::state::AppState;
 
 /// `GET /healthz`: 200 while the store answers.
 pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, AppError> {
-    state.blocking(|store| store.list_charts().map(|_| ())).await?;
+    state
+        .blocking(|store| store.list_charts().map(|_| ()))
+        .await?;
     Ok("ok\n")
 }
 
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let text = state.metrics.render(&state.hub.stats());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
 }
 
 /// `GET /`: a page with every chart's live stream (until the editor is served here).
@@ -32,7 +40,10 @@ pub async fn index(State(state): State<AppState>) -> Result<Html<String>, AppErr
     }
     for chart in charts {
         // Ids are slugs ([a-z0-9_-]), safe in HTML and URLs as they are.
-        page.push_str(&format!("<h2>{0}</h2><img alt=\"{0}\" src=\"/charts/{0}.mjpg\">", chart.id));
+        page.push_str(&format!(
+            "<h2>{0}</h2><img alt=\"{0}\" src=\"/charts/{0}.mjpg\">",
+            chart.id
+        ));
     }
     Ok(Html(page))
 }

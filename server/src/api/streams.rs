@@ -33,7 +33,9 @@ pub async fn chart_file(
     Query(query): Query<StreamQuery>,
 ) -> Result<Response, AppError> {
     let Some((id, extension)) = file.rsplit_once('.') else {
-        return Err(AppError::NotFound(format!("{file:?}: use /charts/ID.mjpg, ID.jpg or ID.png")));
+        return Err(AppError::NotFound(format!(
+            "{file:?}: use /charts/ID.mjpg, ID.jpg or ID.png"
+        )));
     };
     check_id(id)?;
     let missing = || AppError::NotFound(format!("no chart {id:?}"));
@@ -45,7 +47,11 @@ pub async fn chart_file(
             let fps = match query.fps {
                 None => f64::from(spec_fps),
                 Some(f) if f.is_finite() && f > 0.0 => f.min(f64::from(spec_fps)),
-                Some(f) => return Err(AppError::bad_request(format!("fps={f} must be a number above 0"))),
+                Some(f) => {
+                    return Err(AppError::bad_request(format!(
+                        "fps={f} must be a number above 0"
+                    )))
+                }
             };
             let options = ViewerOptions {
                 keepalive: state.config.keepalive,
@@ -53,7 +59,10 @@ pub async fn chart_file(
             };
             let body = viewer::body(subscription, options, state.metrics.clone());
             Ok((
-                [(header::CONTENT_TYPE, mjpeg::content_type()), (no_store.0, no_store.1.to_string())],
+                [
+                    (header::CONTENT_TYPE, mjpeg::content_type()),
+                    (no_store.0, no_store.1.to_string()),
+                ],
                 Body::from_stream(body),
             )
                 .into_response())
@@ -93,6 +102,8 @@ pub async fn chart_file(
             .map_err(|e| AppError::Internal(e.to_string()))?;
             Ok(([(header::CONTENT_TYPE, "image/png"), no_store], png).into_response())
         }
-        _ => Err(AppError::NotFound(format!("{file:?}: use /charts/{id}.mjpg, {id}.jpg or {id}.png"))),
+        _ => Err(AppError::NotFound(format!(
+            "{file:?}: use /charts/{id}.mjpg, {id}.jpg or {id}.png"
+        ))),
     }
 }

@@ -70,7 +70,9 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         self.chart.viewers.fetch_sub(1, Ordering::AcqRel);
         self.chart.wake.notify_one();
-        self.metrics.viewers_disconnected.fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .viewers_disconnected
+            .fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -83,11 +85,16 @@ pub struct Hub {
 impl Hub {
     /// An empty hub whose render tasks use `context`.
     pub fn new(context: RenderContext) -> Arc<Hub> {
-        Arc::new(Hub { charts: Mutex::new(HashMap::new()), context })
+        Arc::new(Hub {
+            charts: Mutex::new(HashMap::new()),
+            context,
+        })
     }
 
     fn charts(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ChartStream>>> {
-        self.charts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.charts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Publishes (or replaces) a chart's spec; a running stream picks it up at once.
@@ -145,7 +152,11 @@ impl Hub {
             tokio::spawn(render::run(chart.clone(), self.clone()));
         }
         let frames = chart.frames.subscribe();
-        Some(Subscription { chart, frames, metrics: self.context.metrics.clone() })
+        Some(Subscription {
+            chart,
+            frames,
+            metrics: self.context.metrics.clone(),
+        })
     }
 
     /// Called by a render task that saw no viewers: stops it unless one arrived since

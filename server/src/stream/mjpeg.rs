@@ -90,7 +90,9 @@ mod tests {
         let mut bytes = Vec::new();
         let rgb = vec![200u8; 16 * 16 * 3];
         let encoder = jpeg_encoder::Encoder::new(&mut bytes, 85);
-        encoder.encode(&rgb, 16, 16, jpeg_encoder::ColorType::Rgb).unwrap_or_default();
+        encoder
+            .encode(&rgb, 16, 16, jpeg_encoder::ColorType::Rgb)
+            .unwrap_or_default();
         bytes
     }
 

@@ -42,11 +42,20 @@ pub fn pixel_interval(spec: &ValidSpec) -> Option<Duration> {
     let s = spec.spec();
     let columns = s.layout.as_ref().map_or(1, |l| l.columns.max(1));
     let plot_width = i64::from((s.width / columns).max(1));
-    let chart_window = s.window.as_deref().and_then(render_core::parse_duration_ms).unwrap_or(5 * 60_000);
+    let chart_window = s
+        .window
+        .as_deref()
+        .and_then(render_core::parse_duration_ms)
+        .unwrap_or(5 * 60_000);
     s.panels
         .iter()
         .filter(|p| matches!(p.kind, PanelKind::Timeseries | PanelKind::Stat))
-        .map(|p| p.window.as_deref().and_then(render_core::parse_duration_ms).unwrap_or(chart_window))
+        .map(|p| {
+            p.window
+                .as_deref()
+                .and_then(render_core::parse_duration_ms)
+                .unwrap_or(chart_window)
+        })
         .min()
         .map(|window| Duration::from_millis((window / plot_width).max(1).unsigned_abs()))
 }
@@ -54,7 +63,11 @@ pub fn pixel_interval(spec: &ValidSpec) -> Option<Duration> {
 /// Renders `spec` with the cache's data as of `now` into `frame` (blocking).
 pub fn render_into(context: &RenderContext, spec: &ValidSpec, now: i64, frame: &mut Frame) {
     let metrics = spec.metrics();
-    let data = context.cache.snapshot(&metrics, now.saturating_sub(spec.longest_window_ms()), i64::MAX);
+    let data = context.cache.snapshot(
+        &metrics,
+        now.saturating_sub(spec.longest_window_ms()),
+        i64::MAX,
+    );
     context.renderer.render(spec, &data, now, frame);
 }
 
@@ -69,7 +82,11 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
     let context = hub.context().clone();
     let mut data_changes = context.cache.subscribe();
     let mut spec_changes = chart.spec.subscribe();
-    let mut buffers = Some(Rendered { frame: Frame::default(), rgb: Vec::new(), jpeg: None });
+    let mut buffers = Some(Rendered {
+        frame: Frame::default(),
+        rgb: Vec::new(),
+        jpeg: None,
+    });
     let mut last: Option<(Instant, i64, u64, Arc<ValidSpec>)> = None;
     let mut budget: Option<usize> = None;
     tracing::debug!(chart = %chart.id, "render task started");
@@ -78,7 +95,9 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
             tracing::debug!(chart = %chart.id, "render task stopped");
             return;
         }
-        let Some(spec) = spec_changes.borrow_and_update().clone() else { return };
+        let Some(spec) = spec_changes.borrow_and_update().clone() else {
+            return;
+        };
         let metric_names = spec.metrics();
         let generation = context.cache.generation_of(&metric_names);
         let now = Instant::now();
@@ -87,13 +106,15 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
         let due_at = match &last {
             None => Some(now),
             Some((at, now_ms, rendered_generation, rendered_spec)) => {
-                let changed = *rendered_generation != generation || !Arc::ptr_eq(rendered_spec, &spec);
+                let changed =
+                    *rendered_generation != generation || !Arc::ptr_eq(rendered_spec, &spec);
                 let earliest = *at + min_gap;
                 if changed {
                     Some(earliest)
                 } else {
                     pixel.map(|p| {
-                        let elapsed = Duration::from_millis((self::now_ms() - now_ms).max(0).unsigned_abs());
+                        let elapsed =
+                            Duration::from_millis((self::now_ms() - now_ms).max(0).unsigned_abs());
                         earliest.max(now + p.saturating_sub(elapsed))
                     })
                 }
@@ -104,7 +125,10 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
             let render_now = now_ms();
             let ctx = context.clone();
             let job_spec = spec.clone();
-            let result = tokio::task::spawn_blocking(move || render_frame(&ctx, &job_spec, render_now, taken)).await;
+            let result = tokio::task::spawn_blocking(move || {
+                render_frame(&ctx, &job_spec, render_now, taken)
+            })
+            .await;
             let Ok(mut rendered) = result else {
                 tracing::error!(chart = %chart.id, "render task panicked");
                 return;
@@ -138,7 +162,12 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
     }
 }
 
-fn render_frame(context: &RenderContext, spec: &ValidSpec, now: i64, mut buffers: Rendered) -> Rendered {
+fn render_frame(
+    context: &RenderContext,
+    spec: &ValidSpec,
+    now: i64,
+    mut buffers: Rendered,
+) -> Rendered {
     let started = Instant::now();
     render_into(context, spec, now, &mut buffers.frame);
     buffers.frame.rgb_into(&mut buffers.rgb);
@@ -156,7 +185,9 @@ fn render_frame(context: &RenderContext, spec: &ValidSpec, now: i64, mut buffers
 fn make_part(chart: &ChartStream, jpeg: Vec<u8>, previous_budget: Option<usize>, now: i64) -> Part {
     let seq = chart.seq.fetch_add(1, Ordering::AcqRel) + 1;
     let budget = mjpeg::budget_after(jpeg.len());
-    let cont = previous_budget.and_then(|b| mjpeg::pad_jpeg(&jpeg, b)).map(Bytes::from);
+    let cont = previous_budget
+        .and_then(|b| mjpeg::pad_jpeg(&jpeg, b))
+        .map(Bytes::from);
     // `budget` is always at least 512 bytes more than the JPEG, so this pads.
     let repeat = Bytes::from(mjpeg::pad_jpeg(&jpeg, budget).unwrap_or_else(|| jpeg.clone()));
     let budget = repeat.len();

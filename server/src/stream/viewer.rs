@@ -68,7 +68,10 @@ pub fn body(
     futures_util::stream::unfold(viewer, |mut viewer| async move {
         loop {
             if let Some(chunk) = viewer.queue.pop_front() {
-                viewer.metrics.bytes_sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                viewer
+                    .metrics
+                    .bytes_sent
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 return Some((Ok(chunk), viewer));
             }
             if viewer.done {
@@ -103,7 +106,11 @@ impl Viewer {
             }
             Event::Keepalive => {
                 if let Some(shown) = &self.shown {
-                    self.queue.extend([shown.repeat.clone(), Bytes::from_static(NEXT_BOUNDARY), shown.advance.clone()]);
+                    self.queue.extend([
+                        shown.repeat.clone(),
+                        Bytes::from_static(NEXT_BOUNDARY),
+                        shown.advance.clone(),
+                    ]);
                 }
                 self.next_keepalive = Instant::now() + self.options.keepalive;
             }
@@ -115,7 +122,11 @@ impl Viewer {
     fn show(&mut self, part: Arc<Part>) {
         match self.shown.take() {
             None => {
-                self.queue.extend([Bytes::from_static(FIRST_BOUNDARY), part.header.clone(), part.jpeg.clone()]);
+                self.queue.extend([
+                    Bytes::from_static(FIRST_BOUNDARY),
+                    part.header.clone(),
+                    part.jpeg.clone(),
+                ]);
             }
             Some(shown) if shown.seq == part.seq => {
                 self.shown = Some(shown);
@@ -127,7 +138,9 @@ impl Viewer {
                 // Fill the announced part with the frame already shown, then a fresh part.
                 _ => {
                     let skipped = part.seq.saturating_sub(shown.seq + 1);
-                    self.metrics.frames_skipped.fetch_add(skipped, Ordering::Relaxed);
+                    self.metrics
+                        .frames_skipped
+                        .fetch_add(skipped, Ordering::Relaxed);
                     self.queue.extend([
                         shown.repeat.clone(),
                         Bytes::from_static(NEXT_BOUNDARY),
@@ -139,7 +152,8 @@ impl Viewer {
         }
         // Advance header: the next part's header block right after the frame, so a
         // browser shows this frame now rather than when the next one begins.
-        self.queue.extend([Bytes::from_static(NEXT_BOUNDARY), part.advance.clone()]);
+        self.queue
+            .extend([Bytes::from_static(NEXT_BOUNDARY), part.advance.clone()]);
         let now = Instant::now();
         self.next_keepalive = now + self.options.keepalive;
         self.next_frame = now + self.options.min_interval;
@@ -149,7 +163,8 @@ impl Viewer {
     /// Completes the announced part and closes the multipart body.
     fn finish(&mut self) {
         if let Some(shown) = self.shown.take() {
-            self.queue.extend([shown.repeat.clone(), Bytes::from_static(CLOSING_BOUNDARY)]);
+            self.queue
+                .extend([shown.repeat.clone(), Bytes::from_static(CLOSING_BOUNDARY)]);
         }
         self.done = true;
     }
