@@ -6,7 +6,8 @@ use render_core::{Data, Frame, Point, Renderer, Series, Spec};
 
 fn reference() -> (render_core::ValidSpec, Data) {
     let spec = Spec::from_json(include_str!("../../examples/reference.json")).expect("spec parses");
-    let data = Data::from_json(include_str!("../../examples/reference.data.json")).expect("data parses");
+    let data =
+        Data::from_json(include_str!("../../examples/reference.data.json")).expect("data parses");
     (render_core::validate(spec).expect("valid"), data)
 }
 
@@ -20,10 +21,19 @@ fn million_points() -> (render_core::ValidSpec, Data) {
     let points = (0..1_000_000i64)
         .map(|i| {
             let x = i as f64 / 1000.0;
-            Point { t: start + i * 86, v: (x * 0.7).sin() * 50.0 + ((i * 7919) % 1000) as f64 / 100.0 }
+            Point {
+                t: start + i * 86,
+                v: (x * 0.7).sin() * 50.0 + ((i * 7919) % 1000) as f64 / 100.0,
+            }
         })
         .collect();
-    let data = Data { series: vec![Series { metric: "big".into(), tags: Default::default(), points }] };
+    let data = Data {
+        series: vec![Series {
+            metric: "big".into(),
+            tags: Default::default(),
+            points,
+        }],
+    };
     (render_core::validate(spec).expect("valid"), data)
 }
 

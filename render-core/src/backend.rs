@@ -6,7 +6,8 @@ use std::convert::Infallible;
 
 use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{
-    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind, FontTransform,
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
+    FontTransform,
 };
 
 use crate::canvas::{Canvas, Rect};
@@ -30,7 +31,12 @@ type DrawResult = Result<(), DrawingErrorKind<Infallible>>;
 
 fn rgba(color: BackendColor) -> Rgba {
     let (r, g, b) = color.rgb;
-    Rgba { r, g, b, a: (color.alpha.clamp(0.0, 1.0) * 255.0 + 0.5) as u8 }
+    Rgba {
+        r,
+        g,
+        b,
+        a: (color.alpha.clamp(0.0, 1.0) * 255.0 + 0.5) as u8,
+    }
 }
 
 fn center(point: BackendCoord) -> (f32, f32) {
@@ -57,7 +63,12 @@ impl DrawingBackend for SkiaBackend<'_> {
         Ok(())
     }
 
-    fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> DrawResult {
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> DrawResult {
         self.draw_path([from, to], style)
     }
 
@@ -86,32 +97,59 @@ impl DrawingBackend for SkiaBackend<'_> {
         Ok(())
     }
 
-    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> DrawResult {
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> DrawResult {
         let points: Vec<(f32, f32)> = path.into_iter().map(center).collect();
         let width = style.stroke_width().max(1) as f32;
-        self.canvas.stroke_polyline(&points, width, rgba(style.color()));
+        self.canvas
+            .stroke_polyline(&points, width, rgba(style.color()));
         Ok(())
     }
 
-    fn draw_circle<S: BackendStyle>(&mut self, middle: BackendCoord, radius: u32, style: &S, fill: bool) -> DrawResult {
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        middle: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> DrawResult {
         let (cx, cy) = center(middle);
         let color = rgba(style.color());
         if fill {
             self.canvas.fill_circle(cx, cy, radius as f32, color);
         } else {
             let width = style.stroke_width().max(1) as f32;
-            self.canvas.stroke_arc((cx, cy), radius as f32, 0.0, std::f32::consts::TAU, width, color);
+            self.canvas.stroke_arc(
+                (cx, cy),
+                radius as f32,
+                0.0,
+                std::f32::consts::TAU,
+                width,
+                color,
+            );
         }
         Ok(())
     }
 
-    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, vert: I, style: &S) -> DrawResult {
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> DrawResult {
         let points: Vec<(f32, f32)> = vert.into_iter().map(center).collect();
         self.canvas.fill_polygon(&points, rgba(style.color()));
         Ok(())
     }
 
-    fn draw_text<T: BackendTextStyle>(&mut self, text: &str, style: &T, pos: BackendCoord) -> DrawResult {
+    fn draw_text<T: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &T,
+        pos: BackendCoord,
+    ) -> DrawResult {
         let h_align = match style.anchor().h_pos {
             HPos::Left => HAlign::Left,
             HPos::Center => HAlign::Center,
@@ -130,11 +168,22 @@ impl DrawingBackend for SkiaBackend<'_> {
         let text_style = TextStyle::new(style.size() as f32, rgba(style.color()))
             .anchored(h_align, v_align)
             .rotated(rotation);
-        text::draw_text(self.canvas, self.fonts, text, pos.0 as f32, pos.1 as f32, text_style);
+        text::draw_text(
+            self.canvas,
+            self.fonts,
+            text,
+            pos.0 as f32,
+            pos.1 as f32,
+            text_style,
+        );
         Ok(())
     }
 
-    fn estimate_text_size<T: BackendTextStyle>(&self, text: &str, style: &T) -> Result<(u32, u32), DrawingErrorKind<Infallible>> {
+    fn estimate_text_size<T: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &T,
+    ) -> Result<(u32, u32), DrawingErrorKind<Infallible>> {
         let size = style.size() as f32;
         let width = self.fonts.text_width(text, size).ceil() as u32;
         let (ascent, descent) = self.fonts.vertical_metrics(size);

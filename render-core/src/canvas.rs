@@ -40,7 +40,12 @@ impl Rect {
 
     /// The rectangle shrunk by `left`, `top`, `right`, `bottom`.
     pub fn inset(&self, left: f32, top: f32, right: f32, bottom: f32) -> Rect {
-        Rect::new(self.x0 + left, self.y0 + top, self.x1 - right, self.y1 - bottom)
+        Rect::new(
+            self.x0 + left,
+            self.y0 + top,
+            self.x1 - right,
+            self.y1 - bottom,
+        )
     }
 
     /// True when the rectangle has no area.
@@ -218,7 +223,11 @@ impl Canvas {
         }
         let radius = width * 0.5;
         // Lines thinner than a pixel are drawn 1 px wide at proportionally lower opacity.
-        let (radius, opacity) = if width < 1.0 { (0.5, width) } else { (radius, 1.0) };
+        let (radius, opacity) = if width < 1.0 {
+            (0.5, width)
+        } else {
+            (radius, 1.0)
+        };
         if points.len() == 1 {
             self.cover_segment(points[0], points[0], radius);
         }
@@ -233,7 +242,14 @@ impl Canvas {
             return;
         }
         let reach = radius + 0.5;
-        let (reach_sq, solid_sq) = (reach * reach, if reach > 1.0 { (reach - 1.0) * (reach - 1.0) } else { -1.0 });
+        let (reach_sq, solid_sq) = (
+            reach * reach,
+            if reach > 1.0 {
+                (reach - 1.0) * (reach - 1.0)
+            } else {
+                -1.0
+            },
+        );
         let clip = self.clip;
         // Integer pixel bounds (clamped first, so the casts cannot overflow).
         let bound = |v: f32, lo: f32, hi: f32| v.clamp(lo, hi) as i32;
@@ -247,8 +263,16 @@ impl Canvas {
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
         let length_sq = dx * dx + dy * dy;
         let steep = dy.abs() > 1e-3;
-        let (slope, half) = if steep { (dx / dy, reach * length_sq.sqrt() / dy.abs() + 0.5) } else { (0.0, 0.0) };
-        let inverse_length_sq = if length_sq > 0.0 { 1.0 / length_sq } else { 0.0 };
+        let (slope, half) = if steep {
+            (dx / dy, reach * length_sq.sqrt() / dy.abs() + 0.5)
+        } else {
+            (0.0, 0.0)
+        };
+        let inverse_length_sq = if length_sq > 0.0 {
+            1.0 / length_sq
+        } else {
+            0.0
+        };
         let width = self.width() as usize;
         for y in y_start..y_end {
             let cy = y as f32 + 0.5;
@@ -268,7 +292,11 @@ impl Canvas {
                 if distance_sq >= reach_sq {
                     continue;
                 }
-                let coverage = if distance_sq <= solid_sq { 1.0 } else { (reach - distance_sq.sqrt()).min(1.0) };
+                let coverage = if distance_sq <= solid_sq {
+                    1.0
+                } else {
+                    (reach - distance_sq.sqrt()).min(1.0)
+                };
                 let slot = &mut self.coverage[row + x as usize];
                 if *slot == 0.0 {
                     self.touched.push((row + x as usize) as u32);
@@ -286,24 +314,43 @@ impl Canvas {
         for &index in &touched {
             let index = index as usize;
             let coverage = std::mem::replace(&mut self.coverage[index], 0.0);
-            self.blend((index % width) as i32, (index / width) as i32, color, coverage);
+            self.blend(
+                (index % width) as i32,
+                (index / width) as i32,
+                color,
+                coverage,
+            );
         }
         touched.clear();
         self.touched = touched;
     }
 
     /// Strokes an arc (angles in radians, clockwise from 3 o'clock) with butt caps.
-    pub fn stroke_arc(&mut self, center: (f32, f32), radius: f32, from: f32, to: f32, width: f32, color: Rgba) {
+    pub fn stroke_arc(
+        &mut self,
+        center: (f32, f32),
+        radius: f32,
+        from: f32,
+        to: f32,
+        width: f32,
+        color: Rgba,
+    ) {
         let steps = (((to - from).abs() * radius / 2.0).ceil() as usize).clamp(8, 720);
         let (inner, outer) = (radius - width * 0.5, radius + width * 0.5);
         let mut ring = Vec::with_capacity(steps * 2 + 2);
         for i in 0..=steps {
             let angle = from + (to - from) * (i as f32 / steps as f32);
-            ring.push((center.0 + outer * libm::cosf(angle), center.1 + outer * libm::sinf(angle)));
+            ring.push((
+                center.0 + outer * libm::cosf(angle),
+                center.1 + outer * libm::sinf(angle),
+            ));
         }
         for i in (0..=steps).rev() {
             let angle = from + (to - from) * (i as f32 / steps as f32);
-            ring.push((center.0 + inner * libm::cosf(angle), center.1 + inner * libm::sinf(angle)));
+            ring.push((
+                center.0 + inner * libm::cosf(angle),
+                center.1 + inner * libm::sinf(angle),
+            ));
         }
         self.fill_polygon(&ring, color);
     }

@@ -12,11 +12,22 @@ const PANEL_TITLE_SIZE: f32 = 13.0;
 const PADDING: f32 = 10.0;
 
 /// Draws every part of `spec` onto `canvas` (already cleared to the background).
-pub(crate) fn draw(canvas: &mut Canvas, fonts: &FontBook, spec: &ValidSpec, data: &Data, now: Timestamp) {
+pub(crate) fn draw(
+    canvas: &mut Canvas,
+    fonts: &FontBook,
+    spec: &ValidSpec,
+    data: &Data,
+    now: Timestamp,
+) {
     let s = spec.spec();
     let theme = &spec.theme;
     let gap = s.layout.as_ref().and_then(|l| l.gap).unwrap_or(8) as f32;
-    let mut grid = Rect::new(gap, gap, canvas.width() as f32 - gap, canvas.height() as f32 - gap);
+    let mut grid = Rect::new(
+        gap,
+        gap,
+        canvas.width() as f32 - gap,
+        canvas.height() as f32 - gap,
+    );
     if let Some(title) = &s.title {
         let (ascent, descent) = fonts.vertical_metrics(TITLE_SIZE);
         let line = fonts.ellipsize(title, TITLE_SIZE, grid.width());
@@ -43,7 +54,8 @@ pub(crate) fn draw(canvas: &mut Canvas, fonts: &FontBook, spec: &ValidSpec, data
         if let Some(title) = &panel.title {
             let (ascent, descent) = fonts.vertical_metrics(PANEL_TITLE_SIZE);
             let line = fonts.ellipsize(title, PANEL_TITLE_SIZE, area.width());
-            let style = TextStyle::new(PANEL_TITLE_SIZE, theme.text).anchored(HAlign::Left, VAlign::Top);
+            let style =
+                TextStyle::new(PANEL_TITLE_SIZE, theme.text).anchored(HAlign::Left, VAlign::Top);
             text::draw_text(canvas, fonts, &line, area.x0, area.y0, style);
             area.y0 += (ascent - descent).ceil() + 6.0;
         }

@@ -38,7 +38,12 @@ impl Rgba {
         match hex.len() {
             3 => Some(Rgba::rgb(digit(0)? * 17, digit(1)? * 17, digit(2)? * 17)),
             6 => Some(Rgba::rgb(byte(0)?, byte(2)?, byte(4)?)),
-            8 => Some(Rgba { r: byte(0)?, g: byte(2)?, b: byte(4)?, a: byte(6)? }),
+            8 => Some(Rgba {
+                r: byte(0)?,
+                g: byte(2)?,
+                b: byte(4)?,
+                a: byte(6)?,
+            }),
             _ => None,
         }
     }

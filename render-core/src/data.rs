@@ -54,20 +54,30 @@ impl Data {
     pub fn matching<'a>(&'a self, query: &'a SeriesSpec) -> impl Iterator<Item = &'a Series> {
         self.series.iter().filter(move |series| {
             series.metric == query.metric
-                && query.tags.iter().all(|(key, value)| series.tags.get(key) == Some(value))
+                && query
+                    .tags
+                    .iter()
+                    .all(|(key, value)| series.tags.get(key) == Some(value))
         })
     }
 
     /// The latest timestamp of any point, if there is one.
     pub fn latest_timestamp(&self) -> Option<Timestamp> {
-        self.series.iter().flat_map(|s| s.points.iter().map(|p| p.t)).max()
+        self.series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.t))
+            .max()
     }
 }
 
 impl Series {
     /// The latest point by timestamp whose value is finite.
     pub fn latest(&self) -> Option<Point> {
-        self.points.iter().copied().filter(|p| p.v.is_finite()).max_by_key(|p| p.t)
+        self.points
+            .iter()
+            .copied()
+            .filter(|p| p.v.is_finite())
+            .max_by_key(|p| p.t)
     }
 }
 
@@ -90,7 +100,10 @@ mod point_pairs {
         let pairs = Vec::<(i64, Option<f64>)>::deserialize(deserializer)?;
         Ok(pairs
             .into_iter()
-            .map(|(t, v)| Point { t, v: v.unwrap_or(f64::NAN) })
+            .map(|(t, v)| Point {
+                t,
+                v: v.unwrap_or(f64::NAN),
+            })
             .collect())
     }
 }

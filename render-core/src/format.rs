@@ -42,7 +42,10 @@ impl ValueFormat {
             NumberFormat::Bytes => prefixed(value, resolution, 1024.0, &BINARY_PREFIXES, "B"),
             NumberFormat::Bits => prefixed(value, resolution, 1000.0, &SI_PREFIXES, "b/s"),
         };
-        let decimals = self.decimals.map(|d| d as usize).unwrap_or_else(|| decimals_for(scaled, scaled_resolution));
+        let decimals = self
+            .decimals
+            .map(|d| d as usize)
+            .unwrap_or_else(|| decimals_for(scaled, scaled_resolution));
         let mut text = format!("{scaled:.decimals$}");
         if self.decimals.is_none() && !(resolution > 0.0) && text.contains('.') {
             // A lone value: "6.00" says no more than "6".
@@ -53,12 +56,21 @@ impl ValueFormat {
         }
         // Units of percent, bytes and bits formats follow the suffix ("42% CPU").
         let trailing = match self.format {
-            NumberFormat::Percent | NumberFormat::Ratio | NumberFormat::Bytes | NumberFormat::Bits if !unit.is_empty() => {
+            NumberFormat::Percent
+            | NumberFormat::Ratio
+            | NumberFormat::Bytes
+            | NumberFormat::Bits
+                if !unit.is_empty() =>
+            {
                 format!(" {unit}")
             }
             _ => String::new(),
         };
-        let space = if spaced && !suffix.is_empty() { " " } else { "" };
+        let space = if spaced && !suffix.is_empty() {
+            " "
+        } else {
+            ""
+        };
         format!("{text}{space}{suffix}{trailing}")
     }
 }
@@ -77,14 +89,31 @@ const SI_PREFIXES: [(i32, &str); 11] = [
     (5, "P"),
 ];
 
-const BINARY_PREFIXES: [(i32, &str); 7] =
-    [(0, ""), (1, "Ki"), (2, "Mi"), (3, "Gi"), (4, "Ti"), (5, "Pi"), (6, "Ei")];
+const BINARY_PREFIXES: [(i32, &str); 7] = [
+    (0, ""),
+    (1, "Ki"),
+    (2, "Mi"),
+    (3, "Gi"),
+    (4, "Ti"),
+    (5, "Pi"),
+    (6, "Ei"),
+];
 
 /// Scales `value` by the power of `base` that brings it into 1..base; the suffix is the
 /// prefix followed by `unit`.
-fn prefixed(value: f64, resolution: f64, base: f64, prefixes: &[(i32, &str)], unit: &str) -> (f64, f64, String, bool) {
+fn prefixed(
+    value: f64,
+    resolution: f64,
+    base: f64,
+    prefixes: &[(i32, &str)],
+    unit: &str,
+) -> (f64, f64, String, bool) {
     let magnitude = value.abs().max(resolution.abs());
-    let mut chosen = prefixes.iter().find(|(power, _)| *power == 0).copied().unwrap_or((0, ""));
+    let mut chosen = prefixes
+        .iter()
+        .find(|(power, _)| *power == 0)
+        .copied()
+        .unwrap_or((0, ""));
     for &(power, name) in prefixes {
         if magnitude >= power_of(base, power) {
             chosen = (power, name);
@@ -94,7 +123,12 @@ fn prefixed(value: f64, resolution: f64, base: f64, prefixes: &[(i32, &str)], un
         chosen = (0, "");
     }
     let divisor = power_of(base, chosen.0);
-    (value / divisor, resolution / divisor, format!("{}{unit}", chosen.1), true)
+    (
+        value / divisor,
+        resolution / divisor,
+        format!("{}{unit}", chosen.1),
+        true,
+    )
 }
 
 fn power_of(base: f64, exponent: i32) -> f64 {
@@ -135,7 +169,11 @@ mod tests {
     use super::*;
 
     fn format(format: NumberFormat) -> ValueFormat {
-        ValueFormat { format, unit: String::new(), decimals: None }
+        ValueFormat {
+            format,
+            unit: String::new(),
+            decimals: None,
+        }
     }
 
     #[test]
@@ -152,13 +190,24 @@ mod tests {
     #[test]
     fn prefixes_and_units() {
         assert_eq!(format(NumberFormat::Si).write(1500.0, 500.0), "1.5 k");
-        let seconds = ValueFormat { format: NumberFormat::Si, unit: "s".into(), decimals: None };
+        let seconds = ValueFormat {
+            format: NumberFormat::Si,
+            unit: "s".into(),
+            decimals: None,
+        };
         assert_eq!(seconds.write(0.1, 0.1), "100 ms");
-        assert_eq!(format(NumberFormat::Bytes).write(3.0 * 1024.0 * 1024.0, 1024.0 * 1024.0), "3 MiB");
+        assert_eq!(
+            format(NumberFormat::Bytes).write(3.0 * 1024.0 * 1024.0, 1024.0 * 1024.0),
+            "3 MiB"
+        );
         assert_eq!(format(NumberFormat::Bits).write(12e6, 1e6), "12 Mb/s");
         assert_eq!(format(NumberFormat::Ratio).write(0.42, 0.01), "42%");
         assert_eq!(format(NumberFormat::Percent).write(42.0, 10.0), "42%");
-        let celsius = ValueFormat { format: NumberFormat::Number, unit: "°C".into(), decimals: Some(1) };
+        let celsius = ValueFormat {
+            format: NumberFormat::Number,
+            unit: "°C".into(),
+            decimals: Some(1),
+        };
         assert_eq!(celsius.write(21.456, 0.0), "21.5 °C");
     }
 

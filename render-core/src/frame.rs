@@ -43,8 +43,16 @@ impl Frame {
     }
 
     /// The canvas for a render of this size, cleared to `background`.
-    pub(crate) fn canvas_for(&mut self, width: u32, height: u32, background: Rgba) -> Option<&mut Canvas> {
-        let reusable = self.canvas.as_ref().is_some_and(|c| c.width() == width && c.height() == height);
+    pub(crate) fn canvas_for(
+        &mut self,
+        width: u32,
+        height: u32,
+        background: Rgba,
+    ) -> Option<&mut Canvas> {
+        let reusable = self
+            .canvas
+            .as_ref()
+            .is_some_and(|c| c.width() == width && c.height() == height);
         if reusable {
             if let Some(canvas) = self.canvas.as_mut() {
                 canvas.reset(background);

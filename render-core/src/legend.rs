@@ -52,35 +52,61 @@ pub(crate) fn summary(
             LegendValue::Max => "max",
             LegendValue::Avg => "avg",
         };
-        parts.push(format!("{name} {}", value.map_or_else(|| "–".to_string(), &write)));
+        parts.push(format!(
+            "{name} {}",
+            value.map_or_else(|| "–".to_string(), &write)
+        ));
     }
     parts.join("  ")
 }
 
 fn item_width(fonts: &FontBook, item: &LegendItem) -> f32 {
-    let values = if item.values.is_empty() { 0.0 } else { 6.0 + fonts.text_width(&item.values, SIZE) };
+    let values = if item.values.is_empty() {
+        0.0
+    } else {
+        6.0 + fonts.text_width(&item.values, SIZE)
+    };
     SWATCH + 5.0 + fonts.text_width(&item.label, SIZE) + values
 }
 
 /// Splits `area` into (plot, legend) for `items` at `position`.
-pub(crate) fn reserve(fonts: &FontBook, items: &[LegendItem], position: LegendPosition, area: Rect) -> (Rect, Rect) {
+pub(crate) fn reserve(
+    fonts: &FontBook,
+    items: &[LegendItem],
+    position: LegendPosition,
+    area: Rect,
+) -> (Rect, Rect) {
     if items.is_empty() || position == LegendPosition::None {
         return (area, Rect::new(area.x0, area.y1, area.x1, area.y1));
     }
     match position {
         LegendPosition::Right => {
-            let widest = items.iter().map(|i| item_width(fonts, i)).fold(0.0, f32::max);
+            let widest = items
+                .iter()
+                .map(|i| item_width(fonts, i))
+                .fold(0.0, f32::max);
             let width = widest.min(area.width() * 0.4).ceil();
             let plot = Rect::new(area.x0, area.y0, area.x1 - width - 10.0, area.y1);
             (plot, Rect::new(area.x1 - width, area.y0, area.x1, area.y1))
         }
         _ => {
-            let rows = flow(fonts, items, area.width()).iter().map(|(row, _)| *row).max().unwrap_or(0) + 1;
+            let rows = flow(fonts, items, area.width())
+                .iter()
+                .map(|(row, _)| *row)
+                .max()
+                .unwrap_or(0)
+                + 1;
             let height = (rows as f32 * ROW).min(area.height() * 0.4).floor();
             if position == LegendPosition::Top {
-                (Rect::new(area.x0, area.y0 + height + 4.0, area.x1, area.y1), Rect::new(area.x0, area.y0, area.x1, area.y0 + height))
+                (
+                    Rect::new(area.x0, area.y0 + height + 4.0, area.x1, area.y1),
+                    Rect::new(area.x0, area.y0, area.x1, area.y0 + height),
+                )
             } else {
-                (Rect::new(area.x0, area.y0, area.x1, area.y1 - height - 4.0), Rect::new(area.x0, area.y1 - height, area.x1, area.y1))
+                (
+                    Rect::new(area.x0, area.y0, area.x1, area.y1 - height - 4.0),
+                    Rect::new(area.x0, area.y1 - height, area.x1, area.y1),
+                )
             }
         }
     }
@@ -103,7 +129,14 @@ fn flow(fonts: &FontBook, items: &[LegendItem], width: f32) -> Vec<(usize, f32)>
 }
 
 /// Draws the legend into `area` (as returned by [`reserve`]).
-pub(crate) fn draw(canvas: &mut Canvas, fonts: &FontBook, theme: &Theme, items: &[LegendItem], position: LegendPosition, area: Rect) {
+pub(crate) fn draw(
+    canvas: &mut Canvas,
+    fonts: &FontBook,
+    theme: &Theme,
+    items: &[LegendItem],
+    position: LegendPosition,
+    area: Rect,
+) {
     if items.is_empty() || position == LegendPosition::None || area.height() < ROW - 1.0 {
         return;
     }
@@ -118,7 +151,10 @@ pub(crate) fn draw(canvas: &mut Canvas, fonts: &FontBook, theme: &Theme, items: 
         }
         let x = (area.x0 + offset).round();
         let middle = (top + ROW * 0.5).round();
-        canvas.fill_rect_crisp(Rect::new(x, middle - 2.0, x + SWATCH, middle + 1.0), item.color);
+        canvas.fill_rect_crisp(
+            Rect::new(x, middle - 2.0, x + SWATCH, middle + 1.0),
+            item.color,
+        );
         let label_x = x + SWATCH + 5.0;
         let room = area.x1 - label_x;
         let label = fonts.ellipsize(&item.label, SIZE, room);
@@ -127,7 +163,10 @@ pub(crate) fn draw(canvas: &mut Canvas, fonts: &FontBook, theme: &Theme, items: 
         if !item.values.is_empty() {
             let values_x = label_x + used + 6.0;
             let values = fonts.ellipsize(&item.values, SIZE, area.x1 - values_x);
-            let muted = TextStyle { color: theme.muted, ..style };
+            let muted = TextStyle {
+                color: theme.muted,
+                ..style
+            };
             text::draw_text(canvas, fonts, &values, values_x, middle, muted);
         }
     }

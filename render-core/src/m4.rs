@@ -43,8 +43,12 @@ const MEDIAN_SAMPLE: usize = 4096;
 
 fn gap_limit(points: &[Point]) -> Timestamp {
     let stride = (points.len() / MEDIAN_SAMPLE).max(1);
-    let mut intervals: Vec<Timestamp> =
-        points.windows(2).step_by(stride).map(|w| w[1].t - w[0].t).filter(|d| *d > 0).collect();
+    let mut intervals: Vec<Timestamp> = points
+        .windows(2)
+        .step_by(stride)
+        .map(|w| w[1].t - w[0].t)
+        .filter(|d| *d > 0)
+        .collect();
     if intervals.len() < 4 {
         return Timestamp::MAX;
     }
@@ -104,7 +108,12 @@ mod tests {
 
     #[test]
     fn keeps_extremes_of_each_column() {
-        let run: Vec<Point> = (0..1000).map(|i| Point { t: i, v: ((i * 37) % 101) as f64 }).collect();
+        let run: Vec<Point> = (0..1000)
+            .map(|i| Point {
+                t: i,
+                v: ((i * 37) % 101) as f64,
+            })
+            .collect();
         let reduced = downsample(&run, |t| t as f32 / 100.0);
         assert!(reduced.len() <= 40, "{}", reduced.len());
         let max_all = run.iter().map(|p| p.v).fold(f64::MIN, f64::max);
@@ -114,9 +123,75 @@ mod tests {
         assert_eq!(reduced.last().map(|p| p.1), Some(run[999].v));
     }
 
+    /// The M4 line and the line through every point look the same: in every pixel
+    /// column the line reaches the same top and bottom rows (±1 px for a 1 px line; ±3 px
+    /// for a 2 px line, whose round caps reach into the neighbouring columns), and at most
+    /// 1 % as many pixels as the line inks are clearly inked in one and blank in the other.
+    #[test]
+    fn downsampled_line_draws_like_the_full_line() {
+        use crate::canvas::Canvas;
+        use crate::color::Rgba;
+        let run: Vec<Point> = (0..200_000)
+            .map(|i| Point {
+                t: i,
+                v: ((i as f64) / 5000.0).sin() * 60.0 + ((i * 7919) % 1000) as f64 / 40.0,
+            })
+            .collect();
+        let x_of = |t: Timestamp| 10.0 + t as f32 / 200_000.0 * 380.0;
+        let y_of = |v: f64| 100.0 - v as f32;
+        let reduced_points = downsample(&run, x_of);
+        assert!(reduced_points.len() <= 4 * 381, "{}", reduced_points.len());
+        for (width, tolerance) in [(1.0, 1), (2.0, 3)] {
+            let draw = |points: Vec<(f32, f32)>| {
+                let mut canvas = Canvas::new(400, 200, Rgba::rgb(255, 255, 255)).expect("canvas");
+                canvas.stroke_polyline(&points, width, Rgba::rgb(0, 0, 0));
+                canvas.rgba().to_vec()
+            };
+            let full = draw(run.iter().map(|p| (x_of(p.t), y_of(p.v))).collect());
+            let reduced = draw(reduced_points.iter().map(|&(x, v)| (x, y_of(v))).collect());
+            let extent = |pixels: &[u8], x: usize| {
+                let inked: Vec<usize> = (0..200)
+                    .filter(|y| pixels[(y * 400 + x) * 4] < 128)
+                    .collect();
+                (inked.first().copied(), inked.last().copied())
+            };
+            // Columns at the ends of the line also hold the round caps of the first and last
+            // column's points, which depend on where in the column the extremes are.
+            for x in 12..388 {
+                let (full_top, full_bottom) = extent(&full, x);
+                let (top, bottom) = extent(&reduced, x);
+                let near = |a: Option<usize>, b: Option<usize>| match (a, b) {
+                    (Some(a), Some(b)) => a.abs_diff(b) <= tolerance,
+                    (a, b) => a == b,
+                };
+                assert!(near(full_top, top) && near(full_bottom, bottom), "width {width}, column {x}: {full_top:?}..{full_bottom:?} vs {top:?}..{bottom:?}");
+            }
+            // Pixels clearly inked in one drawing and clearly blank in the other.
+            let inked = full.chunks(4).filter(|p| p[0] < 128).count();
+            let contradicting = full
+                .chunks(4)
+                .zip(reduced.chunks(4))
+                .filter(|(a, b)| a[0].abs_diff(b[0]) > 160)
+                .count();
+            assert!(
+                contradicting * 100 <= inked,
+                "width {width}: {contradicting} of {inked} inked pixels contradict"
+            );
+        }
+    }
+
     #[test]
     fn splits_at_non_finite_values_and_long_pauses() {
-        let data = points(&[(0, 1.0), (10, 2.0), (20, f64::NAN), (30, 3.0), (40, 4.0), (50, 5.0), (60, 1.0), (1000, 2.0)]);
+        let data = points(&[
+            (0, 1.0),
+            (10, 2.0),
+            (20, f64::NAN),
+            (30, 3.0),
+            (40, 4.0),
+            (50, 5.0),
+            (60, 1.0),
+            (1000, 2.0),
+        ]);
         let runs = runs(&data);
         let lengths: Vec<usize> = runs.iter().map(|r| r.len()).collect();
         assert_eq!(lengths, vec![2, 4, 1]);

@@ -32,8 +32,13 @@ pub struct FontBook {
 
 impl Default for FontBook {
     fn default() -> Self {
-        let default = FontArc::try_from_slice(DEFAULT_FONT).map(|f| vec![f]).unwrap_or_default();
-        FontBook { fonts: default, generation: next_generation() }
+        let default = FontArc::try_from_slice(DEFAULT_FONT)
+            .map(|f| vec![f])
+            .unwrap_or_default();
+        FontBook {
+            fonts: default,
+            generation: next_generation(),
+        }
     }
 }
 
@@ -115,13 +120,27 @@ impl FontBook {
                 Some((font_index, id)) => {
                     let scaled = self.fonts[font_index].as_scaled(scale);
                     let kern = match previous {
-                        Some((prev_font, prev_id)) if prev_font == font_index => scaled.kern(prev_id, id),
+                        Some((prev_font, prev_id)) if prev_font == font_index => {
+                            scaled.kern(prev_id, id)
+                        }
                         _ => 0.0,
                     };
-                    PlacedChar { glyph: Some((font_index, id)), kern, advance: scaled.h_advance(id) + kern }
+                    PlacedChar {
+                        glyph: Some((font_index, id)),
+                        kern,
+                        advance: scaled.h_advance(id) + kern,
+                    }
                 }
-                None if c == ' ' => PlacedChar { glyph: None, kern: 0.0, advance: size * 0.26 },
-                None => PlacedChar { glyph: None, kern: 0.0, advance: size * 0.6 },
+                None if c == ' ' => PlacedChar {
+                    glyph: None,
+                    kern: 0.0,
+                    advance: size * 0.26,
+                },
+                None => PlacedChar {
+                    glyph: None,
+                    kern: 0.0,
+                    advance: size * 0.6,
+                },
             };
             previous = found;
             placed
@@ -187,12 +206,22 @@ pub struct TextStyle {
 impl TextStyle {
     /// Left/top-anchored horizontal text.
     pub fn new(size: f32, color: Rgba) -> TextStyle {
-        TextStyle { size, color, h_align: HAlign::Left, v_align: VAlign::Top, rotation: Rotation::None }
+        TextStyle {
+            size,
+            color,
+            h_align: HAlign::Left,
+            v_align: VAlign::Top,
+            rotation: Rotation::None,
+        }
     }
 
     /// The same style with other anchors.
     pub fn anchored(self, h_align: HAlign, v_align: VAlign) -> TextStyle {
-        TextStyle { h_align, v_align, ..self }
+        TextStyle {
+            h_align,
+            v_align,
+            ..self
+        }
     }
 
     /// The same style, rotated.
@@ -227,8 +256,21 @@ pub struct GlyphCache {
 const MAX_CACHED_GLYPHS: usize = 4096;
 
 impl GlyphCache {
-    fn get(&mut self, fonts: &FontBook, font: usize, glyph: GlyphId, size: f32, quarter_px: u8) -> Arc<GlyphBitmap> {
-        let key = GlyphKey { generation: fonts.generation, font, glyph: glyph.0, size_bits: size.to_bits(), quarter_px };
+    fn get(
+        &mut self,
+        fonts: &FontBook,
+        font: usize,
+        glyph: GlyphId,
+        size: f32,
+        quarter_px: u8,
+    ) -> Arc<GlyphBitmap> {
+        let key = GlyphKey {
+            generation: fonts.generation,
+            font,
+            glyph: glyph.0,
+            size_bits: size.to_bits(),
+            quarter_px,
+        };
         if let Some(hit) = self.glyphs.get(&key) {
             return Arc::clone(hit);
         }
@@ -245,7 +287,12 @@ fn rasterize(font: &FontArc, id: GlyphId, size: f32, quarter_px: u8) -> GlyphBit
     let offset = quarter_px as f32 * 0.25;
     let glyph = id.with_scale_and_position(PxScale::from(size), ab_glyph::point(offset, 0.0));
     let Some(outlined) = font.outline_glyph(glyph) else {
-        return GlyphBitmap { left: 0, top: 0, width: 0, coverage: Vec::new() };
+        return GlyphBitmap {
+            left: 0,
+            top: 0,
+            width: 0,
+            coverage: Vec::new(),
+        };
     };
     let bounds = outlined.px_bounds();
     let width = bounds.width() as u32;
@@ -256,11 +303,23 @@ fn rasterize(font: &FontArc, id: GlyphId, size: f32, quarter_px: u8) -> GlyphBit
             *slot = (c.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
         }
     });
-    GlyphBitmap { left: bounds.min.x as i32, top: bounds.min.y as i32, width, coverage }
+    GlyphBitmap {
+        left: bounds.min.x as i32,
+        top: bounds.min.y as i32,
+        width,
+        coverage,
+    }
 }
 
 /// Draws `text` anchored at `(x, y)`; returns its width.
-pub fn draw_text(canvas: &mut Canvas, fonts: &FontBook, text: &str, x: f32, y: f32, style: TextStyle) -> f32 {
+pub fn draw_text(
+    canvas: &mut Canvas,
+    fonts: &FontBook,
+    text: &str,
+    x: f32,
+    y: f32,
+    style: TextStyle,
+) -> f32 {
     let size = style.size;
     let width = fonts.text_width(text, size);
     let (ascent, descent) = fonts.vertical_metrics(size);
@@ -285,7 +344,14 @@ pub fn draw_text(canvas: &mut Canvas, fonts: &FontBook, text: &str, x: f32, y: f
                 let whole = pen.floor();
                 let quarter = ((pen - whole) * 4.0) as u8 & 3;
                 let bitmap = canvas.glyphs.get(fonts, font, id, size, quarter);
-                blit_glyph(canvas, &bitmap, (x, y), whole as i32, baseline as i32, style);
+                blit_glyph(
+                    canvas,
+                    &bitmap,
+                    (x, y),
+                    whole as i32,
+                    baseline as i32,
+                    style,
+                );
             }
             None if placed.advance > size * 0.3 => {
                 let pen = along.round() as i32;
@@ -307,7 +373,14 @@ pub fn draw_text(canvas: &mut Canvas, fonts: &FontBook, text: &str, x: f32, y: f
     width
 }
 
-fn blit_glyph(canvas: &mut Canvas, bitmap: &GlyphBitmap, origin: (f32, f32), pen: i32, baseline: i32, style: TextStyle) {
+fn blit_glyph(
+    canvas: &mut Canvas,
+    bitmap: &GlyphBitmap,
+    origin: (f32, f32),
+    pen: i32,
+    baseline: i32,
+    style: TextStyle,
+) {
     if bitmap.width == 0 {
         return;
     }
@@ -323,7 +396,14 @@ fn blit_glyph(canvas: &mut Canvas, bitmap: &GlyphBitmap, origin: (f32, f32), pen
 }
 
 /// Blends one text pixel given in text space (along, across) relative to `origin`.
-fn plot(canvas: &mut Canvas, origin: (f32, f32), along: i32, across: i32, style: TextStyle, coverage: f32) {
+fn plot(
+    canvas: &mut Canvas,
+    origin: (f32, f32),
+    along: i32,
+    across: i32,
+    style: TextStyle,
+    coverage: f32,
+) {
     let (ox, oy) = (origin.0.round() as i32, origin.1.round() as i32);
     let (x, y) = match style.rotation {
         Rotation::None => (ox + along, oy + across),

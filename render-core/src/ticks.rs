@@ -60,8 +60,16 @@ pub fn linear(lo: f64, hi: f64, target: usize, fixed_min: bool, fixed_max: bool)
         }
     }
     let step = nice_step((hi - lo) / target.max(1) as f64);
-    let min = if fixed_min { lo } else { libm::floor(lo / step) * step };
-    let max = if fixed_max { hi } else { libm::ceil(hi / step) * step };
+    let min = if fixed_min {
+        lo
+    } else {
+        libm::floor(lo / step) * step
+    };
+    let max = if fixed_max {
+        hi
+    } else {
+        libm::ceil(hi / step) * step
+    };
     let first = libm::ceil(min / step - 1e-9);
     let mut ticks = Vec::new();
     let mut index = first;
@@ -71,10 +79,19 @@ pub fn linear(lo: f64, hi: f64, target: usize, fixed_min: bool, fixed_max: bool)
             break;
         }
         // Snap tiny float noise (0.30000000000000004) onto the step grid.
-        ticks.push(if value.abs() < step * 1e-9 { 0.0 } else { value });
+        ticks.push(if value.abs() < step * 1e-9 {
+            0.0
+        } else {
+            value
+        });
         index += 1.0;
     }
-    ValueTicks { min, max, ticks, step }
+    ValueTicks {
+        min,
+        max,
+        ticks,
+        step,
+    }
 }
 
 /// Linear ticks at round multiples of a power of 1024 (bytes: 512 MiB, 1 GiB, 1.5 GiB).
@@ -96,13 +113,29 @@ pub fn binary(lo: f64, hi: f64, target: usize, fixed_min: bool, fixed_max: bool)
 /// Log-10 ticks for positive data in `lo..=hi`: whole decades, plus 2 and 5 when few.
 pub fn log10(lo: f64, hi: f64, fixed_min: bool, fixed_max: bool) -> ValueTicks {
     let lo = if lo > 0.0 && lo.is_finite() { lo } else { 1.0 };
-    let hi = if hi > lo && hi.is_finite() { hi } else { lo * 10.0 };
+    let hi = if hi > lo && hi.is_finite() {
+        hi
+    } else {
+        lo * 10.0
+    };
     let lo_exp = libm::floor(libm::log10(lo));
     let hi_exp = libm::ceil(libm::log10(hi)).max(lo_exp + 1.0);
-    let min = if fixed_min { lo } else { libm::pow(10.0, lo_exp) };
-    let max = if fixed_max { hi } else { libm::pow(10.0, hi_exp) };
+    let min = if fixed_min {
+        lo
+    } else {
+        libm::pow(10.0, lo_exp)
+    };
+    let max = if fixed_max {
+        hi
+    } else {
+        libm::pow(10.0, hi_exp)
+    };
     let decades = (hi_exp - lo_exp) as i32;
-    let multiples: &[f64] = if decades <= 2 { &[1.0, 2.0, 5.0] } else { &[1.0] };
+    let multiples: &[f64] = if decades <= 2 {
+        &[1.0, 2.0, 5.0]
+    } else {
+        &[1.0]
+    };
     let stride = ((decades + 7) / 8).max(1);
     let mut ticks = Vec::new();
     let mut exponent = lo_exp as i32;
@@ -115,7 +148,12 @@ pub fn log10(lo: f64, hi: f64, fixed_min: bool, fixed_max: bool) -> ValueTicks {
         }
         exponent += stride;
     }
-    ValueTicks { min, max, ticks, step: 0.0 }
+    ValueTicks {
+        min,
+        max,
+        ticks,
+        step: 0.0,
+    }
 }
 
 /// Candidate time steps in seconds, smallest first.
@@ -135,7 +173,14 @@ pub struct TimeTick {
 
 /// Ticks at round local times in `start..=end`, the smallest step whose labels (as
 /// measured by `label_width`) leave a gap of `gap` px on an axis `pixels` wide.
-pub fn time(start: Timestamp, end: Timestamp, pixels: f32, tz: Tz, gap: f32, label_width: &dyn Fn(&str) -> f32) -> Vec<TimeTick> {
+pub fn time(
+    start: Timestamp,
+    end: Timestamp,
+    pixels: f32,
+    tz: Tz,
+    gap: f32,
+    label_width: &dyn Fn(&str) -> f32,
+) -> Vec<TimeTick> {
     if end <= start || !(pixels > 0.0) {
         return Vec::new();
     }
@@ -147,7 +192,10 @@ pub fn time(start: Timestamp, end: Timestamp, pixels: f32, tz: Tz, gap: f32, lab
         }
         let ticks = time_ticks(start, end, step_ms, tz);
         let spacing = pixels * step_ms as f32 / span_ms as f32;
-        let widest = ticks.iter().map(|t| label_width(&t.label)).fold(0.0f32, f32::max);
+        let widest = ticks
+            .iter()
+            .map(|t| label_width(&t.label))
+            .fold(0.0f32, f32::max);
         if spacing >= widest + gap {
             return ticks;
         }
@@ -167,7 +215,11 @@ fn time_ticks(start: Timestamp, end: Timestamp, step_ms: i64, tz: Tz) -> Vec<Tim
     let mut ticks = Vec::new();
     // Round in local time: shift by the zone offset, floor to the step, shift back.
     let local_start = start + offset_ms(start);
-    let align = if step_ms >= 7 * day_ms { step_ms } else { step_ms.min(day_ms) };
+    let align = if step_ms >= 7 * day_ms {
+        step_ms
+    } else {
+        step_ms.min(day_ms)
+    };
     let mut local = local_start.div_euclid(align) * align;
     while ticks.len() < 200 {
         let t = local - offset_ms(local - offset_ms(local));
@@ -234,7 +286,10 @@ mod tests {
     #[test]
     fn log_ticks_are_decades() {
         let ticks = log10(3.0, 45_000.0, false, false);
-        assert_eq!(ticks.ticks, vec![1.0, 10.0, 100.0, 1000.0, 10_000.0, 100_000.0]);
+        assert_eq!(
+            ticks.ticks,
+            vec![1.0, 10.0, 100.0, 1000.0, 10_000.0, 100_000.0]
+        );
     }
 
     #[test]
@@ -254,7 +309,9 @@ mod tests {
     fn labels_never_crowd() {
         let start = 0;
         let end = 86_400_000;
-        let ticks = time(start, end, 200.0, Tz::UTC, 10.0, &|s: &str| s.len() as f32 * 8.0);
+        let ticks = time(start, end, 200.0, Tz::UTC, 10.0, &|s: &str| {
+            s.len() as f32 * 8.0
+        });
         let spacing = 200.0 * (ticks[1].t - ticks[0].t) as f32 / end as f32;
         assert!(spacing >= 5.0 * 8.0 + 10.0);
     }

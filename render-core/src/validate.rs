@@ -75,13 +75,21 @@ impl ValidSpec {
 
     /// The longest time window of any panel, in ms: how much data a render needs.
     pub fn longest_window_ms(&self) -> i64 {
-        self.windows.iter().copied().max().unwrap_or(DEFAULT_WINDOW_MS)
+        self.windows
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(DEFAULT_WINDOW_MS)
     }
 
     /// Every metric name the spec reads.
     pub fn metrics(&self) -> Vec<&str> {
-        let mut names: Vec<&str> =
-            self.spec.panels.iter().flat_map(|p| p.series.iter().map(|s| s.metric.as_str())).collect();
+        let mut names: Vec<&str> = self
+            .spec
+            .panels
+            .iter()
+            .flat_map(|p| p.series.iter().map(|s| s.metric.as_str()))
+            .collect();
         names.sort_unstable();
         names.dedup();
         names
@@ -119,7 +127,10 @@ pub fn parse_duration_ms(text: &str) -> Option<i64> {
 pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
     let mut check = Checker::default();
     if spec.version != SPEC_VERSION {
-        check.fail("version", format!("{} is not supported; use {SPEC_VERSION}", spec.version));
+        check.fail(
+            "version",
+            format!("{} is not supported; use {SPEC_VERSION}", spec.version),
+        );
     }
     for (name, side) in [("width", spec.width), ("height", spec.height)] {
         if side == 0 || side > MAX_SIDE {
@@ -128,7 +139,13 @@ pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
     }
     let pixels = spec.width as u64 * spec.height as u64;
     if pixels > MAX_PIXELS {
-        check.fail("width", format!("{}×{} is {pixels} pixels, more than {MAX_PIXELS}", spec.width, spec.height));
+        check.fail(
+            "width",
+            format!(
+                "{}×{} is {pixels} pixels, more than {MAX_PIXELS}",
+                spec.width, spec.height
+            ),
+        );
     }
     check.text("title", spec.title.as_deref(), MAX_NAME);
     if let Some(colors) = &spec.colors {
@@ -143,7 +160,10 @@ pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
         }
         if let Some(palette) = &colors.palette {
             if palette.is_empty() || palette.len() > MAX_SERIES {
-                check.fail("colors.palette", format!("needs 1..={MAX_SERIES} colours, has {}", palette.len()));
+                check.fail(
+                    "colors.palette",
+                    format!("needs 1..={MAX_SERIES} colours, has {}", palette.len()),
+                );
             }
             for (i, c) in palette.iter().enumerate() {
                 check.color(&format!("colors.palette[{i}]"), Some(c));
@@ -153,11 +173,19 @@ pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
     let tz = match spec.timezone.as_deref() {
         None => Tz::UTC,
         Some(name) => name.parse::<Tz>().unwrap_or_else(|_| {
-            check.fail("timezone", format!("{:?} is not an IANA time zone (e.g. \"Europe/Berlin\")", clip(name)));
+            check.fail(
+                "timezone",
+                format!(
+                    "{:?} is not an IANA time zone (e.g. \"Europe/Berlin\")",
+                    clip(name)
+                ),
+            );
             Tz::UTC
         }),
     };
-    let chart_window = check.window("window", spec.window.as_deref()).unwrap_or(DEFAULT_WINDOW_MS);
+    let chart_window = check
+        .window("window", spec.window.as_deref())
+        .unwrap_or(DEFAULT_WINDOW_MS);
     if let Some(fps) = spec.fps {
         if !(1..=30).contains(&fps) {
             check.fail("fps", format!("{fps} is outside 1..=30"));
@@ -168,7 +196,10 @@ pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
         None => (1, (spec.panels.len() as u32).clamp(1, MAX_GRID), 8),
     };
     if !(1..=MAX_GRID).contains(&columns) {
-        check.fail("layout.columns", format!("{columns} is outside 1..={MAX_GRID}"));
+        check.fail(
+            "layout.columns",
+            format!("{columns} is outside 1..={MAX_GRID}"),
+        );
     }
     if !(1..=MAX_GRID).contains(&rows) {
         check.fail("layout.rows", format!("{rows} is outside 1..={MAX_GRID}"));
@@ -177,19 +208,36 @@ pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
         check.fail("layout.gap", format!("{gap} is outside 0..=100"));
     }
     if spec.panels.is_empty() || spec.panels.len() > MAX_PANELS {
-        check.fail("panels", format!("needs 1..={MAX_PANELS} panels, has {}", spec.panels.len()));
+        check.fail(
+            "panels",
+            format!("needs 1..={MAX_PANELS} panels, has {}", spec.panels.len()),
+        );
     }
     let mut windows = Vec::new();
     for (i, panel) in spec.panels.iter().enumerate() {
-        let window = check_panel(&mut check, &format!("panels[{i}]"), panel).unwrap_or(chart_window);
+        let window =
+            check_panel(&mut check, &format!("panels[{i}]"), panel).unwrap_or(chart_window);
         windows.push(window);
     }
-    let cells = place_panels(&mut check, &spec.panels, columns.clamp(1, MAX_GRID), rows.clamp(1, MAX_GRID));
+    let cells = place_panels(
+        &mut check,
+        &spec.panels,
+        columns.clamp(1, MAX_GRID),
+        rows.clamp(1, MAX_GRID),
+    );
     if !check.errors.is_empty() {
         return Err(ValidationErrors(check.errors));
     }
     let theme = Theme::resolve(spec.theme, spec.colors.as_ref());
-    Ok(ValidSpec { spec, theme, tz, cells, windows, columns, rows })
+    Ok(ValidSpec {
+        spec,
+        theme,
+        tz,
+        cells,
+        windows,
+        columns,
+        rows,
+    })
 }
 
 /// Checks one panel; returns its own window if it sets one.
@@ -200,11 +248,17 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
         PanelKind::Text => {
             check.text(&format!("{path}.text"), panel.text.as_deref(), MAX_TEXT);
             if !panel.series.is_empty() {
-                check.fail(&format!("{path}.series"), "a text panel draws no series".into());
+                check.fail(
+                    &format!("{path}.series"),
+                    "a text panel draws no series".into(),
+                );
             }
             if let Some(size) = panel.font_size {
                 if !(6.0..=200.0).contains(&size) {
-                    check.fail(&format!("{path}.font_size"), format!("{size} is outside 6..=200"));
+                    check.fail(
+                        &format!("{path}.font_size"),
+                        format!("{size} is outside 6..=200"),
+                    );
                 }
             }
         }
@@ -213,15 +267,24 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
                 check.fail(&format!("{path}.text"), "only text panels have text".into());
             }
             if panel.font_size.is_some() {
-                check.fail(&format!("{path}.font_size"), "only text panels have a font size".into());
+                check.fail(
+                    &format!("{path}.font_size"),
+                    "only text panels have a font size".into(),
+                );
             }
             if panel.style.is_some() && kind != PanelKind::Timeseries {
-                check.fail(&format!("{path}.style"), "only timeseries panels have a style".into());
+                check.fail(
+                    &format!("{path}.style"),
+                    "only timeseries panels have a style".into(),
+                );
             }
         }
     }
     if panel.series.len() > MAX_SERIES {
-        check.fail(&format!("{path}.series"), format!("has {} series, at most {MAX_SERIES}", panel.series.len()));
+        check.fail(
+            &format!("{path}.series"),
+            format!("has {} series, at most {MAX_SERIES}", panel.series.len()),
+        );
     }
     for (j, series) in panel.series.iter().enumerate() {
         let path = format!("{path}.series[{j}]");
@@ -230,7 +293,10 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
         }
         check.text(&format!("{path}.metric"), Some(&series.metric), MAX_NAME);
         if series.tags.len() > 32 {
-            check.fail(&format!("{path}.tags"), format!("has {} tags, at most 32", series.tags.len()));
+            check.fail(
+                &format!("{path}.tags"),
+                format!("has {} tags, at most 32", series.tags.len()),
+            );
         }
         for (key, value) in &series.tags {
             check.text(&format!("{path}.tags.{}", clip(key)), Some(key), MAX_NAME);
@@ -240,7 +306,10 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
         check.color(&format!("{path}.color"), series.color.as_deref());
         if let Some(width) = series.width {
             if !(0.5..=10.0).contains(&width) {
-                check.fail(&format!("{path}.width"), format!("{width} is outside 0.5..=10"));
+                check.fail(
+                    &format!("{path}.width"),
+                    format!("{width} is outside 0.5..=10"),
+                );
             }
         }
         if let Some(fill) = series.fill {
@@ -254,27 +323,42 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
         for (name, bound) in [("min", axis.min), ("max", axis.max)] {
             if let Some(v) = bound {
                 if !v.is_finite() || v.abs() > 1e300 {
-                    check.fail(&format!("{axis_path}.{name}"), format!("{v} is not a usable number"));
+                    check.fail(
+                        &format!("{axis_path}.{name}"),
+                        format!("{v} is not a usable number"),
+                    );
                 }
                 if axis.scale == Scale::Log && v <= 0.0 {
-                    check.fail(&format!("{axis_path}.{name}"), format!("{v} must be above 0 on a log scale"));
+                    check.fail(
+                        &format!("{axis_path}.{name}"),
+                        format!("{v} must be above 0 on a log scale"),
+                    );
                 }
             }
         }
         if let (Some(min), Some(max)) = (axis.min, axis.max) {
             if min >= max {
-                check.fail(&format!("{axis_path}.min"), format!("{min} must be below max {max}"));
+                check.fail(
+                    &format!("{axis_path}.min"),
+                    format!("{min} must be below max {max}"),
+                );
             }
         }
         check.text(&format!("{axis_path}.unit"), axis.unit.as_deref(), 32);
         if let Some(d) = axis.decimals {
             if d > 10 {
-                check.fail(&format!("{axis_path}.decimals"), format!("{d} is outside 0..=10"));
+                check.fail(
+                    &format!("{axis_path}.decimals"),
+                    format!("{d} is outside 0..=10"),
+                );
             }
         }
     }
     if panel.thresholds.len() > MAX_SERIES {
-        check.fail(&format!("{path}.thresholds"), format!("has {}, at most {MAX_SERIES}", panel.thresholds.len()));
+        check.fail(
+            &format!("{path}.thresholds"),
+            format!("has {}, at most {MAX_SERIES}", panel.thresholds.len()),
+        );
     }
     for (j, threshold) in panel.thresholds.iter().enumerate() {
         let path = format!("{path}.thresholds[{j}]");
@@ -282,10 +366,17 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
             check.fail(&format!("{path}.value"), "is not a finite number".into());
         }
         check.color(&format!("{path}.color"), Some(&threshold.color));
-        check.text(&format!("{path}.label"), threshold.label.as_deref(), MAX_NAME);
+        check.text(
+            &format!("{path}.label"),
+            threshold.label.as_deref(),
+            MAX_NAME,
+        );
         if let Some(to) = threshold.to {
             if !to.is_finite() || to <= threshold.value {
-                check.fail(&format!("{path}.to"), format!("{to} must be a number above value {}", threshold.value));
+                check.fail(
+                    &format!("{path}.to"),
+                    format!("{to} must be a number above value {}", threshold.value),
+                );
             }
         }
     }
@@ -296,14 +387,28 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
 /// in reading order.
 fn place_panels(check: &mut Checker, panels: &[Panel], columns: u32, rows: u32) -> Vec<Cell> {
     let mut taken = vec![false; (columns * rows) as usize];
-    let mut cells = vec![Cell { col: 0, row: 0, col_span: 1, row_span: 1 }; panels.len()];
+    let mut cells = vec![
+        Cell {
+            col: 0,
+            row: 0,
+            col_span: 1,
+            row_span: 1
+        };
+        panels.len()
+    ];
     for (i, panel) in panels.iter().enumerate() {
         let Some(cell) = panel.cell else { continue };
         let path = format!("panels[{i}].cell");
         let fits = cell.col_span >= 1
             && cell.row_span >= 1
-            && cell.col.checked_add(cell.col_span).is_some_and(|end| end <= columns)
-            && cell.row.checked_add(cell.row_span).is_some_and(|end| end <= rows);
+            && cell
+                .col
+                .checked_add(cell.col_span)
+                .is_some_and(|end| end <= columns)
+            && cell
+                .row
+                .checked_add(cell.row_span)
+                .is_some_and(|end| end <= rows);
         if !fits {
             check.fail(
                 &path,
@@ -334,9 +439,17 @@ fn place_panels(check: &mut Checker, panels: &[Panel], columns: u32, rows: u32) 
         match taken.iter().position(|t| !t) {
             Some(free) => {
                 taken[free] = true;
-                cells[i] = Cell { col: free as u32 % columns, row: free as u32 / columns, col_span: 1, row_span: 1 };
+                cells[i] = Cell {
+                    col: free as u32 % columns,
+                    row: free as u32 / columns,
+                    col_span: 1,
+                    row_span: 1,
+                };
             }
-            None => check.fail(&format!("panels[{i}]"), format!("no free cell left in the {columns}×{rows} layout")),
+            None => check.fail(
+                &format!("panels[{i}]"),
+                format!("no free cell left in the {columns}×{rows} layout"),
+            ),
         }
     }
     cells
@@ -349,7 +462,10 @@ struct Checker {
 
 impl Checker {
     fn fail(&mut self, path: &str, message: String) {
-        self.errors.push(ValidationError { path: path.to_string(), message });
+        self.errors.push(ValidationError {
+            path: path.to_string(),
+            message,
+        });
     }
 
     fn text(&mut self, path: &str, value: Option<&str>, max: usize) {
@@ -364,7 +480,13 @@ impl Checker {
     fn color(&mut self, path: &str, value: Option<&str>) {
         if let Some(text) = value {
             if Rgba::parse(text).is_none() {
-                self.fail(path, format!("{:?} is not a colour (use #rgb, #rrggbb or #rrggbbaa)", clip(text)));
+                self.fail(
+                    path,
+                    format!(
+                        "{:?} is not a colour (use #rgb, #rrggbb or #rrggbbaa)",
+                        clip(text)
+                    ),
+                );
             }
         }
     }
@@ -378,7 +500,13 @@ impl Checker {
                 None
             }
             None => {
-                self.fail(path, format!("{:?} is not a duration (e.g. \"30s\", \"5m\", \"2h\", \"7d\")", clip(text)));
+                self.fail(
+                    path,
+                    format!(
+                        "{:?} is not a duration (e.g. \"30s\", \"5m\", \"2h\", \"7d\")",
+                        clip(text)
+                    ),
+                );
                 None
             }
         }

@@ -15,32 +15,70 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let format = ctx.value_format();
     let bars: Vec<(String, f64, crate::color::Rgba)> = series
         .iter()
-        .filter_map(|s| s.latest.map(|p| (s.short_label.clone(), p.v, ctx.threshold_color(p.v, s.color))))
+        .filter_map(|s| {
+            s.latest.map(|p| {
+                (
+                    s.short_label.clone(),
+                    p.v,
+                    ctx.threshold_color(p.v, s.color),
+                )
+            })
+        })
         .collect();
     let (ascent, descent) = ctx.fonts.vertical_metrics(TICK_SIZE);
     let line = ascent - descent;
     let area = ctx.area;
     let axis = ctx.panel.y_axis.clone().unwrap_or_default();
-    let lo = bars.iter().map(|b| b.1).fold(0.0f64, f64::min).clamp(-1e300, 1e300);
-    let hi = bars.iter().map(|b| b.1).fold(0.0f64, f64::max).clamp(-1e300, 1e300);
+    let lo = bars
+        .iter()
+        .map(|b| b.1)
+        .fold(0.0f64, f64::min)
+        .clamp(-1e300, 1e300);
+    let hi = bars
+        .iter()
+        .map(|b| b.1)
+        .fold(0.0f64, f64::max)
+        .clamp(-1e300, 1e300);
     let (lo, hi) = (axis.min.unwrap_or(lo), axis.max.unwrap_or(hi));
     let top = area.y0 + line + 4.0; // room for the value above the tallest bar
     let bottom = area.y1 - line - 4.0;
     let target = (((bottom - top) / 45.0) as usize).clamp(2, 10);
     let value_ticks = ticks::linear(lo, hi, target, axis.min.is_some(), axis.max.is_some());
-    let labels: Vec<String> = value_ticks.ticks.iter().map(|v| format.write(*v, value_ticks.step)).collect();
-    let label_width = labels.iter().map(|l| ctx.fonts.text_width(l, TICK_SIZE)).fold(0.0f32, f32::max);
-    let rect = Rect::new((area.x0 + label_width + 8.0).round(), top.round(), area.x1.round(), bottom.round());
+    let labels: Vec<String> = value_ticks
+        .ticks
+        .iter()
+        .map(|v| format.write(*v, value_ticks.step))
+        .collect();
+    let label_width = labels
+        .iter()
+        .map(|l| ctx.fonts.text_width(l, TICK_SIZE))
+        .fold(0.0f32, f32::max);
+    let rect = Rect::new(
+        (area.x0 + label_width + 8.0).round(),
+        top.round(),
+        area.x1.round(),
+        bottom.round(),
+    );
     if rect.is_empty() {
         return;
     }
     let (min, max) = (value_ticks.min, value_ticks.max);
-    let y_of = |v: f64| rect.y1 - (((v.clamp(min, max) - min) / (max - min)) * rect.height() as f64) as f32;
+    let y_of = |v: f64| {
+        rect.y1 - (((v.clamp(min, max) - min) / (max - min)) * rect.height() as f64) as f32
+    };
     let muted = TextStyle::new(TICK_SIZE, ctx.theme.muted);
     for (value, label) in value_ticks.ticks.iter().zip(&labels) {
         let y = y_of(*value).round();
-        ctx.canvas.hline(rect.x0, rect.x1, y.min(rect.y1 - 1.0), ctx.theme.grid);
-        text::draw_text(ctx.canvas, ctx.fonts, label, rect.x0 - 6.0, y, muted.anchored(HAlign::Right, VAlign::Middle));
+        ctx.canvas
+            .hline(rect.x0, rect.x1, y.min(rect.y1 - 1.0), ctx.theme.grid);
+        text::draw_text(
+            ctx.canvas,
+            ctx.fonts,
+            label,
+            rect.x0 - 6.0,
+            y,
+            muted.anchored(HAlign::Right, VAlign::Middle),
+        );
     }
     if bars.is_empty() {
         ctx.no_data(rect);
@@ -56,7 +94,10 @@ pub(super) fn draw(ctx: &mut PanelContext) {
             let y = y_of(*value);
             let corners = [
                 ((middle - half).round() as i32, y.min(zero).round() as i32),
-                ((middle + half).round() as i32 - 1, y.max(zero).round() as i32 - 1),
+                (
+                    (middle + half).round() as i32 - 1,
+                    y.max(zero).round() as i32 - 1,
+                ),
             ];
             let fill = RGBAColor(color.r, color.g, color.b, color.a as f64 / 255.0).filled();
             // Drawing into our own canvas cannot fail (the backend's error type is Infallible).
@@ -67,11 +108,31 @@ pub(super) fn draw(ctx: &mut PanelContext) {
         let middle = rect.x0 + slot * (i as f32 + 0.5);
         let y = y_of(*value);
         let text = format.write(*value, 0.0);
-        let value_style = TextStyle::new(TICK_SIZE, ctx.theme.text).anchored(HAlign::Center, VAlign::Bottom);
+        let value_style =
+            TextStyle::new(TICK_SIZE, ctx.theme.text).anchored(HAlign::Center, VAlign::Bottom);
         let shown = ctx.fonts.ellipsize(&text, TICK_SIZE, slot - 2.0);
-        text::draw_text(ctx.canvas, ctx.fonts, &shown, middle, y.min(zero) - 2.0, value_style);
+        text::draw_text(
+            ctx.canvas,
+            ctx.fonts,
+            &shown,
+            middle,
+            y.min(zero) - 2.0,
+            value_style,
+        );
         let name = ctx.fonts.ellipsize(label, TICK_SIZE, slot - 4.0);
-        text::draw_text(ctx.canvas, ctx.fonts, &name, middle, rect.y1 + 3.0, muted.anchored(HAlign::Center, VAlign::Top));
+        text::draw_text(
+            ctx.canvas,
+            ctx.fonts,
+            &name,
+            middle,
+            rect.y1 + 3.0,
+            muted.anchored(HAlign::Center, VAlign::Top),
+        );
     }
-    ctx.canvas.hline(rect.x0, rect.x1, zero.round().min(rect.y1 - 1.0), ctx.theme.axis);
+    ctx.canvas.hline(
+        rect.x0,
+        rect.x1,
+        zero.round().min(rect.y1 - 1.0),
+        ctx.theme.axis,
+    );
 }

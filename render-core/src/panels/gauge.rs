@@ -21,11 +21,25 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     for (i, s) in series.iter().take(shown).enumerate() {
         let x0 = ctx.area.x0 + slot * i as f32;
         let cell = Rect::new(x0, ctx.area.y0, x0 + slot, ctx.area.y1);
-        gauge(ctx, cell, &s.short_label, s.latest.map(|p| p.v), s.color, series.len() > 1);
+        gauge(
+            ctx,
+            cell,
+            &s.short_label,
+            s.latest.map(|p| p.v),
+            s.color,
+            series.len() > 1,
+        );
     }
 }
 
-fn gauge(ctx: &mut PanelContext, cell: Rect, label: &str, value: Option<f64>, base: crate::color::Rgba, labelled: bool) {
+fn gauge(
+    ctx: &mut PanelContext,
+    cell: Rect,
+    label: &str,
+    value: Option<f64>,
+    base: crate::color::Rgba,
+    labelled: bool,
+) {
     let axis = ctx.panel.y_axis.clone().unwrap_or_default();
     let min = axis.min.unwrap_or(0.0);
     let max = axis.max.unwrap_or(100.0).max(min + f64::EPSILON);
@@ -34,9 +48,19 @@ fn gauge(ctx: &mut PanelContext, cell: Rect, label: &str, value: Option<f64>, ba
         return;
     }
     let thickness = (radius * 0.18).clamp(4.0, 28.0);
-    let center = ((cell.x0 + cell.x1) * 0.5, cell.y0 + radius + 6.0 + thickness * 0.5);
+    let center = (
+        (cell.x0 + cell.x1) * 0.5,
+        cell.y0 + radius + 6.0 + thickness * 0.5,
+    );
     let fraction = |v: f64| (((v - min) / (max - min)).clamp(0.0, 1.0)) as f32;
-    ctx.canvas.stroke_arc(center, radius, START, START + SWEEP, thickness, ctx.theme.grid);
+    ctx.canvas.stroke_arc(
+        center,
+        radius,
+        START,
+        START + SWEEP,
+        thickness,
+        ctx.theme.grid,
+    );
     // Threshold steps as a thin outer ring.
     let mut steps: Vec<(f64, crate::color::Rgba)> = ctx
         .panel
@@ -50,7 +74,14 @@ fn gauge(ctx: &mut PanelContext, cell: Rect, label: &str, value: Option<f64>, ba
         let (a, b) = (fraction(*from), fraction(to));
         if b > a {
             let ring = radius + thickness * 0.5 + 3.0;
-            ctx.canvas.stroke_arc(center, ring, START + SWEEP * a, START + SWEEP * b, 3.0, *color);
+            ctx.canvas.stroke_arc(
+                center,
+                ring,
+                START + SWEEP * a,
+                START + SWEEP * b,
+                3.0,
+                *color,
+            );
         }
     }
     let format = ctx.value_format();
@@ -60,26 +91,53 @@ fn gauge(ctx: &mut PanelContext, cell: Rect, label: &str, value: Option<f64>, ba
             let color = ctx.threshold_color(v, base);
             let f = fraction(v);
             if f > 0.0 {
-                ctx.canvas.stroke_arc(center, radius, START, START + SWEEP * f, thickness, color);
+                ctx.canvas
+                    .stroke_arc(center, radius, START, START + SWEEP * f, thickness, color);
             }
-            let text = ctx.fonts.ellipsize(&format.write(v, 0.0), value_size, radius * 1.6);
-            let style = TextStyle::new(value_size, ctx.theme.text).anchored(HAlign::Center, VAlign::Middle);
+            let text = ctx
+                .fonts
+                .ellipsize(&format.write(v, 0.0), value_size, radius * 1.6);
+            let style =
+                TextStyle::new(value_size, ctx.theme.text).anchored(HAlign::Center, VAlign::Middle);
             text::draw_text(ctx.canvas, ctx.fonts, &text, center.0, center.1, style);
         }
         None => {
-            let style = TextStyle::new(TICK_SIZE + 2.0, ctx.theme.muted).anchored(HAlign::Center, VAlign::Middle);
+            let style = TextStyle::new(TICK_SIZE + 2.0, ctx.theme.muted)
+                .anchored(HAlign::Center, VAlign::Middle);
             text::draw_text(ctx.canvas, ctx.fonts, "No data", center.0, center.1, style);
         }
     }
     let ends = TextStyle::new(TICK_SIZE, ctx.theme.muted).anchored(HAlign::Center, VAlign::Top);
     let end_y = center.1 + radius * 0.72 + thickness * 0.5;
     let dx = radius * 0.72;
-    text::draw_text(ctx.canvas, ctx.fonts, &format.write(min, 0.0), center.0 - dx, end_y, ends);
-    text::draw_text(ctx.canvas, ctx.fonts, &format.write(max, 0.0), center.0 + dx, end_y, ends);
+    text::draw_text(
+        ctx.canvas,
+        ctx.fonts,
+        &format.write(min, 0.0),
+        center.0 - dx,
+        end_y,
+        ends,
+    );
+    text::draw_text(
+        ctx.canvas,
+        ctx.fonts,
+        &format.write(max, 0.0),
+        center.0 + dx,
+        end_y,
+        ends,
+    );
     if labelled {
         // Under the value, inside the arc's opening.
         let name = ctx.fonts.ellipsize(label, TICK_SIZE + 1.0, radius * 1.3);
-        let style = TextStyle::new(TICK_SIZE + 1.0, ctx.theme.muted).anchored(HAlign::Center, VAlign::Top);
-        text::draw_text(ctx.canvas, ctx.fonts, &name, center.0, center.1 + value_size * 0.6, style);
+        let style =
+            TextStyle::new(TICK_SIZE + 1.0, ctx.theme.muted).anchored(HAlign::Center, VAlign::Top);
+        text::draw_text(
+            ctx.canvas,
+            ctx.fonts,
+            &name,
+            center.0,
+            center.1 + value_size * 0.6,
+            style,
+        );
     }
 }

@@ -84,8 +84,11 @@ impl<'a> PanelContext<'a> {
                     .collect();
                 let base = query.label.clone().unwrap_or_else(|| query.metric.clone());
                 let several = matches.len() > 1 && !distinguishing.is_empty();
-                let label =
-                    if several { format!("{base} {{{}}}", distinguishing.join(", ")) } else { base.clone() };
+                let label = if several {
+                    format!("{base} {{{}}}", distinguishing.join(", "))
+                } else {
+                    base.clone()
+                };
                 let short_label = if several {
                     let values: Vec<&str> = series
                         .tags
@@ -98,7 +101,10 @@ impl<'a> PanelContext<'a> {
                     base
                 };
                 let points = window_of(&series.points, start, end);
-                let is_area = matches!(self.panel.style, Some(SeriesStyle::Area | SeriesStyle::StackedArea));
+                let is_area = matches!(
+                    self.panel.style,
+                    Some(SeriesStyle::Area | SeriesStyle::StackedArea)
+                );
                 resolved.push(DrawnSeries {
                     label,
                     short_label,
@@ -130,7 +136,8 @@ impl<'a> PanelContext<'a> {
 
     /// Writes "No data" in the middle of `rect`.
     pub fn no_data(&mut self, rect: Rect) {
-        let style = TextStyle::new(LABEL_SIZE + 2.0, self.theme.muted).anchored(HAlign::Center, VAlign::Middle);
+        let style = TextStyle::new(LABEL_SIZE + 2.0, self.theme.muted)
+            .anchored(HAlign::Center, VAlign::Middle);
         let (x, y) = ((rect.x0 + rect.x1) * 0.5, (rect.y0 + rect.y1) * 0.5);
         text::draw_text(self.canvas, self.fonts, "No data", x, y, style);
     }
@@ -160,7 +167,11 @@ impl DrawnSeries<'_> {
 
     /// Latest finite value in the window.
     pub fn last(&self) -> Option<f64> {
-        self.points.iter().rev().map(|p| p.v).find(|v| v.is_finite())
+        self.points
+            .iter()
+            .rev()
+            .map(|p| p.v)
+            .find(|v| v.is_finite())
     }
 }
 
@@ -172,7 +183,11 @@ fn window_of(points: &[Point], start: Timestamp, end: Timestamp) -> Cow<'_, [Poi
         let to = points.partition_point(|p| p.t <= end);
         Cow::Borrowed(&points[from..to.max(from)])
     } else {
-        let mut inside: Vec<Point> = points.iter().copied().filter(|p| p.t >= start && p.t <= end).collect();
+        let mut inside: Vec<Point> = points
+            .iter()
+            .copied()
+            .filter(|p| p.t >= start && p.t <= end)
+            .collect();
         inside.sort_by_key(|p| p.t);
         Cow::Owned(inside)
     }

@@ -5,7 +5,9 @@ use crate::text::{self, TextStyle};
 
 pub(super) fn draw(ctx: &mut PanelContext) {
     let size = ctx.panel.font_size.unwrap_or(16.0);
-    let Some(body) = ctx.panel.text.as_deref() else { return };
+    let Some(body) = ctx.panel.text.as_deref() else {
+        return;
+    };
     let (ascent, descent) = ctx.fonts.vertical_metrics(size);
     let line_height = ((ascent - descent) * 1.25).ceil();
     let style = TextStyle::new(size, ctx.theme.text);
@@ -28,7 +30,11 @@ fn wrap(ctx: &PanelContext, body: &str, size: f32) -> Vec<String> {
     for paragraph in body.split('\n') {
         let mut current = String::new();
         for word in paragraph.split(' ') {
-            let candidate = if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
+            let candidate = if current.is_empty() {
+                word.to_string()
+            } else {
+                format!("{current} {word}")
+            };
             if ctx.fonts.text_width(&candidate, size) <= width || current.is_empty() {
                 current = candidate;
             } else {
@@ -39,7 +45,9 @@ fn wrap(ctx: &PanelContext, body: &str, size: f32) -> Vec<String> {
             while ctx.fonts.text_width(&current, size) > width && current.chars().count() > 1 {
                 let mut head: Vec<char> = current.chars().collect();
                 let mut tail = Vec::new();
-                while head.len() > 1 && ctx.fonts.text_width(&head.iter().collect::<String>(), size) > width {
+                while head.len() > 1
+                    && ctx.fonts.text_width(&head.iter().collect::<String>(), size) > width
+                {
                     if let Some(c) = head.pop() {
                         tail.insert(0, c);
                     }

@@ -16,7 +16,12 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let slot = ctx.area.width() / shown as f32;
     for (i, s) in series.iter().take(shown).enumerate() {
         let x0 = ctx.area.x0 + slot * i as f32;
-        stat(ctx, Rect::new(x0 + 4.0, ctx.area.y0, x0 + slot - 4.0, ctx.area.y1), s, series.len() > 1);
+        stat(
+            ctx,
+            Rect::new(x0 + 4.0, ctx.area.y0, x0 + slot - 4.0, ctx.area.y1),
+            s,
+            series.len() > 1,
+        );
     }
 }
 
@@ -30,7 +35,10 @@ fn stat(ctx: &mut PanelContext, cell: Rect, series: &DrawnSeries, labelled: bool
     let label_room = if labelled { LABEL_SIZE + 6.0 } else { 0.0 };
     let text_area = Rect::new(cell.x0, cell.y0, cell.x1, spark.y0 - label_room);
     let (text, color) = match series.latest {
-        Some(p) => (format.write(p.v, 0.0), ctx.threshold_color(p.v, ctx.theme.text)),
+        Some(p) => (
+            format.write(p.v, 0.0),
+            ctx.threshold_color(p.v, ctx.theme.text),
+        ),
         None => ("No data".to_string(), ctx.theme.muted),
     };
     // The largest size at which the value fits the width and the height.
@@ -41,17 +49,37 @@ fn stat(ctx: &mut PanelContext, cell: Rect, series: &DrawnSeries, labelled: bool
     }
     let style = TextStyle::new(size, color).anchored(HAlign::Center, VAlign::Middle);
     let shown = ctx.fonts.ellipsize(&text, size, text_area.width());
-    text::draw_text(ctx.canvas, ctx.fonts, &shown, (cell.x0 + cell.x1) * 0.5, (text_area.y0 + text_area.y1) * 0.5, style);
+    text::draw_text(
+        ctx.canvas,
+        ctx.fonts,
+        &shown,
+        (cell.x0 + cell.x1) * 0.5,
+        (text_area.y0 + text_area.y1) * 0.5,
+        style,
+    );
     if labelled {
-        let name = ctx.fonts.ellipsize(&series.short_label, LABEL_SIZE, cell.width());
-        let style = TextStyle::new(LABEL_SIZE, ctx.theme.muted).anchored(HAlign::Center, VAlign::Bottom);
-        text::draw_text(ctx.canvas, ctx.fonts, &name, (cell.x0 + cell.x1) * 0.5, spark.y0 - 2.0, style);
+        let name = ctx
+            .fonts
+            .ellipsize(&series.short_label, LABEL_SIZE, cell.width());
+        let style =
+            TextStyle::new(LABEL_SIZE, ctx.theme.muted).anchored(HAlign::Center, VAlign::Bottom);
+        text::draw_text(
+            ctx.canvas,
+            ctx.fonts,
+            &name,
+            (cell.x0 + cell.x1) * 0.5,
+            spark.y0 - 2.0,
+            style,
+        );
     }
 }
 
 fn sparkline(ctx: &mut PanelContext, rect: Rect, series: &DrawnSeries) {
     let values: Vec<f64> = series.values().collect();
-    let (Some(lo), Some(hi)) = (values.iter().copied().reduce(f64::min), values.iter().copied().reduce(f64::max)) else {
+    let (Some(lo), Some(hi)) = (
+        values.iter().copied().reduce(f64::min),
+        values.iter().copied().reduce(f64::max),
+    ) else {
         return;
     };
     let span = if hi > lo { hi - lo } else { 1.0 };
@@ -60,12 +88,18 @@ fn sparkline(ctx: &mut PanelContext, rect: Rect, series: &DrawnSeries) {
     let x_of = |t: i64| rect.x0 + ((t - start) as f64 / window * rect.width() as f64) as f32;
     let y_of = |v: f64| rect.y1 - 1.0 - (((v - lo) / span) * (rect.height() - 3.0) as f64) as f32;
     for run in m4::runs(&series.points) {
-        let line: Vec<(f32, f32)> = m4::downsample(run, x_of).into_iter().map(|(x, v)| (x, y_of(v))).collect();
-        let (Some(first), Some(last)) = (line.first().copied(), line.last().copied()) else { continue };
+        let line: Vec<(f32, f32)> = m4::downsample(run, x_of)
+            .into_iter()
+            .map(|(x, v)| (x, y_of(v)))
+            .collect();
+        let (Some(first), Some(last)) = (line.first().copied(), line.last().copied()) else {
+            continue;
+        };
         let mut area = line.clone();
         area.push((last.0, rect.y1));
         area.push((first.0, rect.y1));
-        ctx.canvas.fill_polygon(&area, series.color.with_opacity(0.18));
+        ctx.canvas
+            .fill_polygon(&area, series.color.with_opacity(0.18));
         ctx.canvas.stroke_polyline(&line, 1.5, series.color);
     }
 }

@@ -61,10 +61,16 @@ pub(super) fn draw(ctx: &mut PanelContext) {
         .map(|s| LegendItem {
             label: s.label.clone(),
             color: s.color,
-            values: legend::summary(&legend_spec.values, s.values(), s.last(), |v| format.write(v, 0.0)),
+            values: legend::summary(&legend_spec.values, s.values(), s.last(), |v| {
+                format.write(v, 0.0)
+            }),
         })
         .collect();
-    let position = if series.is_empty() { LegendPosition::None } else { legend_spec.position };
+    let position = if series.is_empty() {
+        LegendPosition::None
+    } else {
+        legend_spec.position
+    };
     let (area, legend_area) = legend::reserve(ctx.fonts, &items, position, ctx.area);
 
     let (ascent, descent) = ctx.fonts.vertical_metrics(TICK_SIZE);
@@ -72,7 +78,11 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let top = area.y0 + (line * 0.5).ceil();
     let bottom = area.y1 - line - 4.0;
     let stacked = style == SeriesStyle::StackedArea;
-    let log = ctx.panel.y_axis.as_ref().is_some_and(|a| a.scale == Scale::Log);
+    let log = ctx
+        .panel
+        .y_axis
+        .as_ref()
+        .is_some_and(|a| a.scale == Scale::Log);
     let value_ticks = value_ticks(ctx, &series, stacked, log, style, (bottom - top).max(1.0));
     // Log ticks have no common step: each label is exact at its own magnitude.
     let labels: Vec<String> = value_ticks
@@ -80,31 +90,55 @@ pub(super) fn draw(ctx: &mut PanelContext) {
         .iter()
         .map(|v| format.write(*v, if log { *v } else { value_ticks.step }))
         .collect();
-    let label_width = labels.iter().map(|l| ctx.fonts.text_width(l, TICK_SIZE)).fold(0.0f32, f32::max);
-    let rect = Rect::new((area.x0 + label_width + 8.0).round(), top.round(), area.x1.round(), bottom.round());
+    let label_width = labels
+        .iter()
+        .map(|l| ctx.fonts.text_width(l, TICK_SIZE))
+        .fold(0.0f32, f32::max);
+    let rect = Rect::new(
+        (area.x0 + label_width + 8.0).round(),
+        top.round(),
+        area.x1.round(),
+        bottom.round(),
+    );
     if rect.is_empty() {
         return;
     }
-    let plot = Plot { rect, start: ctx.start(), span_ms: ctx.window_ms.max(1) as f64, ticks: value_ticks, log };
+    let plot = Plot {
+        rect,
+        start: ctx.start(),
+        span_ms: ctx.window_ms.max(1) as f64,
+        ticks: value_ticks,
+        log,
+    };
 
     // Grid and value labels.
     let muted = TextStyle::new(TICK_SIZE, ctx.theme.muted);
     for (value, label) in plot.ticks.ticks.iter().zip(&labels) {
         let y = plot.y(*value).round();
-        ctx.canvas.hline(rect.x0, rect.x1, y.min(rect.y1 - 1.0), ctx.theme.grid);
+        ctx.canvas
+            .hline(rect.x0, rect.x1, y.min(rect.y1 - 1.0), ctx.theme.grid);
         let style = muted.anchored(HAlign::Right, VAlign::Middle);
         text::draw_text(ctx.canvas, ctx.fonts, label, rect.x0 - 6.0, y, style);
     }
     let tz = ctx.tz;
     let fonts = ctx.fonts;
-    let time_ticks = ticks::time(plot.start, ctx.now, rect.width(), tz, 14.0, &|s| fonts.text_width(s, TICK_SIZE));
+    let time_ticks = ticks::time(plot.start, ctx.now, rect.width(), tz, 14.0, &|s| {
+        fonts.text_width(s, TICK_SIZE)
+    });
     for tick in &time_ticks {
         let x = plot.x(tick.t).floor();
         ctx.canvas.vline(x, rect.y0, rect.y1, ctx.theme.grid);
         let half = ctx.fonts.text_width(&tick.label, TICK_SIZE) * 0.5;
         if x - half >= ctx.area.x0 && x + half <= ctx.area.x1 {
             let style = muted.anchored(HAlign::Center, VAlign::Top);
-            text::draw_text(ctx.canvas, ctx.fonts, &tick.label, x + 0.5, rect.y1 + 3.0, style);
+            text::draw_text(
+                ctx.canvas,
+                ctx.fonts,
+                &tick.label,
+                x + 0.5,
+                rect.y1 + 3.0,
+                style,
+            );
         }
     }
 
@@ -123,10 +157,24 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     if series.iter().all(|s| s.values().next().is_none()) {
         ctx.no_data(rect);
     }
-    legend::draw(ctx.canvas, ctx.fonts, ctx.theme, &items, position, legend_area);
+    legend::draw(
+        ctx.canvas,
+        ctx.fonts,
+        ctx.theme,
+        &items,
+        position,
+        legend_area,
+    );
 }
 
-fn value_ticks(ctx: &PanelContext, series: &[DrawnSeries], stacked: bool, log: bool, style: SeriesStyle, height: f32) -> ValueTicks {
+fn value_ticks(
+    ctx: &PanelContext,
+    series: &[DrawnSeries],
+    stacked: bool,
+    log: bool,
+    style: SeriesStyle,
+    height: f32,
+) -> ValueTicks {
     let axis = ctx.panel.y_axis.clone().unwrap_or_default();
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
@@ -137,14 +185,23 @@ fn value_ticks(ctx: &PanelContext, series: &[DrawnSeries], stacked: bool, log: b
         }
     };
     if stacked {
-        let (start, span, width) = (ctx.start(), ctx.window_ms.max(1) as f64, ctx.area.width() as f64);
+        let (start, span, width) = (
+            ctx.start(),
+            ctx.window_ms.max(1) as f64,
+            ctx.area.width() as f64,
+        );
         for column in stack_columns(series, |t| ((t - start) as f64 / span * width).floor()) {
             column.iter().for_each(|v| take(*v));
         }
     } else {
         series.iter().flat_map(|s| s.values()).for_each(&mut take);
     }
-    if !log && matches!(style, SeriesStyle::Area | SeriesStyle::StackedArea | SeriesStyle::Bars) {
+    if !log
+        && matches!(
+            style,
+            SeriesStyle::Area | SeriesStyle::StackedArea | SeriesStyle::Bars
+        )
+    {
         take(0.0);
     }
     if let Some(min) = axis.min {
@@ -175,13 +232,20 @@ fn draw_thresholds(ctx: &mut PanelContext, plot: &Plot) {
     let rect = plot.rect;
     ctx.canvas.clip_to(rect);
     for threshold in &ctx.panel.thresholds {
-        let Some(color) = crate::color::Rgba::parse(&threshold.color) else { continue };
+        let Some(color) = crate::color::Rgba::parse(&threshold.color) else {
+            continue;
+        };
         let y = plot.y(threshold.value);
         match threshold.to {
             Some(to) => {
                 let y2 = plot.y(to);
                 let band = Rect::new(rect.x0, y2.min(y), rect.x1, y2.max(y));
-                let corners = [(band.x0, band.y0), (band.x1, band.y0), (band.x1, band.y1), (band.x0, band.y1)];
+                let corners = [
+                    (band.x0, band.y0),
+                    (band.x1, band.y0),
+                    (band.x1, band.y1),
+                    (band.x0, band.y1),
+                ];
                 ctx.canvas.fill_polygon(&corners, color.with_opacity(0.15));
             }
             None => {
@@ -194,7 +258,14 @@ fn draw_thresholds(ctx: &mut PanelContext, plot: &Plot) {
         }
         if let Some(label) = &threshold.label {
             let style = TextStyle::new(TICK_SIZE, color).anchored(HAlign::Right, VAlign::Bottom);
-            text::draw_text(ctx.canvas, ctx.fonts, label, rect.x1 - 4.0, y.round() - 2.0, style);
+            text::draw_text(
+                ctx.canvas,
+                ctx.fonts,
+                label,
+                rect.x1 - 4.0,
+                y.round() - 2.0,
+                style,
+            );
         }
     }
     ctx.canvas.unclip();
@@ -225,21 +296,34 @@ fn draw_series(ctx: &mut PanelContext, plot: &Plot, series: &DrawnSeries, style:
             match style {
                 SeriesStyle::Line | SeriesStyle::Area | SeriesStyle::StackedArea => {
                     if series.fill > 0.0 {
-                        fill_under(ctx, &piece, baseline, series.color.with_opacity(series.fill));
+                        fill_under(
+                            ctx,
+                            &piece,
+                            baseline,
+                            series.color.with_opacity(series.fill),
+                        );
                     }
-                    ctx.canvas.stroke_polyline(&piece, series.width, series.color);
+                    ctx.canvas
+                        .stroke_polyline(&piece, series.width, series.color);
                 }
                 SeriesStyle::Step => {
                     let stepped = steps(&piece);
                     if series.fill > 0.0 {
-                        fill_under(ctx, &stepped, baseline, series.color.with_opacity(series.fill));
+                        fill_under(
+                            ctx,
+                            &stepped,
+                            baseline,
+                            series.color.with_opacity(series.fill),
+                        );
                     }
-                    ctx.canvas.stroke_polyline(&stepped, series.width, series.color);
+                    ctx.canvas
+                        .stroke_polyline(&stepped, series.width, series.color);
                 }
                 SeriesStyle::Bars => draw_bars(ctx, &piece, baseline, series),
                 SeriesStyle::Points => {
                     for &(x, y) in &piece {
-                        ctx.canvas.fill_circle(x, y, series.width * 1.25, series.color);
+                        ctx.canvas
+                            .fill_circle(x, y, series.width * 1.25, series.color);
                     }
                 }
             }
@@ -247,8 +331,15 @@ fn draw_series(ctx: &mut PanelContext, plot: &Plot, series: &DrawnSeries, style:
     }
 }
 
-fn fill_under(ctx: &mut PanelContext, line: &[(f32, f32)], baseline: f32, color: crate::color::Rgba) {
-    let (Some(first), Some(last)) = (line.first(), line.last()) else { return };
+fn fill_under(
+    ctx: &mut PanelContext,
+    line: &[(f32, f32)],
+    baseline: f32,
+    color: crate::color::Rgba,
+) {
+    let (Some(first), Some(last)) = (line.first(), line.last()) else {
+        return;
+    };
     let mut polygon = Vec::with_capacity(line.len() + 2);
     polygon.push((first.0, baseline));
     polygon.extend_from_slice(line);
@@ -269,14 +360,24 @@ fn steps(line: &[(f32, f32)]) -> Vec<(f32, f32)> {
 }
 
 fn draw_bars(ctx: &mut PanelContext, points: &[(f32, f32)], baseline: f32, series: &DrawnSeries) {
-    let mut spacing: Vec<f32> = points.windows(2).map(|w| w[1].0 - w[0].0).filter(|d| *d > 0.0).collect();
+    let mut spacing: Vec<f32> = points
+        .windows(2)
+        .map(|w| w[1].0 - w[0].0)
+        .filter(|d| *d > 0.0)
+        .collect();
     spacing.sort_by(f32::total_cmp);
     let typical = spacing.get(spacing.len() / 2).copied().unwrap_or(8.0);
     let half = (typical * 0.4).clamp(0.5, 20.0);
     for &(x, y) in points {
         let (top, bottom) = (y.min(baseline), y.max(baseline));
-        let corners = [(x - half, top), (x + half, top), (x + half, bottom), (x - half, bottom)];
-        ctx.canvas.fill_polygon(&corners, series.color.with_opacity(0.85));
+        let corners = [
+            (x - half, top),
+            (x + half, top),
+            (x + half, bottom),
+            (x - half, bottom),
+        ];
+        ctx.canvas
+            .fill_polygon(&corners, series.color.with_opacity(0.85));
     }
 }
 
@@ -321,14 +422,22 @@ fn draw_stacked(ctx: &mut PanelContext, plot: &Plot, series: &[DrawnSeries]) {
     let mut below: Vec<f64> = vec![f64::NAN; layers.first().map_or(0, Vec::len)];
     for (layer, s) in layers.iter().zip(series) {
         let columns: Vec<usize> = (0..layer.len()).filter(|c| layer[*c].is_finite()).collect();
-        let top: Vec<(f32, f32)> = columns.iter().map(|&c| (plot.rect.x0 + c as f32 + 0.5, plot.y(layer[c]))).collect();
+        let top: Vec<(f32, f32)> = columns
+            .iter()
+            .map(|&c| (plot.rect.x0 + c as f32 + 0.5, plot.y(layer[c])))
+            .collect();
         if !top.is_empty() {
             let mut polygon = top.clone();
             for &c in columns.iter().rev() {
-                let base = if below[c].is_finite() { plot.y(below[c]) } else { plot.baseline() };
+                let base = if below[c].is_finite() {
+                    plot.y(below[c])
+                } else {
+                    plot.baseline()
+                };
                 polygon.push((plot.rect.x0 + c as f32 + 0.5, base));
             }
-            ctx.canvas.fill_polygon(&polygon, s.color.with_opacity(s.fill.max(0.25)));
+            ctx.canvas
+                .fill_polygon(&polygon, s.color.with_opacity(s.fill.max(0.25)));
             ctx.canvas.stroke_polyline(&top, s.width.min(1.5), s.color);
         }
         for c in columns {

@@ -40,9 +40,16 @@ fn check(name: &str, frame: &Frame) -> usize {
         return 0;
     }
     let Some((w, h, expected)) = read_png(&reference) else {
-        panic!("{}: missing or unreadable reference; run with MAKE_REF=1", reference.display());
+        panic!(
+            "{}: missing or unreadable reference; run with MAKE_REF=1",
+            reference.display()
+        );
     };
-    assert_eq!((w, h), (width, height), "{name}: size differs from the reference");
+    assert_eq!(
+        (w, h),
+        (width, height),
+        "{name}: size differs from the reference"
+    );
     let mut strip = vec![0u8; (width * 3 * height * 3) as usize];
     let mut bad = 0;
     for y in 0..height as usize {
@@ -53,7 +60,11 @@ fn check(name: &str, frame: &Frame) -> usize {
             let row = y * width as usize * 9;
             for c in 0..3 {
                 strip[row + x * 3 + c] = expected[i + c];
-                strip[row + (width as usize + x) * 3 + c] = if off { [255, 0, 0][c] } else { expected[i + c] / 4 };
+                strip[row + (width as usize + x) * 3 + c] = if off {
+                    [255, 0, 0][c]
+                } else {
+                    expected[i + c] / 4
+                };
                 strip[row + (2 * width as usize + x) * 3 + c] = actual[i + c];
             }
         }
@@ -73,7 +84,12 @@ fn examples_match_their_golden_images() {
         .iter()
         .filter_map(|case| {
             let bad = check(case.name, &render(case, &renderer));
-            (bad > 0).then(|| format!("{}: {bad} pixels differ (see target/golden/{}.png)", case.name, case.name))
+            (bad > 0).then(|| {
+                format!(
+                    "{}: {bad} pixels differ (see target/golden/{}.png)",
+                    case.name, case.name
+                )
+            })
         })
         .collect();
     assert!(failures.is_empty(), "{failures:#?}");
@@ -83,8 +99,9 @@ fn examples_match_their_golden_images() {
 #[test]
 fn registered_cjk_font_draws_chinese_instead_of_boxes() {
     const CJK_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
-    let font = std::fs::read(CJK_FONT)
-        .unwrap_or_else(|e| panic!("{CJK_FONT}: {e}; install it: apt-get install fonts-wqy-microhei"));
+    let font = std::fs::read(CJK_FONT).unwrap_or_else(|e| {
+        panic!("{CJK_FONT}: {e}; install it: apt-get install fonts-wqy-microhei")
+    });
     let spec = |title: &str| {
         let json = format!(
             r#"{{"version":1,"width":240,"height":100,"panels":[{{"kind":"text","text":"{title}","font_size":24}}]}}"#
@@ -101,7 +118,10 @@ fn registered_cjk_font_draws_chinese_instead_of_boxes() {
     // Without the font, each of the two characters is the same box: like two other
     // characters no font has.
     let boxes = draw(&plain, "中文");
-    assert!(boxes == draw(&plain, "\u{E000}\u{E001}"), "unknown characters draw as boxes");
+    assert!(
+        boxes == draw(&plain, "\u{E000}\u{E001}"),
+        "unknown characters draw as boxes"
+    );
     assert!(boxes != draw(&plain, ""), "the boxes are visible");
     let glyphs = draw(&with_cjk, "中文");
     assert!(glyphs != boxes, "with the CJK font registered, no boxes");

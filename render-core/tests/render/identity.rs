@@ -10,7 +10,16 @@ const COMMITTED: &str = include_str!("identity-hashes.txt");
 
 fn hashes() -> String {
     let renderer = Renderer::default();
-    CASES.iter().map(|case| format!("{} {:016x}\n", case.name, fnv1a(&render(case, &renderer).rgb()))).collect()
+    CASES
+        .iter()
+        .map(|case| {
+            format!(
+                "{} {:016x}\n",
+                case.name,
+                fnv1a(&render(case, &renderer).rgb())
+            )
+        })
+        .collect()
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -19,10 +28,18 @@ fn frames_hash_to_the_committed_values() {
     let actual = hashes();
     #[cfg(not(target_arch = "wasm32"))]
     if std::env::var_os("MAKE_REF").is_some() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/render/identity-hashes.txt");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/render/identity-hashes.txt"
+        );
         std::fs::write(path, &actual).expect("write identity-hashes.txt");
         return;
     }
     println!("{actual}");
-    assert_eq!(actual, COMMITTED, "frame bytes differ from the committed hashes (target {})", std::env::consts::ARCH);
+    assert_eq!(
+        actual,
+        COMMITTED,
+        "frame bytes differ from the committed hashes (target {})",
+        std::env::consts::ARCH
+    );
 }

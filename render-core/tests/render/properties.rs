@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use render_core::spec::{
-    Axis, Cell, Layout, Legend, LegendPosition, LegendValue, NumberFormat, Panel, PanelKind, Scale, SeriesSpec,
-    SeriesStyle, Threshold, ThemeName,
+    Axis, Cell, Layout, Legend, LegendPosition, LegendValue, NumberFormat, Panel, PanelKind, Scale,
+    SeriesSpec, SeriesStyle, ThemeName, Threshold,
 };
 use render_core::{Data, Frame, Point, Renderer, Series, Spec};
 
@@ -25,8 +25,14 @@ fn value() -> impl Strategy<Value = f64> {
 }
 
 fn points() -> impl Strategy<Value = Vec<Point>> {
-    prop::collection::vec((-400_000i64..10_000, value()), 0..300)
-        .prop_map(|raw| raw.into_iter().map(|(t, v)| Point { t: 1_000_000 + t, v }).collect())
+    prop::collection::vec((-400_000i64..10_000, value()), 0..300).prop_map(|raw| {
+        raw.into_iter()
+            .map(|(t, v)| Point {
+                t: 1_000_000 + t,
+                v,
+            })
+            .collect()
+    })
 }
 
 fn data() -> impl Strategy<Value = Data> {
@@ -51,23 +57,40 @@ fn axis() -> impl Strategy<Value = Option<Axis>> {
         NumberFormat::Bytes,
         NumberFormat::Bits,
     ]);
-    prop::option::of((any::<bool>(), prop::option::of(-1e6..1e6f64), 1e-3..1e6f64, format, prop::option::of(0..6u32)).prop_map(
-        |(log, min, span, format, decimals)| {
-            let min = if log { min.map(|m| m.abs() + 1e-3) } else { min };
-            Axis {
-                min,
-                max: min.map(|m| m + span),
-                scale: if log { Scale::Log } else { Scale::Linear },
-                format,
-                unit: Some("u".into()),
-                decimals,
-            }
-        },
-    ))
+    prop::option::of(
+        (
+            any::<bool>(),
+            prop::option::of(-1e6..1e6f64),
+            1e-3..1e6f64,
+            format,
+            prop::option::of(0..6u32),
+        )
+            .prop_map(|(log, min, span, format, decimals)| {
+                let min = if log {
+                    min.map(|m| m.abs() + 1e-3)
+                } else {
+                    min
+                };
+                Axis {
+                    min,
+                    max: min.map(|m| m + span),
+                    scale: if log { Scale::Log } else { Scale::Linear },
+                    format,
+                    unit: Some("u".into()),
+                    decimals,
+                }
+            }),
+    )
 }
 
 fn panel(index: u32) -> impl Strategy<Value = Panel> {
-    let kind = prop::sample::select(vec![PanelKind::Timeseries, PanelKind::Bar, PanelKind::Gauge, PanelKind::Stat, PanelKind::Text]);
+    let kind = prop::sample::select(vec![
+        PanelKind::Timeseries,
+        PanelKind::Bar,
+        PanelKind::Gauge,
+        PanelKind::Stat,
+        PanelKind::Text,
+    ]);
     let style = prop::sample::select(vec![
         SeriesStyle::Line,
         SeriesStyle::Area,
@@ -76,43 +99,89 @@ fn panel(index: u32) -> impl Strategy<Value = Panel> {
         SeriesStyle::Bars,
         SeriesStyle::Points,
     ]);
-    let position = prop::sample::select(vec![LegendPosition::Bottom, LegendPosition::Top, LegendPosition::Right, LegendPosition::None]);
-    (kind, style, position, axis(), prop::collection::vec((0..3usize, prop::option::of(0..3u8), 0.5..10f32, 0.0..1f32), 0..4), prop::collection::vec(-100.0..100f64, 0..3), "[a-z 中]{0,30}")
-        .prop_map(move |(kind, style, position, y_axis, series, thresholds, title)| Panel {
-            kind,
-            title: Some(title.clone()),
-            cell: Some(Cell { col: 0, row: index, col_span: 1, row_span: 1 }),
-            series: if kind == PanelKind::Text {
-                Vec::new()
-            } else {
-                series
-                    .into_iter()
-                    .map(|(metric, tag, width, fill)| SeriesSpec {
-                        metric: format!("m{metric}"),
-                        tags: tag.map(|t| BTreeMap::from([("k".to_string(), t.to_string())])).unwrap_or_default(),
-                        label: None,
-                        color: None,
-                        width: Some(width),
-                        fill: Some(fill),
-                    })
-                    .collect()
+    let position = prop::sample::select(vec![
+        LegendPosition::Bottom,
+        LegendPosition::Top,
+        LegendPosition::Right,
+        LegendPosition::None,
+    ]);
+    (
+        kind,
+        style,
+        position,
+        axis(),
+        prop::collection::vec(
+            (0..3usize, prop::option::of(0..3u8), 0.5..10f32, 0.0..1f32),
+            0..4,
+        ),
+        prop::collection::vec(-100.0..100f64, 0..3),
+        "[a-z 中]{0,30}",
+    )
+        .prop_map(
+            move |(kind, style, position, y_axis, series, thresholds, title)| Panel {
+                kind,
+                title: Some(title.clone()),
+                cell: Some(Cell {
+                    col: 0,
+                    row: index,
+                    col_span: 1,
+                    row_span: 1,
+                }),
+                series: if kind == PanelKind::Text {
+                    Vec::new()
+                } else {
+                    series
+                        .into_iter()
+                        .map(|(metric, tag, width, fill)| SeriesSpec {
+                            metric: format!("m{metric}"),
+                            tags: tag
+                                .map(|t| BTreeMap::from([("k".to_string(), t.to_string())]))
+                                .unwrap_or_default(),
+                            label: None,
+                            color: None,
+                            width: Some(width),
+                            fill: Some(fill),
+                        })
+                        .collect()
+                },
+                style: (kind == PanelKind::Timeseries).then_some(style),
+                window: None,
+                y_axis: if kind == PanelKind::Text {
+                    None
+                } else {
+                    y_axis
+                },
+                thresholds: if kind == PanelKind::Text {
+                    Vec::new()
+                } else {
+                    thresholds
+                        .into_iter()
+                        .map(|value| Threshold {
+                            value,
+                            color: "#c00".into(),
+                            to: None,
+                            label: Some("t".into()),
+                        })
+                        .collect()
+                },
+                legend: Some(Legend {
+                    position,
+                    values: vec![LegendValue::Last, LegendValue::Avg],
+                }),
+                text: (kind == PanelKind::Text).then(|| title.repeat(5)),
+                font_size: None,
             },
-            style: (kind == PanelKind::Timeseries).then_some(style),
-            window: None,
-            y_axis: if kind == PanelKind::Text { None } else { y_axis },
-            thresholds: if kind == PanelKind::Text {
-                Vec::new()
-            } else {
-                thresholds.into_iter().map(|value| Threshold { value, color: "#c00".into(), to: None, label: Some("t".into()) }).collect()
-            },
-            legend: Some(Legend { position, values: vec![LegendValue::Last, LegendValue::Avg] }),
-            text: (kind == PanelKind::Text).then(|| title.repeat(5)),
-            font_size: None,
-        })
+        )
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
-    (1..600u32, 1..400u32, any::<bool>(), 1..4u32, prop::sample::select(vec!["10s", "5m", "2h"]))
+    (
+        1..600u32,
+        1..400u32,
+        any::<bool>(),
+        1..4u32,
+        prop::sample::select(vec!["10s", "5m", "2h"]),
+    )
         .prop_flat_map(|(width, height, dark, rows, window)| {
             let panels: Vec<_> = (0..rows).map(panel).collect();
             (Just((width, height, dark, rows, window)), panels)
@@ -121,13 +190,21 @@ fn spec() -> impl Strategy<Value = Spec> {
             version: 1,
             width,
             height,
-            theme: if dark { ThemeName::Dark } else { ThemeName::Light },
+            theme: if dark {
+                ThemeName::Dark
+            } else {
+                ThemeName::Light
+            },
             colors: None,
             title: Some("Random".into()),
             timezone: Some("Europe/Berlin".into()),
             window: Some(window.into()),
             fps: None,
-            layout: Some(Layout { columns: 1, rows, gap: None }),
+            layout: Some(Layout {
+                columns: 1,
+                rows,
+                gap: None,
+            }),
             panels,
         })
 }

@@ -28,25 +28,54 @@ fn every_problem_is_reported_with_its_json_path() {
         "panels[1].thresholds[0].color: \"red\" is not a colour",
     ];
     for message in expected {
-        assert!(found.iter().any(|f| f.starts_with(message)), "missing {message:?} in {found:#?}");
+        assert!(
+            found.iter().any(|f| f.starts_with(message)),
+            "missing {message:?} in {found:#?}"
+        );
     }
     assert_eq!(found.len(), expected.len(), "{found:#?}");
 }
 
 #[test]
 fn caps_are_enforced() {
-    let huge = errors(r#"{"version":1,"width":4097,"height":4096,"panels":[{"kind":"text","text":"x"}]}"#);
-    assert!(huge.iter().any(|e| e.starts_with("width: 4097 is outside 1..=4096")), "{huge:?}");
-    assert!(huge.iter().any(|e| e.contains("more than 16000000")), "{huge:?}");
+    let huge =
+        errors(r#"{"version":1,"width":4097,"height":4096,"panels":[{"kind":"text","text":"x"}]}"#);
+    assert!(
+        huge.iter()
+            .any(|e| e.starts_with("width: 4097 is outside 1..=4096")),
+        "{huge:?}"
+    );
+    assert!(
+        huge.iter().any(|e| e.contains("more than 16000000")),
+        "{huge:?}"
+    );
     let panels = vec![r#"{"kind":"text","text":"x"}"#; 65].join(",");
-    let many = errors(&format!(r#"{{"version":1,"width":100,"height":100,"panels":[{panels}]}}"#));
-    assert!(many.iter().any(|e| e.starts_with("panels: needs 1..=64 panels, has 65")), "{many:?}");
+    let many = errors(&format!(
+        r#"{{"version":1,"width":100,"height":100,"panels":[{panels}]}}"#
+    ));
+    assert!(
+        many.iter()
+            .any(|e| e.starts_with("panels: needs 1..=64 panels, has 65")),
+        "{many:?}"
+    );
     let series = vec![r#"{"metric":"m"}"#; 65].join(",");
-    let crowded = errors(&format!(r#"{{"version":1,"width":100,"height":100,"panels":[{{"series":[{series}]}}]}}"#));
-    assert!(crowded.iter().any(|e| e.starts_with("panels[0].series: has 65 series")), "{crowded:?}");
+    let crowded = errors(&format!(
+        r#"{{"version":1,"width":100,"height":100,"panels":[{{"series":[{series}]}}]}}"#
+    ));
+    assert!(
+        crowded
+            .iter()
+            .any(|e| e.starts_with("panels[0].series: has 65 series")),
+        "{crowded:?}"
+    );
     let long = "x".repeat(201);
-    let titled = errors(&format!(r#"{{"version":1,"width":100,"height":100,"title":"{long}","panels":[{{"kind":"text"}}]}}"#));
-    assert_eq!(titled, vec!["title: is 201 characters long, at most 200".to_string()]);
+    let titled = errors(&format!(
+        r#"{{"version":1,"width":100,"height":100,"title":"{long}","panels":[{{"kind":"text"}}]}}"#
+    ));
+    assert_eq!(
+        titled,
+        vec!["title: is 201 characters long, at most 200".to_string()]
+    );
 }
 
 #[test]
@@ -57,34 +86,65 @@ fn layout_cells_must_fit_and_not_overlap() {
             {"kind":"text","cell":{"col":1,"row":0}},
             {"kind":"text","cell":{"col":2,"row":0}}]}"#,
     );
-    assert!(found.iter().any(|e| e.starts_with("panels[1].cell: overlaps another panel")), "{found:?}");
-    assert!(found.iter().any(|e| e.starts_with("panels[2].cell: columns 2+1")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|e| e.starts_with("panels[1].cell: overlaps another panel")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|e| e.starts_with("panels[2].cell: columns 2+1")),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn unknown_fields_and_wrong_types_fail_to_parse_with_their_place() {
-    let unknown = Spec::from_json(r##"{"version":1,"width":10,"height":10,"panels":[],"colour":"#fff"}"##)
-        .expect_err("unknown field");
-    assert!(unknown.to_string().contains("unknown field `colour`"), "{unknown}");
+    let unknown =
+        Spec::from_json(r##"{"version":1,"width":10,"height":10,"panels":[],"colour":"#fff"}"##)
+            .expect_err("unknown field");
+    assert!(
+        unknown.to_string().contains("unknown field `colour`"),
+        "{unknown}"
+    );
     let nested = Spec::from_json(r##"{"version":1,"width":10,"height":10,"panels":[{"series":[{"metric":"m","colr":"#fff"}]}]}"##)
         .expect_err("unknown nested field");
-    assert!(nested.to_string().contains("unknown field `colr`"), "{nested}");
-    let negative = Spec::from_json(r#"{"version":1,"width":-5,"height":10,"panels":[]}"#).expect_err("negative width");
+    assert!(
+        nested.to_string().contains("unknown field `colr`"),
+        "{nested}"
+    );
+    let negative = Spec::from_json(r#"{"version":1,"width":-5,"height":10,"panels":[]}"#)
+        .expect_err("negative width");
     assert!(negative.to_string().contains("line 1"), "{negative}");
 }
 
 #[test]
 fn log_axes_need_positive_bounds() {
-    let found = errors(r#"{"version":1,"width":100,"height":100,"panels":[{"series":[{"metric":"m"}],"y_axis":{"scale":"log","min":0}}]}"#);
-    assert_eq!(found, vec!["panels[0].y_axis.min: 0 must be above 0 on a log scale".to_string()]);
+    let found = errors(
+        r#"{"version":1,"width":100,"height":100,"panels":[{"series":[{"metric":"m"}],"y_axis":{"scale":"log","min":0}}]}"#,
+    );
+    assert_eq!(
+        found,
+        vec!["panels[0].y_axis.min: 0 must be above 0 on a log scale".to_string()]
+    );
 }
 
 #[test]
 fn schema_describes_the_spec() {
     let schema = render_core::json_schema();
     let properties = &schema["properties"];
-    for field in ["version", "width", "height", "theme", "panels", "layout", "timezone"] {
-        assert!(properties.get(field).is_some(), "schema lacks {field}: {schema}");
+    for field in [
+        "version", "width", "height", "theme", "panels", "layout", "timezone",
+    ] {
+        assert!(
+            properties.get(field).is_some(),
+            "schema lacks {field}: {schema}"
+        );
     }
-    assert_eq!(schema["additionalProperties"], serde_json::Value::Bool(false));
+    assert_eq!(
+        schema["additionalProperties"],
+        serde_json::Value::Bool(false)
+    );
 }
