@@ -112,7 +112,7 @@ impl<'a> PanelContext<'a> {
                     width: query.width.unwrap_or(2.0),
                     fill: query.fill.unwrap_or(if is_area { 0.25 } else { 0.0 }),
                     points,
-                    latest: series.latest(),
+                    latest: latest_of(&series.points),
                 });
             }
         }
@@ -190,5 +190,15 @@ fn window_of(points: &[Point], start: Timestamp, end: Timestamp) -> Cow<'_, [Poi
             .collect();
         inside.sort_by_key(|p| p.t);
         Cow::Owned(inside)
+    }
+}
+
+/// The latest finite point: found from the end when the points are sorted (the usual
+/// case, and cheap for a million points), else by a full scan.
+fn latest_of(points: &[Point]) -> Option<Point> {
+    if points.is_sorted_by_key(|p| p.t) {
+        points.iter().rev().copied().find(|p| p.v.is_finite())
+    } else {
+        points.iter().copied().filter(|p| p.v.is_finite()).max_by_key(|p| p.t)
     }
 }

@@ -15,14 +15,15 @@ use crate::ticks::{self, ValueTicks};
 pub(crate) struct Plot {
     pub rect: Rect,
     pub start: Timestamp,
-    pub span_ms: f64,
+    /// Pixels per millisecond.
+    pub x_scale: f64,
     pub ticks: ValueTicks,
     pub log: bool,
 }
 
 impl Plot {
     pub fn x(&self, t: Timestamp) -> f32 {
-        self.rect.x0 + ((t - self.start) as f64 / self.span_ms * self.rect.width() as f64) as f32
+        self.rect.x0 + ((t - self.start) as f64 * self.x_scale) as f32
     }
 
     /// Pixel y of `v`; NaN when the value cannot be shown (≤ 0 on a log axis).
@@ -106,7 +107,7 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let plot = Plot {
         rect,
         start: ctx.start(),
-        span_ms: ctx.window_ms.max(1) as f64,
+        x_scale: rect.width() as f64 / ctx.window_ms.max(1) as f64,
         ticks: value_ticks,
         log,
     };
