@@ -1,1 +1,19 @@
-//! End-to-end tests.
+//! plotcast end-to-end tests: one binary, one module per area. Each test starts the
+//! real server on `127.0.0.1:0` with its own data directory and talks to it with real
+//! clients (reqwest, ffmpeg, headless Chromium).
+
+mod api;
+mod browser;
+mod ffmpeg;
+mod ingest;
+mod restart;
+mod stream;
+
+/// A light-theme chart of metric `temp` in red, fixed 0..100 axis, no legend.
+pub fn temp_chart(kind: &str, window: &str) -> String {
+    format!(
+        r##"{{"version":1,"width":400,"height":300,"window":"{window}","fps":30,
+        "panels":[{{"kind":"{kind}","series":[{{"metric":"temp","color":"#ff0000"}}],
+        "y_axis":{{"min":0,"max":100}},"legend":{{"position":"none"}}}}]}}"##
+    )
+}

@@ -1,0 +1,242 @@
+//! Data in: InfluxDB line protocol as Telegraf's `influxdb` (v1) and `influxdb_v2`
+//! outputs send it, simple JSON points, series queries, and all-or-nothing batches.
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+use tests::{config, TestServer};
+
+async fn series(server: &TestServer) -> Vec<Value> {
+    let body: Value = server
+        .client
+        .get(server.url("/api/series"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    body["series"].as_array().expect("series").clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegraf_v1_and_v2_requests_store_points() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = TestServer::start(config(dir.path())).await;
+    let t = tests::now_ms() / 1000 * 1000 - 5000;
+
+    // Telegraf `outputs.influxdb`: POST /write?db=telegraf&precision=s (here: seconds).
+    let v1 = format!(
+        "cpu,cpu=cpu0,host=h usage_idle=90.5,usage_user=2i,state=\"ok\" {}\ncpu,cpu=cpu1,host=h usage_idle=80 {}\n",
+        t / 1000,
+        t / 1000
+    );
+    let response = server
+        .client
+        .post(server.url("/write?db=telegraf&precision=s"))
+        .body(v1)
+        .send()
+        .await
+        .expect("POST /write");
+    assert_eq!(response.status(), 204);
+
+    // Telegraf `outputs.influxdb_v2`: gzip body, Token auth, org/bucket, ns precision.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(format!("mem,host=h used=1234 {}\n", (t + 1000) * 1_000_000).as_bytes())
+        .expect("gzip");
+    let body = gz.finish().expect("gzip");
+    let response = server
+        .client
+        .post(server.url("/api/v2/write?org=o&bucket=b&precision=ns"))
+        .header("Authorization", "Token anything")
+        .header("Content-Encoding", "gzip")
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .expect("POST /api/v2/write");
+    assert_eq!(response.status(), 204);
+
+    let all = series(&server).await;
+    let summary: Vec<(String, Value, Value)> = all
+        .iter()
+        .map(|s| {
+            (
+                s["metric"].as_str().unwrap_or("").to_string(),
+                s["tags"].clone(),
+                s["last"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "cpu_usage_idle".to_string(),
+                json!({"cpu": "cpu0", "host": "h"}),
+                json!([t, 90.5])
+            ),
+            (
+                "cpu_usage_idle".to_string(),
+                json!({"cpu": "cpu1", "host": "h"}),
+                json!([t, 80.0])
+            ),
+            (
+                "cpu_usage_user".to_string(),
+                json!({"cpu": "cpu0", "host": "h"}),
+                json!([t, 2.0])
+            ),
+            (
+                "mem_used".to_string(),
+                json!({"host": "h"}),
+                json!([t + 1000, 1234.0])
+            ),
+        ]
+    );
+
+    let query = format!(
+        "/api/series/points?metric=cpu_usage_idle&tag.cpu=cpu1&from={}&to={}",
+        t - 1,
+        t + 1
+    );
+    let data: Value = server
+        .client
+        .get(server.url(&query))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        data,
+        json!({"series": [{"metric": "cpu_usage_idle", "tags": {"cpu": "cpu1", "host": "h"}, "points": [[t, 80.0]]}]})
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_line_rejects_the_whole_batch_naming_the_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = TestServer::start(config(dir.path())).await;
+    let body = "good v=1\ngood v=2\nbad v=oops\n";
+    let response = server
+        .client
+        .post(server.url("/write"))
+        .body(body)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 400);
+    let error: Value = response.json().await.expect("json");
+    assert_eq!(
+        error["error"],
+        "invalid line protocol: line 3: field \"v\": \"oops\" is not a number"
+    );
+    assert_eq!(
+        error["details"],
+        json!([{"line": 3, "message": "field \"v\": \"oops\" is not a number"}])
+    );
+    let response = server
+        .client
+        .post(server.url("/write?precision=fortnights"))
+        .body("m v=1")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 400);
+    assert!(
+        series(&server).await.is_empty(),
+        "nothing of a rejected batch may be stored"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_points_store_and_bad_json_stores_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = TestServer::start(config(dir.path())).await;
+    let response = server
+        .post_points(json!({"points": [
+            {"metric": "temp", "tags": {"room": "a"}, "t": 1000, "v": 21.5},
+            {"metric": "temp", "tags": {"room": "a"}, "t": 2000, "v": null},
+        ]}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let data: Value = server
+        .client
+        .get(server.url("/api/series/points?metric=temp&from=0&to=5000"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        data["series"][0]["points"],
+        json!([[1000, 21.5], [2000, null]])
+    );
+
+    let unknown = server
+        .post_points(json!({"points": [{"metric": "x", "v": 1, "value": 2}]}))
+        .await;
+    assert_eq!(unknown.status(), 400);
+    let error: Value = unknown.json().await.expect("json");
+    let message = error["error"].as_str().unwrap_or("");
+    assert!(
+        message.starts_with("invalid points JSON: unknown field `value`"),
+        "{message}"
+    );
+    let half = server
+        .post_points(json!({"points": [{"metric": "y", "v": 1}, {"metric": "", "v": 2}]}))
+        .await;
+    assert_eq!(half.status(), 400);
+    let metrics: Vec<Value> = series(&server)
+        .await
+        .iter()
+        .map(|s| s["metric"].clone())
+        .collect();
+    assert_eq!(metrics, [json!("temp")]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_token_writes_need_it_in_any_client_form() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = config(dir.path());
+    settings.token = Some("s3cret".into());
+    let server = TestServer::start(settings).await;
+    let write = |auth: Option<&'static str>, query: &'static str| {
+        let mut request = server
+            .client
+            .post(server.url(&format!("/write{query}")))
+            .body("m v=1");
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        async move { request.send().await.expect("POST").status().as_u16() }
+    };
+    assert_eq!(write(None, "").await, 401);
+    assert_eq!(write(Some("Token wrong"), "").await, 401);
+    assert_eq!(write(Some("Token s3cret"), "").await, 204);
+    assert_eq!(write(Some("Bearer s3cret"), "").await, 204);
+    // Basic auth "telegraf:s3cret", as the influxdb v1 output sends it.
+    assert_eq!(write(Some("Basic dGVsZWdyYWY6czNjcmV0"), "").await, 204);
+    assert_eq!(write(None, "?u=telegraf&p=s3cret").await, 204);
+    let put = server
+        .put_chart("c", &crate::temp_chart("timeseries", "1m"))
+        .await;
+    assert_eq!(put.status(), 401);
+    // Reading needs no token.
+    assert_eq!(
+        server
+            .client
+            .get(server.url("/api/series"))
+            .send()
+            .await
+            .expect("GET")
+            .status(),
+        200
+    );
+    server.stop().await;
+}
