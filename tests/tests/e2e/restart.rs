@@ -92,3 +92,127 @@ async fn restart_keeps_charts_and_points() {
     assert_eq!(chart["version"], 2);
     server.stop().await;
 }
+
+/// The `plotcast` binary of this build profile, built if needed.
+fn plotcast_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile dir>/deps/e2e-HASH -> target/<profile dir>/plotcast
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target profile directory");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev".to_string(),
+        Some(other) => other.to_string(),
+    };
+    let status = std::process::Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            "server",
+            "--bin",
+            "plotcast",
+            "--profile",
+            &profile,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build runs");
+    assert!(status.success(), "building plotcast failed");
+    profile_dir.join("plotcast")
+}
+
+/// Starts `plotcast serve` on a free port; returns the child and its base URL.
+async fn spawn_plotcast(
+    binary: &std::path::Path,
+    dir: &std::path::Path,
+) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(binary)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--demo",
+            "false",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("plotcast starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let first = tests::within(
+        std::time::Duration::from_secs(30),
+        "the serving line",
+        lines.next_line(),
+    )
+    .await;
+    let first = first.expect("reading stdout").expect("a first line");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| panic!("no URL in {first:?}"));
+    (child, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_9() {
+    let binary = tokio::task::spawn_blocking(plotcast_binary)
+        .await
+        .expect("build task");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let client = reqwest::Client::new();
+    let t0 = now_ms() - 60_000;
+    let (mut child, url) = spawn_plotcast(&binary, dir.path()).await;
+    let put = client
+        .put(format!("{url}/api/charts/k9"))
+        .body(temp_chart("timeseries", "1h"))
+        .send()
+        .await;
+    assert_eq!(put.expect("PUT").status(), 201);
+    for i in 0..20 {
+        let line = format!("k9 v={i} {}", (t0 + i * 1000) * 1_000_000);
+        let response = client
+            .post(format!("{url}/write"))
+            .body(line)
+            .send()
+            .await
+            .expect("POST /write");
+        assert_eq!(response.status(), 204);
+    }
+    child.kill().await.expect("SIGKILL");
+
+    let (mut child, url) = spawn_plotcast(&binary, dir.path()).await;
+    let chart = client
+        .get(format!("{url}/api/charts/k9"))
+        .send()
+        .await
+        .expect("GET chart");
+    assert_eq!(chart.status(), 200);
+    let query = format!(
+        "{url}/api/series/points?metric=k9_v&from={t0}&to={}",
+        t0 + 60_000
+    );
+    let data: Value = client
+        .get(query)
+        .send()
+        .await
+        .expect("GET points")
+        .json()
+        .await
+        .expect("json");
+    let values: Vec<f64> = data["series"][0]["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .filter_map(|p| p[1].as_f64())
+        .collect();
+    assert_eq!(values, (0..20).map(f64::from).collect::<Vec<_>>());
+    child.kill().await.expect("SIGKILL");
+}
