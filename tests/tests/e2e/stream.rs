@@ -225,3 +225,47 @@ async fn deleting_a_chart_ends_its_streams_cleanly() {
         .expect("a clean end");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_that_stops_reading_is_dropped_after_the_write_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = config(dir.path());
+    settings.write_timeout = Duration::from_millis(500);
+    // Keepalive repeats every 5 ms: about 2 MB/s of frames, without rendering.
+    settings.keepalive = Duration::from_millis(5);
+    let server = TestServer::start(settings).await;
+    assert_eq!(
+        server
+            .put_chart("fast", &temp_chart("timeseries", "10s"))
+            .await
+            .status(),
+        201
+    );
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("small receive buffer");
+    let mut stuck = socket.connect(server.addr).await.expect("connect");
+    let request = format!(
+        "GET /charts/fast.mjpg HTTP/1.1\r\nHost: {}\r\n\r\n",
+        server.addr
+    );
+    stuck
+        .write_all(request.as_bytes())
+        .await
+        .expect("send request");
+    tests::poll(DEADLINE, "the viewer to connect", || async {
+        (viewers(&server.metrics().await, "fast") == Some(1)).then_some(())
+    })
+    .await;
+    // It never reads: once the socket buffers are full, writes stall and it is dropped.
+    tests::poll(
+        Duration::from_secs(60),
+        "the stuck viewer to be dropped",
+        || async { (viewers(&server.metrics().await, "fast") == Some(0)).then_some(()) },
+    )
+    .await;
+    drop(stuck);
+    server.stop().await;
+}
