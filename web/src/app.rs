@@ -1,0 +1,527 @@
+//! The editor application: one [`App`] per page holding the editor state, the preview
+//! and what came from the server; page routing (`#/` list, `#/new`, `#/edit/ID`);
+//! delegated event listeners for the form, the JSON view and the buttons; the timers
+//! that refresh the preview's data and the list's thumbnails.
+
+use std::cell::RefCell;
+
+use render_core::{Data, Spec};
+use serde_json::Value;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, Event, KeyboardEvent};
+
+use crate::fields::{Action, Field};
+use crate::form::SeriesInfo;
+use crate::preview::{points_paths, Preview};
+use crate::state::{to_text, EditorState, NEW_CHART};
+use crate::{api, dom, form, json_view, list, preview, publish};
+
+const TOKEN_KEY: &str = "plotcast-token";
+
+#[derive(Default, PartialEq, Eq, Clone, Copy)]
+enum View {
+    #[default]
+    List,
+    Editor,
+}
+
+/// Where an edit came from: the JSON view keeps its own text (and caret).
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Source {
+    Json,
+    Other,
+}
+
+#[derive(Default)]
+struct App {
+    view: View,
+    state: EditorState,
+    /// Id of the chart being edited, once it was opened or published.
+    chart_id: Option<String>,
+    series: Vec<SeriesInfo>,
+    preview: Preview,
+    form_signature: String,
+    token: Option<String>,
+    /// A publish waits for the token.
+    retry_publish: bool,
+    fetching: bool,
+    ticks: u64,
+}
+
+thread_local! {
+    static APP: RefCell<App> = RefCell::new(App::default());
+}
+
+fn with<R>(f: impl FnOnce(&mut App) -> R) -> R {
+    APP.with(|app| f(&mut app.borrow_mut()))
+}
+
+fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
+    wasm_bindgen_futures::spawn_local(future);
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    dom::window()?.session_storage().ok().flatten()
+}
+
+/// Sets up the page.
+pub fn start() {
+    let token = session_storage().and_then(|s| s.get_item(TOKEN_KEY).ok().flatten());
+    with(|app| app.token = token);
+    let Some(window) = dom::window() else {
+        return;
+    };
+    let Some(document) = dom::document() else {
+        return;
+    };
+    listen(&document, "click", on_click);
+    listen(&document, "change", on_change);
+    listen(&document, "input", on_input);
+    listen(&document, "keydown", on_key);
+    listen(&window, "hashchange", |_| route());
+
+    // The check (and anyone curious) can read exactly what the preview shows.
+    let shown = Closure::<dyn Fn() -> String>::new(|| with(|app| app.preview.shown_json()));
+    let _ = js_sys::Reflect::set(
+        &window,
+        &JsValue::from_str("plotcastPreview"),
+        shown.as_ref(),
+    );
+    shown.forget();
+
+    let tick = Closure::<dyn FnMut()>::new(on_tick);
+    let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+        tick.as_ref().unchecked_ref(),
+        1000,
+    );
+    tick.forget();
+
+    spawn(async {
+        match api::get_json::<Value>("/api/schema").await {
+            Ok(schema) => {
+                if let Some(body) = dom::by_id("schema-body") {
+                    body.set_inner_html(&json_view::schema_html(&schema));
+                }
+            }
+            Err(error) => dom::show_error(&error.to_string()),
+        }
+    });
+    spawn(load_fonts());
+    route();
+}
+
+/// Registers the fonts the server renders with (its fallback chain, in order), so the
+/// preview draws the same glyphs. `GET /api/fonts` answers `{"fonts": ["/url", ..]}`;
+/// a server without it (404) renders with the embedded font only, as the preview does.
+async fn load_fonts() {
+    let list = match api::get_json::<Value>("/api/fonts").await {
+        Ok(list) => list,
+        Err(error) if error.status == 404 => return,
+        Err(error) => return dom::show_error(&error.to_string()),
+    };
+    let urls: Vec<String> = list["fonts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u.as_str().map(String::from))
+        .collect();
+    for url in urls {
+        match api::get_bytes(&url).await {
+            Ok(bytes) => {
+                if let Err(error) = with(|app| app.preview.register_font(bytes)) {
+                    dom::show_error(&format!("font {url}: {error}"));
+                }
+            }
+            Err(error) => dom::show_error(&error.to_string()),
+        }
+    }
+    refresh(Source::Other);
+}
+
+fn listen(target: &web_sys::EventTarget, event: &str, handler: impl FnMut(Event) + 'static) {
+    let closure = Closure::<dyn FnMut(Event)>::new(handler);
+    let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    closure.forget();
+}
+
+fn target_closest(event: &Event, selector: &str) -> Option<Element> {
+    event
+        .target()?
+        .dyn_into::<Element>()
+        .ok()?
+        .closest(selector)
+        .ok()
+        .flatten()
+}
+
+/// Shows the page the location's hash names.
+fn route() {
+    let hash = dom::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    if hash == "#/new" {
+        open_editor(None, NEW_CHART.to_string());
+    } else if let Some(id) = hash.strip_prefix("#/edit/") {
+        let id = id.to_string();
+        let already = with(|app| app.view == View::Editor && app.chart_id.as_deref() == Some(&id));
+        if !already {
+            spawn(open_chart(id));
+        }
+    } else {
+        with(|app| app.view = View::List);
+        dom::set_visible("editor-view", false);
+        dom::set_visible("list-view", true);
+        spawn(async {
+            list::load().await;
+            list::refresh_thumbnails().await;
+        });
+    }
+}
+
+async fn open_chart(id: String) {
+    match api::get_json::<Value>(&format!("/api/charts/{id}")).await {
+        Ok(chart) => {
+            let text = serde_json::from_value::<Spec>(chart["spec"].clone())
+                .map(|spec| to_text(&spec))
+                .unwrap_or_else(|_| {
+                    serde_json::to_string_pretty(&chart["spec"]).unwrap_or_default()
+                });
+            let version = chart["version"].as_u64().unwrap_or(0);
+            open_editor(Some((id, version)), text);
+        }
+        Err(error) => dom::show_error(&error.to_string()),
+    }
+}
+
+fn open_editor(published: Option<(String, u64)>, text: String) {
+    let state = EditorState::new(text);
+    let id = published
+        .as_ref()
+        .map(|(id, _)| id.clone())
+        .unwrap_or_else(|| {
+            let title = state
+                .valid()
+                .and_then(|v| v.spec().title.clone())
+                .unwrap_or_default();
+            publish::suggest_id(&title)
+        });
+    with(|app| {
+        app.view = View::Editor;
+        app.state = state;
+        app.chart_id = published.as_ref().map(|(id, _)| id.clone());
+        app.form_signature.clear();
+        app.preview.data = Data::default();
+        app.preview.metrics.clear();
+    });
+    if let Some(input) = dom::by_id("chart-id") {
+        dom::set_value(&input, &id);
+    }
+    dom::set_visible("list-view", false);
+    dom::set_visible("editor-view", true);
+    dom::set_visible("published", false);
+    if let Some((id, version)) = &published {
+        let spec = with(|app| app.state.valid().map(|v| v.spec().clone()));
+        if let Some(spec) = spec {
+            publish::show_published(id, *version, &spec);
+        }
+    }
+    refresh(Source::Other);
+    spawn(refresh_series());
+    spawn(refresh_data());
+}
+
+/// Brings the page in line with the state after an edit.
+fn refresh(source: Source) {
+    let needs_data = with(|app| {
+        if source != Source::Json {
+            json_view::show_text(&app.state);
+        }
+        json_view::show_problems(&app.state);
+        if let Some(spec) = app.state.spec() {
+            let selected = app.state.selected_panel();
+            form::show(&spec, selected, &app.series, &mut app.form_signature);
+        }
+        set_disabled("undo", !app.state.can_undo());
+        set_disabled("redo", !app.state.can_redo());
+        let Some(valid) = app.state.valid().cloned() else {
+            return false;
+        };
+        preview::draw(&mut app.preview, &valid);
+        let metrics: Vec<String> = valid.metrics().into_iter().map(String::from).collect();
+        metrics.iter().any(|m| !app.preview.metrics.contains(m))
+    });
+    if needs_data {
+        spawn(refresh_data());
+    }
+}
+
+fn set_disabled(id: &str, disabled: bool) {
+    if let Some(element) = dom::by_id(id) {
+        if disabled {
+            let _ = element.set_attribute("disabled", "");
+        } else {
+            let _ = element.remove_attribute("disabled");
+        }
+    }
+}
+
+/// Fetches the data of every metric the spec draws, then renders.
+async fn refresh_data() {
+    let now = dom::now_ms();
+    let request = with(|app| {
+        if app.fetching || app.view != View::Editor {
+            return None;
+        }
+        let valid = app.state.valid()?;
+        let metrics: Vec<String> = valid.metrics().into_iter().map(String::from).collect();
+        app.fetching = true;
+        Some((points_paths(valid, now), metrics))
+    });
+    let Some((paths, metrics)) = request else {
+        return;
+    };
+    let mut data = Data::default();
+    let mut failed = None;
+    for path in paths {
+        match api::get_json::<Data>(&path).await {
+            Ok(part) => data.series.extend(part.series),
+            Err(error) => failed = Some(error),
+        }
+    }
+    with(|app| {
+        app.fetching = false;
+        if failed.is_none() {
+            app.preview.data = data;
+            app.preview.metrics = metrics;
+        }
+        if let Some(valid) = app.state.valid().cloned() {
+            if app.view == View::Editor {
+                preview::draw(&mut app.preview, &valid);
+            }
+        }
+    });
+    if let Some(error) = failed {
+        dom::show_error(&error.to_string());
+    }
+}
+
+/// Fetches the live series list for the picker.
+async fn refresh_series() {
+    #[derive(serde::Deserialize)]
+    struct List {
+        series: Vec<SeriesInfo>,
+    }
+    match api::get_json::<List>("/api/series").await {
+        Ok(list) => {
+            let changed = with(|app| {
+                let changed = app.series != list.series;
+                app.series = list.series;
+                changed
+            });
+            if changed {
+                refresh(Source::Other);
+            }
+        }
+        Err(error) => dom::show_error(&error.to_string()),
+    }
+}
+
+fn on_tick() {
+    let (view, ticks) = with(|app| {
+        app.ticks += 1;
+        (app.view, app.ticks)
+    });
+    match view {
+        View::Editor => {
+            spawn(refresh_data());
+            if ticks % 5 == 0 {
+                spawn(refresh_series());
+            }
+        }
+        View::List => {
+            if ticks % 2 == 0 {
+                spawn(list::refresh_thumbnails());
+            }
+        }
+    }
+}
+
+fn on_input(event: Event) {
+    let Some(area) = target_closest(&event, "#spec-json") else {
+        return;
+    };
+    let text = dom::value(&area);
+    if with(|app| app.state.edit_text(text)) {
+        refresh(Source::Json);
+    }
+}
+
+fn on_change(event: Event) {
+    let Some(control) = target_closest(&event, "[data-field]") else {
+        return;
+    };
+    let Some(field) = control
+        .get_attribute("data-field")
+        .and_then(|k| Field::parse(&k))
+    else {
+        return;
+    };
+    let value = dom::value(&control);
+    let result = with(|app| app.state.edit_spec(|spec| field.set(spec, &value)));
+    match result {
+        Ok(true) => {
+            dom::clear_error();
+            refresh(Source::Other);
+        }
+        Ok(false) => {}
+        Err(message) => {
+            dom::show_error(&message);
+            refresh(Source::Other);
+        }
+    }
+}
+
+fn on_key(event: Event) {
+    let Some(key) = event.dyn_ref::<KeyboardEvent>() else {
+        return;
+    };
+    let typing = dom::document()
+        .and_then(|d| d.active_element())
+        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+    if typing || !(key.ctrl_key() || key.meta_key()) || key.key().to_lowercase() != "z" {
+        return;
+    }
+    event.prevent_default();
+    run_action(if key.shift_key() {
+        Action::Redo
+    } else {
+        Action::Undo
+    });
+}
+
+fn on_click(event: Event) {
+    if let Some(button) = target_closest(&event, "[data-action]") {
+        if let Some(action) = button
+            .get_attribute("data-action")
+            .and_then(|k| Action::parse(&k))
+        {
+            run_action(action);
+        }
+        return;
+    }
+    let Some(button) = target_closest(&event, "button[id]") else {
+        return;
+    };
+    match button.id().as_str() {
+        "publish" => spawn(publish_chart()),
+        "copy-snippet" => publish::copy_snippet(),
+        "close-message" => dom::clear_error(),
+        "token-submit" => {
+            let token = dom::value_of("token-input").trim().to_string();
+            if let Some(storage) = session_storage() {
+                let _ = storage.set_item(TOKEN_KEY, &token);
+            }
+            dom::set_visible("token-prompt", false);
+            let retry = with(|app| {
+                app.token = (!token.is_empty()).then_some(token);
+                std::mem::take(&mut app.retry_publish)
+            });
+            if retry {
+                spawn(publish_chart());
+            }
+        }
+        _ => {}
+    }
+}
+
+fn run_action(action: Action) {
+    let result = with(|app| match action {
+        Action::Undo => Ok(app.state.undo()),
+        Action::Redo => Ok(app.state.redo()),
+        Action::SelectPanel(p) => {
+            app.state.select_panel(p);
+            Ok(true)
+        }
+        Action::AddSeries(p, query) if query.is_empty() => {
+            let query = dom::value_of("series-pick");
+            if query.is_empty() {
+                return Err("No live series yet: write some data to the server first".to_string());
+            }
+            app.state
+                .edit_spec(|spec| Action::AddSeries(p, query).apply(spec))
+        }
+        Action::AddPanel => {
+            let edited = app.state.edit_spec(|spec| action.apply(spec));
+            if let Some(count) = app.state.spec().map(|s| s.panels.len()) {
+                app.state.select_panel(count.saturating_sub(1));
+            }
+            edited
+        }
+        action => app.state.edit_spec(|spec| action.apply(spec)),
+    });
+    match result {
+        Ok(true) => {
+            dom::clear_error();
+            refresh(Source::Other);
+        }
+        Ok(false) => {}
+        Err(message) => dom::show_error(&message),
+    }
+}
+
+/// `PUT /api/charts/{id}` with the spec; asks for the token on a 401.
+async fn publish_chart() {
+    let id = dom::value_of("chart-id").trim().to_string();
+    if !publish::valid_id(&id) {
+        dom::show_error(&format!(
+            "chart id {id:?} is invalid: use 1 to 64 of a-z, 0-9, '_' and '-', starting with a letter or digit"
+        ));
+        return;
+    }
+    let ready = with(|app| {
+        if !app.state.is_valid() {
+            return Err("Fix the problems in the spec before publishing".to_string());
+        }
+        let spec = app.state.valid().map(|v| v.spec().clone());
+        Ok((app.state.text().to_string(), spec, app.token.clone()))
+    });
+    let (text, spec, token) = match ready {
+        Ok(ready) => ready,
+        Err(message) => return dom::show_error(&message),
+    };
+    dom::set_text("publish-status", "Publishing…");
+    match api::send(
+        "PUT",
+        &format!("/api/charts/{id}"),
+        Some(&text),
+        token.as_deref(),
+    )
+    .await
+    {
+        Ok(body) => {
+            dom::clear_error();
+            let version = serde_json::from_str::<Value>(&body)
+                .ok()
+                .and_then(|v| v["version"].as_u64())
+                .unwrap_or(0);
+            with(|app| app.chart_id = Some(id.clone()));
+            if let Some(window) = dom::window() {
+                let _ = window.location().set_hash(&format!("#/edit/{id}"));
+            }
+            if let Some(spec) = spec {
+                publish::show_published(&id, version, &spec);
+            }
+        }
+        Err(error) if error.unauthorized() => {
+            with(|app| app.retry_publish = true);
+            dom::set_text("publish-status", "");
+            dom::set_visible("token-prompt", true);
+            dom::show_error(&format!("{error} — enter the API token to publish"));
+        }
+        Err(error) => {
+            dom::set_text("publish-status", "");
+            dom::show_error(&error.to_string());
+        }
+    }
+}

@@ -1,0 +1,952 @@
+//! The form's model: every form control is a [`Field`] of the spec (read and written as
+//! text) or an [`Action`] (add/remove panels, series, thresholds). Each has a stable key
+//! (`p0.s1.color`, `add-series:0`) the DOM carries in `data-field` / `data-action`, so
+//! one delegated listener serves the whole form. Pure Rust: unit-tested natively.
+
+use std::collections::BTreeMap;
+
+use render_core::spec::{
+    Axis, Cell, Layout, Legend, LegendPosition, LegendValue, NumberFormat, Panel, PanelKind, Scale,
+    SeriesSpec, SeriesStyle, ThemeName, Threshold,
+};
+use render_core::Spec;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A spec value a form control shows and edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// Chart title.
+    Title,
+    /// Width in pixels.
+    Width,
+    /// Height in pixels.
+    Height,
+    /// Theme name.
+    Theme,
+    /// Chart time window.
+    Window,
+    /// Stream fps cap.
+    Fps,
+    /// Layout grid columns (empty: no explicit grid).
+    Columns,
+    /// Layout grid rows.
+    Rows,
+    /// Layout gap.
+    Gap,
+    /// A panel's setting.
+    Panel(usize, PanelField),
+    /// A series query's setting: panel, series.
+    Series(usize, usize, SeriesField),
+    /// A threshold's setting: panel, threshold.
+    Threshold(usize, usize, ThresholdField),
+}
+
+/// A panel setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanelField {
+    /// Kind.
+    Kind,
+    /// Title.
+    Title,
+    /// Timeseries style.
+    Style,
+    /// Time window override.
+    Window,
+    /// Grid column.
+    Col,
+    /// Grid row.
+    Row,
+    /// Columns spanned.
+    ColSpan,
+    /// Rows spanned.
+    RowSpan,
+    /// Y axis minimum.
+    YMin,
+    /// Y axis maximum.
+    YMax,
+    /// Y scale.
+    Scale,
+    /// Number format.
+    Format,
+    /// Unit.
+    Unit,
+    /// Decimals.
+    Decimals,
+    /// Legend position.
+    Legend,
+    /// Legend values, comma-separated.
+    LegendValues,
+    /// Text of a text panel.
+    Text,
+    /// Font size of a text panel.
+    FontSize,
+}
+
+/// A series query setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesField {
+    /// Metric name.
+    Metric,
+    /// Tag filters as `k=v, k2=v2`.
+    Tags,
+    /// Legend label.
+    Label,
+    /// Colour.
+    Color,
+    /// Line width.
+    Width,
+    /// Fill opacity.
+    Fill,
+}
+
+/// A threshold setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThresholdField {
+    /// Start value.
+    Value,
+    /// Band end.
+    To,
+    /// Colour.
+    Color,
+    /// Label.
+    Label,
+}
+
+const PANEL_FIELDS: [(PanelField, &str); 18] = [
+    (PanelField::Kind, "kind"),
+    (PanelField::Title, "title"),
+    (PanelField::Style, "style"),
+    (PanelField::Window, "window"),
+    (PanelField::Col, "col"),
+    (PanelField::Row, "row"),
+    (PanelField::ColSpan, "col_span"),
+    (PanelField::RowSpan, "row_span"),
+    (PanelField::YMin, "y_min"),
+    (PanelField::YMax, "y_max"),
+    (PanelField::Scale, "scale"),
+    (PanelField::Format, "format"),
+    (PanelField::Unit, "unit"),
+    (PanelField::Decimals, "decimals"),
+    (PanelField::Legend, "legend"),
+    (PanelField::LegendValues, "legend_values"),
+    (PanelField::Text, "text"),
+    (PanelField::FontSize, "font_size"),
+];
+
+const SERIES_FIELDS: [(SeriesField, &str); 6] = [
+    (SeriesField::Metric, "metric"),
+    (SeriesField::Tags, "tags"),
+    (SeriesField::Label, "label"),
+    (SeriesField::Color, "color"),
+    (SeriesField::Width, "width"),
+    (SeriesField::Fill, "fill"),
+];
+
+const THRESHOLD_FIELDS: [(ThresholdField, &str); 4] = [
+    (ThresholdField::Value, "value"),
+    (ThresholdField::To, "to"),
+    (ThresholdField::Color, "color"),
+    (ThresholdField::Label, "label"),
+];
+
+const CHART_FIELDS: [(Field, &str); 9] = [
+    (Field::Title, "title"),
+    (Field::Width, "width"),
+    (Field::Height, "height"),
+    (Field::Theme, "theme"),
+    (Field::Window, "window"),
+    (Field::Fps, "fps"),
+    (Field::Columns, "columns"),
+    (Field::Rows, "rows"),
+    (Field::Gap, "gap"),
+];
+
+fn name_of<T: PartialEq + Copy>(table: &[(T, &'static str)], value: T) -> &'static str {
+    table
+        .iter()
+        .find(|(v, _)| *v == value)
+        .map_or("", |(_, n)| n)
+}
+
+fn value_of<T: Copy>(table: &[(T, &'static str)], name: &str) -> Option<T> {
+    table.iter().find(|(_, n)| *n == name).map(|(v, _)| *v)
+}
+
+fn index(text: &str, prefix: char) -> Option<usize> {
+    text.strip_prefix(prefix)?.parse().ok()
+}
+
+impl Field {
+    /// The key the DOM carries: `title`, `p0.kind`, `p0.s1.color`, `p0.t0.value`.
+    pub fn key(&self) -> String {
+        match *self {
+            Field::Panel(p, f) => format!("p{p}.{}", name_of(&PANEL_FIELDS, f)),
+            Field::Series(p, s, f) => format!("p{p}.s{s}.{}", name_of(&SERIES_FIELDS, f)),
+            Field::Threshold(p, t, f) => {
+                format!("p{p}.t{t}.{}", name_of(&THRESHOLD_FIELDS, f))
+            }
+            chart => name_of(&CHART_FIELDS, chart).to_string(),
+        }
+    }
+
+    /// Parses a key made by [`Field::key`].
+    pub fn parse(key: &str) -> Option<Field> {
+        let parts: Vec<&str> = key.split('.').collect();
+        match parts.as_slice() {
+            [name] => value_of(&CHART_FIELDS, name),
+            [p, name] => Some(Field::Panel(index(p, 'p')?, value_of(&PANEL_FIELDS, name)?)),
+            [p, item, name] => {
+                let p = index(p, 'p')?;
+                if let Some(s) = index(item, 's') {
+                    Some(Field::Series(p, s, value_of(&SERIES_FIELDS, name)?))
+                } else {
+                    let t = index(item, 't')?;
+                    Some(Field::Threshold(p, t, value_of(&THRESHOLD_FIELDS, name)?))
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The field's value in `spec` as the form shows it ("" for unset).
+    pub fn get(&self, spec: &Spec) -> String {
+        match *self {
+            Field::Title => spec.title.clone().unwrap_or_default(),
+            Field::Width => spec.width.to_string(),
+            Field::Height => spec.height.to_string(),
+            Field::Theme => enum_name(&spec.theme),
+            Field::Window => spec.window.clone().unwrap_or_default(),
+            Field::Fps => opt(spec.fps),
+            Field::Columns => opt(spec.layout.as_ref().map(|l| l.columns)),
+            Field::Rows => opt(spec.layout.as_ref().map(|l| l.rows)),
+            Field::Gap => opt(spec.layout.as_ref().and_then(|l| l.gap)),
+            Field::Panel(p, f) => spec
+                .panels
+                .get(p)
+                .map_or_else(String::new, |panel| panel_get(panel, f)),
+            Field::Series(p, s, f) => spec
+                .panels
+                .get(p)
+                .and_then(|panel| panel.series.get(s))
+                .map_or_else(String::new, |series| series_get(series, f)),
+            Field::Threshold(p, t, f) => spec
+                .panels
+                .get(p)
+                .and_then(|panel| panel.thresholds.get(t))
+                .map_or_else(String::new, |threshold| threshold_get(threshold, f)),
+        }
+    }
+
+    /// Writes `value` (as typed in the form) into `spec`. An empty value unsets an
+    /// optional setting. Range rules are left to validation, which names the path.
+    /// On error `spec` is left as it was.
+    pub fn set(&self, spec: &mut Spec, value: &str) -> Result<(), String> {
+        let mut edited = spec.clone();
+        self.set_inner(&mut edited, value.trim())?;
+        *spec = edited;
+        Ok(())
+    }
+
+    fn set_inner(&self, spec: &mut Spec, value: &str) -> Result<(), String> {
+        match *self {
+            Field::Title => spec.title = text(value),
+            Field::Width => spec.width = number(value, "width")?,
+            Field::Height => spec.height = number(value, "height")?,
+            Field::Theme => spec.theme = enum_value(value, "theme")?,
+            Field::Window => spec.window = text(value),
+            Field::Fps => spec.fps = opt_number(value, "fps")?,
+            Field::Columns | Field::Rows | Field::Gap => {
+                let number: Option<u32> = opt_number(value, "layout")?;
+                let layout = spec.layout.get_or_insert(Layout {
+                    columns: 1,
+                    rows: (spec.panels.len() as u32).max(1),
+                    gap: None,
+                });
+                match (*self, number) {
+                    (Field::Gap, n) => layout.gap = n,
+                    (Field::Columns, Some(n)) => layout.columns = n,
+                    (Field::Rows, Some(n)) => layout.rows = n,
+                    _ => spec.layout = None,
+                }
+            }
+            Field::Panel(p, f) => panel_set(panel_mut(spec, p)?, f, value)?,
+            Field::Series(p, s, f) => {
+                let series = panel_mut(spec, p)?
+                    .series
+                    .get_mut(s)
+                    .ok_or_else(|| format!("panel {p} has no series {s}"))?;
+                series_set(series, f, value)?;
+            }
+            Field::Threshold(p, t, f) => {
+                let threshold = panel_mut(spec, p)?
+                    .thresholds
+                    .get_mut(t)
+                    .ok_or_else(|| format!("panel {p} has no threshold {t}"))?;
+                threshold_set(threshold, f, value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn panel_mut(spec: &mut Spec, p: usize) -> Result<&mut Panel, String> {
+    spec.panels
+        .get_mut(p)
+        .ok_or_else(|| format!("there is no panel {p}"))
+}
+
+fn panel_get(panel: &Panel, field: PanelField) -> String {
+    let axis = panel.y_axis.as_ref();
+    let cell = panel.cell.as_ref();
+    match field {
+        PanelField::Kind => enum_name(&panel.kind),
+        PanelField::Title => panel.title.clone().unwrap_or_default(),
+        PanelField::Style => panel.style.as_ref().map(enum_name).unwrap_or_default(),
+        PanelField::Window => panel.window.clone().unwrap_or_default(),
+        PanelField::Col => opt(cell.map(|c| c.col)),
+        PanelField::Row => opt(cell.map(|c| c.row)),
+        PanelField::ColSpan => opt(cell.map(|c| c.col_span)),
+        PanelField::RowSpan => opt(cell.map(|c| c.row_span)),
+        PanelField::YMin => opt(axis.and_then(|a| a.min)),
+        PanelField::YMax => opt(axis.and_then(|a| a.max)),
+        PanelField::Scale => enum_name(&axis.map(|a| a.scale).unwrap_or_default()),
+        PanelField::Format => enum_name(&axis.map(|a| a.format).unwrap_or_default()),
+        PanelField::Unit => axis.and_then(|a| a.unit.clone()).unwrap_or_default(),
+        PanelField::Decimals => opt(axis.and_then(|a| a.decimals)),
+        PanelField::Legend => enum_name(
+            &panel
+                .legend
+                .as_ref()
+                .map(|l| l.position)
+                .unwrap_or_default(),
+        ),
+        PanelField::LegendValues => panel
+            .legend
+            .as_ref()
+            .map(|l| {
+                l.values
+                    .iter()
+                    .map(enum_name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default(),
+        PanelField::Text => panel.text.clone().unwrap_or_default(),
+        PanelField::FontSize => opt(panel.font_size),
+    }
+}
+
+fn panel_set(panel: &mut Panel, field: PanelField, value: &str) -> Result<(), String> {
+    match field {
+        PanelField::Kind => {
+            panel.kind = enum_value(value, "panel kind")?;
+            // Settings only some kinds accept would make the spec invalid: drop them.
+            if panel.kind != PanelKind::Timeseries {
+                panel.style = None;
+            }
+            if panel.kind == PanelKind::Text {
+                panel.series.clear();
+            } else {
+                panel.text = None;
+                panel.font_size = None;
+            }
+        }
+        PanelField::Title => panel.title = text(value),
+        PanelField::Style => {
+            panel.style = if value.is_empty() {
+                None
+            } else {
+                Some(enum_value::<SeriesStyle>(value, "style")?)
+            }
+        }
+        PanelField::Window => panel.window = text(value),
+        PanelField::Col | PanelField::Row | PanelField::ColSpan | PanelField::RowSpan => {
+            let number: Option<u32> = opt_number(value, "grid cell")?;
+            let Some(number) = number else {
+                if matches!(field, PanelField::Col | PanelField::Row) {
+                    panel.cell = None;
+                }
+                return Ok(());
+            };
+            let cell = panel.cell.get_or_insert(Cell {
+                col: 0,
+                row: 0,
+                col_span: 1,
+                row_span: 1,
+            });
+            match field {
+                PanelField::Col => cell.col = number,
+                PanelField::Row => cell.row = number,
+                PanelField::ColSpan => cell.col_span = number,
+                _ => cell.row_span = number,
+            }
+        }
+        PanelField::YMin
+        | PanelField::YMax
+        | PanelField::Decimals
+        | PanelField::Unit
+        | PanelField::Scale
+        | PanelField::Format => {
+            let axis = panel.y_axis.get_or_insert_with(Axis::default);
+            match field {
+                PanelField::YMin => axis.min = opt_number(value, "y min")?,
+                PanelField::YMax => axis.max = opt_number(value, "y max")?,
+                PanelField::Decimals => axis.decimals = opt_number(value, "decimals")?,
+                PanelField::Unit => axis.unit = text(value),
+                PanelField::Scale => axis.scale = enum_value::<Scale>(value, "scale")?,
+                _ => axis.format = enum_value::<NumberFormat>(value, "format")?,
+            }
+            if *axis == Axis::default() {
+                panel.y_axis = None;
+            }
+        }
+        PanelField::Legend | PanelField::LegendValues => {
+            let legend = panel.legend.get_or_insert_with(Legend::default);
+            if field == PanelField::Legend {
+                legend.position = enum_value::<LegendPosition>(value, "legend")?;
+            } else {
+                legend.values = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| enum_value::<LegendValue>(v, "legend value"))
+                    .collect::<Result<_, _>>()?;
+            }
+            if *legend == Legend::default() {
+                panel.legend = None;
+            }
+        }
+        PanelField::Text => panel.text = text(value),
+        PanelField::FontSize => panel.font_size = opt_number(value, "font size")?,
+    }
+    Ok(())
+}
+
+fn series_get(series: &SeriesSpec, field: SeriesField) -> String {
+    match field {
+        SeriesField::Metric => series.metric.clone(),
+        SeriesField::Tags => format_tags(&series.tags),
+        SeriesField::Label => series.label.clone().unwrap_or_default(),
+        SeriesField::Color => series.color.clone().unwrap_or_default(),
+        SeriesField::Width => opt(series.width),
+        SeriesField::Fill => opt(series.fill),
+    }
+}
+
+fn series_set(series: &mut SeriesSpec, field: SeriesField, value: &str) -> Result<(), String> {
+    match field {
+        SeriesField::Metric => series.metric = value.to_string(),
+        SeriesField::Tags => series.tags = parse_tags(value)?,
+        SeriesField::Label => series.label = text(value),
+        SeriesField::Color => series.color = text(value),
+        SeriesField::Width => series.width = opt_number(value, "line width")?,
+        SeriesField::Fill => series.fill = opt_number(value, "fill")?,
+    }
+    Ok(())
+}
+
+fn threshold_get(threshold: &Threshold, field: ThresholdField) -> String {
+    match field {
+        ThresholdField::Value => threshold.value.to_string(),
+        ThresholdField::To => opt(threshold.to),
+        ThresholdField::Color => threshold.color.clone(),
+        ThresholdField::Label => threshold.label.clone().unwrap_or_default(),
+    }
+}
+
+fn threshold_set(
+    threshold: &mut Threshold,
+    field: ThresholdField,
+    value: &str,
+) -> Result<(), String> {
+    match field {
+        ThresholdField::Value => threshold.value = number(value, "threshold value")?,
+        ThresholdField::To => threshold.to = opt_number(value, "threshold end")?,
+        ThresholdField::Color => threshold.color = value.to_string(),
+        ThresholdField::Label => threshold.label = text(value),
+    }
+    Ok(())
+}
+
+/// Tag filters as the form writes them: `k=v, k2=v2`.
+pub fn format_tags(tags: &BTreeMap<String, String>) -> String {
+    tags.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parses `k=v, k2=v2` tag filters.
+pub fn parse_tags(text: &str) -> Result<BTreeMap<String, String>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                Ok((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => Err(format!("tag filter {pair:?} is not key=value")),
+        })
+        .collect()
+}
+
+fn text(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn number<T: std::str::FromStr>(value: &str, what: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{what}: {value:?} is not a number"))
+}
+
+fn opt_number<T: std::str::FromStr>(value: &str, what: &str) -> Result<Option<T>, String> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        number(value, what).map(Some)
+    }
+}
+
+/// The snake_case name serde gives a unit enum variant.
+pub fn enum_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
+fn enum_value<T: DeserializeOwned>(value: &str, what: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(value.to_string()))
+        .map_err(|_| format!("{what}: {value:?} is not one of the choices"))
+}
+
+/// The choices of the enum-valued fields, for `<select>`s.
+pub fn choices(field: &Field) -> Option<Vec<String>> {
+    fn names<T: Serialize>(values: &[T]) -> Vec<String> {
+        values.iter().map(enum_name).collect()
+    }
+    Some(match field {
+        Field::Theme => names(&[ThemeName::Light, ThemeName::Dark]),
+        Field::Panel(_, PanelField::Kind) => names(&[
+            PanelKind::Timeseries,
+            PanelKind::Bar,
+            PanelKind::Gauge,
+            PanelKind::Stat,
+            PanelKind::Text,
+        ]),
+        Field::Panel(_, PanelField::Style) => {
+            let mut list: Vec<String> = vec![String::new()];
+            list.extend(names(&[
+                SeriesStyle::Line,
+                SeriesStyle::Area,
+                SeriesStyle::StackedArea,
+                SeriesStyle::Step,
+                SeriesStyle::Bars,
+                SeriesStyle::Points,
+            ]));
+            list
+        }
+        Field::Panel(_, PanelField::Scale) => names(&[Scale::Linear, Scale::Log]),
+        Field::Panel(_, PanelField::Format) => names(&[
+            NumberFormat::Number,
+            NumberFormat::Si,
+            NumberFormat::Percent,
+            NumberFormat::Ratio,
+            NumberFormat::Bytes,
+            NumberFormat::Bits,
+        ]),
+        Field::Panel(_, PanelField::Legend) => names(&[
+            LegendPosition::Bottom,
+            LegendPosition::Top,
+            LegendPosition::Right,
+            LegendPosition::None,
+        ]),
+        _ => return None,
+    })
+}
+
+/// A form button.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Adds a panel (placed on the grid when there is one).
+    AddPanel,
+    /// Removes a panel.
+    RemovePanel(usize),
+    /// Shows a panel in the form.
+    SelectPanel(usize),
+    /// Adds a series query to a panel: metric and `k=v` tag filters.
+    AddSeries(usize, String),
+    /// Removes a series query.
+    RemoveSeries(usize, usize),
+    /// Adds a threshold.
+    AddThreshold(usize),
+    /// Removes a threshold.
+    RemoveThreshold(usize, usize),
+    /// Undo.
+    Undo,
+    /// Redo.
+    Redo,
+}
+
+impl Action {
+    /// The key the DOM carries in `data-action`.
+    pub fn key(&self) -> String {
+        match self {
+            Action::AddPanel => "add-panel".into(),
+            Action::RemovePanel(p) => format!("remove-panel:{p}"),
+            Action::SelectPanel(p) => format!("select-panel:{p}"),
+            Action::AddSeries(p, query) => format!("add-series:{p}:{query}"),
+            Action::RemoveSeries(p, s) => format!("remove-series:{p}:{s}"),
+            Action::AddThreshold(p) => format!("add-threshold:{p}"),
+            Action::RemoveThreshold(p, t) => format!("remove-threshold:{p}:{t}"),
+            Action::Undo => "undo".into(),
+            Action::Redo => "redo".into(),
+        }
+    }
+
+    /// Parses a key made by [`Action::key`].
+    pub fn parse(key: &str) -> Option<Action> {
+        let mut parts = key.splitn(3, ':');
+        let name = parts.next()?;
+        let mut n = || parts.next().and_then(|v| v.parse::<usize>().ok());
+        Some(match name {
+            "add-panel" => Action::AddPanel,
+            "remove-panel" => Action::RemovePanel(n()?),
+            "select-panel" => Action::SelectPanel(n()?),
+            "add-series" => {
+                let p = n()?;
+                Action::AddSeries(p, parts.next()?.to_string())
+            }
+            "remove-series" => Action::RemoveSeries(n()?, n()?),
+            "add-threshold" => Action::AddThreshold(n()?),
+            "remove-threshold" => Action::RemoveThreshold(n()?, n()?),
+            "undo" => Action::Undo,
+            "redo" => Action::Redo,
+            _ => return None,
+        })
+    }
+
+    /// Applies a spec-changing action (not select, undo or redo) to `spec`.
+    pub fn apply(&self, spec: &mut Spec) -> Result<(), String> {
+        match self {
+            Action::AddPanel => add_panel(spec),
+            Action::RemovePanel(p) => {
+                if spec.panels.len() <= 1 {
+                    return Err("a chart needs at least one panel".into());
+                }
+                if *p < spec.panels.len() {
+                    spec.panels.remove(*p);
+                }
+            }
+            Action::AddSeries(p, query) => {
+                let (metric, tags) = parse_query(query)?;
+                let panel = panel_mut(spec, *p)?;
+                if panel.kind == PanelKind::Text {
+                    return Err("a text panel draws no series".into());
+                }
+                panel.series.push(SeriesSpec {
+                    metric,
+                    tags,
+                    ..SeriesSpec::default()
+                });
+            }
+            Action::RemoveSeries(p, s) => {
+                let panel = panel_mut(spec, *p)?;
+                if *s < panel.series.len() {
+                    panel.series.remove(*s);
+                }
+            }
+            Action::AddThreshold(p) => {
+                let panel = panel_mut(spec, *p)?;
+                let value = panel
+                    .y_axis
+                    .as_ref()
+                    .and_then(|a| a.max)
+                    .map_or(0.0, |max| max * 0.8);
+                panel.thresholds.push(Threshold {
+                    value,
+                    color: "#e02f44".into(),
+                    ..Threshold::default()
+                });
+            }
+            Action::RemoveThreshold(p, t) => {
+                let panel = panel_mut(spec, *p)?;
+                if *t < panel.thresholds.len() {
+                    panel.thresholds.remove(*t);
+                }
+            }
+            Action::SelectPanel(_) | Action::Undo | Action::Redo => {}
+        }
+        Ok(())
+    }
+}
+
+/// A series query as the series picker writes it: `metric` or `metric{k=v,k2=v2}`.
+pub fn format_query(metric: &str, tags: &BTreeMap<String, String>) -> String {
+    if tags.is_empty() {
+        metric.to_string()
+    } else {
+        let pairs: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{metric}{{{}}}", pairs.join(","))
+    }
+}
+
+/// Parses [`format_query`]'s form.
+pub fn parse_query(query: &str) -> Result<(String, BTreeMap<String, String>), String> {
+    match query.split_once('{') {
+        None => Ok((query.to_string(), BTreeMap::new())),
+        Some((metric, rest)) => {
+            let inner = rest
+                .strip_suffix('}')
+                .ok_or_else(|| format!("series query {query:?} lacks its closing brace"))?;
+            Ok((metric.to_string(), parse_tags(inner)?))
+        }
+    }
+}
+
+/// Appends a panel; with an explicit grid it takes the first free cell, adding a row
+/// when the grid is full.
+fn add_panel(spec: &mut Spec) {
+    let title = Some(format!("Panel {}", spec.panels.len() + 1));
+    let mut panel = Panel {
+        title,
+        ..Panel::default()
+    };
+    if let Some(layout) = &mut spec.layout {
+        let taken = |col: u32, row: u32| {
+            spec.panels.iter().any(|p| {
+                p.cell.is_some_and(|c| {
+                    (c.col..c.col + c.col_span).contains(&col)
+                        && (c.row..c.row + c.row_span).contains(&row)
+                })
+            })
+        };
+        let free = (0..layout.rows)
+            .flat_map(|row| (0..layout.columns).map(move |col| (col, row)))
+            .find(|(col, row)| !taken(*col, *row));
+        let (col, row) = free.unwrap_or_else(|| {
+            layout.rows += 1;
+            (0, layout.rows - 1)
+        });
+        // Panels without a cell fill free cells in order; only place the new one
+        // explicitly when every other panel is placed too.
+        if spec.panels.iter().all(|p| p.cell.is_some()) {
+            panel.cell = Some(Cell {
+                col,
+                row,
+                col_span: 1,
+                row_span: 1,
+            });
+        } else if spec.panels.len() as u32 >= layout.columns * layout.rows {
+            layout.rows += 1;
+        }
+    }
+    spec.panels.push(panel);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{check, NEW_CHART};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn spec() -> Spec {
+        Spec::from_json(NEW_CHART).expect("the new chart parses")
+    }
+
+    fn all_fields() -> Vec<Field> {
+        let mut fields: Vec<Field> = CHART_FIELDS.iter().map(|(f, _)| *f).collect();
+        fields.extend(PANEL_FIELDS.iter().map(|(f, _)| Field::Panel(3, *f)));
+        fields.extend(SERIES_FIELDS.iter().map(|(f, _)| Field::Series(0, 12, *f)));
+        fields.extend(
+            THRESHOLD_FIELDS
+                .iter()
+                .map(|(f, _)| Field::Threshold(1, 2, *f)),
+        );
+        fields
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn keys_round_trip() {
+        for field in all_fields() {
+            assert_eq!(Field::parse(&field.key()), Some(field), "{}", field.key());
+        }
+        for action in [
+            Action::AddPanel,
+            Action::RemovePanel(2),
+            Action::SelectPanel(1),
+            Action::AddSeries(0, "cpu{core=1,host=a:b}".into()),
+            Action::RemoveSeries(1, 3),
+            Action::AddThreshold(0),
+            Action::RemoveThreshold(0, 1),
+            Action::Undo,
+            Action::Redo,
+        ] {
+            assert_eq!(
+                Action::parse(&action.key()),
+                Some(action.clone()),
+                "{}",
+                action.key()
+            );
+        }
+        for bad in [
+            "",
+            "p",
+            "px.kind",
+            "p0.nope",
+            "p0.s.metric",
+            "p0.x1.value",
+            "a.b.c.d",
+        ] {
+            assert_eq!(Field::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Action::parse("remove-panel:x"), None);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn every_field_reads_back_what_was_set() {
+        let mut spec = spec();
+        Action::AddSeries(0, "temp{room=kitchen}".into())
+            .apply(&mut spec)
+            .expect("add series");
+        Action::AddThreshold(0)
+            .apply(&mut spec)
+            .expect("add threshold");
+        let cases: Vec<(Field, &str)> = vec![
+            (Field::Title, "Heat"),
+            (Field::Width, "800"),
+            (Field::Theme, "dark"),
+            (Field::Window, "15m"),
+            (Field::Fps, "5"),
+            (Field::Columns, "2"),
+            (Field::Rows, "3"),
+            (Field::Gap, "4"),
+            (Field::Panel(0, PanelField::Style), "area"),
+            (Field::Panel(0, PanelField::Col), "1"),
+            (Field::Panel(0, PanelField::RowSpan), "2"),
+            (Field::Panel(0, PanelField::YMin), "-5.5"),
+            (Field::Panel(0, PanelField::Scale), "log"),
+            (Field::Panel(0, PanelField::Format), "bytes"),
+            (Field::Panel(0, PanelField::Unit), "°C"),
+            (Field::Panel(0, PanelField::Legend), "right"),
+            (Field::Panel(0, PanelField::LegendValues), "last, max"),
+            (Field::Series(0, 0, SeriesField::Tags), "host=a, room=b"),
+            (Field::Series(0, 0, SeriesField::Color), "#ff0000"),
+            (Field::Series(0, 0, SeriesField::Width), "1.5"),
+            (Field::Series(0, 0, SeriesField::Fill), "0.3"),
+            (Field::Threshold(0, 0, ThresholdField::Value), "90"),
+            (Field::Threshold(0, 0, ThresholdField::To), "95"),
+            (Field::Threshold(0, 0, ThresholdField::Label), "hot"),
+        ];
+        for (field, value) in cases {
+            field.set(&mut spec, value).expect("set");
+            assert_eq!(field.get(&spec), value, "{}", field.key());
+        }
+        assert_eq!(
+            spec.panels[0].series[0]
+                .tags
+                .get("room")
+                .map(String::as_str),
+            Some("b")
+        );
+        // Empty unsets optional settings; the now-default axis and legend go away.
+        Field::Title.set(&mut spec, "").expect("unset title");
+        assert_eq!(spec.title, None);
+        for f in [PanelField::YMin, PanelField::Unit] {
+            Field::Panel(0, f).set(&mut spec, "").expect("unset");
+        }
+        Field::Panel(0, PanelField::Scale)
+            .set(&mut spec, "linear")
+            .expect("linear");
+        Field::Panel(0, PanelField::Format)
+            .set(&mut spec, "number")
+            .expect("number");
+        assert_eq!(spec.panels[0].y_axis, None);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn bad_input_is_refused_with_a_message() {
+        let mut spec = spec();
+        assert!(Field::Width.set(&mut spec, "wide").is_err());
+        assert!(Field::Theme.set(&mut spec, "neon").is_err());
+        assert!(Field::Panel(0, PanelField::LegendValues)
+            .set(&mut spec, "last, median")
+            .is_err());
+        assert!(Field::Panel(9, PanelField::Title)
+            .set(&mut spec, "x")
+            .is_err());
+        assert!(Field::Series(0, 0, SeriesField::Color)
+            .set(&mut spec, "#fff")
+            .is_err());
+        assert!(parse_tags("host").is_err());
+        assert!(
+            Action::RemovePanel(0).apply(&mut spec).is_err(),
+            "the last panel stays"
+        );
+        assert_eq!(spec, self::spec());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn changing_the_kind_keeps_the_spec_valid() {
+        let mut spec = spec();
+        Field::Panel(0, PanelField::Style)
+            .set(&mut spec, "step")
+            .expect("style");
+        Action::AddSeries(0, "cpu".into())
+            .apply(&mut spec)
+            .expect("series");
+        for kind in ["gauge", "text", "stat", "bar", "timeseries"] {
+            Field::Panel(0, PanelField::Kind)
+                .set(&mut spec, kind)
+                .expect("kind");
+            let json = serde_json::to_string(&spec).expect("json");
+            assert!(check(&json).is_ok(), "{kind}: {:?}", check(&json).err());
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn added_panels_fit_the_grid() {
+        let mut spec = spec();
+        Field::Columns.set(&mut spec, "2").expect("columns");
+        Field::Rows.set(&mut spec, "1").expect("rows");
+        Field::Panel(0, PanelField::Col)
+            .set(&mut spec, "0")
+            .expect("col");
+        for _ in 0..3 {
+            Action::AddPanel.apply(&mut spec).expect("add");
+            let json = serde_json::to_string(&spec).expect("json");
+            assert!(check(&json).is_ok(), "{:?}", check(&json).err());
+        }
+        assert_eq!(spec.panels.len(), 4);
+        assert_eq!(spec.layout.as_ref().map(|l| l.rows), Some(2));
+        assert_eq!(spec.panels[3].cell.map(|c| (c.col, c.row)), Some((1, 1)));
+        Action::RemovePanel(1).apply(&mut spec).expect("remove");
+        assert_eq!(spec.panels.len(), 3);
+        // Clearing the columns drops the explicit grid.
+        Field::Columns.set(&mut spec, "").expect("no grid");
+        assert_eq!(spec.layout, None);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn series_queries_round_trip() {
+        let tags = parse_tags("host=a, core=1").expect("tags");
+        let query = format_query("cpu", &tags);
+        assert_eq!(query, "cpu{core=1,host=a}");
+        assert_eq!(parse_query(&query), Ok(("cpu".to_string(), tags)));
+        assert_eq!(parse_query("mem"), Ok(("mem".to_string(), BTreeMap::new())));
+        assert!(parse_query("cpu{core=1").is_err());
+    }
+}

@@ -1,0 +1,198 @@
+//! The preview: render-core draws the last valid spec with the server's data into a
+//! frame, whose RGBA bytes go to the canvas through `ImageData` — the same pixels the
+//! stream encodes. Data comes from `GET /api/series/points` and is refreshed the way
+//! the stream would re-render. The exact spec, data and "now" of the frame on the
+//! canvas are kept so a check can ask the server for the same render.
+
+use render_core::{Data, Frame, Renderer, Timestamp, ValidSpec};
+use serde::Serialize;
+
+use crate::html::url_encode;
+
+/// Extra time fetched beyond a window's start, so the first point is drawn from the
+/// left edge on.
+pub const MARGIN_MS: i64 = 60_000;
+
+/// The `/api/series/points` paths that fetch everything `spec` draws at `now`: one per
+/// metric (render-core matches the tag filters itself, as the server does).
+pub fn points_paths(spec: &ValidSpec, now: Timestamp) -> Vec<String> {
+    let from = now.saturating_sub(spec.longest_window_ms() + MARGIN_MS);
+    let to = now.saturating_add(MARGIN_MS);
+    spec.metrics()
+        .into_iter()
+        .map(|metric| {
+            format!(
+                "/api/series/points?metric={}&from={from}&to={to}",
+                url_encode(metric)
+            )
+        })
+        .collect()
+}
+
+/// What is on the canvas: enough to ask `POST /api/render` for the same frame.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shown<'a> {
+    /// The spec.
+    pub spec: &'a render_core::Spec,
+    /// The data.
+    pub data: &'a Data,
+    /// "Now" in ms since the epoch.
+    pub now: Timestamp,
+}
+
+/// The preview's renderer, frame and data.
+#[derive(Default)]
+pub struct Preview {
+    renderer: Renderer,
+    frame: Frame,
+    /// The data the preview draws from.
+    pub data: Data,
+    /// Metrics `data` holds.
+    pub metrics: Vec<String>,
+    shown: Option<(ValidSpec, Timestamp)>,
+    /// How long the last render took, in ms.
+    pub render_ms: f64,
+    /// Renders so far.
+    pub renders: u64,
+}
+
+impl Preview {
+    /// Adds a font to the renderer's fallback chain (as the server registered it).
+    pub fn register_font(&mut self, bytes: Vec<u8>) -> Result<(), render_core::FontError> {
+        self.renderer.register_font(bytes)
+    }
+
+    /// Draws `spec` as of `now` into the frame; returns its RGBA bytes and size.
+    pub fn render(&mut self, spec: &ValidSpec, now: Timestamp) -> (&[u8], u32, u32) {
+        self.renderer.render(spec, &self.data, now, &mut self.frame);
+        self.shown = Some((spec.clone(), now));
+        self.renders += 1;
+        (self.frame.rgba(), self.frame.width(), self.frame.height())
+    }
+
+    /// JSON `{"spec", "data", "now"}` of the frame last rendered.
+    pub fn shown_json(&self) -> String {
+        match &self.shown {
+            Some((spec, now)) => serde_json::to_string(&Shown {
+                spec: spec.spec(),
+                data: &self.data,
+                now: *now,
+            })
+            .unwrap_or_default(),
+            None => "null".into(),
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use browser::draw;
+
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    //! Canvas output.
+
+    use render_core::ValidSpec;
+    use wasm_bindgen::{Clamped, JsCast};
+    use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+    use super::Preview;
+    use crate::dom;
+
+    /// Renders `spec` as of now into `#preview`.
+    pub fn draw(preview: &mut Preview, spec: &ValidSpec) {
+        let Some(canvas) =
+            dom::by_id("preview").and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok())
+        else {
+            return;
+        };
+        let started = dom::perf_now();
+        let now = dom::now_ms();
+        let (rgba, width, height) = preview.render(spec, now);
+        if canvas.width() != width || canvas.height() != height {
+            canvas.set_width(width);
+            canvas.set_height(height);
+        }
+        let image = match ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width, height)
+        {
+            Ok(image) => image,
+            Err(e) => {
+                dom::show_error(&format!("preview: {e:?}"));
+                return;
+            }
+        };
+        let context = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok());
+        if let Some(context) = context {
+            let _ = context.put_image_data(&image, 0.0, 0.0);
+        }
+        preview.render_ms = dom::perf_now() - started;
+        let _ = canvas.set_attribute("data-now", &now.to_string());
+        let _ = canvas.set_attribute("data-renders", &preview.renders.to_string());
+        dom::set_text(
+            "preview-info",
+            &format!(
+                "{width}×{height}, rendered in {:.1} ms, {} points",
+                preview.render_ms,
+                preview
+                    .data
+                    .series
+                    .iter()
+                    .map(|s| s.points.len())
+                    .sum::<usize>()
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::check;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    const SPEC: &str = r##"{"version":1,"width":120,"height":80,"window":"1m",
+        "panels":[{"series":[{"metric":"temp","tags":{"room":"a"},"color":"#ff0000"},{"metric":"cpu load"}]},
+                  {"kind":"stat","window":"10m","series":[{"metric":"temp"}]}]}"##;
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn fetches_each_metric_over_the_longest_window() {
+        let spec = check(SPEC).expect("valid");
+        let now = 1_000_000_000;
+        let from = now - 600_000 - MARGIN_MS;
+        let to = now + MARGIN_MS;
+        assert_eq!(
+            points_paths(&spec, now),
+            [
+                format!("/api/series/points?metric=cpu%20load&from={from}&to={to}"),
+                format!("/api/series/points?metric=temp&from={from}&to={to}"),
+            ]
+        );
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn the_shown_frame_can_be_rendered_again_identically() {
+        let spec = check(SPEC).expect("valid");
+        let mut preview = Preview::default();
+        assert_eq!(preview.shown_json(), "null");
+        preview.data = Data::from_json(
+            r#"{"series":[{"metric":"temp","tags":{"room":"a"},"points":[[999990000,20],[999995000,null],[1000000000,30]]}]}"#,
+        )
+        .expect("data");
+        let rgba = preview.render(&spec, 1_000_000_000).0.to_vec();
+        assert_eq!(rgba.len(), 120 * 80 * 4);
+
+        let shown: serde_json::Value = serde_json::from_str(&preview.shown_json()).expect("json");
+        let again = check(&shown["spec"].to_string()).expect("spec");
+        let data = Data::from_json(&shown["data"].to_string()).expect("data");
+        let now = shown["now"].as_i64().expect("now");
+        let mut frame = Frame::default();
+        Renderer::default().render(&again, &data, now, &mut frame);
+        assert_eq!(frame.rgba(), &rgba[..]);
+    }
+}

@@ -1,0 +1,167 @@
+//! Publishing: the chart id rules, `PUT /api/charts/{id}`, and what the page shows
+//! afterwards — the embed snippet (with a copy button), the snapshot URL and the real
+//! stream playing beside the preview.
+
+use render_core::Spec;
+
+use crate::html::escape;
+
+/// Whether `id` is a chart id the server takes: `[a-z0-9][a-z0-9_-]{0,63}`.
+pub fn valid_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 64
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
+}
+
+/// An id made from a title: lower-case letters and digits, other runs become `-`.
+pub fn suggest_id(title: &str) -> String {
+    let mut id = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            id.push(c);
+        } else if !id.is_empty() && !id.ends_with('-') {
+            id.push('-');
+        }
+    }
+    let id: String = id.trim_end_matches('-').chars().take(64).collect();
+    if id.is_empty() {
+        "chart".into()
+    } else {
+        id
+    }
+}
+
+/// The stream URL of chart `id`.
+pub fn stream_url(origin: &str, id: &str) -> String {
+    format!("{origin}/charts/{id}.mjpg")
+}
+
+/// The snapshot (latest frame) URL of chart `id`.
+pub fn snapshot_url(origin: &str, id: &str) -> String {
+    format!("{origin}/charts/{id}.jpg")
+}
+
+/// The `<img>` that embeds the live chart.
+pub fn embed_snippet(origin: &str, id: &str, spec: &Spec) -> String {
+    let alt = spec.title.clone().unwrap_or_else(|| id.to_string());
+    format!(
+        "<img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"{}\">",
+        escape(&stream_url(origin, id)),
+        spec.width,
+        spec.height,
+        escape(&alt)
+    )
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use browser::{copy_snippet, show_published};
+
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    //! The publish result in the page.
+
+    use render_core::Spec;
+    use wasm_bindgen::{JsCast, JsValue};
+    use web_sys::HtmlImageElement;
+
+    use super::{embed_snippet, snapshot_url, stream_url};
+    use crate::dom;
+
+    /// Shows the snippet, the snapshot URL and the stream of the published chart. The
+    /// stream `<img>` keeps its connection when the same chart is republished: the
+    /// server switches the running stream to the new design.
+    pub fn show_published(id: &str, version: u64, spec: &Spec) {
+        let origin = dom::origin();
+        if let Some(snippet) = dom::by_id("embed-snippet") {
+            dom::set_value(&snippet, &embed_snippet(&origin, id, spec));
+        }
+        let snapshot = snapshot_url(&origin, id);
+        if let Some(link) = dom::by_id("snapshot-url") {
+            let _ = link.set_attribute("href", &snapshot);
+            link.set_text_content(Some(&snapshot));
+        }
+        dom::set_text(
+            "publish-status",
+            &format!("Published {id}, version {version}"),
+        );
+        if let Some(image) =
+            dom::by_id("stream").and_then(|e| e.dyn_into::<HtmlImageElement>().ok())
+        {
+            let url = stream_url(&origin, id);
+            if image.src() != url {
+                image.set_src(&url);
+            }
+            image.set_width(spec.width);
+            image.set_height(spec.height);
+        }
+        dom::set_visible("published", true);
+    }
+
+    /// Copies the embed snippet to the clipboard (selecting it as a fallback).
+    pub fn copy_snippet() {
+        let Some(area) = dom::by_id("embed-snippet") else {
+            return;
+        };
+        let text = dom::value(&area);
+        let clipboard = dom::window()
+            .map(|w| w.navigator())
+            .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("clipboard")).ok())
+            .filter(|c| !c.is_undefined());
+        let written = clipboard.and_then(|clipboard| {
+            let write = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")).ok()?;
+            let write: js_sys::Function = write.dyn_into().ok()?;
+            write.call1(&clipboard, &JsValue::from_str(&text)).ok()
+        });
+        if let Ok(area) = area.dyn_into::<web_sys::HtmlTextAreaElement>() {
+            area.select();
+        }
+        dom::set_text(
+            "copy-status",
+            if written.is_some() {
+                "Copied"
+            } else {
+                "Selected: press Ctrl+C"
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn ids_follow_the_server_rules() {
+        for ok in ["cpu", "0", "a-b_c", &"x".repeat(64)] {
+            assert!(valid_id(ok), "{ok}");
+        }
+        for bad in ["", "-a", "_a", "A", "a.b", "a/b", "é", &"x".repeat(65)] {
+            assert!(!valid_id(bad), "{bad}");
+        }
+        assert_eq!(suggest_id("Room temperature (°C)!"), "room-temperature-c");
+        assert_eq!(suggest_id("ÄÖ"), "chart");
+        assert!(valid_id(&suggest_id(&"Long title ".repeat(20))));
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn the_snippet_embeds_the_stream() {
+        let mut spec = Spec::from_json(crate::state::NEW_CHART).expect("spec");
+        spec.title = Some("Temp \"A\" & B".into());
+        assert_eq!(
+            embed_snippet("http://h:8080", "temp", &spec),
+            "<img src=\"http://h:8080/charts/temp.mjpg\" width=\"640\" height=\"360\" alt=\"Temp &quot;A&quot; &amp; B\">"
+        );
+        assert_eq!(
+            snapshot_url("http://h:8080", "temp"),
+            "http://h:8080/charts/temp.jpg"
+        );
+    }
+}
