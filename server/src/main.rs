@@ -1,6 +1,7 @@
 //! The `plotcast` binary: `serve` runs the server; `render` draws one spec (with
 //! optional data) to a PNG or JPEG.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
@@ -59,6 +60,7 @@ fn main() -> anyhow::Result<()> {
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")),
@@ -71,14 +73,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", config.addr))?;
         let addr = listener.local_addr()?;
-        println!(
-            "plotcast serving on http://{addr}/  (data in {})",
+        let mut banner = format!(
+            "plotcast serving on http://{addr}/  (data in {})\n",
             config.data_dir.display()
         );
-        println!("editor:      http://{addr}/");
+        banner.push_str(&format!("editor:      http://{addr}/\n"));
         if config.demo {
-            println!("demo stream: http://{addr}/charts/demo.mjpg");
+            banner.push_str(&format!("demo stream: http://{addr}/charts/demo.mjpg\n"));
         }
+        // A closed stdout must not stop the server (println! would panic).
+        let mut stdout = std::io::stdout();
+        let _ = stdout
+            .write_all(banner.as_bytes())
+            .and_then(|()| stdout.flush());
         server::run(listener, config, shutdown_signal()).await?;
         Ok(())
     })

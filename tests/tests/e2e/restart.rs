@@ -158,6 +158,8 @@ async fn spawn_plotcast(
         .find(|w| w.starts_with("http://"))
         .map(|u| u.trim_end_matches('/').to_string())
         .unwrap_or_else(|| panic!("no URL in {first:?}"));
+    // Keep reading stdout so the server never writes into a closed pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, url)
 }
 
