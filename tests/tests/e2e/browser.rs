@@ -14,7 +14,7 @@ use crate::temp_chart;
 
 /// A chromedriver process with one headless Chromium session.
 struct Browser {
-    _driver: tokio::process::Child,
+    driver: tokio::process::Child,
     _profile: tempfile::TempDir,
     client: reqwest::Client,
     session: String,
@@ -31,6 +31,8 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
+            // Its own process group, with Chromium in it: see `Drop`.
+            .process_group(0)
             .spawn()
             .expect("chromedriver runs (install it: apt-get install chromium chromium-driver)");
         let client = reqwest::Client::new();
@@ -83,7 +85,7 @@ impl Browser {
             .unwrap_or_else(|| panic!("no session: {response}"));
         let session = format!("{base}/session/{session}");
         Browser {
-            _driver: driver,
+            driver,
             _profile: profile,
             client,
             session,
@@ -118,6 +120,18 @@ impl Browser {
 
     async fn close(self) {
         let _ = self.client.delete(&self.session).send().await;
+    }
+}
+
+impl Drop for Browser {
+    /// After a failed assertion the session is never closed and Chromium would outlive
+    /// chromedriver: end chromedriver's process group (by its id), Chromium included.
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
     }
 }
 
