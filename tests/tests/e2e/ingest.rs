@@ -156,16 +156,21 @@ async fn a_bad_line_rejects_the_whole_batch_naming_the_line() {
 async fn json_points_store_and_bad_json_stores_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = TestServer::start(config(dir.path())).await;
+    // Recent times: points older than the retention (7 d) are pruned.
+    let t = tests::now_ms() - 10_000;
     let response = server
         .post_points(json!({"points": [
-            {"metric": "temp", "tags": {"room": "a"}, "t": 1000, "v": 21.5},
-            {"metric": "temp", "tags": {"room": "a"}, "t": 2000, "v": null},
+            {"metric": "temp", "tags": {"room": "a"}, "t": t, "v": 21.5},
+            {"metric": "temp", "tags": {"room": "a"}, "t": t + 1000, "v": null},
         ]}))
         .await;
     assert_eq!(response.status(), 200);
     let data: Value = server
         .client
-        .get(server.url("/api/series/points?metric=temp&from=0&to=5000"))
+        .get(server.url(&format!(
+            "/api/series/points?metric=temp&from={t}&to={}",
+            t + 5000
+        )))
         .send()
         .await
         .expect("GET")
@@ -174,7 +179,7 @@ async fn json_points_store_and_bad_json_stores_nothing() {
         .expect("json");
     assert_eq!(
         data["series"][0]["points"],
-        json!([[1000, 21.5], [2000, null]])
+        json!([[t, 21.5], [t + 1000, null]])
     );
 
     let unknown = server
