@@ -9,6 +9,7 @@ pub mod api;
 pub mod cache;
 pub mod config;
 pub mod demo;
+pub mod editor;
 pub mod error;
 pub mod image_files;
 pub mod line_protocol;

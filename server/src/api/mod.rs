@@ -29,7 +29,7 @@ use crate::state::AppState;
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(ops::index))
+        .merge(crate::editor::router(get(ops::index)))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/api/schema", get(charts::schema))
