@@ -4,6 +4,7 @@
 
 mod api;
 mod browser;
+mod editor;
 mod ffmpeg;
 mod ingest;
 mod restart;

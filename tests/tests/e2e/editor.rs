@@ -1,0 +1,538 @@
+//! The editor end to end in headless Chromium (chromedriver's WebDriver API): the server
+//! serves the trunk-built editor at `/`; a chart is built from a live series, retitled,
+//! checked in the JSON view, published and streamed. The preview canvas must hold
+//! exactly the pixels of the server's `POST /api/render` of the same spec, data and
+//! "now" — the preview is the stream frame. A screenshot goes to
+//! `target/editor-e2e.png`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{json, Value};
+use tests::{config, now_ms, poll, within, Image, TestServer};
+
+/// The workspace root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// Builds the editor into `web/dist` (where the server looks for it) with trunk, in
+/// its own target directory so it never waits on the lock of the running `cargo test`.
+async fn build_editor() {
+    let root = root();
+    let status = tokio::process::Command::new("trunk")
+        .args(["build", "--release", "--offline"])
+        .current_dir(root.join("web"))
+        .env("TRUNK_SKIP_VERSION_CHECK", "true")
+        .env("CARGO_TARGET_DIR", root.join("target/editor-e2e"))
+        .stdout(Stdio::null())
+        .status();
+    let status = within(
+        Duration::from_secs(900),
+        "trunk build of the editor",
+        status,
+    )
+    .await
+    .expect("trunk runs (cargo xtask installs it: cargo install trunk --version 0.21.14 --locked)");
+    assert!(
+        status.success(),
+        "trunk build --release --offline failed in web/"
+    );
+    assert!(root.join("web/dist/index.html").is_file());
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A chromedriver process with one headless Chromium session.
+struct Driver {
+    process: tokio::process::Child,
+    _profile: tempfile::TempDir,
+    client: reqwest::Client,
+    session: String,
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let process = tokio::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .process_group(0)
+            .spawn()
+            .expect("chromedriver runs (apt-get install chromium chromium-driver)");
+        let client = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        poll(
+            Duration::from_secs(30),
+            "chromedriver to be ready",
+            || async {
+                let status: Value = client
+                    .get(format!("{base}/status"))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                (status["value"]["ready"] == true).then_some(())
+            },
+        )
+        .await;
+        let profile = tempfile::tempdir().expect("temp dir");
+        let args = json!([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1600,1000",
+            format!("--user-data-dir={}", profile.path().display()),
+        ]);
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
+        }}});
+        let response: Value = client
+            .post(format!("{base}/session"))
+            .json(&capabilities)
+            .send()
+            .await
+            .expect("new session")
+            .json()
+            .await
+            .expect("session json");
+        let session = response["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {response}"));
+        Driver {
+            process,
+            _profile: profile,
+            client,
+            session: format!("{base}/session/{session}"),
+        }
+    }
+
+    async fn command(&self, path: &str, body: Value) -> Value {
+        let response: Value = self
+            .client
+            .post(format!("{}/{path}", self.session))
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {path}: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("WebDriver {path} answer: {e}"));
+        if let Some(error) = response["value"]["error"].as_str() {
+            panic!(
+                "WebDriver {path}: {error}: {}",
+                response["value"]["message"]
+            );
+        }
+        response["value"].clone()
+    }
+
+    async fn open(&self, url: &str) {
+        self.command("url", json!({"url": url})).await;
+    }
+
+    /// Runs `script` (a function body; `arguments` are `args`) and returns its value.
+    async fn run(&self, script: &str, args: Value) -> Value {
+        self.command("execute/sync", json!({"script": script, "args": args}))
+            .await
+    }
+
+    /// Clicks the element `css` selects, as a user would.
+    async fn click(&self, css: &str) {
+        let element = self
+            .command("element", json!({"using": "css selector", "value": css}))
+            .await;
+        let id = element[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {element}"));
+        self.command(&format!("element/{id}/click"), json!({}))
+            .await;
+    }
+
+    /// Sets a form control's value and fires `change` (and `input`), as typing does.
+    async fn set(&self, css: &str, value: &str) {
+        let done = self
+            .run(
+                "const e = document.querySelector(arguments[0]); if (!e) return false;
+                 e.value = arguments[1];
+                 e.dispatchEvent(new Event('input', {bubbles: true}));
+                 e.dispatchEvent(new Event('change', {bubbles: true}));
+                 return true;",
+                json!([css, value]),
+            )
+            .await;
+        assert_eq!(done, true, "no element {css}");
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let value = self
+            .run(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+                json!([css]),
+            )
+            .await;
+        value.as_str().unwrap_or_default().to_string()
+    }
+
+    async fn screenshot(&self) -> Vec<u8> {
+        let response: Value = self
+            .client
+            .get(format!("{}/screenshot", self.session))
+            .send()
+            .await
+            .expect("screenshot")
+            .json()
+            .await
+            .expect("screenshot json");
+        base64::engine::general_purpose::STANDARD
+            .decode(response["value"].as_str().unwrap_or_default())
+            .expect("PNG base64")
+    }
+
+    async fn close(self) {
+        let _ = self.client.delete(&self.session).send().await;
+    }
+}
+
+impl Drop for Driver {
+    /// Ends chromedriver's process group (by its id), Chromium included, even after a
+    /// failed assertion.
+    fn drop(&mut self) {
+        if let Some(pid) = self.process.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+    }
+}
+
+/// What the preview shows: its canvas pixels and the spec, data and now they were
+/// drawn from, read in one script so no render can come between.
+struct Shown {
+    spec: Value,
+    data: Value,
+    now: i64,
+    image: Image,
+}
+
+impl Shown {
+    fn points(&self) -> usize {
+        self.data["series"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| s["points"].as_array().map_or(0, Vec::len))
+            .sum()
+    }
+}
+
+async fn shown(driver: &Driver) -> Option<Shown> {
+    let value = driver
+        .run(
+            "const c = document.getElementById('preview');
+             if (!c || !c.width || !window.plotcastPreview) return null;
+             const shown = window.plotcastPreview();
+             const rgba = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             let text = '';
+             for (let i = 0; i < rgba.length; i += 0x8000) {
+               text += String.fromCharCode.apply(null, rgba.subarray(i, i + 0x8000));
+             }
+             return {shown, width: c.width, height: c.height, rgba: btoa(text)};",
+            json!([]),
+        )
+        .await;
+    if value.is_null() {
+        return None;
+    }
+    let shown: Value = serde_json::from_str(value["shown"].as_str()?).ok()?;
+    let rgba = base64::engine::general_purpose::STANDARD
+        .decode(value["rgba"].as_str()?)
+        .ok()?;
+    assert!(
+        rgba.chunks_exact(4).all(|p| p[3] == 255),
+        "the preview is opaque"
+    );
+    let image = Image {
+        width: value["width"].as_u64()? as usize,
+        height: value["height"].as_u64()? as usize,
+        rgb: rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
+    };
+    Some(Shown {
+        spec: shown["spec"].clone(),
+        data: shown["data"].clone(),
+        now: shown["now"].as_i64()?,
+        image,
+    })
+}
+
+/// The server's render of exactly what the preview drew.
+async fn server_render(server: &TestServer, shown: &Shown) -> Image {
+    let response = server
+        .client
+        .post(server.url("/api/render"))
+        .json(&json!({"spec": shown.spec, "data": shown.data, "now": shown.now}))
+        .send()
+        .await
+        .expect("POST /api/render");
+    assert_eq!(response.status(), 200);
+    Image::from_png(&response.bytes().await.expect("PNG"))
+}
+
+fn assert_same(preview: &Image, server: &Image, what: &str) {
+    assert_eq!(
+        (preview.width, preview.height),
+        (server.width, server.height),
+        "{what}: size"
+    );
+    let differing = preview
+        .rgb
+        .iter()
+        .zip(&server.rgb)
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(
+        differing, 0,
+        "{what}: {differing} bytes of the preview differ from the server's render"
+    );
+}
+
+/// Rows `rows` of two same-size images differ somewhere.
+fn rows_differ(a: &Image, b: &Image, rows: std::ops::Range<usize>) -> bool {
+    let span = rows.start * a.width * 3..rows.end * a.width * 3;
+    a.rgb[span.clone()] != b.rgb[span]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data() {
+    build_editor().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = TestServer::start(config(dir.path())).await;
+    // A live series: a minute of a rising temperature, plus another room.
+    let now = now_ms();
+    let points: Vec<Value> = (0..60)
+        .map(|i| json!({"metric": "temp", "tags": {"room": "kitchen"}, "t": now - 60_000 + i * 1000, "v": 15.0 + f64::from(i as u32) / 4.0}))
+        .chain([json!({"metric": "temp", "tags": {"room": "hall"}, "t": now, "v": 12.0})])
+        .collect();
+    assert_eq!(
+        server.post_points(json!({"points": points})).await.status(),
+        200
+    );
+
+    let driver = Driver::start().await;
+    // The start page is the editor's.
+    driver.open(&server.url("/")).await;
+    poll(Duration::from_secs(30), "the chart list", || async {
+        (driver.text("#chart-list").await.contains("No charts")).then_some(())
+    })
+    .await;
+    driver.click("#new-chart").await;
+    poll(Duration::from_secs(30), "the series picker with the live series", || async {
+        let options = driver.run("return [...document.querySelectorAll('#series-pick option')].map(o => o.value);", json!([])).await;
+        options.as_array()?.iter().any(|o| o == "temp{room=kitchen}").then_some(())
+    })
+    .await;
+
+    // Build the chart from the live series.
+    driver.set("#series-pick", "temp{room=kitchen}").await;
+    driver.click("[data-action='add-series:0:']").await;
+    driver.set("[data-field='p0.s0.color']", "#ff0000").await;
+    let first = poll(
+        Duration::from_secs(30),
+        "a preview of the live series",
+        || async {
+            let shown = shown(&driver).await?;
+            let series = &shown.spec["panels"][0]["series"][0];
+            (series["tags"]["room"] == "kitchen"
+                && series["color"] == "#ff0000"
+                && shown.points() >= 60)
+                .then_some(shown)
+        },
+    )
+    .await;
+    assert_eq!(
+        first.data["series"].as_array().map(Vec::len),
+        Some(2),
+        "both temp series are fetched, render-core filters"
+    );
+    assert!(
+        first
+            .image
+            .count(0..first.image.width, 0..first.image.height, tests::red)
+            > 200,
+        "the red line is drawn"
+    );
+    assert_same(
+        &first.image,
+        &server_render(&server, &first).await,
+        "the first preview",
+    );
+
+    // Retitle: the preview changes where the title is, and still equals the server's render.
+    driver
+        .set("[data-field='title']", "Kitchen temperature")
+        .await;
+    let retitled = poll(Duration::from_secs(10), "the retitled preview", || async {
+        let shown = shown(&driver).await?;
+        (shown.spec["title"] == "Kitchen temperature").then_some(shown)
+    })
+    .await;
+    assert!(
+        rows_differ(&first.image, &retitled.image, 0..30),
+        "the title area changed"
+    );
+    assert_same(
+        &retitled.image,
+        &server_render(&server, &retitled).await,
+        "the retitled preview",
+    );
+
+    // The JSON view names the path of a problem and the preview keeps the last valid spec.
+    let bad = driver
+        .run(
+            "return document.getElementById('spec-json').value.replace('\"#ff0000\"', '\"#12\"');",
+            json!([]),
+        )
+        .await;
+    driver
+        .set("#spec-json", bad.as_str().expect("spec text"))
+        .await;
+    poll(
+        Duration::from_secs(10),
+        "the problem with its path",
+        || async {
+            driver
+                .text("#problems")
+                .await
+                .contains("panels[0].series[0].color")
+                .then_some(())
+        },
+    )
+    .await;
+    let kept = shown(&driver).await.expect("a preview");
+    assert_eq!(kept.spec["panels"][0]["series"][0]["color"], "#ff0000");
+    driver.click("#undo").await;
+    poll(
+        Duration::from_secs(10),
+        "undo to clear the problem",
+        || async { driver.text("#problems").await.is_empty().then_some(()) },
+    )
+    .await;
+
+    // Publish, then the stream plays the published design.
+    driver.set("#chart-id", "kitchen").await;
+    driver.click("#publish").await;
+    poll(Duration::from_secs(20), "the publish to finish", || async {
+        driver
+            .text("#publish-status")
+            .await
+            .contains("Published kitchen")
+            .then_some(())
+    })
+    .await;
+    let chart: Value = server
+        .client
+        .get(server.url("/api/charts/kitchen"))
+        .send()
+        .await
+        .expect("GET chart")
+        .json()
+        .await
+        .expect("chart json");
+    assert_eq!(
+        chart["spec"], retitled.spec,
+        "the published spec is the previewed one"
+    );
+    let snippet = driver
+        .run(
+            "return document.getElementById('embed-snippet').value;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        snippet.as_str(),
+        Some(
+            format!(
+                "<img src=\"{}\" width=\"640\" height=\"360\" alt=\"Kitchen temperature\">",
+                server.url("/charts/kitchen.mjpg")
+            )
+            .as_str()
+        )
+    );
+    let mut stream = server.stream("/charts/kitchen.mjpg").await;
+    let part = within(
+        Duration::from_secs(20),
+        "a stream frame",
+        stream.next_part(),
+    )
+    .await
+    .expect("a part");
+    let frame = Image::from_jpeg(&part.body);
+    assert_eq!((frame.width, frame.height), (640, 360));
+    assert!(
+        frame.count(0..640, 0..360, tests::red) > 200,
+        "the stream draws the red series"
+    );
+    let latest = shown(&driver).await.expect("a preview");
+    let difference: u64 = frame
+        .rgb
+        .iter()
+        .zip(&latest.image.rgb)
+        .map(|(a, b)| u64::from(a.abs_diff(*b)))
+        .sum();
+    let mean = difference as f64 / frame.rgb.len() as f64;
+    assert!(
+        mean < 6.0,
+        "the stream frame looks like the preview (mean difference {mean:.2})"
+    );
+    poll(
+        Duration::from_secs(20),
+        "the stream beside the preview",
+        || async {
+            let width = driver
+                .run(
+                    "return document.getElementById('stream').naturalWidth;",
+                    json!([]),
+                )
+                .await;
+            (width == 640).then_some(())
+        },
+    )
+    .await;
+    let screenshot = driver.screenshot().await;
+    let path = root().join("target/editor-e2e.png");
+    std::fs::write(&path, &screenshot).expect("writing the screenshot");
+    eprintln!("editor screenshot: {}", path.display());
+
+    // The start page lists the chart with a live thumbnail.
+    driver.open(&server.url("/#/")).await;
+    poll(Duration::from_secs(20), "the thumbnail of the published chart", || async {
+        let width = driver
+            .run("const i = document.querySelector('img[data-thumb=\"kitchen\"]'); return i ? i.naturalWidth : 0;", json!([]))
+            .await;
+        (width == 640).then_some(())
+    })
+    .await;
+    driver.close().await;
+    server.stop().await;
+}
