@@ -1,6 +1,9 @@
 //! Criterion benchmarks of render-core: the reference chart (800×450, 4 series × 600
 //! points, 2 px lines, axes, labels, legend) and a 1,000,000-point series (M4).
 
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use render_core::{Data, Frame, Point, Renderer, Series, Spec};
 

@@ -218,7 +218,7 @@ impl Canvas {
     /// Each pixel's coverage is the largest over all segments, so joints are not drawn
     /// twice; cost grows with the pixels the line touches, not with a general stroker.
     pub fn stroke_polyline(&mut self, points: &[(f32, f32)], width: f32, color: Rgba) {
-        if points.is_empty() || !(width > 0.0) {
+        if points.is_empty() || width.is_nan() || width <= 0.0 {
             return;
         }
         let radius = width * 0.5;

@@ -47,7 +47,10 @@ impl ValueFormat {
             .map(|d| d as usize)
             .unwrap_or_else(|| decimals_for(scaled, scaled_resolution));
         let mut text = format!("{scaled:.decimals$}");
-        if self.decimals.is_none() && !(resolution > 0.0) && text.contains('.') {
+        if self.decimals.is_none()
+            && (resolution.is_nan() || resolution <= 0.0)
+            && text.contains('.')
+        {
             // A lone value: "6.00" says no more than "6".
             text = text.trim_end_matches('0').trim_end_matches('.').to_string();
         }
@@ -157,7 +160,7 @@ fn decimals_for(value: f64, resolution: f64) -> usize {
         return 6;
     }
     let reference = value.abs() / 100.0;
-    if !(reference > 0.0) || !reference.is_finite() {
+    if !(reference.is_finite() && reference > 0.0) {
         return 0;
     }
     let exponent = libm::floor(libm::log10(reference) + 1e-9);

@@ -24,7 +24,7 @@ pub struct ValueTicks {
 
 /// The 1-2-5 step nearest above `raw`.
 pub fn nice_step(raw: f64) -> f64 {
-    if !(raw > 0.0) || !raw.is_finite() {
+    if !(raw.is_finite() && raw > 0.0) {
         return 1.0;
     }
     let exponent = libm::floor(libm::log10(raw));
@@ -46,7 +46,8 @@ pub fn nice_step(raw: f64) -> f64 {
 /// spec (`fixed_min`/`fixed_max` false) are widened to the next tick.
 pub fn linear(lo: f64, hi: f64, target: usize, fixed_min: bool, fixed_max: bool) -> ValueTicks {
     let (mut lo, mut hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
-    if !(hi - lo > f64::EPSILON * hi.abs().max(1.0) * 4.0) {
+    let spread = hi - lo;
+    if spread.is_nan() || spread <= f64::EPSILON * hi.abs().max(1.0) * 4.0 {
         // A flat line: give it room around its value.
         let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
         if !fixed_min {
@@ -181,7 +182,7 @@ pub fn time(
     gap: f32,
     label_width: &dyn Fn(&str) -> f32,
 ) -> Vec<TimeTick> {
-    if end <= start || !(pixels > 0.0) {
+    if end <= start || pixels.is_nan() || pixels <= 0.0 {
         return Vec::new();
     }
     let span_ms = (end - start) as f64;

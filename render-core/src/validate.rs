@@ -82,6 +82,12 @@ impl ValidSpec {
             .unwrap_or(DEFAULT_WINDOW_MS)
     }
 
+    /// How many milliseconds it takes the fastest time axis to move one pixel, or
+    /// `None` when no panel draws over time: a stream re-renders at least this often.
+    pub fn time_resolution_ms(&self) -> Option<i64> {
+        crate::chart::time_resolution_ms(self)
+    }
+
     /// Every metric name the spec reads.
     pub fn metrics(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self
@@ -494,7 +500,7 @@ impl Checker {
     fn window(&mut self, path: &str, value: Option<&str>) -> Option<i64> {
         let text = value?;
         match parse_duration_ms(text) {
-            Some(ms) if ms <= MAX_WINDOW_MS && ms >= 1000 => Some(ms),
+            Some(ms) if (1000..=MAX_WINDOW_MS).contains(&ms) => Some(ms),
             Some(_) => {
                 self.fail(path, format!("{:?} is outside 1s..=366d", clip(text)));
                 None

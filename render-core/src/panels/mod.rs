@@ -199,6 +199,10 @@ fn latest_of(points: &[Point]) -> Option<Point> {
     if points.is_sorted_by_key(|p| p.t) {
         points.iter().rev().copied().find(|p| p.v.is_finite())
     } else {
-        points.iter().copied().filter(|p| p.v.is_finite()).max_by_key(|p| p.t)
+        points
+            .iter()
+            .copied()
+            .filter(|p| p.v.is_finite())
+            .max_by_key(|p| p.t)
     }
 }

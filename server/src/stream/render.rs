@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use render_core::spec::PanelKind;
 use render_core::{Frame, Renderer, ValidSpec};
 use tokio::time::sleep_until;
 
@@ -39,25 +38,8 @@ pub fn now_ms() -> i64 {
 /// How long it takes the fastest-moving time axis of `spec` to move one pixel, or
 /// `None` if no panel has a time axis.
 pub fn pixel_interval(spec: &ValidSpec) -> Option<Duration> {
-    let s = spec.spec();
-    let columns = s.layout.as_ref().map_or(1, |l| l.columns.max(1));
-    let plot_width = i64::from((s.width / columns).max(1));
-    let chart_window = s
-        .window
-        .as_deref()
-        .and_then(render_core::parse_duration_ms)
-        .unwrap_or(5 * 60_000);
-    s.panels
-        .iter()
-        .filter(|p| matches!(p.kind, PanelKind::Timeseries | PanelKind::Stat))
-        .map(|p| {
-            p.window
-                .as_deref()
-                .and_then(render_core::parse_duration_ms)
-                .unwrap_or(chart_window)
-        })
-        .min()
-        .map(|window| Duration::from_millis((window / plot_width).max(1).unsigned_abs()))
+    spec.time_resolution_ms()
+        .map(|ms| Duration::from_millis(ms.unsigned_abs()))
 }
 
 /// Renders `spec` with the cache's data as of `now` into `frame` (blocking).
