@@ -18,7 +18,15 @@ type Step<'a> = (&'static str, Box<dyn Fn() -> Result<()> + 'a>);
 pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
     // Later server/browser tests need these; never silently skip.
     // (the CJK font is for render-core's font fallback test).
-    tools::ensure_apt(sh, &["ffmpeg", "chromium", "chromium-driver", "fonts-wqy-microhei"])?;
+    tools::ensure_apt(
+        sh,
+        &[
+            "ffmpeg",
+            "chromium",
+            "chromium-driver",
+            "fonts-wqy-microhei",
+        ],
+    )?;
 
     let cargo = cargo();
     let steps: Vec<Step<'_>> = vec![

@@ -66,7 +66,9 @@ pub fn ensure_apt(sh: &Shell, packages: &[&str]) -> Result<()> {
 fn is_installed(sh: &Shell, package: &str) -> bool {
     match package {
         "chromium-driver" => has_binary(sh, "chromedriver"),
-        "fonts-wqy-microhei" => Path::new("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists(),
+        "fonts-wqy-microhei" => {
+            Path::new("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists()
+        }
         binary => has_binary(sh, binary),
     }
 }
