@@ -1,6 +1,6 @@
 //! The editor end to end in headless Chromium (chromedriver's WebDriver API): the server
 //! serves the trunk-built editor at `/`; a chart is built from a live series, retitled,
-//! checked in the JSON view, published and streamed. The preview canvas must hold
+//! checked in the JSON view, published (asking for the API token) and streamed. The preview canvas must hold
 //! exactly the pixels of the server's `POST /api/render` of the same spec, data and
 //! "now" — the preview is the stream frame. A screenshot goes to
 //! `target/editor-e2e.png`.
@@ -327,17 +327,24 @@ fn rows_differ(a: &Image, b: &Image, rows: std::ops::Range<usize>) -> bool {
 async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data() {
     build_editor().await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start(config(dir.path())).await;
+    let mut settings = config(dir.path());
+    settings.token = Some("s3cret".into());
+    let server = TestServer::start(settings).await;
     // A live series: a minute of a rising temperature, plus another room.
     let now = now_ms();
     let points: Vec<Value> = (0..60)
         .map(|i| json!({"metric": "temp", "tags": {"room": "kitchen"}, "t": now - 60_000 + i * 1000, "v": 15.0 + f64::from(i as u32) / 4.0}))
         .chain([json!({"metric": "temp", "tags": {"room": "hall"}, "t": now, "v": 12.0})])
         .collect();
-    assert_eq!(
-        server.post_points(json!({"points": points})).await.status(),
-        200
-    );
+    let written = server
+        .client
+        .post(server.url("/api/points"))
+        .bearer_auth("s3cret")
+        .json(&json!({ "points": points }))
+        .send()
+        .await
+        .expect("POST /api/points");
+    assert_eq!(written.status(), 200);
 
     let driver = Driver::start().await;
     // The start page is the editor's.
@@ -442,6 +449,19 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     // Publish, then the stream plays the published design.
     driver.set("#chart-id", "kitchen").await;
     driver.click("#publish").await;
+    // The server wants the API token: the page asks for it, then publishes.
+    poll(Duration::from_secs(20), "the token prompt", || async {
+        let hidden = driver
+            .run(
+                "return document.getElementById('token-prompt').hidden;",
+                json!([]),
+            )
+            .await;
+        (hidden == false && driver.text("#message").await.contains("401")).then_some(())
+    })
+    .await;
+    driver.set("#token-input", "s3cret").await;
+    driver.click("#token-submit").await;
     poll(Duration::from_secs(20), "the publish to finish", || async {
         driver
             .text("#publish-status")
