@@ -553,6 +553,59 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         (width == 640).then_some(())
     })
     .await;
+
+    // Open it again, change it and republish: the open stream shows the new design.
+    driver.click("a[data-chart='kitchen']").await;
+    poll(
+        Duration::from_secs(20),
+        "the chart in the editor",
+        || async {
+            let title = driver
+                .run(
+                    "const e = document.querySelector(\"[data-field='title']\");
+                 return e && !document.getElementById('editor-view').hidden ? e.value : null;",
+                    json!([]),
+                )
+                .await;
+            (title == "Kitchen temperature").then_some(())
+        },
+    )
+    .await;
+    driver
+        .set("[data-field='title']", "Kitchen, republished")
+        .await;
+    driver.click("#publish").await;
+    poll(Duration::from_secs(20), "the republish", || async {
+        driver
+            .text("#publish-status")
+            .await
+            .contains("version 2")
+            .then_some(())
+    })
+    .await;
+    let chart: Value = server
+        .client
+        .get(server.url("/api/charts/kitchen"))
+        .send()
+        .await
+        .expect("GET chart")
+        .json()
+        .await
+        .expect("chart json");
+    assert_eq!(chart["spec"]["title"], "Kitchen, republished");
+    within(
+        Duration::from_secs(20),
+        "a frame of the new design on the open stream",
+        async {
+            loop {
+                let part = stream.next_part().await.expect("a part");
+                if rows_differ(&frame, &Image::from_jpeg(&part.body), 0..30) {
+                    break;
+                }
+            }
+        },
+    )
+    .await;
     driver.close().await;
     server.stop().await;
 }
