@@ -8,9 +8,8 @@ use render_core::spec::PanelKind;
 use render_core::Spec;
 use serde::Deserialize;
 
-use crate::fields::{
-    choices, format_query, Action, Field, PanelField, SeriesField, ThresholdField,
-};
+use crate::actions::{format_query, Action};
+use crate::fields::{choices, Field, PanelField, SeriesField, ThresholdField};
 use crate::html::escape;
 
 /// One live series from `GET /api/series`.

@@ -5,6 +5,7 @@
 //! The pure parts (editor state, form model, HTML snippets) build and are tested on
 //! every target; everything that touches the DOM is behind `cfg(target_arch = "wasm32")`.
 
+pub mod actions;
 pub mod fields;
 pub mod form;
 pub mod html;
