@@ -30,7 +30,7 @@ WantedBy=multi-user.target
 pub fn run(sh: &Shell, root: &Path) -> Result<()> {
     build_editor(sh, root)?;
     let cargo = cargo();
-    cmd!(sh, "{cargo} build --release -p server")
+    cmd!(sh, "{cargo} build --release -p server --features embed-editor")
         .run()
         .context("building the server")?;
 

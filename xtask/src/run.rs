@@ -17,15 +17,10 @@ pub fn run(sh: &Shell, root: &Path, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Builds the wasm editor with trunk if `web/index.html` exists (else does nothing).
-///
-/// Installs the needed tools first (skipped when already present).
+/// Builds the wasm editor into `web/dist` with trunk, installing the tools first
+/// (skipped when already present).
 pub fn build_editor(sh: &Shell, root: &Path) -> Result<()> {
     let web = root.join("web");
-    if !web.join("index.html").exists() {
-        println!("web/index.html not found; skipping the editor build");
-        return Ok(());
-    }
     tools::ensure_wasm_target(sh)?;
     tools::ensure_wasm_bindgen(sh, root)?;
     tools::ensure_trunk(sh)?;

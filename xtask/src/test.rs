@@ -1,23 +1,83 @@
-//! `cargo xtask test`: THE test command — every check, in order, with a pass/fail summary.
+//! `cargo xtask test`: THE test command — every check, in order, ending in one line
+//! `N passed, N failed` that counts every test (each check step counts as one).
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
 use crate::{cargo, tools};
 
-/// A named test step.
-type Step<'a> = (&'static str, Box<dyn Fn() -> Result<()> + 'a>);
+/// What a step found: tests passed and failed.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+}
 
-/// Runs all test steps; returns whether every step passed.
+/// A named step: a check (counts as one test) or a test run (counts its tests).
+type Step<'a> = (&'static str, Box<dyn Fn() -> Result<Tally> + 'a>);
+
+/// A check that passes or fails as a whole.
+fn check(result: Result<()>) -> Result<Tally> {
+    result.map(|()| Tally {
+        passed: 1,
+        failed: 0,
+    })
+}
+
+/// Runs `cargo ARGS`, showing its output, and adds up its `test result:` lines.
+fn cargo_test(args: &[&str]) -> Result<Tally> {
+    let cargo = cargo();
+    println!("$ {cargo} {}", args.join(" "));
+    let mut child = Command::new(&cargo)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {cargo}"))?;
+    let mut tally = Tally::default();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("reading test output")?;
+            println!("{line}");
+            if let Some(rest) = line.trim_start().strip_prefix("test result:") {
+                let count = |word: &str| {
+                    rest.split(';')
+                        .find_map(|part| {
+                            part.trim()
+                                .strip_suffix(word)?
+                                .trim()
+                                .rsplit(' ')
+                                .next()?
+                                .parse()
+                                .ok()
+                        })
+                        .unwrap_or(0)
+                };
+                tally.passed += count("passed");
+                tally.failed += count("failed");
+            }
+        }
+    }
+    let status = child.wait().context("waiting for cargo")?;
+    if !status.success() {
+        // A failure that no test reported (a build error, a crash) still counts.
+        tally.failed = tally.failed.max(1);
+    }
+    Ok(tally)
+}
+
+/// Runs all test steps; returns whether every test passed.
 ///
-/// System/tool setup errors abort with `Err`; a failing step is recorded and the
-/// remaining steps still run. The last line printed is `N passed, N failed`.
+/// Tool setup errors abort with `Err`; a failing step is recorded and the remaining
+/// steps still run.
 pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
-    // Later server/browser tests need these; never silently skip.
-    // (the CJK font is for render-core's font fallback test).
+    // Everything the steps need, installed up front; never silently skip a test.
+    // (ffmpeg and chromium are real clients of the stream, the CJK font is for
+    // render-core's font fallback test, trunk builds the editor for the browser test.)
     tools::ensure_apt(
         sh,
         &[
@@ -27,21 +87,33 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
             "fonts-wqy-microhei",
         ],
     )?;
+    tools::ensure_wasm_target(sh)?;
+    tools::ensure_wasm_bindgen(sh, root)?;
+    tools::ensure_trunk(sh)?;
 
     let cargo = cargo();
     let steps: Vec<Step<'_>> = vec![
         (
             "fmt",
-            Box::new(|| Ok(cmd!(sh, "{cargo} fmt --all --check").run()?)),
+            Box::new(|| {
+                check(
+                    cmd!(sh, "{cargo} fmt --all --check")
+                        .run()
+                        .map_err(Into::into),
+                )
+            }),
         ),
         (
             "clippy",
             Box::new(|| {
-                Ok(cmd!(
-                    sh,
-                    "{cargo} clippy --workspace --all-targets -- -D warnings"
+                check(
+                    cmd!(
+                        sh,
+                        "{cargo} clippy --workspace --all-targets -- -D warnings"
+                    )
+                    .run()
+                    .map_err(Into::into),
                 )
-                .run()?)
             }),
         ),
         (
@@ -52,50 +124,84 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
                     .read()
                     .unwrap_or_default();
                 if !tree.trim().is_empty() {
-                    anyhow::bail!("render-core depends on tokio:\n{tree}");
+                    bail!("render-core depends on tokio:\n{tree}");
                 }
-                tools::ensure_wasm_target(sh)?;
-                Ok(cmd!(sh, "{cargo} build -p web --target wasm32-unknown-unknown").run()?)
+                check(
+                    cmd!(sh, "{cargo} build -p web --target wasm32-unknown-unknown")
+                        .run()
+                        .map_err(Into::into),
+                )
             }),
         ),
         (
-            "test (native)",
-            Box::new(|| Ok(cmd!(sh, "{cargo} test --workspace").run()?)),
+            "test (native, server and browser end to end)",
+            Box::new(|| cargo_test(&["test", "--workspace"])),
         ),
         (
-            "test (wasm, render-core identity)",
+            "test (wasm: render-core identity, editor state)",
             Box::new(|| {
-                tools::ensure_wasm_target(sh)?;
-                tools::ensure_wasm_bindgen(sh, root)?;
-                Ok(cmd!(
-                    sh,
-                    "{cargo} test -p render-core --target wasm32-unknown-unknown"
-                )
-                .run()?)
+                let render_core = cargo_test(&[
+                    "test",
+                    "-p",
+                    "render-core",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                ])?;
+                let web = cargo_test(&[
+                    "test",
+                    "-p",
+                    "web",
+                    "--lib",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                ])?;
+                Ok(Tally {
+                    passed: render_core.passed + web.passed,
+                    failed: render_core.failed + web.failed,
+                })
             }),
         ),
     ];
 
     let total = steps.len();
-    let mut failed = Vec::new();
+    let mut failed_steps = Vec::new();
+    let mut tally = Tally::default();
     for (i, (name, step)) in steps.iter().enumerate() {
         println!("\n==> [{}/{total}] {name}", i + 1);
         let start = Instant::now();
         let result = step();
         let secs = start.elapsed().as_secs_f64();
         match result {
-            Ok(()) => println!("==> [{}/{total}] {name}: passed ({secs:.1}s)", i + 1),
+            Ok(step_tally) => {
+                let verdict = if step_tally.failed == 0 {
+                    "ok"
+                } else {
+                    "FAILED"
+                };
+                println!(
+                    "==> [{}/{total}] {name}: {verdict}, {} passed, {} failed ({secs:.1}s)",
+                    i + 1,
+                    step_tally.passed,
+                    step_tally.failed
+                );
+                tally.passed += step_tally.passed;
+                tally.failed += step_tally.failed;
+                if step_tally.failed > 0 {
+                    failed_steps.push(*name);
+                }
+            }
             Err(e) => {
                 println!("==> [{}/{total}] {name}: FAILED ({secs:.1}s): {e:#}", i + 1);
-                failed.push(*name);
+                tally.failed += 1;
+                failed_steps.push(*name);
             }
         }
     }
 
     println!();
-    if !failed.is_empty() {
-        println!("failed steps: {}", failed.join(", "));
+    if !failed_steps.is_empty() {
+        println!("failed steps: {}", failed_steps.join(", "));
     }
-    println!("{} passed, {} failed", total - failed.len(), failed.len());
-    Ok(failed.is_empty())
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    Ok(failed_steps.is_empty())
 }
