@@ -1,4 +1,8 @@
 //! Encoding rendered pixels as PNG or JPEG (4:4:4, so thin coloured lines stay sharp).
+//!
+//! JPEG goes through libjpeg-turbo (the `turbojpeg` crate, built from its vendored
+//! sources with cmake and nasm): about 3× faster than the pure-Rust `jpeg-encoder` for
+//! the reference frame (`cargo bench -p server --bench encode`, BENCHMARKS.md).
 
 use render_core::Frame;
 
@@ -10,7 +14,7 @@ pub enum EncodeError {
     Png(#[from] png::EncodingError),
     /// The JPEG encoder failed.
     #[error("JPEG: {0}")]
-    Jpeg(#[from] jpeg_encoder::EncodingError),
+    Jpeg(#[from] turbojpeg::Error),
     /// JPEG sides are limited to 65535 pixels.
     #[error("{0}×{1} is too large for JPEG")]
     TooLarge(u32, u32),
@@ -35,12 +39,19 @@ pub fn jpeg(frame: &Frame, quality: u8) -> Result<Vec<u8>, EncodeError> {
 
 /// RGB pixels (`width × height × 3` bytes) as a baseline 4:4:4 JPEG.
 pub fn jpeg_rgb(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, EncodeError> {
-    let mut bytes = Vec::new();
-    let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, quality);
-    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
-    let (Ok(w), Ok(h)) = (u16::try_from(width), u16::try_from(height)) else {
+    if width > 65_535 || height > 65_535 {
         return Err(EncodeError::TooLarge(width, height));
+    }
+    let (width, height) = (width as usize, height as usize);
+    let image = turbojpeg::Image {
+        pixels: rgb,
+        width,
+        pitch: width * 3,
+        height,
+        format: turbojpeg::PixelFormat::RGB,
     };
-    encoder.encode(rgb, w, h, jpeg_encoder::ColorType::Rgb)?;
-    Ok(bytes)
+    let mut compressor = turbojpeg::Compressor::new()?;
+    compressor.set_quality(i32::from(quality))?;
+    compressor.set_subsamp(turbojpeg::Subsamp::None)?;
+    Ok(compressor.compress_to_vec(image)?)
 }

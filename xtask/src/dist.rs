@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::{cargo, run::build_editor};
+use crate::{cargo, run::build_editor, tools};
 
 /// systemd unit installed alongside the binary.
 const SERVICE_UNIT: &str = "\
@@ -28,11 +28,15 @@ WantedBy=multi-user.target
 
 /// Builds the editor and the server, then assembles `dist/`.
 pub fn run(sh: &Shell, root: &Path) -> Result<()> {
+    tools::ensure_apt(sh, tools::BUILD_PACKAGES)?;
     build_editor(sh, root)?;
     let cargo = cargo();
-    cmd!(sh, "{cargo} build --release -p server --features embed-editor")
-        .run()
-        .context("building the server")?;
+    cmd!(
+        sh,
+        "{cargo} build --release -p server --features embed-editor"
+    )
+    .run()
+    .context("building the server")?;
 
     let dist = root.join("dist");
     if dist.exists() {

@@ -9,6 +9,7 @@ use crate::{cargo, tools};
 
 /// Builds the editor, then runs `plotcast serve` with `args` appended.
 pub fn run(sh: &Shell, root: &Path, args: &[String]) -> Result<()> {
+    tools::ensure_apt(sh, tools::BUILD_PACKAGES)?;
     build_editor(sh, root)?;
     let cargo = cargo();
     cmd!(sh, "{cargo} run --release -p server -- serve {args...}")

@@ -12,6 +12,10 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The pinned trunk version.
 const TRUNK_VERSION: &str = "0.21.14";
 
+/// System packages the build itself needs: cmake and nasm build the vendored
+/// libjpeg-turbo the server encodes frames with.
+pub const BUILD_PACKAGES: &[&str] = &["cmake", "nasm"];
+
 /// Ensures the binaries of the given Debian packages are on `PATH`.
 ///
 /// Missing packages are installed with `apt-get` when running as root;

@@ -1,0 +1,55 @@
+//! JPEG encoding of the reference frame (800×450, quality 85, 4:4:4), measured in one
+//! run: the server's encoder (libjpeg-turbo through `turbojpeg`) against the pure-Rust
+//! `jpeg-encoder` it replaced, plus the render itself for scale.
+
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use render_core::{Data, Frame, Renderer, Spec};
+
+fn reference_frame() -> Frame {
+    let spec = Spec::from_json(include_str!("../../examples/reference.json")).expect("spec parses");
+    let data =
+        Data::from_json(include_str!("../../examples/reference.data.json")).expect("data parses");
+    let spec = render_core::validate(spec).expect("valid");
+    let mut frame = Frame::default();
+    Renderer::default().render(
+        &spec,
+        &data,
+        data.latest_timestamp().unwrap_or_default(),
+        &mut frame,
+    );
+    frame
+}
+
+fn encoders(c: &mut Criterion) {
+    let frame = reference_frame();
+    let rgb = frame.rgb();
+    let (width, height) = (frame.width(), frame.height());
+    c.bench_function("jpeg q85 444 800x450: libjpeg-turbo (server)", |b| {
+        b.iter(|| server::image_files::jpeg_rgb(&rgb, width, height, 85).map(|j| j.len()))
+    });
+    c.bench_function("jpeg q85 444 800x450: jpeg-encoder (pure Rust)", |b| {
+        b.iter(|| {
+            let mut bytes = Vec::new();
+            let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, 85);
+            encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
+            encoder
+                .encode(
+                    &rgb,
+                    width as u16,
+                    height as u16,
+                    jpeg_encoder::ColorType::Rgb,
+                )
+                .map(|()| bytes.len())
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(40);
+    targets = encoders
+}
+criterion_main!(benches);
