@@ -78,6 +78,7 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
     // Everything the steps need, installed up front; never silently skip a test.
     // (ffmpeg and chromium are real clients of the stream, the CJK font is for
     // render-core's font fallback test, trunk builds the editor for the browser test.)
+    tools::ensure_apt(sh, tools::BUILD_PACKAGES)?;
     tools::ensure_apt(
         sh,
         &[
