@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 
 use crate::backend::SkiaBackend;
-use crate::canvas::Rect;
+use crate::panels::axis::ValueAxis;
 use crate::panels::{PanelContext, TICK_SIZE};
 use crate::text::{self, HAlign, TextStyle, VAlign};
 use crate::ticks;
@@ -44,42 +44,16 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let bottom = area.y1 - line - 4.0;
     let target = (((bottom - top) / 45.0) as usize).clamp(2, 10);
     let value_ticks = ticks::linear(lo, hi, target, axis.min.is_some(), axis.max.is_some());
-    let labels: Vec<String> = value_ticks
-        .ticks
-        .iter()
-        .map(|v| format.write(*v, value_ticks.step))
-        .collect();
-    let label_width = labels
-        .iter()
-        .map(|l| ctx.fonts.text_width(l, TICK_SIZE))
-        .fold(0.0f32, f32::max);
-    let rect = Rect::new(
-        (area.x0 + label_width + 8.0).round(),
-        top.round(),
-        area.x1.round(),
-        bottom.round(),
-    );
-    if rect.is_empty() {
+    let Some(axis) = ValueAxis::layout(ctx, value_ticks, false, area, top, bottom) else {
         return;
-    }
-    let (min, max) = (value_ticks.min, value_ticks.max);
+    };
+    let rect = axis.rect;
+    let (min, max) = (axis.ticks.min, axis.ticks.max);
     let y_of = |v: f64| {
         rect.y1 - (((v.clamp(min, max) - min) / (max - min)) * rect.height() as f64) as f32
     };
     let muted = TextStyle::new(TICK_SIZE, ctx.theme.muted);
-    for (value, label) in value_ticks.ticks.iter().zip(&labels) {
-        let y = y_of(*value).round();
-        ctx.canvas
-            .hline(rect.x0, rect.x1, y.min(rect.y1 - 1.0), ctx.theme.grid);
-        text::draw_text(
-            ctx.canvas,
-            ctx.fonts,
-            label,
-            rect.x0 - 6.0,
-            y,
-            muted.anchored(HAlign::Right, VAlign::Middle),
-        );
-    }
+    axis.draw(ctx, y_of);
     if bars.is_empty() {
         ctx.no_data(rect);
         return;

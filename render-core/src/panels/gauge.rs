@@ -11,25 +11,16 @@ const START: f32 = PI * 0.75;
 const SWEEP: f32 = PI * 1.5;
 
 pub(super) fn draw(ctx: &mut PanelContext) {
-    let series = ctx.resolve_series();
-    if series.is_empty() {
-        ctx.no_data(ctx.area);
-        return;
-    }
-    let shown = series.len().min(8);
-    let slot = ctx.area.width() / shown as f32;
-    for (i, s) in series.iter().take(shown).enumerate() {
-        let x0 = ctx.area.x0 + slot * i as f32;
-        let cell = Rect::new(x0, ctx.area.y0, x0 + slot, ctx.area.y1);
+    ctx.per_series_cells(|ctx, cell, s, labelled| {
         gauge(
             ctx,
             cell,
             &s.short_label,
             s.latest.map(|p| p.v),
             s.color,
-            series.len() > 1,
-        );
-    }
+            labelled,
+        )
+    });
 }
 
 fn gauge(

@@ -1,6 +1,7 @@
 //! Panel kinds and what they share: the drawing context, series resolution (spec query
 //! -> matching data series with label and colour), thresholds and "No data".
 
+mod axis;
 mod bar;
 mod gauge;
 mod note;
@@ -117,6 +118,31 @@ impl<'a> PanelContext<'a> {
             }
         }
         resolved
+    }
+
+    /// Draws each matching series in its own cell, side by side (at most 8), with
+    /// `draw_one(context, cell, series, labelled)`; "No data" when nothing matches.
+    /// `labelled` is true when there are several series to tell apart.
+    pub fn per_series_cells(
+        &mut self,
+        draw_one: impl Fn(&mut PanelContext<'a>, Rect, &DrawnSeries<'a>, bool),
+    ) {
+        let series = self.resolve_series();
+        if series.is_empty() {
+            self.no_data(self.area);
+            return;
+        }
+        let shown = series.len().min(8);
+        let slot = self.area.width() / shown as f32;
+        for (i, s) in series.iter().take(shown).enumerate() {
+            let x0 = self.area.x0 + slot * i as f32;
+            draw_one(
+                self,
+                Rect::new(x0, self.area.y0, x0 + slot, self.area.y1),
+                s,
+                series.len() > 1,
+            );
+        }
     }
 
     /// The colour a value takes from the thresholds (the last one it reaches), or `base`.

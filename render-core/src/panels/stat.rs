@@ -7,22 +7,9 @@ use crate::panels::{DrawnSeries, PanelContext, LABEL_SIZE};
 use crate::text::{self, HAlign, TextStyle, VAlign};
 
 pub(super) fn draw(ctx: &mut PanelContext) {
-    let series = ctx.resolve_series();
-    if series.is_empty() {
-        ctx.no_data(ctx.area);
-        return;
-    }
-    let shown = series.len().min(8);
-    let slot = ctx.area.width() / shown as f32;
-    for (i, s) in series.iter().take(shown).enumerate() {
-        let x0 = ctx.area.x0 + slot * i as f32;
-        stat(
-            ctx,
-            Rect::new(x0 + 4.0, ctx.area.y0, x0 + slot - 4.0, ctx.area.y1),
-            s,
-            series.len() > 1,
-        );
-    }
+    ctx.per_series_cells(|ctx, cell, s, labelled| {
+        stat(ctx, cell.inset(4.0, 0.0, 4.0, 0.0), s, labelled)
+    });
 }
 
 fn stat(ctx: &mut PanelContext, cell: Rect, series: &DrawnSeries, labelled: bool) {

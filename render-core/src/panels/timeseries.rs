@@ -6,6 +6,7 @@ use crate::canvas::Rect;
 use crate::data::Timestamp;
 use crate::legend::{self, LegendItem};
 use crate::m4;
+use crate::panels::axis::ValueAxis;
 use crate::panels::{DrawnSeries, PanelContext, TICK_SIZE};
 use crate::spec::{LegendPosition, NumberFormat, Scale, SeriesStyle};
 use crate::text::{self, HAlign, TextStyle, VAlign};
@@ -86,41 +87,20 @@ pub(super) fn draw(ctx: &mut PanelContext) {
         .is_some_and(|a| a.scale == Scale::Log);
     let value_ticks = value_ticks(ctx, &series, stacked, log, style, (bottom - top).max(1.0));
     // Log ticks have no common step: each label is exact at its own magnitude.
-    let labels: Vec<String> = value_ticks
-        .ticks
-        .iter()
-        .map(|v| format.write(*v, if log { *v } else { value_ticks.step }))
-        .collect();
-    let label_width = labels
-        .iter()
-        .map(|l| ctx.fonts.text_width(l, TICK_SIZE))
-        .fold(0.0f32, f32::max);
-    let rect = Rect::new(
-        (area.x0 + label_width + 8.0).round(),
-        top.round(),
-        area.x1.round(),
-        bottom.round(),
-    );
-    if rect.is_empty() {
+    let Some(axis) = ValueAxis::layout(ctx, value_ticks, log, area, top, bottom) else {
         return;
-    }
+    };
+    let rect = axis.rect;
     let plot = Plot {
         rect,
         start: ctx.start(),
         x_scale: rect.width() as f64 / ctx.window_ms.max(1) as f64,
-        ticks: value_ticks,
+        ticks: axis.ticks.clone(),
         log,
     };
 
-    // Grid and value labels.
+    axis.draw(ctx, |v| plot.y(v));
     let muted = TextStyle::new(TICK_SIZE, ctx.theme.muted);
-    for (value, label) in plot.ticks.ticks.iter().zip(&labels) {
-        let y = plot.y(*value).round();
-        ctx.canvas
-            .hline(rect.x0, rect.x1, y.min(rect.y1 - 1.0), ctx.theme.grid);
-        let style = muted.anchored(HAlign::Right, VAlign::Middle);
-        text::draw_text(ctx.canvas, ctx.fonts, label, rect.x0 - 6.0, y, style);
-    }
     let tz = ctx.tz;
     let fonts = ctx.fonts;
     let time_ticks = ticks::time(plot.start, ctx.now, rect.width(), tz, 14.0, &|s| {
@@ -295,30 +275,20 @@ fn draw_series(ctx: &mut PanelContext, plot: &Plot, series: &DrawnSeries, style:
         let pixels: Vec<(f32, f32)> = reduced.iter().map(|&(x, v)| (x, plot.y(v))).collect();
         for piece in finite_pieces(pixels) {
             match style {
-                SeriesStyle::Line | SeriesStyle::Area | SeriesStyle::StackedArea => {
+                SeriesStyle::Line
+                | SeriesStyle::Area
+                | SeriesStyle::StackedArea
+                | SeriesStyle::Step => {
+                    let line = if style == SeriesStyle::Step {
+                        steps(&piece)
+                    } else {
+                        piece
+                    };
                     if series.fill > 0.0 {
-                        fill_under(
-                            ctx,
-                            &piece,
-                            baseline,
-                            series.color.with_opacity(series.fill),
-                        );
+                        fill_under(ctx, &line, baseline, series.color.with_opacity(series.fill));
                     }
                     ctx.canvas
-                        .stroke_polyline(&piece, series.width, series.color);
-                }
-                SeriesStyle::Step => {
-                    let stepped = steps(&piece);
-                    if series.fill > 0.0 {
-                        fill_under(
-                            ctx,
-                            &stepped,
-                            baseline,
-                            series.color.with_opacity(series.fill),
-                        );
-                    }
-                    ctx.canvas
-                        .stroke_polyline(&stepped, series.width, series.color);
+                        .stroke_polyline(&line, series.width, series.color);
                 }
                 SeriesStyle::Bars => draw_bars(ctx, &piece, baseline, series),
                 SeriesStyle::Points => {
