@@ -38,6 +38,34 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes (also after gzip) [default: 10485760].
     #[arg(long, env = "PLOTCAST_MAX_BODY")]
     pub max_body: Option<usize>,
+    /// Allow a non-loopback address without a token (anyone who can reach the server
+    /// can then write, publish and delete).
+    #[arg(long, env = "PLOTCAST_INSECURE")]
+    pub insecure: bool,
+    /// Secret for signed URLs of private charts [default: the token].
+    #[arg(long, env = "PLOTCAST_SIGNING_KEY", hide_env_values = true)]
+    pub signing_key: Option<String>,
+    /// Most points (samples) one write request may carry [default: 100000].
+    #[arg(long, env = "PLOTCAST_MAX_POINTS")]
+    pub max_points: Option<usize>,
+    /// Most distinct series (metric + tags) the store accepts [default: 10000].
+    #[arg(long, env = "PLOTCAST_MAX_SERIES")]
+    pub max_series: Option<usize>,
+    /// Longest metric name, tag key or tag value in characters [default: 200].
+    #[arg(long, env = "PLOTCAST_MAX_NAME")]
+    pub max_name: Option<usize>,
+    /// Most stream viewers of one chart [default: 1000].
+    #[arg(long, env = "PLOTCAST_MAX_VIEWERS_PER_CHART")]
+    pub max_viewers_per_chart: Option<usize>,
+    /// Most stream viewers in total [default: 10000].
+    #[arg(long, env = "PLOTCAST_MAX_VIEWERS")]
+    pub max_viewers: Option<usize>,
+    /// Most open connections from one client IP address [default: 1000].
+    #[arg(long, env = "PLOTCAST_MAX_CONNECTIONS_PER_IP")]
+    pub max_connections_per_ip: Option<usize>,
+    /// A client must send a request's headers within this time (slowloris) [default: 10s].
+    #[arg(long, env = "PLOTCAST_HEADER_READ_TIMEOUT")]
+    pub header_read_timeout: Option<String>,
 }
 
 /// The TOML file.
@@ -52,6 +80,15 @@ struct FileConfig {
     keepalive: Option<String>,
     demo: Option<bool>,
     max_body: Option<usize>,
+    insecure: Option<bool>,
+    signing_key: Option<String>,
+    max_points: Option<usize>,
+    max_series: Option<usize>,
+    max_name: Option<usize>,
+    max_viewers_per_chart: Option<usize>,
+    max_viewers: Option<usize>,
+    max_connections_per_ip: Option<usize>,
+    header_read_timeout: Option<String>,
 }
 
 /// A configuration problem.
@@ -82,8 +119,11 @@ pub enum ConfigError {
         value: String,
     },
     /// Listening beyond loopback needs a token.
-    #[error("refusing to listen on {0} (not a loopback address) without a token: set --token or PLOTCAST_TOKEN")]
+    #[error("refusing to listen on {0} (not a loopback address) without a token: set --token or PLOTCAST_TOKEN (or --insecure to allow anyone to write)")]
     NoToken(SocketAddr),
+    /// A limit of 0 would refuse everything.
+    #[error("{0} must be at least 1")]
+    ZeroLimit(&'static str),
 }
 
 /// The resolved configuration.
@@ -105,9 +145,35 @@ pub struct Config {
     pub demo: bool,
     /// Largest request body.
     pub max_body: usize,
+    /// A non-loopback address without a token was explicitly allowed.
+    pub insecure: bool,
+    /// Secret for signed URLs (`--signing-key`, else the token).
+    pub signing_key: Option<String>,
+    /// Most samples per write request.
+    pub max_points: usize,
+    /// Most distinct series in the store.
+    pub max_series: usize,
+    /// Longest metric name, tag key or tag value (characters).
+    pub max_name: usize,
+    /// Most viewers of one chart.
+    pub max_viewers_per_chart: usize,
+    /// Most viewers in total.
+    pub max_viewers: usize,
+    /// Most open connections per client IP.
+    pub max_connections_per_ip: usize,
+    /// Time a client has to send a request's header block.
+    pub header_read_timeout: Duration,
+    /// Fault injection for tests; not reachable from flags, env or the config file.
+    #[doc(hidden)]
+    pub faults: std::sync::Arc<crate::faults::Faults>,
 }
 
 impl Config {
+    /// The secret signed URLs are made with: `--signing-key`, else the token.
+    pub fn signing_secret(&self) -> Option<&str> {
+        self.signing_key.as_deref().or(self.token.as_deref())
+    }
+
     /// Defaults for a data directory, without demo: what tests start from.
     pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Config {
         Config {
@@ -119,6 +185,16 @@ impl Config {
             keepalive: Duration::from_secs(2),
             demo: false,
             max_body: 10 * 1024 * 1024,
+            insecure: false,
+            signing_key: None,
+            max_points: 100_000,
+            max_series: 10_000,
+            max_name: 200,
+            max_viewers_per_chart: 1_000,
+            max_viewers: 10_000,
+            max_connections_per_ip: 1_000,
+            header_read_timeout: Duration::from_secs(10),
+            faults: std::sync::Arc::default(),
         }
     }
 
@@ -158,8 +234,53 @@ impl Config {
             )?,
             demo: args.demo.or(file.demo).unwrap_or(true),
             max_body: args.max_body.or(file.max_body).unwrap_or(defaults.max_body),
+            insecure: args.insecure || file.insecure.unwrap_or(false),
+            signing_key: args
+                .signing_key
+                .or(file.signing_key)
+                .filter(|k| !k.is_empty()),
+            max_points: args
+                .max_points
+                .or(file.max_points)
+                .unwrap_or(defaults.max_points),
+            max_series: args
+                .max_series
+                .or(file.max_series)
+                .unwrap_or(defaults.max_series),
+            max_name: args.max_name.or(file.max_name).unwrap_or(defaults.max_name),
+            max_viewers_per_chart: args
+                .max_viewers_per_chart
+                .or(file.max_viewers_per_chart)
+                .unwrap_or(defaults.max_viewers_per_chart),
+            max_viewers: args
+                .max_viewers
+                .or(file.max_viewers)
+                .unwrap_or(defaults.max_viewers),
+            max_connections_per_ip: args
+                .max_connections_per_ip
+                .or(file.max_connections_per_ip)
+                .unwrap_or(defaults.max_connections_per_ip),
+            header_read_timeout: duration(
+                "header_read_timeout",
+                args.header_read_timeout.or(file.header_read_timeout),
+                defaults.header_read_timeout,
+            )?,
+            faults: defaults.faults,
         };
-        if !config.addr.ip().is_loopback() && config.token.is_none() {
+        for (name, value) in [
+            ("max_body", config.max_body),
+            ("max_points", config.max_points),
+            ("max_series", config.max_series),
+            ("max_name", config.max_name),
+            ("max_viewers_per_chart", config.max_viewers_per_chart),
+            ("max_viewers", config.max_viewers),
+            ("max_connections_per_ip", config.max_connections_per_ip),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::ZeroLimit(name));
+            }
+        }
+        if !config.addr.ip().is_loopback() && config.token.is_none() && !config.insecure {
             return Err(ConfigError::NoToken(config.addr));
         }
         Ok(config)
@@ -208,6 +329,23 @@ mod tests {
             Config::resolve(public),
             Err(ConfigError::NoToken(_))
         ));
+        let insecure = ServeArgs {
+            addr: Some(SocketAddr::from(([0, 0, 0, 0], 80))),
+            insecure: true,
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(insecure).is_ok_and(|c| c.insecure && c.token.is_none()));
+        let with_token = ServeArgs {
+            addr: Some(SocketAddr::from(([0, 0, 0, 0], 80))),
+            token: Some("t".into()),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(with_token).is_ok_and(|c| c.signing_secret() == Some("t")));
+        let zero = ServeArgs {
+            max_series: Some(0),
+            ..ServeArgs::default()
+        };
+        assert!(Config::resolve(zero).is_err_and(|e| e.to_string().contains("max_series")));
         let _ = std::fs::write(&path, "adr = \"x\"\n");
         let typo = ServeArgs {
             config: Some(path),

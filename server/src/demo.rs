@@ -40,7 +40,7 @@ pub async fn publish_chart(state: &AppState) {
     };
     let json = serde_json::to_string(&spec).unwrap_or_default();
     match render_core::validate(spec) {
-        Ok(valid) => match state.publish(DEMO_ID, json, valid).await {
+        Ok(valid) => match state.publish(DEMO_ID, json, valid, None).await {
             Ok(_) => tracing::info!("published the demo chart"),
             Err(error) => tracing::error!(%error, "publishing the demo chart failed"),
         },

@@ -2,7 +2,7 @@
 //! `{"error": "...", "details": [...]}` with the right status; server-side causes are
 //! logged, not shown to the client.
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -37,10 +37,26 @@ pub enum AppError {
     #[error("a valid token is required: send `Authorization: Bearer <token>`")]
     Unauthorized,
     /// The body is larger than the configured limit.
-    #[error("request body is larger than the limit of {0} bytes")]
+    #[error("request body is larger than the limit of {0} bytes (max_body)")]
     TooLarge(usize),
-    /// The store failed; the client sees a generic message.
-    #[error("storage error")]
+    /// A configured limit refused the request; the body names it in `limit`.
+    #[error("{message}")]
+    Limit {
+        /// Response status (413, 422, 503, ...).
+        status: StatusCode,
+        /// The option that sets the limit (`max_points`, `max_viewers`, ...).
+        limit: &'static str,
+        /// What happened, with the limit's value.
+        message: String,
+        /// Seconds for a `Retry-After` header.
+        retry_after: Option<u32>,
+    },
+    /// The request may not see this resource (private chart without a valid signature).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The store failed; the client sees a generic message (or, when the data directory
+    /// cannot be written, a 503 saying so).
+    #[error("{}", store_message(.0))]
     Store(#[from] StoreError),
     /// Anything else that is our fault.
     #[error("internal error")]
@@ -56,8 +72,22 @@ impl AppError {
         }
     }
 
+    /// A refusal by the configured limit `limit`.
+    pub fn limit(status: StatusCode, limit: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Limit {
+            status,
+            limit,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
     fn status(&self) -> StatusCode {
         match self {
+            AppError::Limit { status, .. } => *status,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Store(StoreError::SeriesLimit { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Store(error) if error.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -65,6 +95,16 @@ impl AppError {
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+fn store_message(error: &StoreError) -> String {
+    match error {
+        StoreError::SeriesLimit { .. } => error.to_string(),
+        _ if error.is_unavailable() => "storage unavailable: the data directory cannot be written \
+             (read-only, full or locked); nothing was stored. Streams keep running; retry later"
+            .to_string(),
+        _ => "storage error".to_string(),
     }
 }
 
@@ -104,6 +144,9 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         match &self {
+            AppError::Store(StoreError::SeriesLimit { .. }) => {
+                tracing::debug!(error = %self, "write refused by max_series")
+            }
             AppError::Store(cause) => tracing::error!(error = %cause, "store failure"),
             AppError::Internal(cause) => tracing::error!(error = %cause, "internal failure"),
             _ => tracing::debug!(error = %self, status = status.as_u16(), "request rejected"),
@@ -113,7 +156,26 @@ impl IntoResponse for AppError {
             | AppError::Unprocessable { ref details, .. } => details.clone(),
             _ => Vec::new(),
         };
-        let body = json!({"error": self.to_string(), "details": details});
-        (status, Json(body)).into_response()
+        let mut body = json!({"error": self.to_string(), "details": details});
+        let mut retry = None;
+        match &self {
+            AppError::Limit {
+                limit, retry_after, ..
+            } => {
+                body["limit"] = json!(limit);
+                retry = *retry_after;
+            }
+            AppError::TooLarge(_) => body["limit"] = json!("max_body"),
+            AppError::Store(StoreError::SeriesLimit { .. }) => body["limit"] = json!("max_series"),
+            AppError::Store(error) if error.is_unavailable() => retry = Some(5),
+            _ => {}
+        }
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
 }

@@ -11,10 +11,14 @@ pub mod config;
 pub mod demo;
 pub mod editor;
 pub mod error;
+pub mod faults;
 pub mod image_files;
 pub mod line_protocol;
 pub mod listener;
 pub mod metrics;
+pub mod points;
+pub mod serve;
+pub mod signing;
 pub mod state;
 pub mod store;
 pub mod stream;
@@ -40,26 +44,31 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let write_timeout = config.write_timeout;
     let state = AppState::open(config).await?;
     let mut background = vec![tokio::spawn(prune(state.clone()))];
     if state.config.demo {
         background.push(tokio::spawn(demo::collect(state.clone())));
     }
     let hub = state.hub.clone();
-    let listener = listener::TimeoutListener::new(listener, write_timeout);
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            hub.shutdown();
-        })
-        .await;
+    let config = &state.config;
+    let listener = listener::LimitedListener::new(
+        listener,
+        config.write_timeout,
+        config.max_connections_per_ip,
+        state.metrics.clone(),
+    );
+    let header_read_timeout = config.header_read_timeout;
+    serve::serve(listener, app(state), header_read_timeout, async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        hub.shutdown();
+    })
+    .await;
     for task in background {
         task.abort();
         let _ = task.await;
     }
-    result.map_err(ServeError::Io)
+    Ok(())
 }
 
 /// Why serving stopped with an error.

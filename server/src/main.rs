@@ -1,5 +1,5 @@
 //! The `plotcast` binary: `serve` runs the server; `render` draws one spec (with
-//! optional data) to a PNG or JPEG.
+//! optional data) to a PNG or JPEG; `sign` prints a signed URL for a private chart.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -43,6 +43,22 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Print a signed URL for viewing a private chart (no server needed: the URL is
+    /// signed with the same secret the server uses).
+    Sign {
+        /// The chart id.
+        id: String,
+        /// How long the URL stays valid, e.g. `10m`, `1h`, `30d`.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+        /// Base URL of the server [default: http://ADDR from the configuration].
+        #[arg(long)]
+        base: Option<String>,
+        /// The secret: `--signing-key`, `--token`, their variables or `--config`, as
+        /// for `serve`.
+        #[command(flatten)]
+        secret: ServeArgs,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,7 +71,37 @@ fn main() -> anyhow::Result<()> {
             fonts,
             output,
         } => render(&spec, data.as_deref(), now.as_deref(), &fonts, &output),
+        Command::Sign {
+            id,
+            ttl,
+            base,
+            secret,
+        } => sign(&id, &ttl, base.as_deref(), secret),
     }
+}
+
+fn sign(id: &str, ttl: &str, base: Option<&str>, args: ServeArgs) -> anyhow::Result<()> {
+    if !server::api::valid_id(id) {
+        bail!("{id:?} is not a chart id (1 to 64 of a-z, 0-9, '_', '-')");
+    }
+    let config = Config::resolve(args)?;
+    let Some(secret) = config.signing_secret() else {
+        bail!("no secret to sign with: pass --signing-key or --token (or set PLOTCAST_SIGNING_KEY / PLOTCAST_TOKEN) as the server has them");
+    };
+    let ttl_ms = render_core::parse_duration_ms(ttl)
+        .filter(|ms| *ms > 0)
+        .with_context(|| format!("--ttl {ttl:?} is not a duration such as 10m or 1h"))?;
+    let exp = chrono::Utc::now()
+        .timestamp_millis()
+        .saturating_add(ttl_ms)
+        .div_euclid(1000);
+    let sig = server::signing::sign(secret, id, exp);
+    let base = match base {
+        Some(base) => base.trim_end_matches('/').to_string(),
+        None => format!("http://{}", config.addr),
+    };
+    println!("{base}/charts/{id}.mjpg?exp={exp}&sig={sig}");
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {

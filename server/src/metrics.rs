@@ -60,6 +60,10 @@ pub struct Metrics {
     pub viewers_disconnected: AtomicU64,
     /// Points stored.
     pub points_ingested: AtomicU64,
+    /// Renders that panicked (an error frame was streamed instead).
+    pub render_panics: AtomicU64,
+    /// Connections refused by `max_connections_per_ip`.
+    pub connections_refused: AtomicU64,
     /// Error responses by status code.
     errors: Mutex<BTreeMap<u16, u64>>,
 }
@@ -144,6 +148,18 @@ impl Metrics {
             "plotcast_points_ingested_total",
             "Points stored.",
             load(&self.points_ingested),
+        );
+        counter(
+            &mut out,
+            "plotcast_render_panics_total",
+            "Renders that panicked (the chart streamed an error frame).",
+            load(&self.render_panics),
+        );
+        counter(
+            &mut out,
+            "plotcast_connections_refused_total",
+            "Connections refused by max_connections_per_ip.",
+            load(&self.connections_refused),
         );
         let _ = writeln!(
             out,

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::line_protocol::Sample;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
-use crate::stream::hub::Hub;
+use crate::stream::hub::{Hub, ViewerLimits};
 use crate::stream::render::{now_ms, RenderContext};
 
 /// The least the cache keeps, whatever the charts' windows.
@@ -68,8 +68,13 @@ impl AppState {
             cache: cache.clone(),
             renderer: Arc::new(Renderer::default()),
             metrics: metrics.clone(),
+            faults: config.faults.clone(),
         };
-        let hub = Hub::new(render.clone());
+        let limits = ViewerLimits {
+            per_chart: config.max_viewers_per_chart,
+            total: config.max_viewers,
+        };
+        let hub = Hub::new(render.clone(), limits);
         let state = AppState(Arc::new(Inner {
             config,
             store,
@@ -88,7 +93,7 @@ impl AppState {
             {
                 Ok(spec) => {
                     horizon = horizon.max(spec.longest_window_ms());
-                    state.hub.publish(&chart.id, Arc::new(spec));
+                    state.hub.publish(&chart.id, Arc::new(spec), chart.private);
                 }
                 Err(error) => {
                     tracing::warn!(chart = %chart.id, %error, "stored chart no longer valid; not served")
@@ -120,10 +125,14 @@ impl AppState {
         work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, AppError> {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || work(&store))
-            .await
-            .map_err(|e| AppError::Internal(format!("store task: {e}")))?
-            .map_err(AppError::from)
+        let read_only = self.config.faults.read_only_store();
+        tokio::task::spawn_blocking(move || {
+            store.set_query_only(read_only)?;
+            work(&store)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("store task: {e}")))?
+        .map_err(AppError::from)
     }
 
     /// Stores samples (one transaction, acknowledged after commit), then makes them
@@ -134,7 +143,9 @@ impl AppState {
         }
         let samples = Arc::new(samples);
         let batch = samples.clone();
-        self.blocking(move |store| store.write(&batch)).await?;
+        let max_series = self.config.max_series;
+        self.blocking(move |store| store.write(&batch, max_series))
+            .await?;
         self.cache.insert(&samples, now_ms());
         self.metrics
             .points_ingested
@@ -142,17 +153,24 @@ impl AppState {
         Ok(samples.len())
     }
 
-    /// Publishes a validated spec: store first, then the live hub. Returns the version.
-    pub async fn publish(&self, id: &str, json: String, spec: ValidSpec) -> Result<i64, AppError> {
+    /// Publishes a validated spec: store first, then the live hub. `private` sets the
+    /// chart's privacy (`None` keeps it). Returns the version and the privacy.
+    pub async fn publish(
+        &self,
+        id: &str,
+        json: String,
+        spec: ValidSpec,
+        private: Option<bool>,
+    ) -> Result<(i64, bool), AppError> {
         let key = id.to_string();
-        let version = self
-            .blocking(move |store| store.put_chart(&key, &json, now_ms()))
+        let (version, private) = self
+            .blocking(move |store| store.put_chart(&key, &json, now_ms(), private))
             .await?;
         let window = spec.longest_window_ms();
         if window > self.cache.horizon_ms() && self.cache.horizon_ms() < self.config.retention_ms {
             self.reload_cache(window).await?;
         }
-        self.hub.publish(id, Arc::new(spec));
-        Ok(version)
+        self.hub.publish(id, Arc::new(spec), private);
+        Ok((version, private))
     }
 }

@@ -37,6 +37,38 @@ pub enum StoreError {
     /// The connection mutex was poisoned by a panic.
     #[error("store lock poisoned")]
     Poisoned,
+    /// The write would create series beyond the configured cap.
+    #[error("the write would create {new} new series; the store holds {existing} of at most {limit} (max_series)")]
+    SeriesLimit {
+        /// New series in the refused write.
+        new: usize,
+        /// Series stored.
+        existing: usize,
+        /// The cap.
+        limit: usize,
+    },
+}
+
+impl StoreError {
+    /// Whether the store cannot write right now for a reason outside the request: the
+    /// database or its directory is read-only, the disk is full, I/O failed, or the
+    /// database is locked. Such writes get 503; reads and streams go on.
+    pub fn is_unavailable(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => matches!(
+                error.code,
+                ErrorCode::ReadOnly
+                    | ErrorCode::DiskFull
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+            ),
+            StoreError::DataDir { .. } => true,
+            _ => false,
+        }
+    }
 }
 
 /// A stored chart.
@@ -50,6 +82,8 @@ pub struct StoredChart {
     pub version: i64,
     /// When this version was published, ms since the epoch.
     pub updated_ms: i64,
+    /// Viewers need a signed URL (or the token).
+    pub private: bool,
 }
 
 /// The SQLite store.
@@ -61,6 +95,8 @@ struct Inner {
     conn: Connection,
     /// Series id by (metric, canonical tags JSON).
     series_ids: HashMap<(String, String), i64>,
+    /// Whether `PRAGMA query_only` is on (fault injection).
+    query_only: bool,
 }
 
 const SCHEMA: &str = "
@@ -91,6 +127,10 @@ CREATE TABLE IF NOT EXISTS points (
 ) WITHOUT ROWID;
 ";
 
+/// Columns added after the first release, with their definitions.
+const ADDED_COLUMNS: [(&str, &str, &str); 1] =
+    [("charts", "private", "INTEGER NOT NULL DEFAULT 0")];
+
 /// Canonical JSON of a tag set (keys sorted, as a `BTreeMap` serializes).
 pub fn canonical_tags(tags: &BTreeMap<String, String>) -> String {
     serde_json::to_string(tags).unwrap_or_else(|_| "{}".to_string())
@@ -108,6 +148,18 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        for (table, column, definition) in ADDED_COLUMNS {
+            let exists: bool = conn.query_row(
+                &format!("SELECT COUNT(*) > 0 FROM pragma_table_info('{table}') WHERE name = ?1"),
+                [column],
+                |row| row.get(0),
+            )?;
+            if !exists {
+                conn.execute_batch(&format!(
+                    "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+                ))?;
+            }
+        }
         let mut series_ids = HashMap::new();
         {
             let mut statement = conn.prepare("SELECT id, metric, tags FROM series")?;
@@ -120,7 +172,11 @@ impl Store {
             }
         }
         Ok(Store {
-            inner: Mutex::new(Inner { conn, series_ids }),
+            inner: Mutex::new(Inner {
+                conn,
+                series_ids,
+                query_only: false,
+            }),
         })
     }
 
@@ -128,28 +184,48 @@ impl Store {
         self.inner.lock().map_err(|_| StoreError::Poisoned)
     }
 
-    /// Creates or replaces a chart; returns its new version.
-    pub fn put_chart(&self, id: &str, spec: &str, now_ms: i64) -> Result<i64, StoreError> {
+    /// Fault injection: turns SQLite's `query_only` on or off, so every write fails
+    /// inside SQLite with `SQLITE_READONLY` while reads go on.
+    pub fn set_query_only(&self, on: bool) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        if inner.query_only != on {
+            inner.conn.pragma_update(None, "query_only", on)?;
+            inner.query_only = on;
+        }
+        Ok(())
+    }
+
+    /// Creates or replaces a chart; `private` sets its privacy (`None` keeps it, new
+    /// charts are public). Returns the new version and the privacy.
+    pub fn put_chart(
+        &self,
+        id: &str,
+        spec: &str,
+        now_ms: i64,
+        private: Option<bool>,
+    ) -> Result<(i64, bool), StoreError> {
         let mut inner = self.lock()?;
         let tx = inner.conn.transaction()?;
-        let version: i64 = tx
-            .query_row("SELECT version FROM charts WHERE id = ?1", [id], |row| {
-                row.get(0)
-            })
-            .optional()?
-            .unwrap_or(0)
-            + 1;
+        let current: Option<(i64, bool)> = tx
+            .query_row(
+                "SELECT version, private FROM charts WHERE id = ?1",
+                [id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let version = current.map_or(0, |c| c.0) + 1;
+        let private = private.unwrap_or(current.is_some_and(|c| c.1));
         tx.execute(
-            "INSERT INTO charts (id, spec, version, updated_ms) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET spec = ?2, version = ?3, updated_ms = ?4",
-            params![id, spec, version, now_ms],
+            "INSERT INTO charts (id, spec, version, updated_ms, private) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET spec = ?2, version = ?3, updated_ms = ?4, private = ?5",
+            params![id, spec, version, now_ms, private],
         )?;
         tx.execute(
             "INSERT OR REPLACE INTO chart_versions (id, version, spec, created_ms) VALUES (?1, ?2, ?3, ?4)",
             params![id, version, spec, now_ms],
         )?;
         tx.commit()?;
-        Ok(version)
+        Ok((version, private))
     }
 
     /// One chart, if it exists.
@@ -158,7 +234,7 @@ impl Store {
         Ok(inner
             .conn
             .query_row(
-                "SELECT id, spec, version, updated_ms FROM charts WHERE id = ?1",
+                "SELECT id, spec, version, updated_ms, private FROM charts WHERE id = ?1",
                 [id],
                 chart_row,
             )
@@ -170,7 +246,7 @@ impl Store {
         let inner = self.lock()?;
         let mut statement = inner
             .conn
-            .prepare("SELECT id, spec, version, updated_ms FROM charts ORDER BY id")?;
+            .prepare("SELECT id, spec, version, updated_ms, private FROM charts ORDER BY id")?;
         let charts = statement
             .query_map([], chart_row)?
             .collect::<Result<Vec<_>, _>>()?;
@@ -186,10 +262,27 @@ impl Store {
             > 0)
     }
 
-    /// Stores all samples in one transaction: all or nothing.
-    pub fn write(&self, samples: &[Sample]) -> Result<(), StoreError> {
+    /// Stores all samples in one transaction: all or nothing. A write that would make
+    /// the store hold more than `max_series` series is refused as a whole; writes to
+    /// existing series always pass that check.
+    pub fn write(&self, samples: &[Sample], max_series: usize) -> Result<(), StoreError> {
         let mut guard = self.lock()?;
         let inner = &mut *guard;
+        let mut fresh = std::collections::HashSet::new();
+        for sample in samples {
+            let key = (sample.metric.clone(), canonical_tags(&sample.tags));
+            if !inner.series_ids.contains_key(&key) {
+                fresh.insert(key);
+            }
+        }
+        let existing = inner.series_ids.len();
+        if existing + fresh.len() > max_series {
+            return Err(StoreError::SeriesLimit {
+                new: fresh.len(),
+                existing,
+                limit: max_series,
+            });
+        }
         let tx = inner.conn.transaction()?;
         let mut new_ids = Vec::new();
         {
@@ -293,6 +386,7 @@ fn chart_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredChart> {
         spec: row.get(1)?,
         version: row.get(2)?,
         updated_ms: row.get(3)?,
+        private: row.get(4)?,
     })
 }
 
@@ -306,22 +400,39 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         {
             let store = Store::open(&dir)?;
-            assert_eq!(store.put_chart("a", "{}", 1)?, 1);
-            assert_eq!(store.put_chart("a", "{\"x\":1}", 2)?, 2);
+            assert_eq!(store.put_chart("a", "{}", 1, None)?, (1, false));
+            assert_eq!(store.put_chart("a", "{\"x\":1}", 2, Some(true))?, (2, true));
             let tags = BTreeMap::from([("core".to_string(), "0".to_string())]);
-            store.write(&[Sample {
-                metric: "cpu".into(),
-                tags,
+            let sample = |metric: &str, tags: &BTreeMap<String, String>| Sample {
+                metric: metric.into(),
+                tags: tags.clone(),
                 t: 10,
                 v: 1.5,
-            }])?;
+            };
+            store.write(&[sample("cpu", &tags)], 1)?;
+            // The cap refuses a new series but not the existing one.
+            assert!(matches!(
+                store.write(&[sample("cpu", &tags), sample("mem", &tags)], 1),
+                Err(StoreError::SeriesLimit {
+                    new: 1,
+                    existing: 1,
+                    limit: 1
+                })
+            ));
+            store.write(&[sample("cpu", &tags)], 1)?;
+            store.set_query_only(true)?;
+            assert!(store
+                .write(&[sample("cpu", &tags)], 1)
+                .is_err_and(|e| e.is_unavailable()));
+            store.set_query_only(false)?;
         }
         let store = Store::open(&dir)?;
         let chart = store.get_chart("a")?;
         assert_eq!(
-            chart.map(|c| (c.version, c.spec)),
-            Some((2, "{\"x\":1}".to_string()))
+            chart.map(|c| (c.version, c.spec, c.private)),
+            Some((2, "{\"x\":1}".to_string(), true))
         );
+        assert_eq!(store.put_chart("a", "{}", 3, None)?, (3, true));
         let series = store.load_since(0)?;
         assert_eq!(series.len(), 1);
         assert_eq!(series[0].points, [Point { t: 10, v: 1.5 }]);

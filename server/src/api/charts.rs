@@ -2,13 +2,13 @@
 //! `GET /api/schema`.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use render_core::Spec;
 use serde_json::{json, Value};
 
-use crate::api::{read_body, Authorized};
+use crate::api::{read_body, Authorized, ViewerCredentials};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -45,25 +45,36 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, AppError
     let charts = state.blocking(|store| store.list_charts()).await?;
     let list: Vec<Value> = charts
         .iter()
-        .map(|c| json!({"id": c.id, "version": c.version, "updated_ms": c.updated_ms, "stream": format!("/charts/{}.mjpg", c.id)}))
+        .map(|c| json!({"id": c.id, "version": c.version, "updated_ms": c.updated_ms, "private": c.private, "stream": format!("/charts/{}.mjpg", c.id)}))
         .collect();
     Ok(Json(json!({ "charts": list })))
 }
 
-/// `GET /api/charts/{id}`: the spec with its version.
+/// `GET /api/charts/{id}`: the spec with its version (private charts: with the token
+/// or a signed URL).
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    credentials: ViewerCredentials,
 ) -> Result<Json<Value>, AppError> {
     check_id(&id)?;
     let key = id.clone();
     let chart = state.blocking(move |store| store.get_chart(&key)).await?;
     let chart = chart.ok_or_else(|| AppError::NotFound(format!("no chart {id:?}")))?;
+    credentials.check(&state, &id, chart.private)?;
     let spec: Value =
         serde_json::from_str(&chart.spec).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Json(
-        json!({"id": chart.id, "version": chart.version, "updated_ms": chart.updated_ms, "spec": spec}),
+        json!({"id": chart.id, "version": chart.version, "updated_ms": chart.updated_ms, "private": chart.private, "spec": spec}),
     ))
+}
+
+/// `PUT /api/charts/{id}` query: `private=true|false` (absent: unchanged; new charts
+/// are public).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutQuery {
+    private: Option<bool>,
 }
 
 /// `PUT /api/charts/{id}`: publish a spec (create or replace).
@@ -71,10 +82,17 @@ pub async fn put(
     State(state): State<AppState>,
     _auth: Authorized,
     Path(id): Path<String>,
+    Query(query): Query<PutQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     check_id(&id)?;
+    if query.private == Some(true) && state.config.signing_secret().is_none() {
+        return Err(AppError::bad_request(
+            "a private chart needs signed URLs, and this server has no secret to sign \
+             them with: start it with --token or --signing-key",
+        ));
+    }
     let bytes = read_body(&headers, body, state.config.max_body).await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| AppError::bad_request("the chart spec is not UTF-8"))?;
@@ -82,7 +100,7 @@ pub async fn put(
         .map_err(|e| AppError::bad_request(format!("invalid chart spec JSON: {e}")))?;
     let json = serde_json::to_string(&spec).map_err(|e| AppError::Internal(e.to_string()))?;
     let spec = render_core::validate(spec)?;
-    let version = state.publish(&id, json, spec).await?;
+    let (version, private) = state.publish(&id, json, spec, query.private).await?;
     let status = if version == 1 {
         StatusCode::CREATED
     } else {
@@ -90,8 +108,55 @@ pub async fn put(
     };
     Ok((
         status,
-        Json(json!({"id": id, "version": version, "stream": format!("/charts/{id}.mjpg")})),
+        Json(
+            json!({"id": id, "version": version, "private": private, "stream": format!("/charts/{id}.mjpg")}),
+        ),
     ))
+}
+
+/// `POST /api/charts/{id}/sign` query: `ttl` (a duration such as `1h`, default 1h).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignQuery {
+    ttl: Option<String>,
+}
+
+/// `POST /api/charts/{id}/sign?ttl=1h`: a signed URL for viewing chart `id`.
+pub async fn sign(
+    State(state): State<AppState>,
+    _auth: Authorized,
+    Path(id): Path<String>,
+    Query(query): Query<SignQuery>,
+) -> Result<Json<Value>, AppError> {
+    check_id(&id)?;
+    let secret = state.config.signing_secret().ok_or_else(|| {
+        AppError::bad_request(
+            "this server has no secret to sign URLs with: start it with --token or --signing-key",
+        )
+    })?;
+    if state.hub.get(&id).is_none() {
+        return Err(AppError::NotFound(format!("no chart {id:?}")));
+    }
+    let ttl = query.ttl.as_deref().unwrap_or("1h");
+    let ttl_ms = render_core::parse_duration_ms(ttl)
+        .filter(|ms| *ms > 0)
+        .ok_or_else(|| {
+            AppError::bad_request(format!("ttl={ttl:?} is not a duration such as 10m or 1h"))
+        })?;
+    let exp = crate::stream::render::now_ms()
+        .saturating_add(ttl_ms)
+        .div_euclid(1000);
+    let sig = crate::signing::sign(secret, &id, exp);
+    let query = format!("exp={exp}&sig={sig}");
+    Ok(Json(json!({
+        "id": id,
+        "exp": exp,
+        "sig": sig,
+        "query": query,
+        "stream": format!("/charts/{id}.mjpg?{query}"),
+        "jpg": format!("/charts/{id}.jpg?{query}"),
+        "png": format!("/charts/{id}.png?{query}"),
+    })))
 }
 
 /// `DELETE /api/charts/{id}`.

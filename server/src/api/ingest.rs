@@ -1,8 +1,6 @@
 //! Data in: InfluxDB line protocol (`POST /write`, `POST /api/v2/write`, as Telegraf's
 //! `influxdb` and `influxdb_v2` outputs send it) and simple JSON (`POST /api/points`).
 
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,9 +8,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::{parse_json, read_body, Authorized};
+use crate::api::{read_body, Authorized};
 use crate::error::AppError;
-use crate::line_protocol::{self, Precision, Sample};
+use crate::line_protocol::{self, Precision};
+use crate::points::{self, IngestLimits};
 use crate::state::AppState;
 use crate::stream::render::now_ms;
 
@@ -49,31 +48,10 @@ pub async fn write(
         AppError::bad_request(format!("line {line}: the body is not UTF-8"))
     })?;
     let samples = line_protocol::parse(text, precision, now_ms())?;
+    points::check_samples(&samples, limits(&state))?;
     state.ingest(samples).await?;
     Ok(StatusCode::NO_CONTENT)
 }
-
-/// `POST /api/points` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PointsBody {
-    points: Vec<JsonPoint>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonPoint {
-    metric: String,
-    #[serde(default)]
-    tags: BTreeMap<String, String>,
-    /// ms since the epoch; default now.
-    t: Option<i64>,
-    /// `null` records a gap.
-    v: Option<f64>,
-}
-
-/// Longest metric name, tag key or tag value.
-const MAX_NAME: usize = 200;
 
 /// `POST /api/points`: `{"points": [{"metric": "m", "tags": {}, "t": ms, "v": 1.5}]}`.
 pub async fn points(
@@ -83,33 +61,14 @@ pub async fn points(
     body: Body,
 ) -> Result<Json<Value>, AppError> {
     let bytes = read_body(&headers, body, state.config.max_body).await?;
-    let body: PointsBody = parse_json(&bytes, "points JSON")?;
-    let now = now_ms();
-    let mut details = Vec::new();
-    let mut samples = Vec::with_capacity(body.points.len());
-    for (i, point) in body.points.into_iter().enumerate() {
-        let too_long = std::iter::once(&point.metric)
-            .chain(point.tags.keys())
-            .chain(point.tags.values())
-            .any(|s| s.chars().count() > MAX_NAME);
-        if point.metric.is_empty() {
-            details.push(json!({"path": format!("points[{i}].metric"), "message": "is empty"}));
-        } else if too_long {
-            details.push(json!({"path": format!("points[{i}]"), "message": format!("a name is longer than {MAX_NAME} characters")}));
-        }
-        samples.push(Sample {
-            metric: point.metric,
-            tags: point.tags,
-            t: point.t.unwrap_or(now),
-            v: point.v.unwrap_or(f64::NAN),
-        });
-    }
-    if !details.is_empty() {
-        return Err(AppError::BadRequest {
-            message: format!("{} invalid points; nothing stored", details.len()),
-            details,
-        });
-    }
+    let samples = points::parse_json_points(&bytes, now_ms(), limits(&state))?;
     let stored = state.ingest(samples).await?;
     Ok(Json(json!({ "stored": stored })))
+}
+
+fn limits(state: &AppState) -> IngestLimits {
+    IngestLimits {
+        max_points: state.config.max_points,
+        max_name: state.config.max_name,
+    }
 }

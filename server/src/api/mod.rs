@@ -8,6 +8,8 @@ mod render;
 mod series;
 mod streams;
 
+pub use charts::valid_id;
+
 use std::io::Read;
 
 use axum::body::Body;
@@ -24,6 +26,7 @@ use serde::de::DeserializeOwned;
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
+use crate::signing::{self, SignatureError};
 use crate::state::AppState;
 
 /// The whole HTTP application.
@@ -38,6 +41,7 @@ pub fn router(state: AppState) -> Router {
             "/api/charts/{id}",
             get(charts::get).put(charts::put).delete(charts::delete),
         )
+        .route("/api/charts/{id}/sign", post(charts::sign))
         .route("/write", post(ingest::write))
         .route("/api/v2/write", post(ingest::write))
         .route("/api/points", post(ingest::points))
@@ -103,10 +107,49 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Ap
     serde_json::from_slice(bytes).map_err(|e| AppError::bad_request(format!("invalid {what}: {e}")))
 }
 
-/// Proof that a write request carries the configured token (or that none is set).
-///
-/// Accepted: `Authorization: Bearer T`, `Authorization: Token T` (InfluxDB 2 clients),
-/// HTTP basic auth with password T, or the `p=T` query parameter (InfluxDB 1 clients).
+/// Whether the request carries `token`: `Authorization: Bearer T`, `Authorization:
+/// Token T` (InfluxDB 2 clients), HTTP basic auth with password T, or the `p=T` query
+/// parameter (InfluxDB 1 clients). Compared in constant time.
+pub fn carries_token(parts: &Parts, token: &str) -> bool {
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (scheme, credential) = header.split_once(' ').unwrap_or(("", ""));
+    let from_header = match scheme.to_ascii_lowercase().as_str() {
+        "bearer" | "token" => Some(credential.trim().to_string()),
+        "basic" => base64::engine::general_purpose::STANDARD
+            .decode(credential.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|pair| {
+                pair.split_once(':')
+                    .map(|(_, password)| password.to_string())
+            }),
+        _ => None,
+    };
+    let from_query = query_value(parts, "p");
+    let matches = |given: &Option<String>| {
+        given
+            .as_deref()
+            .is_some_and(|g| signing::token_matches(g, token))
+    };
+    // Both are checked (no early exit), so timing does not tell which one was tried.
+    matches(&from_header) | matches(&from_query)
+}
+
+/// The first value of query parameter `name`.
+pub fn query_value(parts: &Parts, name: &str) -> Option<String> {
+    parts.uri.query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+/// Proof that a write request carries the configured token (or that none is set); see
+/// [`carries_token`] for the accepted forms.
 pub struct Authorized;
 
 impl FromRequestParts<AppState> for Authorized {
@@ -116,46 +159,51 @@ impl FromRequestParts<AppState> for Authorized {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = state.config.token.as_deref() else {
-            return Ok(Authorized);
-        };
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let (scheme, credential) = header.split_once(' ').unwrap_or(("", ""));
-        let from_header = match scheme.to_ascii_lowercase().as_str() {
-            "bearer" | "token" => Some(credential.trim().to_string()),
-            "basic" => base64::engine::general_purpose::STANDARD
-                .decode(credential.trim())
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|pair| {
-                    pair.split_once(':')
-                        .map(|(_, password)| password.to_string())
-                }),
-            _ => None,
-        };
-        let from_query = parts.uri.query().and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "p")
-                .map(|(_, v)| v.into_owned())
-        });
-        let matches =
-            |given: &Option<String>| given.as_deref().is_some_and(|g| constant_time_eq(g, token));
-        if matches(&from_header) || matches(&from_query) {
-            Ok(Authorized)
-        } else {
-            Err(AppError::Unauthorized)
+        match state.config.token.as_deref() {
+            None => Ok(Authorized),
+            Some(token) if carries_token(parts, token) => Ok(Authorized),
+            Some(_) => Err(AppError::Unauthorized),
         }
     }
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+/// What a viewer presented: the token, or a signed URL's `exp` and `sig`.
+pub struct ViewerCredentials {
+    token: bool,
+    exp: Option<String>,
+    sig: Option<String>,
+}
+
+impl ViewerCredentials {
+    /// Checks that these credentials may view chart `id` (`private` or not).
+    pub fn check(&self, state: &AppState, id: &str, private: bool) -> Result<(), AppError> {
+        if !private || self.token {
+            return Ok(());
+        }
+        let secret = state.config.signing_secret().ok_or_else(|| {
+            AppError::Forbidden(SignatureError::NoSecret(id.to_string()).to_string())
+        })?;
+        let now = crate::stream::render::now_ms().div_euclid(1000);
+        signing::verify(secret, id, self.exp.as_deref(), self.sig.as_deref(), now)
+            .map_err(|e| AppError::Forbidden(e.to_string()))
+    }
+}
+
+impl FromRequestParts<AppState> for ViewerCredentials {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ViewerCredentials {
+            token: state
+                .config
+                .token
+                .as_deref()
+                .is_some_and(|token| carries_token(parts, token)),
+            exp: query_value(parts, "exp"),
+            sig: query_value(parts, "sig"),
+        })
+    }
 }

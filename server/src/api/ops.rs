@@ -38,7 +38,7 @@ pub async fn index(State(state): State<AppState>) -> Result<Html<String>, AppErr
     if charts.is_empty() {
         page.push_str("<p>No charts yet: <code>PUT /api/charts/ID</code> publishes one.</p>");
     }
-    for chart in charts {
+    for chart in charts.iter().filter(|c| !c.private) {
         // Ids are slugs ([a-z0-9_-]), safe in HTML and URLs as they are.
         page.push_str(&format!(
             "<h2>{0}</h2><img alt=\"{0}\" src=\"/charts/{0}.mjpg\">",

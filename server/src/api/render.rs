@@ -37,7 +37,9 @@ pub async fn render(
         let mut frame = Frame::default();
         match request.data {
             Some(data) => context.renderer.render(&spec, &data, now, &mut frame),
-            None => crate::stream::render::render_into(&context, &spec, now, &mut frame),
+            None => {
+                crate::stream::render::render_into(&context, "", &spec, now, &mut frame);
+            }
         }
         image_files::png(&frame)
     })

@@ -12,25 +12,37 @@ use render_core::Frame;
 use serde::Deserialize;
 
 use crate::api::charts::check_id;
+use crate::api::ViewerCredentials;
 use crate::error::AppError;
 use crate::image_files;
 use crate::state::AppState;
+use crate::stream::hub::SubscribeError;
 use crate::stream::mjpeg;
 use crate::stream::render::{now_ms, render_into, JPEG_QUALITY};
 use crate::stream::viewer::{self, ViewerOptions};
 
-/// Stream query parameters.
+/// Stream query parameters (`exp`, `sig` and `p` are read by [`ViewerCredentials`]).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StreamQuery {
     fps: Option<f64>,
+    #[serde(rename = "exp")]
+    _exp: Option<String>,
+    #[serde(rename = "sig")]
+    _sig: Option<String>,
+    #[serde(rename = "p")]
+    _p: Option<String>,
 }
+
+/// Seconds a viewer refused by a viewer limit is asked to wait.
+const VIEWER_RETRY_AFTER: u32 = 5;
 
 /// `GET /charts/{file}` where file is `ID.mjpg`, `ID.jpg` or `ID.png`.
 pub async fn chart_file(
     State(state): State<AppState>,
     Path(file): Path<String>,
     Query(query): Query<StreamQuery>,
+    credentials: ViewerCredentials,
 ) -> Result<Response, AppError> {
     let Some((id, extension)) = file.rsplit_once('.') else {
         return Err(AppError::NotFound(format!(
@@ -39,10 +51,24 @@ pub async fn chart_file(
     };
     check_id(id)?;
     let missing = || AppError::NotFound(format!("no chart {id:?}"));
+    let chart = state.hub.get(id).ok_or_else(missing)?;
+    credentials.check(&state, id, chart.private())?;
     let no_store = (header::CACHE_CONTROL, "no-store, no-cache, must-revalidate");
     match extension {
         "mjpg" | "mjpeg" => {
-            let subscription = state.hub.subscribe(id).ok_or_else(missing)?;
+            let subscription = state.hub.subscribe(id).map_err(|error| {
+                let limit = match error {
+                    SubscribeError::NotFound(_) => return missing(),
+                    SubscribeError::ChartFull(..) => "max_viewers_per_chart",
+                    SubscribeError::ServerFull(_) => "max_viewers",
+                };
+                AppError::Limit {
+                    status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    limit,
+                    message: error.to_string(),
+                    retry_after: Some(VIEWER_RETRY_AFTER),
+                }
+            })?;
             let spec_fps = subscription.chart.spec().map_or(10, |s| s.fps());
             let fps = match query.fps {
                 None => f64::from(spec_fps),
@@ -68,16 +94,16 @@ pub async fn chart_file(
                 .into_response())
         }
         "jpg" | "jpeg" => {
-            let chart = state.hub.get(id).ok_or_else(missing)?;
             let latest = chart.frames.borrow().as_ref().map(|part| part.jpeg.clone());
             let jpeg = match latest {
                 Some(jpeg) => jpeg,
                 None => {
                     let spec = chart.spec().ok_or_else(missing)?;
                     let context = state.render.clone();
+                    let key = id.to_string();
                     let bytes = tokio::task::spawn_blocking(move || {
                         let mut frame = Frame::default();
-                        render_into(&context, &spec, now_ms(), &mut frame);
+                        render_into(&context, &key, &spec, now_ms(), &mut frame);
                         image_files::jpeg(&frame, JPEG_QUALITY)
                     })
                     .await
@@ -89,12 +115,12 @@ pub async fn chart_file(
             Ok(([(header::CONTENT_TYPE, "image/jpeg"), no_store], jpeg).into_response())
         }
         "png" => {
-            let chart = state.hub.get(id).ok_or_else(missing)?;
             let spec = chart.spec().ok_or_else(missing)?;
             let context = state.render.clone();
+            let key = id.to_string();
             let png = tokio::task::spawn_blocking(move || {
                 let mut frame = Frame::default();
-                render_into(&context, &spec, now_ms(), &mut frame);
+                render_into(&context, &key, &spec, now_ms(), &mut frame);
                 image_files::png(&frame)
             })
             .await

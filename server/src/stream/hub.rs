@@ -43,9 +43,15 @@ pub struct ChartStream {
     pub(crate) wake: Notify,
     pub(crate) seq: AtomicU64,
     pub(crate) frames_rendered: AtomicU64,
+    pub(crate) private: AtomicBool,
 }
 
 impl ChartStream {
+    /// Whether viewers need a signed URL (or the token).
+    pub fn private(&self) -> bool {
+        self.private.load(Ordering::Acquire)
+    }
+
     /// The chart's current spec (`None` once deleted).
     pub fn spec(&self) -> Option<Arc<ValidSpec>> {
         self.spec.borrow().clone()
@@ -64,11 +70,13 @@ pub struct Subscription {
     /// Latest frames.
     pub frames: watch::Receiver<Option<Arc<Part>>>,
     metrics: Arc<Metrics>,
+    total: Arc<AtomicUsize>,
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.chart.viewers.fetch_sub(1, Ordering::AcqRel);
+        self.total.fetch_sub(1, Ordering::AcqRel);
         self.chart.wake.notify_one();
         self.metrics
             .viewers_disconnected
@@ -76,19 +84,51 @@ impl Drop for Subscription {
     }
 }
 
+/// How many viewers the hub admits.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewerLimits {
+    /// Per chart.
+    pub per_chart: usize,
+    /// In total.
+    pub total: usize,
+}
+
+/// Why a viewer was not admitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubscribeError {
+    /// No such chart (or it was deleted).
+    #[error("no chart {0:?}")]
+    NotFound(String),
+    /// The chart has as many viewers as allowed.
+    #[error("chart {0:?} has its maximum of {1} viewers (max_viewers_per_chart); retry later")]
+    ChartFull(String, usize),
+    /// The server has as many viewers as allowed.
+    #[error("the server has its maximum of {0} viewers (max_viewers); retry later")]
+    ServerFull(usize),
+}
+
 /// All charts.
 pub struct Hub {
     charts: Mutex<HashMap<String, Arc<ChartStream>>>,
     context: RenderContext,
+    limits: ViewerLimits,
+    total: Arc<AtomicUsize>,
 }
 
 impl Hub {
     /// An empty hub whose render tasks use `context`.
-    pub fn new(context: RenderContext) -> Arc<Hub> {
+    pub fn new(context: RenderContext, limits: ViewerLimits) -> Arc<Hub> {
         Arc::new(Hub {
             charts: Mutex::new(HashMap::new()),
             context,
+            limits,
+            total: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// Viewers of all charts.
+    pub fn total_viewers(&self) -> usize {
+        self.total.load(Ordering::Acquire)
     }
 
     fn charts(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ChartStream>>> {
@@ -97,11 +137,13 @@ impl Hub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Publishes (or replaces) a chart's spec; a running stream picks it up at once.
-    pub fn publish(&self, id: &str, spec: Arc<ValidSpec>) {
+    /// Publishes (or replaces) a chart's spec and privacy; a running stream picks it up
+    /// at once.
+    pub fn publish(&self, id: &str, spec: Arc<ValidSpec>, private: bool) {
         let mut charts = self.charts();
         match charts.get(id) {
             Some(chart) => {
+                chart.private.store(private, Ordering::Release);
                 chart.spec.send_replace(Some(spec));
             }
             None => {
@@ -115,6 +157,7 @@ impl Hub {
                     wake: Notify::new(),
                     seq: AtomicU64::new(0),
                     frames_rendered: AtomicU64::new(0),
+                    private: AtomicBool::new(private),
                 };
                 charts.insert(id.to_string(), Arc::new(chart));
             }
@@ -140,22 +183,35 @@ impl Hub {
         self.charts().get(id).cloned()
     }
 
-    /// Adds a viewer to a chart, starting its render task if it has none.
-    pub fn subscribe(self: &Arc<Self>, id: &str) -> Option<Subscription> {
+    /// Adds a viewer to a chart, starting its render task if it has none; refused
+    /// beyond the viewer limits (checked under the hub lock, so they are never exceeded).
+    pub fn subscribe(self: &Arc<Self>, id: &str) -> Result<Subscription, SubscribeError> {
         let charts = self.charts();
-        let chart = charts.get(id)?.clone();
+        let missing = || SubscribeError::NotFound(id.to_string());
+        let chart = charts.get(id).ok_or_else(missing)?.clone();
         if chart.ended() {
-            return None;
+            return Err(missing());
         }
+        if chart.viewers.load(Ordering::Acquire) >= self.limits.per_chart {
+            return Err(SubscribeError::ChartFull(
+                id.to_string(),
+                self.limits.per_chart,
+            ));
+        }
+        if self.total.load(Ordering::Acquire) >= self.limits.total {
+            return Err(SubscribeError::ServerFull(self.limits.total));
+        }
+        self.total.fetch_add(1, Ordering::AcqRel);
         chart.viewers.fetch_add(1, Ordering::AcqRel);
         if !chart.running.swap(true, Ordering::AcqRel) {
             tokio::spawn(render::run(chart.clone(), self.clone()));
         }
         let frames = chart.frames.subscribe();
-        Some(Subscription {
+        Ok(Subscription {
             chart,
             frames,
             metrics: self.context.metrics.clone(),
+            total: self.total.clone(),
         })
     }
 

@@ -2,15 +2,17 @@
 //! axis moved a pixel), capped by the chart's fps, encodes the JPEG once and publishes
 //! one shared [`Part`] for all viewers. Runs only while the chart has viewers.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use render_core::{Frame, Renderer, ValidSpec};
+use render_core::{Data, Frame, Renderer, Spec, ValidSpec};
 use tokio::time::sleep_until;
 
 use crate::cache::SeriesCache;
+use crate::faults::Faults;
 use crate::image_files;
 use crate::metrics::Metrics;
 use crate::stream::hub::{ChartStream, Hub, Part};
@@ -28,6 +30,8 @@ pub struct RenderContext {
     pub renderer: Arc<Renderer>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// Fault injection (tests only).
+    pub faults: Arc<Faults>,
 }
 
 /// Milliseconds since the epoch, now.
@@ -42,15 +46,57 @@ pub fn pixel_interval(spec: &ValidSpec) -> Option<Duration> {
         .map(|ms| Duration::from_millis(ms.unsigned_abs()))
 }
 
-/// Renders `spec` with the cache's data as of `now` into `frame` (blocking).
-pub fn render_into(context: &RenderContext, spec: &ValidSpec, now: i64, frame: &mut Frame) {
+/// Renders chart `id` (`spec`) with the cache's data as of `now` into `frame`
+/// (blocking). A render that panics is caught: the frame then shows an error message
+/// instead, and `false` is returned; nothing else is affected.
+pub fn render_into(
+    context: &RenderContext,
+    id: &str,
+    spec: &ValidSpec,
+    now: i64,
+    frame: &mut Frame,
+) -> bool {
     let metrics = spec.metrics();
     let data = context.cache.snapshot(
         &metrics,
         now.saturating_sub(spec.longest_window_ms()),
         i64::MAX,
     );
-    context.renderer.render(spec, &data, now, frame);
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        context.faults.maybe_panic(id);
+        context.renderer.render(spec, &data, now, frame);
+    }));
+    if result.is_ok() {
+        return true;
+    }
+    tracing::error!(chart = %id, "rendering panicked; streaming an error frame");
+    context
+        .metrics
+        .render_panics
+        .fetch_add(1, Ordering::Relaxed);
+    // The frame may be half-drawn; start from a fresh one.
+    *frame = Frame::default();
+    if let Some(error_spec) = error_spec(spec.spec().width, spec.spec().height) {
+        let drawn = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            context
+                .renderer
+                .render(&error_spec, &Data::default(), now, frame);
+        }));
+        if drawn.is_err() {
+            *frame = Frame::default();
+        }
+    }
+    false
+}
+
+/// The spec of the error frame (same size as the chart): a text panel saying that the
+/// chart could not be drawn.
+fn error_spec(width: u32, height: u32) -> Option<ValidSpec> {
+    let json = format!(
+        r#"{{"version":1,"width":{width},"height":{height},"theme":"dark","title":"render error",
+        "panels":[{{"kind":"text","text":"This chart could not be drawn; the server logged why.\nOther charts are not affected.","font_size":14}}]}}"#
+    );
+    render_core::validate(Spec::from_json(&json).ok()?).ok()
 }
 
 struct Rendered {
@@ -107,8 +153,9 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
             let render_now = now_ms();
             let ctx = context.clone();
             let job_spec = spec.clone();
+            let id = chart.id.clone();
             let result = tokio::task::spawn_blocking(move || {
-                render_frame(&ctx, &job_spec, render_now, taken)
+                render_frame(&ctx, &id, &job_spec, render_now, taken)
             })
             .await;
             let Ok(mut rendered) = result else {
@@ -146,12 +193,13 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
 
 fn render_frame(
     context: &RenderContext,
+    id: &str,
     spec: &ValidSpec,
     now: i64,
     mut buffers: Rendered,
 ) -> Rendered {
     let started = Instant::now();
-    render_into(context, spec, now, &mut buffers.frame);
+    render_into(context, id, spec, now, &mut buffers.frame);
     buffers.frame.rgb_into(&mut buffers.rgb);
     context.metrics.render_time.observe(started.elapsed());
     let started = Instant::now();

@@ -173,7 +173,7 @@ async fn oversized_bodies_get_413_and_schema_health_metrics_answer() {
     assert_eq!(status, 413);
     assert_eq!(
         message,
-        "request body is larger than the limit of 1000 bytes"
+        "request body is larger than the limit of 1000 bytes (max_body)"
     );
     let series: Value = server
         .client

@@ -2,11 +2,16 @@
 //! real server on `127.0.0.1:0` with its own data directory and talks to it with real
 //! clients (reqwest, ffmpeg, headless Chromium).
 
+mod access;
 mod api;
 mod browser;
+mod clients;
 mod editor;
+mod faults;
 mod ffmpeg;
+mod hostile;
 mod ingest;
+mod limits;
 mod restart;
 mod stream;
 

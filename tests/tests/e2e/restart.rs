@@ -1,6 +1,8 @@
 //! Durability: charts (with versions) and points survive a restart on the same data
 //! directory, and the restarted server renders the stored points.
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 use tests::{config, now_ms, red, Image, TestServer};
 
@@ -94,7 +96,7 @@ async fn restart_keeps_charts_and_points() {
 }
 
 /// The `plotcast` binary of this build profile, built if needed.
-fn plotcast_binary() -> std::path::PathBuf {
+pub fn plotcast_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     // target/<profile dir>/deps/e2e-HASH -> target/<profile dir>/plotcast
     let profile_dir = exe
@@ -128,6 +130,16 @@ async fn spawn_plotcast(
     binary: &std::path::Path,
     dir: &std::path::Path,
 ) -> (tokio::process::Child, String) {
+    spawn_plotcast_with(binary, dir, &[], &[]).await
+}
+
+/// Starts `plotcast serve` on a free port with extra flags and environment.
+pub async fn spawn_plotcast_with(
+    binary: &std::path::Path,
+    dir: &std::path::Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(binary)
         .args([
@@ -139,6 +151,8 @@ async fn spawn_plotcast(
             "--data-dir",
         ])
         .arg(dir)
+        .args(args)
+        .envs(envs.iter().copied())
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -217,4 +231,100 @@ async fn acknowledged_writes_survive_kill_9() {
         .collect();
     assert_eq!(values, (0..20).map(f64::from).collect::<Vec<_>>());
     child.kill().await.expect("SIGKILL");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_9_during_heavy_ingest() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    const WRITERS: usize = 4;
+    const BATCH: i64 = 200;
+    let binary = tokio::task::spawn_blocking(plotcast_binary)
+        .await
+        .expect("build task");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let client = reqwest::Client::new();
+    let t0 = now_ms() - 600_000;
+    let (mut child, url) = spawn_plotcast(&binary, dir.path()).await;
+    let batches = Arc::new(AtomicUsize::new(0));
+    // Per writer: every value whose batch was acknowledged with 204.
+    let acknowledged: Arc<Mutex<Vec<Vec<i64>>>> = Arc::new(Mutex::new(vec![Vec::new(); WRITERS]));
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let (client, url) = (client.clone(), url.clone());
+        let (batches, acknowledged) = (batches.clone(), acknowledged.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0.. {
+                let values: Vec<i64> = (i * BATCH..(i + 1) * BATCH).collect();
+                let body: String = values
+                    .iter()
+                    .map(|v| format!("heavy{w} v={v} {}\n", (t0 + v) * 1_000_000))
+                    .collect();
+                match client.post(format!("{url}/write")).body(body).send().await {
+                    Ok(response) if response.status() == 204 => {
+                        acknowledged.lock().expect("lock")[w].extend(values);
+                        batches.fetch_add(1, Ordering::SeqCst);
+                    }
+                    // The server is gone (killed): this batch is not acknowledged.
+                    _ => return,
+                }
+            }
+        }));
+    }
+    tests::poll(Duration::from_secs(60), "40 acknowledged batches", || {
+        let done = batches.load(Ordering::SeqCst) >= 40;
+        async move { done.then_some(()) }
+    })
+    .await;
+    child
+        .kill()
+        .await
+        .expect("SIGKILL in the middle of the ingest");
+    for writer in writers {
+        tests::within(Duration::from_secs(30), "writers stop", writer)
+            .await
+            .expect("writer task");
+    }
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+
+    let (mut child, url) = spawn_plotcast(&binary, dir.path()).await;
+    for (w, values) in acknowledged.iter().enumerate() {
+        assert!(!values.is_empty(), "writer {w} got acknowledgements");
+        let query = format!(
+            "{url}/api/series/points?metric=heavy{w}_v&from={t0}&to={}",
+            t0 + 10_000_000
+        );
+        let data: Value = client
+            .get(query)
+            .send()
+            .await
+            .expect("GET points")
+            .json()
+            .await
+            .expect("json");
+        let stored: std::collections::HashSet<i64> = data["series"][0]["points"]
+            .as_array()
+            .expect("points")
+            .iter()
+            .filter_map(|p| p[1].as_f64())
+            .map(|v| v as i64)
+            .collect();
+        let missing: Vec<&i64> = values.iter().filter(|v| !stored.contains(v)).collect();
+        assert!(
+            missing.is_empty(),
+            "writer {w}: {} of {} acknowledged points lost, first {:?}",
+            missing.len(),
+            values.len(),
+            missing.first()
+        );
+    }
+    child.kill().await.expect("SIGKILL");
+    child.wait().await.expect("reaped");
+    // The store opens cleanly and passes SQLite's own consistency check.
+    let db = rusqlite::Connection::open(dir.path().join("plotcast.db")).expect("open db");
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .expect("integrity_check");
+    assert_eq!(check, "ok");
 }
