@@ -4,6 +4,7 @@
 
 mod bench;
 mod dist;
+mod fuzz;
 mod run;
 mod test;
 mod tools;
@@ -38,6 +39,15 @@ enum Command {
     Dist,
     /// Run the criterion benchmarks and write `BENCHMARKS.md`.
     Bench,
+    /// Run every cargo-fuzz target (nightly) for a while against a copy of its corpus.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Only this target.
+        #[arg(long)]
+        target: Option<String>,
+    },
 }
 
 fn main() -> Result<ExitCode> {
@@ -57,6 +67,7 @@ fn main() -> Result<ExitCode> {
         Command::Run { args } => run::run(&sh, &root, &args)?,
         Command::Dist => dist::run(&sh, &root)?,
         Command::Bench => bench::run(&sh, &root)?,
+        Command::Fuzz { seconds, target } => fuzz::run(&sh, &root, seconds, target.as_deref())?,
     }
     Ok(ExitCode::SUCCESS)
 }
