@@ -65,7 +65,12 @@ impl ValueFormat {
             | NumberFormat::Bits
                 if !unit.is_empty() =>
             {
-                format!(" {unit}")
+                // A rate ("/s") attaches to its unit: "12 KiB/s".
+                if unit.starts_with('/') {
+                    unit.to_string()
+                } else {
+                    format!(" {unit}")
+                }
             }
             _ => String::new(),
         };
@@ -199,6 +204,8 @@ mod tests {
             decimals: None,
         };
         assert_eq!(seconds.write(0.1, 0.1), "100 ms");
+        let rate = ValueFormat { format: NumberFormat::Bytes, unit: "/s".into(), decimals: None };
+        assert_eq!(rate.write(2048.0, 1024.0), "2 KiB/s");
         assert_eq!(
             format(NumberFormat::Bytes).write(3.0 * 1024.0 * 1024.0, 1024.0 * 1024.0),
             "3 MiB"

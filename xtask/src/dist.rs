@@ -33,7 +33,7 @@ pub fn run(sh: &Shell, root: &Path) -> Result<()> {
     let cargo = cargo();
     cmd!(
         sh,
-        "{cargo} build --release -p server --features embed-editor"
+        "{cargo} build --profile dist -p server --features embed-editor"
     )
     .run()
     .context("building the server")?;
@@ -44,7 +44,7 @@ pub fn run(sh: &Shell, root: &Path) -> Result<()> {
     }
     fs::create_dir_all(&dist).with_context(|| format!("creating {}", dist.display()))?;
 
-    let binary = target_dir(root).join("release").join("plotcast");
+    let binary = target_dir(root).join("dist").join("plotcast");
     copy(&binary, &dist.join("plotcast"))?;
 
     let example_config = root.join("server").join("plotcast.example.toml");
