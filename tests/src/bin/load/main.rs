@@ -1,0 +1,113 @@
+//! `load`: the load client of plotcast's benchmarks (`cargo xtask bench` runs it).
+//!
+//! - `load suite --plotcast target/release/plotcast` starts the server and measures
+//!   viewers, idle renders, ingest and write-to-frame latency; prints `RESULT` and
+//!   `DETAIL` lines (tab-separated) that `cargo xtask bench` puts into `BENCHMARKS.md`.
+//! - `load viewers --addr 127.0.0.1:8080 --path /charts/x.mjpg -n 1000` opens viewers
+//!   against a running server (e.g. one under `perf record`).
+
+mod mjpeg;
+mod procfs;
+mod server;
+mod suite;
+mod viewers;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// Command line.
+#[derive(Parser)]
+#[command(name = "load", about = "plotcast load client")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+/// Subcommands.
+#[derive(Subcommand)]
+enum Cmd {
+    /// Start `plotcast` and run the benchmark suite.
+    Suite {
+        /// The `plotcast` binary (a release build).
+        #[arg(long)]
+        plotcast: PathBuf,
+        /// Only these phases (comma-separated): idle, viewers1k, viewers10k, static,
+        /// latency, ingest.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Smaller numbers everywhere (a smoke test of the suite itself).
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Open viewers against a running server and report.
+    Viewers {
+        /// Server address.
+        #[arg(long)]
+        addr: SocketAddr,
+        /// Stream path.
+        #[arg(long)]
+        path: String,
+        /// Number of viewers.
+        #[arg(short = 'n', long, default_value_t = 100)]
+        viewers: usize,
+        /// Measurement window in seconds (after all are connected).
+        #[arg(long, default_value_t = 30.0)]
+        secs: f64,
+        /// Server pid, for CPU and memory from /proc.
+        #[arg(long)]
+        pid: Option<u32>,
+        /// New connections per second.
+        #[arg(long, default_value_t = 1000.0)]
+        ramp: f64,
+        /// Loopback source addresses to spread the viewers over.
+        #[arg(long, default_value_t = 50)]
+        sources: u8,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    // 10,000 viewers need 10,000 descriptors here and in the server (a child inherits).
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => eprintln!("open files limit: {limit}"),
+        Err(error) => eprintln!("raising the open files limit failed: {error}"),
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match cli.command {
+            Cmd::Suite {
+                plotcast,
+                only,
+                quick,
+            } => suite::run(&plotcast, &only, quick).await,
+            Cmd::Viewers {
+                addr,
+                path,
+                viewers,
+                secs,
+                pid,
+                ramp,
+                sources,
+            } => {
+                let plan = viewers::Plan {
+                    addr,
+                    path,
+                    viewers,
+                    ramp_per_sec: ramp,
+                    pending_max: 200,
+                    window: Duration::from_secs_f64(secs),
+                    sources,
+                };
+                let report = viewers::run(&plan, pid).await;
+                println!("{report:#?}");
+                Ok(())
+            }
+        }
+    })
+}

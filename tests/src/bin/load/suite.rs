@@ -1,0 +1,535 @@
+//! The benchmark suite against one `plotcast serve`: idle renders, 1,000 and 10,000
+//! viewers, a static chart with viewers, write-to-frame latency and ingest. Prints
+//! `RESULT\tname\tfigure\ttarget\tverdict` and `DETAIL\ttext` lines.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use bytes::Bytes;
+use tokio::sync::{mpsc, watch};
+
+use crate::mjpeg::{jpeg_identity, StreamParser};
+use crate::procfs::{self, CpuMeter};
+use crate::server::{delta, Server};
+use crate::viewers::{self, percentile, Plan};
+
+/// A time series chart whose time axis moves at least 1 px per 100 ms (30 s over
+/// ~750 px), so it renders at its fps cap.
+const MOVING_10: &str = r#"{"version":1,"width":800,"height":450,"title":"CPU usage per core (10 fps)",
+"window":"30s","fps":10,"panels":[{"kind":"timeseries","series":[{"metric":"cpu_usage"}],
+"y_axis":{"format":"percent","min":0,"max":100},"legend":{"position":"bottom","values":["last","max"]}}]}"#;
+
+/// The same chart over 5 minutes at 1 fps (its axis moves a pixel every ~0.4 s).
+const MOVING_1: &str = r#"{"version":1,"width":800,"height":450,"title":"CPU usage per core (1 fps)",
+"window":"5m","fps":1,"panels":[{"kind":"timeseries","series":[{"metric":"cpu_usage"}],
+"y_axis":{"format":"percent","min":0,"max":100},"legend":{"position":"bottom","values":["last","max"]}}]}"#;
+
+/// A chart without a time axis: renders only when its data changes.
+fn gauge(title: &str, metric: &str) -> String {
+    format!(
+        r#"{{"version":1,"width":400,"height":300,"title":"{title}",
+"panels":[{{"kind":"gauge","series":[{{"metric":"{metric}"}}],"y_axis":{{"min":0,"max":100}}}}]}}"#
+    )
+}
+
+/// Milliseconds since the epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Prints one result row.
+fn result(name: &str, figure: String, target: &str, reached: Option<bool>) {
+    let verdict = match reached {
+        Some(true) => "reached",
+        Some(false) => "NOT reached",
+        None => "-",
+    };
+    println!("RESULT\t{name}\t{figure}\t{target}\t{verdict}");
+}
+
+/// Prints one detail line.
+fn detail(text: String) {
+    println!("DETAIL\t{text}");
+}
+
+/// Runs the phases in `only` (all if empty).
+pub async fn run(plotcast: &Path, only: &[String], quick: bool) -> Result<()> {
+    let wants = |phase: &str| only.is_empty() || only.iter().any(|p| p == phase);
+    let server = Server::start(plotcast).await?;
+    detail(format!("server: `plotcast {}`", server.args.join(" ")));
+    detail(format!("loadavg at start: {}", procfs::loadavg()));
+
+    server.put_chart("moving10", MOVING_10).await?;
+    server.put_chart("moving1", MOVING_1).await?;
+    server
+        .put_chart("idle", &gauge("idle", "idle_value"))
+        .await?;
+    server
+        .put_chart("probe", &gauge("latency probe", "probe_value"))
+        .await?;
+    prefill(&server).await?;
+    server.write_lines("idle value=42").await?;
+    // A 10 Hz collector: four cores, one point each every 100 ms.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let server = Arc::new(server);
+    let collector = tokio::spawn(collect(server.clone(), stop_rx));
+
+    let secs = |full: u64, short: u64| Duration::from_secs(if quick { short } else { full });
+    if wants("idle") {
+        idle_without_viewers(&server, secs(10, 3)).await?;
+    }
+    if wants("viewers1k") {
+        let n = if quick { 100 } else { 1000 };
+        let report = run_viewers(&server, "moving10", n, secs(30, 5)).await?;
+        let every = report.fps_min >= 9.5;
+        result(
+            &format!("{n} viewers, 10 fps chart: per-viewer fps min / p5 / median"),
+            format!(
+                "{:.2} / {:.2} / {:.2}",
+                report.fps_min, report.fps_p5, report.fps_median
+            ),
+            "every viewer ≥ 9.5",
+            Some(every),
+        );
+        result(
+            &format!("{n} viewers, 10 fps chart: server CPU"),
+            format!("{:.2} cores", report.server_cores),
+            "≤ 1 core",
+            Some(report.server_cores <= 1.0),
+        );
+        viewer_rows(n, &report);
+    }
+    if wants("viewers10k") {
+        let n = if quick { 500 } else { 10_000 };
+        let report = run_viewers(&server, "moving1", n, secs(20, 5)).await?;
+        result(
+            &format!("{n} viewers, 1 fps chart: server RSS (VmRSS / VmHWM)"),
+            format!(
+                "{:.0} MB / {:.0} MB",
+                report.server_rss_mb, report.server_hwm_mb
+            ),
+            "≤ 300 MB",
+            Some(report.server_hwm_mb <= 300.0),
+        );
+        result(
+            &format!("{n} viewers, 1 fps chart: viewers receiving"),
+            format!("{} of {n}", report.receiving),
+            "all",
+            Some(report.receiving == n && report.errors.is_empty()),
+        );
+        result(
+            &format!("{n} viewers, 1 fps chart: per-viewer fps min / p5 / median"),
+            format!(
+                "{:.2} / {:.2} / {:.2}",
+                report.fps_min, report.fps_p5, report.fps_median
+            ),
+            "-",
+            None,
+        );
+        result(
+            &format!("{n} viewers, 1 fps chart: server CPU"),
+            format!("{:.2} cores", report.server_cores),
+            "-",
+            None,
+        );
+        viewer_rows(n, &report);
+    }
+    if wants("static") {
+        idle_static(&server, if quick { 5 } else { 20 }, secs(10, 3)).await?;
+    }
+    if wants("latency") {
+        latency(&server, if quick { 30 } else { 200 }).await?;
+    }
+    let _ = stop_tx.send(true);
+    let _ = collector.await;
+    if wants("ingest") {
+        ingest(&server, secs(10, 3)).await?;
+    }
+    detail(format!("loadavg at end: {}", procfs::loadavg()));
+    Ok(())
+}
+
+/// Rows common to both viewer runs.
+fn viewer_rows(n: usize, report: &viewers::Report) {
+    result(
+        &format!("{n} viewers: first frame p50 / p99"),
+        format!(
+            "{:.1} ms / {:.1} ms",
+            report.first_frame_p50_ms, report.first_frame_p99_ms
+        ),
+        "-",
+        None,
+    );
+    let errors: usize = report.errors.values().sum();
+    result(
+        &format!("{n} viewers: errors"),
+        if errors == 0 {
+            "0".to_owned()
+        } else {
+            format!("{errors} ({:?})", report.errors)
+        },
+        "0",
+        Some(errors == 0),
+    );
+    detail(format!(
+        "{n} viewers: ramp {:.1} s, window {:.1} s, {} frames received, {} receiving, \
+         server {:.2} cores, VmRSS {:.0} MB, VmHWM {:.0} MB; load client {:.2} cores",
+        report.ramp_secs,
+        report.window_secs,
+        report.frames,
+        report.receiving,
+        report.server_cores,
+        report.server_rss_mb,
+        report.server_hwm_mb,
+        report.client_cores
+    ));
+}
+
+/// Five minutes of history for the four `cpu` series, 2 points/s.
+async fn prefill(server: &Server) -> Result<()> {
+    let now = now_ms();
+    let mut body = String::new();
+    for i in 0..600i64 {
+        let t = now - 300_000 + i * 500;
+        for core in 0..4 {
+            let v = cpu_value(core, t);
+            let _ = writeln!(body, "cpu,core={core} usage={v:.2} {t}");
+        }
+    }
+    server.write_lines(body).await
+}
+
+/// A plausible CPU percentage for `core` at `t`.
+fn cpu_value(core: i64, t: i64) -> f64 {
+    let x = t as f64 / 4000.0 + core as f64 * 1.7;
+    50.0 + 30.0 * x.sin() + 10.0 * (x * 3.1).cos()
+}
+
+/// Writes the four `cpu` series every 100 ms until `stop`.
+async fn collect(server: Arc<Server>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let t = now_ms();
+        let body: String = (0..4)
+            .map(|core| format!("cpu,core={core} usage={:.2} {t}\n", cpu_value(core, t)))
+            .collect();
+        if let Err(error) = server.write_lines(body).await {
+            eprintln!("collector: {error:#}");
+        }
+    }
+}
+
+async fn run_viewers(
+    server: &Server,
+    chart: &str,
+    n: usize,
+    window: Duration,
+) -> Result<viewers::Report> {
+    let before = server.frames_rendered().await?;
+    let plan = Plan {
+        addr: server.addr,
+        path: format!("/charts/{chart}.mjpg"),
+        viewers: n,
+        ramp_per_sec: 1000.0,
+        pending_max: 200,
+        window,
+        sources: 50,
+    };
+    eprintln!("{n} viewers of {chart} for {window:?}...");
+    let started = Instant::now();
+    let report = viewers::run(&plan, Some(server.pid)).await;
+    let after = server.frames_rendered().await?;
+    let rendered = delta(&before, &after, chart);
+    detail(format!(
+        "{n} viewers of `{chart}`: {rendered} frames rendered in {:.1} s (ramp + window) = {:.1}/s",
+        started.elapsed().as_secs_f64(),
+        rendered as f64 / started.elapsed().as_secs_f64()
+    ));
+    // Let the server notice the closed connections before the next phase.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    Ok(report)
+}
+
+/// No viewers for `wait` (while the collector writes): no renders.
+async fn idle_without_viewers(server: &Server, wait: Duration) -> Result<()> {
+    let before = server.frames_rendered().await?;
+    let cpu = CpuMeter::start(server.pid);
+    tokio::time::sleep(wait).await;
+    let cores = cpu.cores();
+    let after = server.frames_rendered().await?;
+    let total: u64 = ["moving10", "moving1", "idle", "probe"]
+        .iter()
+        .map(|c| delta(&before, &after, c))
+        .sum();
+    result(
+        &format!(
+            "idle: no viewers for {} s (data arriving at 40 points/s): frames rendered",
+            wait.as_secs()
+        ),
+        total.to_string(),
+        "0",
+        Some(total == 0),
+    );
+    detail(format!(
+        "idle without viewers: frames_rendered_total before {before:?}, after {after:?}; server CPU {cores:.3} cores"
+    ));
+    Ok(())
+}
+
+/// Viewers on a chart without a time axis whose data does not change: no renders
+/// after the first frame (keepalives repeat it).
+async fn idle_static(server: &Server, n: usize, wait: Duration) -> Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let stream = viewers::connect(
+            server.addr,
+            std::net::IpAddr::from([127, 0, 0, 2 + (i % 50) as u8]),
+            "/charts/idle.mjpg",
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
+        let stop = stop_rx.clone();
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut parser = StreamParser::new(false);
+            let mut frames = 0u64;
+            let mut on_frame = |_: &[u8]| {
+                frames += 1;
+                let _ = tx.send(());
+            };
+            let result = viewers::read_stream(&stream, &mut parser, stop, &mut on_frame).await;
+            (frames, result)
+        }));
+    }
+    for _ in 0..n {
+        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .context("first frame of the idle chart")?;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = server.frames_rendered().await?;
+    tokio::time::sleep(wait).await;
+    let after = server.frames_rendered().await?;
+    let _ = stop_tx.send(true);
+    let mut received = 0;
+    for task in tasks {
+        let (frames, outcome) = task.await?;
+        received += frames;
+        if let Err(error) = outcome {
+            detail(format!("idle chart viewer: {error}"));
+        }
+    }
+    let rendered = delta(&before, &after, "idle");
+    result(
+        &format!(
+            "idle: {n} viewers of a gauge chart, no data change for {} s: frames rendered",
+            wait.as_secs()
+        ),
+        rendered.to_string(),
+        "0",
+        Some(rendered == 0),
+    );
+    detail(format!(
+        "idle chart: frames_rendered_total{{chart=\"idle\"}} {} -> {}; the viewers received {received} parts (first frames and keepalive repeats)",
+        before.get("idle").copied().unwrap_or(0),
+        after.get("idle").copied().unwrap_or(0)
+    ));
+    Ok(())
+}
+
+/// Write one point to the `probe` gauge, time until the changed frame has arrived on an
+/// open stream; `n` times.
+async fn latency(server: &Server, n: usize) -> Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, u64)>();
+    let stream = viewers::connect(
+        server.addr,
+        std::net::IpAddr::from([127, 0, 0, 1]),
+        "/charts/probe.mjpg",
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    let reader = tokio::spawn(async move {
+        let mut parser = StreamParser::new(true);
+        let mut on_frame = |jpeg: &[u8]| {
+            let _ = tx.send((Instant::now(), jpeg_identity(jpeg)));
+        };
+        viewers::read_stream(&stream, &mut parser, stop_rx, &mut on_frame).await
+    });
+    server
+        .write_lines(format!("probe value=1 {}", now_ms()))
+        .await?;
+    let mut last = 0;
+    // The first frame, then the one with value 1.
+    while let Ok(Some((_, hash))) =
+        tokio::time::timeout(Duration::from_millis(500), rx.recv()).await
+    {
+        last = hash;
+    }
+    let mut frame_ms = Vec::new();
+    let mut ack_ms = Vec::new();
+    let mut missed = 0;
+    for i in 0..n {
+        // Longer than the chart's frame interval (fps 10), so the write is not held
+        // back by the fps cap; varied so writes do not fall in step with anything.
+        tokio::time::sleep(Duration::from_millis(120 + (i as u64 * 7) % 40)).await;
+        while let Ok((_, hash)) = rx.try_recv() {
+            last = hash;
+        }
+        let value = 5 + (i * 37) % 90;
+        let started = Instant::now();
+        server
+            .write_lines(format!("probe value={value} {}", now_ms()))
+            .await?;
+        ack_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        // The first frame that differs from the last one (keepalives repeat it).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        loop {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some((at, hash))) if hash != last => {
+                    frame_ms.push((at - started).as_secs_f64() * 1000.0);
+                    last = hash;
+                    break;
+                }
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(_) => {
+                    missed += 1;
+                    break;
+                }
+            }
+        }
+    }
+    let _ = stop_tx.send(true);
+    let _ = reader.await;
+    frame_ms.sort_by(f64::total_cmp);
+    ack_ms.sort_by(f64::total_cmp);
+    let p50 = percentile(&frame_ms, 0.5);
+    result(
+        &format!("latency: write -> changed frame on the wire, p50 / p99 ({n} writes)"),
+        format!("{p50:.1} ms / {:.1} ms", percentile(&frame_ms, 0.99)),
+        "p50 ≤ 20 ms",
+        Some(p50 <= 20.0 && missed == 0),
+    );
+    detail(format!(
+        "latency: write acknowledged (committed) p50 {:.1} ms, p99 {:.1} ms; frames missed {missed}",
+        percentile(&ack_ms, 0.5),
+        percentile(&ack_ms, 0.99)
+    ));
+    Ok(())
+}
+
+/// Line protocol and JSON ingest on one connection, large batches back to back.
+async fn ingest(server: &Server, duration: Duration) -> Result<()> {
+    const BATCH: usize = 5_000;
+    let base = now_ms() - 3_600_000;
+    let line_batches: Vec<Bytes> = (0..400)
+        .map(|b| {
+            let mut body = String::with_capacity(BATCH * 40);
+            for j in 0..BATCH {
+                let i = (b * BATCH + j) as i64;
+                let _ = writeln!(
+                    body,
+                    "ingest,host=h{} value={}.5 {}",
+                    i % 10,
+                    i % 1000,
+                    base + i / 10
+                );
+            }
+            Bytes::from(body)
+        })
+        .collect();
+    let (points, secs, cores) = timed_batches(server.pid, &line_batches, BATCH, duration, |body| {
+        server.write_lines(body)
+    })
+    .await?;
+    let rate = points as f64 / secs;
+    result(
+        "ingest: line protocol, one connection, 5,000-line batches",
+        format!("{rate:.0} points/s"),
+        "≥ 1,000,000 points/s",
+        Some(rate >= 1_000_000.0),
+    );
+    detail(format!(
+        "line protocol ingest: {points} points acknowledged (committed) in {secs:.2} s; server {cores:.2} cores"
+    ));
+
+    let json_batches: Vec<Bytes> = (0..200)
+        .map(|b| {
+            let mut body = String::with_capacity(BATCH * 70);
+            body.push_str("{\"points\":[");
+            for j in 0..BATCH {
+                let i = (b * BATCH + j) as i64;
+                if j > 0 {
+                    body.push(',');
+                }
+                let _ = write!(
+                    body,
+                    r#"{{"metric":"ingestj","tags":{{"host":"h{}"}},"t":{},"v":{}.5}}"#,
+                    i % 10,
+                    base + i / 10,
+                    i % 1000
+                );
+            }
+            body.push_str("]}");
+            Bytes::from(body)
+        })
+        .collect();
+    let (points, secs, cores) = timed_batches(server.pid, &json_batches, BATCH, duration, |body| {
+        server.write_json(body)
+    })
+    .await?;
+    let rate = points as f64 / secs;
+    result(
+        "ingest: JSON /api/points, one connection, 5,000-point batches",
+        format!("{rate:.0} points/s"),
+        "-",
+        None,
+    );
+    detail(format!(
+        "JSON ingest: {points} points acknowledged in {secs:.2} s; server {cores:.2} cores"
+    ));
+    Ok(())
+}
+
+/// Sends `batches` one after the other until they run out or `duration` passed;
+/// returns (points acknowledged, seconds, server cores).
+async fn timed_batches<F, Fut>(
+    pid: u32,
+    batches: &[Bytes],
+    per_batch: usize,
+    duration: Duration,
+    send: F,
+) -> Result<(usize, f64, f64)>
+where
+    F: Fn(Bytes) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let Some(first) = batches.first() else {
+        bail!("no batches");
+    };
+    // Warm the connection and the series.
+    send(first.clone()).await?;
+    let cpu = CpuMeter::start(pid);
+    let started = Instant::now();
+    let mut points = 0;
+    for batch in &batches[1..] {
+        send(batch.clone()).await?;
+        points += per_batch;
+        if started.elapsed() >= duration {
+            break;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok((points, secs, cpu.cores()))
+}
