@@ -1,0 +1,62 @@
+//! Render time of the reference chart, natively and in wasm (the editor's preview),
+//! printed as `SPEED <target> <frames> frames <ms> ms/frame` for `cargo xtask bench`.
+//!
+//! A plain test renders only a couple of frames and asserts nothing about time, so
+//! `cargo test` stays fast; `cargo xtask bench` builds it with
+//! `PLOTCAST_BENCH_FRAMES=N` (read at compile time: wasm has no environment) and runs
+//! it natively and under `wasm-bindgen-test-runner` in Node, in release mode.
+
+use render_core::{Data, Frame, Renderer, Spec};
+
+/// Frames to time: `PLOTCAST_BENCH_FRAMES` at build time, else 2.
+fn frames() -> u32 {
+    option_env!("PLOTCAST_BENCH_FRAMES")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2)
+}
+
+/// Milliseconds from some fixed point.
+#[cfg(target_arch = "wasm32")]
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Milliseconds from some fixed point.
+#[cfg(not(target_arch = "wasm32"))]
+fn now_ms() -> f64 {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn reference_chart_render_time() {
+    let spec = Spec::from_json(include_str!("../../examples/reference.json")).expect("spec parses");
+    let spec = render_core::validate(spec).expect("valid");
+    let data =
+        Data::from_json(include_str!("../../examples/reference.data.json")).expect("data parses");
+    let now = data.latest_timestamp().unwrap_or_default();
+    let renderer = Renderer::default();
+    let mut frame = Frame::default();
+    // Warm-up: fonts, glyph cache, buffers.
+    renderer.render(&spec, &data, now, &mut frame);
+    let n = frames();
+    let start = now_ms();
+    for _ in 0..n {
+        renderer.render(&spec, &data, now, &mut frame);
+    }
+    let per_frame = (now_ms() - start) / f64::from(n);
+    let target = if cfg!(target_arch = "wasm32") {
+        "wasm32"
+    } else {
+        "native"
+    };
+    let line = format!("SPEED {target} {n} frames {per_frame:.3} ms/frame");
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::console_log!("{line}");
+    #[cfg(not(target_arch = "wasm32"))]
+    println!("{line}");
+    assert_eq!(frame.width(), 800);
+}
