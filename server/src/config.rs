@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// A client must send a request's headers within this time (slowloris) [default: 10s].
     #[arg(long, env = "PLOTCAST_HEADER_READ_TIMEOUT")]
     pub header_read_timeout: Option<String>,
+    /// Extra TTF/OTF/TTC font for the fallback chain, after the embedded one
+    /// (repeatable; in the environment separated by `:`). The editor fetches them too.
+    #[arg(long = "font", env = "PLOTCAST_FONTS", value_delimiter = ':')]
+    pub fonts: Vec<PathBuf>,
 }
 
 /// The TOML file.
@@ -89,6 +93,7 @@ struct FileConfig {
     max_viewers: Option<usize>,
     max_connections_per_ip: Option<usize>,
     header_read_timeout: Option<String>,
+    fonts: Option<Vec<PathBuf>>,
 }
 
 /// A configuration problem.
@@ -163,6 +168,8 @@ pub struct Config {
     pub max_connections_per_ip: usize,
     /// Time a client has to send a request's header block.
     pub header_read_timeout: Duration,
+    /// Extra fonts of the fallback chain, in order.
+    pub fonts: Vec<PathBuf>,
     /// Fault injection for tests; not reachable from flags, env or the config file.
     #[doc(hidden)]
     pub faults: std::sync::Arc<crate::faults::Faults>,
@@ -194,6 +201,7 @@ impl Config {
             max_viewers: 10_000,
             max_connections_per_ip: 1_000,
             header_read_timeout: Duration::from_secs(10),
+            fonts: Vec::new(),
             faults: std::sync::Arc::default(),
         }
     }
@@ -265,6 +273,11 @@ impl Config {
                 args.header_read_timeout.or(file.header_read_timeout),
                 defaults.header_read_timeout,
             )?,
+            fonts: if args.fonts.is_empty() {
+                file.fonts.unwrap_or_default()
+            } else {
+                args.fonts
+            },
             faults: defaults.faults,
         };
         for (name, value) in [

@@ -68,7 +68,11 @@ mod embedded {
         let path = uri.path().trim_start_matches('/');
         let path = if path.is_empty() { "index.html" } else { path };
         match EDITOR.get_file(path) {
-            Some(file) => ([(header::CONTENT_TYPE, content_type(path))], file.contents()).into_response(),
+            Some(file) => (
+                [(header::CONTENT_TYPE, content_type(path))],
+                file.contents(),
+            )
+                .into_response(),
             None => (StatusCode::NOT_FOUND, "not found").into_response(),
         }
     }

@@ -37,6 +37,8 @@ pub struct Inner {
     pub metrics: Arc<Metrics>,
     /// Render context (cache, renderer, metrics).
     pub render: RenderContext,
+    /// The bytes of the extra fonts (`--font`), in fallback order, for the editor.
+    pub fonts: Vec<bytes::Bytes>,
 }
 
 impl Deref for AppState {
@@ -52,6 +54,14 @@ pub enum StartError {
     /// The store could not be opened or read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A `--font` file could not be read or is not a font.
+    #[error("font {path}: {message}")]
+    Font {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A blocking task failed.
     #[error("startup task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
@@ -64,9 +74,22 @@ impl AppState {
         let store = Arc::new(tokio::task::spawn_blocking(move || Store::open(&dir)).await??);
         let metrics = Arc::new(Metrics::default());
         let cache = Arc::new(SeriesCache::new(MIN_HORIZON_MS));
+        let mut renderer = Renderer::default();
+        let mut fonts = Vec::new();
+        for path in &config.fonts {
+            let failed = |message: String| StartError::Font {
+                path: path.display().to_string(),
+                message,
+            };
+            let bytes = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+            renderer
+                .register_font(bytes.clone())
+                .map_err(|e| failed(e.to_string()))?;
+            fonts.push(bytes::Bytes::from(bytes));
+        }
         let render = RenderContext {
             cache: cache.clone(),
-            renderer: Arc::new(Renderer::default()),
+            renderer: Arc::new(renderer),
             metrics: metrics.clone(),
             faults: config.faults.clone(),
         };
@@ -82,6 +105,7 @@ impl AppState {
             hub,
             metrics,
             render,
+            fonts,
         }));
         let store = state.store.clone();
         let charts = tokio::task::spawn_blocking(move || store.list_charts()).await??;

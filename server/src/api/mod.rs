@@ -2,6 +2,8 @@
 //! and gzip, JSON parsing with clear 400s, the write token check).
 
 mod charts;
+mod fonts;
+mod influx;
 mod ingest;
 mod ops;
 mod render;
@@ -44,6 +46,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/charts/{id}/sign", post(charts::sign))
         .route("/write", post(ingest::write))
         .route("/api/v2/write", post(ingest::write))
+        .route("/ping", get(influx::ping))
+        .route("/query", get(influx::query).post(influx::query))
+        .route("/api/fonts", get(fonts::list))
+        .route("/api/fonts/{index}", get(fonts::get))
         .route("/api/points", post(ingest::points))
         .route("/api/series", get(series::list))
         .route("/api/series/points", get(series::points))

@@ -22,16 +22,11 @@ use crate::stream::render::{now_ms, render_into, JPEG_QUALITY};
 use crate::stream::viewer::{self, ViewerOptions};
 
 /// Stream query parameters (`exp`, `sig` and `p` are read by [`ViewerCredentials`]).
+/// Other parameters are ignored: pages and dashboards add cache-busters such as
+/// `?t=1700000000` to image URLs to refresh them.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct StreamQuery {
     fps: Option<f64>,
-    #[serde(rename = "exp")]
-    _exp: Option<String>,
-    #[serde(rename = "sig")]
-    _sig: Option<String>,
-    #[serde(rename = "p")]
-    _p: Option<String>,
 }
 
 /// Seconds a viewer refused by a viewer limit is asked to wait.

@@ -65,6 +65,8 @@ async fn private_charts_need_a_signed_url_or_the_token() {
         );
     }
     assert_eq!(get("/charts/open.jpg".into()).await.0, 200);
+    // Dashboards refresh snapshots with a cache-buster; it is ignored.
+    assert_eq!(get("/charts/open.jpg?t=1700000000".into()).await.0, 200);
 
     // Signing needs the token.
     let sign_url = server.url("/api/charts/hidden/sign?ttl=1h");

@@ -25,6 +25,38 @@ async fn telegraf_v1_and_v2_requests_store_points() {
     let server = TestServer::start(config(dir.path())).await;
     let t = tests::now_ms() / 1000 * 1000 - 5000;
 
+    // Telegraf `outputs.influxdb` starts with a ping and CREATE DATABASE; both succeed.
+    let ping = server
+        .client
+        .get(server.url("/ping"))
+        .send()
+        .await
+        .expect("GET /ping");
+    assert_eq!(ping.status(), 204);
+    assert!(ping.headers().contains_key("x-influxdb-version"));
+    let create = server
+        .client
+        .post(server.url("/query?q=CREATE%20DATABASE%20%22telegraf%22"))
+        .send()
+        .await
+        .expect("POST /query");
+    assert_eq!(create.status(), 200);
+    let select = server
+        .client
+        .get(server.url("/query?q=SELECT%20*%20FROM%20cpu"))
+        .send()
+        .await
+        .expect("GET /query");
+    assert_eq!(select.status(), 400);
+    let message: Value = select.json().await.expect("json error");
+    assert!(
+        message["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("only CREATE DATABASE"),
+        "{message}"
+    );
+
     // Telegraf `outputs.influxdb`: POST /write?db=telegraf&precision=s (here: seconds).
     let v1 = format!(
         "cpu,cpu=cpu0,host=h usage_idle=90.5,usage_user=2i,state=\"ok\" {}\ncpu,cpu=cpu1,host=h usage_idle=80 {}\n",
@@ -244,4 +276,82 @@ async fn with_a_token_writes_need_it_in_any_client_form() {
         200
     );
     server.stop().await;
+}
+
+/// Fonts given with `--font` join the fallback chain of every render, and the editor can
+/// fetch them (`/api/fonts`) so its preview draws the same glyphs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registered_fonts_render_and_are_served_to_the_editor() {
+    const CJK_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+    let font = std::fs::read(CJK_FONT).expect("CJK font (apt-get install fonts-wqy-microhei)");
+    let spec = json!({"version": 1, "width": 200, "height": 80,
+        "panels": [{"kind": "text", "text": "中文", "font_size": 28}]});
+    let render = |server: &TestServer| {
+        let request = server
+            .client
+            .post(server.url("/api/render"))
+            .json(&json!({"spec": spec, "now": 0}));
+        async move {
+            request
+                .send()
+                .await
+                .expect("POST /api/render")
+                .bytes()
+                .await
+                .expect("png")
+                .to_vec()
+        }
+    };
+
+    let plain_dir = tempfile::tempdir().expect("temp dir");
+    let plain = TestServer::start(config(plain_dir.path())).await;
+    let listed: Value = plain
+        .client
+        .get(plain.url("/api/fonts"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed, json!({"fonts": []}));
+    let boxes = render(&plain).await;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut with_font = config(dir.path());
+    with_font.fonts = vec![CJK_FONT.into()];
+    let server = TestServer::start(with_font).await;
+    let listed: Value = server
+        .client
+        .get(server.url("/api/fonts"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed, json!({"fonts": ["/api/fonts/0"]}));
+    let served = server
+        .client
+        .get(server.url("/api/fonts/0"))
+        .send()
+        .await
+        .expect("GET font");
+    assert_eq!(served.status(), 200);
+    assert!(
+        served.bytes().await.expect("bytes").as_ref() == font.as_slice(),
+        "the font file as given"
+    );
+    let missing = server
+        .client
+        .get(server.url("/api/fonts/1"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(missing.status(), 404);
+    let glyphs = render(&server).await;
+    assert!(
+        glyphs != boxes,
+        "with the CJK font the text is drawn as glyphs, not boxes"
+    );
 }
