@@ -204,7 +204,11 @@ mod tests {
             decimals: None,
         };
         assert_eq!(seconds.write(0.1, 0.1), "100 ms");
-        let rate = ValueFormat { format: NumberFormat::Bytes, unit: "/s".into(), decimals: None };
+        let rate = ValueFormat {
+            format: NumberFormat::Bytes,
+            unit: "/s".into(),
+            decimals: None,
+        };
         assert_eq!(rate.write(2048.0, 1024.0), "2 KiB/s");
         assert_eq!(
             format(NumberFormat::Bytes).write(3.0 * 1024.0 * 1024.0, 1024.0 * 1024.0),
