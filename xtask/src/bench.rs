@@ -1,36 +1,233 @@
-//! `cargo xtask bench`: run the criterion benchmarks and write `BENCHMARKS.md`.
+//! `cargo xtask bench`: every benchmark in one session — criterion (render-core frame,
+//! server JPEG encode), native vs wasm render time, and the load suite against a
+//! release `plotcast` (viewers, idle, ingest, latency) — written to `BENCHMARKS.md`
+//! with the machine, the commands, each figure against its target, and the load.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::cargo;
+use crate::{cargo, tools};
 
-/// The benchmark command, as recorded in `BENCHMARKS.md`.
-const BENCH_ARGS: &[&str] = &[
-    "bench",
-    "-p",
-    "render-core",
-    "--bench",
-    "frame",
-    "--",
-    "--noplot",
-];
+/// One row of the results table.
+struct Row {
+    measure: String,
+    figure: String,
+    target: String,
+    verdict: String,
+}
 
-/// Runs the benchmarks (echoing their output) and writes `BENCHMARKS.md`.
-pub fn run(sh: &Shell, root: &Path) -> Result<()> {
-    let command = format!("cargo {}", BENCH_ARGS.join(" "));
-    println!("$ {command}");
-    let stdout = run_tee(root)?;
-    let results = result_lines(&stdout);
-    if results.is_empty() {
-        bail!("no criterion result lines (`time:`) in the output of `{command}`");
+impl Row {
+    fn new(measure: &str, figure: String, target: &str, reached: Option<bool>) -> Row {
+        Row {
+            measure: measure.to_owned(),
+            figure,
+            target: target.to_owned(),
+            verdict: match reached {
+                Some(true) => "reached",
+                Some(false) => "NOT reached",
+                None => "-",
+            }
+            .to_owned(),
+        }
+    }
+}
+
+/// Frames the native/wasm render-time test times.
+const SPEED_FRAMES: &str = "200";
+
+/// Runs everything (`quick`: a short smoke run of the load suite) and writes
+/// `BENCHMARKS.md`.
+pub fn run(sh: &Shell, root: &Path, quick: bool) -> Result<()> {
+    // turbojpeg builds libjpeg-turbo (cmake, nasm); the wasm run needs the target and
+    // wasm-bindgen-test-runner.
+    tools::ensure_apt(sh, tools::BUILD_PACKAGES)?;
+    tools::ensure_wasm_target(sh)?;
+    tools::ensure_wasm_bindgen(sh, root)?;
+    let load_before = loadavg();
+    let mut commands = Vec::new();
+    let mut rows = Vec::new();
+    let mut details = Vec::new();
+
+    // Criterion.
+    let frame_args = [
+        "bench",
+        "-p",
+        "render-core",
+        "--bench",
+        "frame",
+        "--",
+        "--noplot",
+    ];
+    let frame_out = run_tee(root, &cargo(), &frame_args, &[], &mut commands)?;
+    let encode_args = [
+        "bench", "-p", "server", "--bench", "encode", "--", "--noplot",
+    ];
+    let encode_out = run_tee(root, &cargo(), &encode_args, &[], &mut commands)?;
+    let criterion: Vec<(String, f64)> = criterion_results(&frame_out)
+        .into_iter()
+        .chain(criterion_results(&encode_out))
+        .collect();
+    let find = |needle: &str| {
+        criterion
+            .iter()
+            .find(|(name, _)| name.contains(needle))
+            .map(|(_, ms)| *ms)
+    };
+    let render_ms = find("reference chart");
+    let ms = |v: Option<f64>| v.map_or_else(|| "missing".to_owned(), |v| format!("{v:.3} ms"));
+    rows.push(Row::new(
+        "render: reference chart 800×450, 4×600 points (criterion median)",
+        ms(render_ms),
+        "≤ 3 ms",
+        render_ms.map(|v| v <= 3.0),
+    ));
+    let big = find("1,000,000-point");
+    rows.push(Row::new(
+        "render: 1,000,000-point series 800×450 (M4)",
+        ms(big),
+        "≤ 10 ms",
+        big.map(|v| v <= 10.0),
+    ));
+    let turbo = find("libjpeg-turbo");
+    let pure = find("jpeg-encoder");
+    rows.push(Row::new(
+        "JPEG q85 4:4:4 reference frame: server encoder (libjpeg-turbo)",
+        ms(turbo),
+        "≤ 1.2× libjpeg-turbo",
+        turbo.map(|_| true),
+    ));
+    rows.push(Row::new(
+        "JPEG q85 4:4:4 reference frame: jpeg-encoder (pure Rust, replaced)",
+        match (pure, turbo) {
+            (Some(p), Some(t)) => format!("{p:.3} ms ({:.2}× libjpeg-turbo)", p / t),
+            _ => ms(pure),
+        },
+        "-",
+        None,
+    ));
+
+    // Editor: the same render natively and in wasm (Node), release builds.
+    let frames_env = [("PLOTCAST_BENCH_FRAMES", SPEED_FRAMES)];
+    let native_args = [
+        "test",
+        "--release",
+        "-p",
+        "render-core",
+        "--test",
+        "speed",
+        "--",
+        "--nocapture",
+    ];
+    let native_out = run_tee(root, &cargo(), &native_args, &frames_env, &mut commands)?;
+    let wasm_args = [
+        "test",
+        "--release",
+        "-p",
+        "render-core",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--test",
+        "speed",
+        "--",
+        "--nocapture",
+    ];
+    let wasm_out = run_tee(root, &cargo(), &wasm_args, &frames_env, &mut commands)?;
+    let native = speed(&native_out, "native");
+    let wasm = speed(&wasm_out, "wasm32");
+    rows.push(Row::new(
+        "editor: reference chart render, wasm (Node) / native (same test, release)",
+        match (wasm, native) {
+            (Some(w), Some(n)) => format!("{w:.2} ms / {n:.2} ms = {:.2}×", w / n),
+            _ => "missing".to_owned(),
+        },
+        "≤ 2×",
+        wasm.zip(native).map(|(w, n)| w / n <= 2.0),
+    ));
+    if let (Some(w), Some(n)) = (wasm, render_ms) {
+        details.push(format!(
+            "wasm render {w:.2} ms vs criterion's native {n:.2} ms: {:.2}×",
+            w / n
+        ));
     }
 
+    // The server under load.
+    let build_args = [
+        "build",
+        "--release",
+        "-p",
+        "server",
+        "--bin",
+        "plotcast",
+        "-p",
+        "tests",
+        "--bin",
+        "load",
+    ];
+    run_tee(root, &cargo(), &build_args, &[], &mut commands)?;
+    let target = target_dir(root);
+    let load = target.join("release/load");
+    let plotcast = target.join("release/plotcast");
+    let mut suite_args = vec![
+        "suite".to_owned(),
+        "--plotcast".to_owned(),
+        plotcast.display().to_string(),
+    ];
+    if quick {
+        suite_args.push("--quick".to_owned());
+    }
+    let suite_args: Vec<&str> = suite_args.iter().map(String::as_str).collect();
+    let suite_out = run_tee(
+        root,
+        &load.display().to_string(),
+        &suite_args,
+        &[],
+        &mut commands,
+    )?;
+    for line in suite_out.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields.as_slice() {
+            ["RESULT", measure, figure, target, verdict] => rows.push(Row {
+                measure: (*measure).to_owned(),
+                figure: (*figure).to_owned(),
+                target: (*target).to_owned(),
+                verdict: (*verdict).to_owned(),
+            }),
+            ["DETAIL", text] => details.push((*text).to_owned()),
+            _ => {}
+        }
+    }
+    let load_after = loadavg();
+
+    let md = markdown(
+        sh,
+        quick,
+        &commands,
+        &rows,
+        &details,
+        &load_before,
+        &load_after,
+    )? + &raw_criterion(&frame_out, &encode_out);
+    let path = root.join("BENCHMARKS.md");
+    std::fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// The report.
+fn markdown(
+    sh: &Shell,
+    quick: bool,
+    commands: &[String],
+    rows: &[Row],
+    details: &[String],
+    load_before: &str,
+    load_after: &str,
+) -> Result<String> {
     let date = cmd!(sh, "date -u")
         .quiet()
         .read()
@@ -44,50 +241,177 @@ pub fn run(sh: &Shell, root: &Path) -> Result<()> {
         .read()
         .context("running `rustc -V`")?;
     let (cpu, cores) = cpu_info();
-
     let mut md = String::new();
     // Writing to a String cannot fail.
     let _ = writeln!(md, "# Benchmarks\n");
-    let _ = writeln!(md, "Written by `cargo xtask bench`.\n");
+    let _ = writeln!(
+        md,
+        "Written by `cargo xtask bench{}`. Targets are those of issue 6; every figure is \
+         reported, reached or not. All figures come from one session on one machine, so \
+         compare ratios within this file rather than with other machines.\n",
+        if quick {
+            " --quick` (a SHORT smoke run"
+        } else {
+            ""
+        }
+    );
     let _ = writeln!(md, "- Date: {date}");
-    let _ = writeln!(md, "- Machine: {uname}");
-    let _ = writeln!(md, "- CPU: {cpu} ({cores} logical cores)");
+    let _ = writeln!(
+        md,
+        "- Machine: {uname}; CPU: {cpu} ({cores} logical cores); RAM: {}",
+        mem_total()
+    );
     let _ = writeln!(md, "- Toolchain: {rustc}");
-    let _ = writeln!(md, "- Command: `{command}`\n");
-    let _ = writeln!(md, "```text");
-    for line in results {
-        let _ = writeln!(md, "{line}");
+    let _ = writeln!(
+        md,
+        "- Load (`/proc/loadavg`) before: `{load_before}`; after: `{load_after}`"
+    );
+    let _ = writeln!(
+        md,
+        "  (a shared machine: other builds may have run at the same time)\n"
+    );
+    let _ = writeln!(md, "## Results\n");
+    let _ = writeln!(md, "| Measure | Figure | Target | |");
+    let _ = writeln!(md, "| --- | --- | --- | --- |");
+    for row in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            row.measure, row.figure, row.target, row.verdict
+        );
+    }
+    let _ = writeln!(md, "\n## Details\n");
+    for detail in details {
+        let _ = writeln!(md, "- {detail}");
+    }
+    let _ = writeln!(md, "\n## Commands (in this order)\n");
+    let _ = writeln!(md, "```sh");
+    for command in commands {
+        let _ = writeln!(md, "{command}");
     }
     let _ = writeln!(md, "```");
-
-    let path = root.join("BENCHMARKS.md");
-    std::fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;
-    println!("wrote {}", path.display());
-    Ok(())
+    Ok(md)
 }
 
-/// Runs the bench command in `root`, echoing stdout live, and returns it.
-fn run_tee(root: &Path) -> Result<String> {
-    let mut child = Command::new(cargo())
-        .args(BENCH_ARGS)
+/// The criterion output lines, for reference.
+fn raw_criterion(frame: &str, encode: &str) -> String {
+    let mut md = String::from("\n## Criterion output\n\n```text\n");
+    for line in result_lines(frame).into_iter().chain(result_lines(encode)) {
+        md.push_str(line);
+        md.push('\n');
+    }
+    md.push_str("```\n");
+    md
+}
+
+/// Runs `program args` in `root` with `envs`, echoing stdout live, and returns it; the
+/// command is recorded in `commands`.
+fn run_tee(
+    root: &Path,
+    program: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    commands: &mut Vec<String>,
+) -> Result<String> {
+    let shown_program = if program == cargo() { "cargo" } else { program };
+    let shown_program = shown_program
+        .strip_prefix(&format!("{}/", root.display()))
+        .unwrap_or(shown_program);
+    let env: String = envs.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+    let command = format!("{env}{shown_program} {}", args.join(" "));
+    println!("$ {command}");
+    commands.push(command.clone());
+    let mut child = Command::new(program)
+        .args(args)
+        .envs(envs.iter().copied())
         .current_dir(root)
         .stdout(Stdio::piped())
         .spawn()
-        .context("starting cargo bench")?;
+        .with_context(|| format!("starting `{command}`"))?;
     let mut captured = String::new();
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines() {
-            let line = line.context("reading cargo bench output")?;
+            let line = line.with_context(|| format!("reading the output of `{command}`"))?;
             println!("{line}");
             captured.push_str(&line);
             captured.push('\n');
         }
     }
-    let status = child.wait().context("waiting for cargo bench")?;
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for `{command}`"))?;
     if !status.success() {
-        bail!("cargo bench failed: {status}");
+        bail!("`{command}` failed: {status}");
     }
     Ok(captured)
+}
+
+/// The cargo target directory.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+/// `SPEED <target> <n> frames <ms> ms/frame` from the speed test.
+fn speed(output: &str, target: &str) -> Option<f64> {
+    output.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("SPEED ")?.strip_prefix(target)?;
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        words.get(2)?.parse().ok()
+    })
+}
+
+/// Criterion results: (bench name, median in ms).
+fn criterion_results(stdout: &str) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    let mut name = String::new();
+    for line in stdout.lines() {
+        match line.split_once("time:") {
+            Some((before, after)) => {
+                if !before.trim().is_empty() {
+                    name = before.trim().to_owned();
+                }
+                let values: Vec<&str> = after
+                    .trim()
+                    .trim_matches(['[', ']'])
+                    .split_whitespace()
+                    .collect();
+                // [low unit median unit high unit]
+                if let (Some(value), Some(unit)) = (values.get(2), values.get(3)) {
+                    if let (Ok(value), Some(scale)) = (value.parse::<f64>(), unit_ms(unit)) {
+                        out.push((name.clone(), value * scale));
+                    }
+                }
+            }
+            None => {
+                let trimmed = line.trim();
+                let noise = trimmed.is_empty()
+                    || trimmed.starts_with("thrpt:")
+                    || trimmed.starts_with("change:")
+                    || trimmed.starts_with("Found")
+                    || trimmed.contains("outliers")
+                    || trimmed.starts_with("Benchmarking")
+                    || trimmed.starts_with("No change")
+                    || trimmed.starts_with("Performance has")
+                    || trimmed.starts_with("Change within");
+                if !noise {
+                    name = trimmed.to_owned();
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Milliseconds per `unit` of criterion's output.
+fn unit_ms(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "ps" => 1e-9,
+        "ns" => 1e-6,
+        "µs" | "us" => 1e-3,
+        "ms" => 1.0,
+        "s" => 1e3,
+        _ => return None,
+    })
 }
 
 /// Criterion result lines: each `time:` (and `thrpt:`) line, preceded by the
@@ -112,6 +436,25 @@ fn result_lines(stdout: &str) -> Vec<&str> {
     out
 }
 
+/// `/proc/loadavg`, trimmed.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Total RAM from `/proc/meminfo`.
+fn mem_total() -> String {
+    let info = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    info.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or_else(
+            || "unknown".to_owned(),
+            |kb| format!("{:.1} GiB", kb / 1024.0 / 1024.0),
+        )
+}
+
 /// CPU model name and logical core count from `/proc/cpuinfo`.
 fn cpu_info() -> (String, usize) {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -131,28 +474,48 @@ fn cpu_info() -> (String, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::result_lines;
+    use super::{criterion_results, result_lines, speed};
 
-    #[test]
-    fn picks_time_lines_and_names() {
-        let out = "\
+    const OUT: &str = "\
 Gnuplot not found, using plotters backend
 frame/line              time:   [1.0 ms 1.1 ms 1.2 ms]
                         change: [-1% +0% +1%] (p = 0.5 > 0.05)
 Found 2 outliers among 100 measurements (2.00%)
 
 frame/a_very_long_benchmark_name_here
-                        time:   [2.0 ms 2.1 ms 2.2 ms]
+                        time:   [2.0 µs 2.5 µs 2.2 µs]
                         thrpt:  [10 elem/s 11 elem/s 12 elem/s]
 ";
+
+    #[test]
+    fn picks_time_lines_and_names() {
         assert_eq!(
-            result_lines(out),
+            result_lines(OUT),
             vec![
                 "frame/line              time:   [1.0 ms 1.1 ms 1.2 ms]",
                 "frame/a_very_long_benchmark_name_here",
-                "                        time:   [2.0 ms 2.1 ms 2.2 ms]",
+                "                        time:   [2.0 µs 2.5 µs 2.2 µs]",
                 "                        thrpt:  [10 elem/s 11 elem/s 12 elem/s]",
             ]
         );
+    }
+
+    #[test]
+    fn reads_criterion_medians_in_ms() {
+        let results = criterion_results(OUT);
+        let names: Vec<&str> = results.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["frame/line", "frame/a_very_long_benchmark_name_here"]
+        );
+        assert!((results[0].1 - 1.1).abs() < 1e-9);
+        assert!((results[1].1 - 0.0025).abs() < 1e-12);
+    }
+
+    #[test]
+    fn reads_speed_lines() {
+        let out = "running 1 test\nSPEED wasm32 200 frames 3.760 ms/frame\ntest ok\n";
+        assert_eq!(speed(out, "wasm32"), Some(3.76));
+        assert_eq!(speed(out, "native"), None);
     }
 }

@@ -37,8 +37,13 @@ enum Command {
     },
     /// Build a release bundle into `dist/`.
     Dist,
-    /// Run the criterion benchmarks and write `BENCHMARKS.md`.
-    Bench,
+    /// Run every benchmark (criterion, wasm vs native, server load) and write
+    /// `BENCHMARKS.md`.
+    Bench {
+        /// A short smoke run of the server load suite (smaller numbers).
+        #[arg(long)]
+        quick: bool,
+    },
     /// Run every cargo-fuzz target (nightly) for a while against a copy of its corpus.
     Fuzz {
         /// Seconds per target.
@@ -66,7 +71,7 @@ fn main() -> Result<ExitCode> {
         }
         Command::Run { args } => run::run(&sh, &root, &args)?,
         Command::Dist => dist::run(&sh, &root)?,
-        Command::Bench => bench::run(&sh, &root)?,
+        Command::Bench { quick } => bench::run(&sh, &root, quick)?,
         Command::Fuzz { seconds, target } => fuzz::run(&sh, &root, seconds, target.as_deref())?,
     }
     Ok(ExitCode::SUCCESS)
