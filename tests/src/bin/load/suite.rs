@@ -429,27 +429,50 @@ async fn latency(server: &Server, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// Points per ingest request.
+const BATCH: usize = 5_000;
+
+/// Line protocol batch `b`: 10 series, timestamps from `base` on, 1 ms apart per series.
+fn line_batch(b: usize, base: i64) -> Bytes {
+    let mut body = String::with_capacity(BATCH * 40);
+    for j in 0..BATCH {
+        let i = (b * BATCH + j) as i64;
+        let _ = writeln!(
+            body,
+            "ingest,host=h{} value={}.5 {}",
+            i % 10,
+            i % 1000,
+            base + i / 10
+        );
+    }
+    Bytes::from(body)
+}
+
+/// JSON batch `b`, like [`line_batch`].
+fn json_batch(b: usize, base: i64) -> Bytes {
+    let mut body = String::with_capacity(BATCH * 70);
+    body.push_str("{\"points\":[");
+    for j in 0..BATCH {
+        let i = (b * BATCH + j) as i64;
+        if j > 0 {
+            body.push(',');
+        }
+        let _ = write!(
+            body,
+            r#"{{"metric":"ingestj","tags":{{"host":"h{}"}},"t":{},"v":{}.5}}"#,
+            i % 10,
+            base + i / 10,
+            i % 1000
+        );
+    }
+    body.push_str("]}");
+    Bytes::from(body)
+}
+
 /// Line protocol and JSON ingest on one connection, large batches back to back.
 async fn ingest(server: &Server, duration: Duration) -> Result<()> {
-    const BATCH: usize = 5_000;
     let base = now_ms() - 3_600_000;
-    let line_batches: Vec<Bytes> = (0..400)
-        .map(|b| {
-            let mut body = String::with_capacity(BATCH * 40);
-            for j in 0..BATCH {
-                let i = (b * BATCH + j) as i64;
-                let _ = writeln!(
-                    body,
-                    "ingest,host=h{} value={}.5 {}",
-                    i % 10,
-                    i % 1000,
-                    base + i / 10
-                );
-            }
-            Bytes::from(body)
-        })
-        .collect();
-    let (points, secs, cores) = timed_batches(server.pid, &line_batches, BATCH, duration, |body| {
+    let (points, secs, cores) = timed_batches(server.pid, line_batch, base, duration, |body| {
         server.write_lines(body)
     })
     .await?;
@@ -463,29 +486,7 @@ async fn ingest(server: &Server, duration: Duration) -> Result<()> {
     detail(format!(
         "line protocol ingest: {points} points acknowledged (committed) in {secs:.2} s; server {cores:.2} cores"
     ));
-
-    let json_batches: Vec<Bytes> = (0..200)
-        .map(|b| {
-            let mut body = String::with_capacity(BATCH * 70);
-            body.push_str("{\"points\":[");
-            for j in 0..BATCH {
-                let i = (b * BATCH + j) as i64;
-                if j > 0 {
-                    body.push(',');
-                }
-                let _ = write!(
-                    body,
-                    r#"{{"metric":"ingestj","tags":{{"host":"h{}"}},"t":{},"v":{}.5}}"#,
-                    i % 10,
-                    base + i / 10,
-                    i % 1000
-                );
-            }
-            body.push_str("]}");
-            Bytes::from(body)
-        })
-        .collect();
-    let (points, secs, cores) = timed_batches(server.pid, &json_batches, BATCH, duration, |body| {
+    let (points, secs, cores) = timed_batches(server.pid, json_batch, base, duration, |body| {
         server.write_json(body)
     })
     .await?;
@@ -502,12 +503,12 @@ async fn ingest(server: &Server, duration: Duration) -> Result<()> {
     Ok(())
 }
 
-/// Sends `batches` one after the other until they run out or `duration` passed;
-/// returns (points acknowledged, seconds, server cores).
+/// Sends batches made by `make` (on another thread, a few ahead) one after the other
+/// for `duration`; returns (points acknowledged, seconds, server cores).
 async fn timed_batches<F, Fut>(
     pid: u32,
-    batches: &[Bytes],
-    per_batch: usize,
+    make: fn(usize, i64) -> Bytes,
+    base: i64,
     duration: Duration,
     send: F,
 ) -> Result<(usize, f64, f64)>
@@ -515,21 +516,29 @@ where
     F: Fn(Bytes) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
-    let Some(first) = batches.first() else {
+    let (tx, mut rx) = mpsc::channel::<Bytes>(4);
+    let producer = std::thread::spawn(move || {
+        let mut b = 0;
+        while tx.blocking_send(make(b, base)).is_ok() {
+            b += 1;
+        }
+    });
+    // Warm the connection and the series.
+    let Some(first) = rx.recv().await else {
         bail!("no batches");
     };
-    // Warm the connection and the series.
-    send(first.clone()).await?;
+    send(first).await?;
     let cpu = CpuMeter::start(pid);
     let started = Instant::now();
     let mut points = 0;
-    for batch in &batches[1..] {
-        send(batch.clone()).await?;
-        points += per_batch;
-        if started.elapsed() >= duration {
-            break;
-        }
+    while started.elapsed() < duration {
+        let Some(batch) = rx.recv().await else { break };
+        send(batch).await?;
+        points += BATCH;
     }
     let secs = started.elapsed().as_secs_f64();
-    Ok((points, secs, cpu.cores()))
+    let cores = cpu.cores();
+    drop(rx);
+    let _ = producer.join();
+    Ok((points, secs, cores))
 }
