@@ -21,7 +21,7 @@ struct Outcome {
 pub fn run(sh: &Shell, root: &Path, seconds: u64, only: Option<&str>) -> Result<()> {
     ensure_cargo_fuzz(sh)?;
     let fuzz_dir = root.join("fuzz");
-    sh.change_dir(&fuzz_dir);
+    let _in_fuzz_dir = sh.push_dir(&fuzz_dir);
     // `rustup run nightly`: `$CARGO` is the stable toolchain's cargo itself, which does
     // not understand `+nightly`.
     let listed = cmd!(sh, "rustup run nightly cargo fuzz list")

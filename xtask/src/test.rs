@@ -9,7 +9,10 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::{cargo, tools};
+use crate::{cargo, fuzz, tools};
+
+/// Seconds each fuzz target runs in `cargo xtask test` (longer runs: `cargo xtask fuzz`).
+const FUZZ_SECONDS: u64 = 15;
 
 /// What a step found: tests passed and failed.
 #[derive(Default, Clone, Copy)]
@@ -161,6 +164,10 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
                     failed: render_core.failed + web.failed,
                 })
             }),
+        ),
+        (
+            "fuzz targets build and run briefly",
+            Box::new(|| check(fuzz::run(sh, root, FUZZ_SECONDS, None))),
         ),
     ];
 
