@@ -280,6 +280,11 @@ fn markdown(
             row.measure, row.figure, row.target, row.verdict
         );
     }
+    let _ = writeln!(
+        md,
+        "\nWhere the time goes (profiles) and what would reach the missing targets: \
+         `docs/PERFORMANCE.md`."
+    );
     let _ = writeln!(md, "\n## Details\n");
     for detail in details {
         let _ = writeln!(md, "- {detail}");
