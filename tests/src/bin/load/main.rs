@@ -5,6 +5,8 @@
 //!   `DETAIL` lines (tab-separated) that `cargo xtask bench` puts into `BENCHMARKS.md`.
 //! - `load viewers --addr 127.0.0.1:8080 --path /charts/x.mjpg -n 1000` opens viewers
 //!   against a running server (e.g. one under `perf record`).
+//! - `load ingest --addr 127.0.0.1:8080 --pid PID` runs the suite's ingest phase (line
+//!   protocol, then JSON) against a running server started with `--max-points` ≥ 5000.
 
 mod mjpeg;
 mod procfs;
@@ -67,6 +69,18 @@ enum Cmd {
         #[arg(long, default_value_t = 50)]
         sources: u8,
     },
+    /// Run the ingest phase (line protocol, then JSON) against a running server.
+    Ingest {
+        /// Server address.
+        #[arg(long)]
+        addr: SocketAddr,
+        /// Server pid, for CPU from /proc.
+        #[arg(long)]
+        pid: u32,
+        /// Seconds per format.
+        #[arg(long, default_value_t = 10.0)]
+        secs: f64,
+    },
 }
 
 fn main() -> Result<()> {
@@ -86,6 +100,10 @@ fn main() -> Result<()> {
                 only,
                 quick,
             } => suite::run(&plotcast, &only, quick).await,
+            Cmd::Ingest { addr, pid, secs } => {
+                let server = server::Server::attach(addr, pid)?;
+                suite::ingest(&server, Duration::from_secs_f64(secs)).await
+            }
             Cmd::Viewers {
                 addr,
                 path,

@@ -12,7 +12,8 @@ use anyhow::{bail, Context, Result};
 
 /// A running `plotcast serve`.
 pub struct Server {
-    child: Child,
+    /// The child process, unless attached to a server started elsewhere.
+    child: Option<Child>,
     /// Its address.
     pub addr: SocketAddr,
     /// Its process id.
@@ -21,7 +22,7 @@ pub struct Server {
     pub http: reqwest::Client,
     /// The flags it was started with.
     pub args: Vec<String>,
-    _data: tempfile::TempDir,
+    _data: Option<tempfile::TempDir>,
 }
 
 /// Limits raised for the load test, if this server has the flag.
@@ -72,12 +73,12 @@ impl Server {
             .timeout(Duration::from_secs(60))
             .build()?;
         let server = Server {
-            child,
+            child: Some(child),
             addr,
             pid,
             http,
             args,
-            _data: data,
+            _data: Some(data),
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -91,6 +92,22 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// A server started elsewhere (e.g. under `perf record`) at `addr`, process `pid`.
+    pub fn attach(addr: SocketAddr, pid: u32) -> Result<Server> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(Server {
+            child: None,
+            addr,
+            pid,
+            http,
+            args: Vec::new(),
+            _data: None,
+        })
     }
 
     /// `http://ADDR{path}`.
@@ -179,8 +196,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

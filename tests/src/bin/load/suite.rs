@@ -470,7 +470,7 @@ fn json_batch(b: usize, base: i64) -> Bytes {
 }
 
 /// Line protocol and JSON ingest on one connection, large batches back to back.
-async fn ingest(server: &Server, duration: Duration) -> Result<()> {
+pub async fn ingest(server: &Server, duration: Duration) -> Result<()> {
     let base = now_ms() - 3_600_000;
     let (points, secs, cores) = timed_batches(server.pid, line_batch, base, duration, |body| {
         server.write_lines(body)
