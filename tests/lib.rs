@@ -1,16 +1,24 @@
 //! Shared helpers of plotcast's end-to-end tests (the tests live in `tests/tests/`):
 //! a real server on `127.0.0.1:0`, an MJPEG part reader over a real HTTP response, JPEG
-//! and pixel helpers, and polling with a deadline (never sleeps as synchronisation).
+//! and pixel helpers, polling with a deadline (never sleeps as synchronisation), HTTP
+//! and metrics helpers, the `plotcast` binary as a child process ([`spawn_plotcast`]),
+//! and a WebDriver client for headless Chromium ([`webdriver`]).
+
+pub mod webdriver;
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::str::FromStr;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use serde_json::Value;
 use server::{Config, ServeError};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -22,11 +30,37 @@ pub struct TestServer {
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), ServeError>>>,
+    /// The data directory made by [`TestServer::start_fresh`], removed after the server.
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// Defaults for tests: no demo, the given data directory.
 pub fn config(dir: &std::path::Path) -> Config {
     Config::for_data_dir(dir)
+}
+
+/// Settings under which a viewer that stops reading is dropped within seconds: a write
+/// timeout of 500 ms, and keepalive repeating the frame every 5 ms (about 2 MB/s of
+/// frames, without rendering) so the socket buffers fill fast.
+pub fn quick_write_timeout(settings: &mut Config) {
+    settings.write_timeout = Duration::from_millis(500);
+    settings.keepalive = Duration::from_millis(5);
+}
+
+/// `PUT {base}/api/charts/{id}` (the server at `base`, e.g. a [`spawn_plotcast`] child),
+/// asserting that it created the chart (201).
+pub async fn create_chart_at(client: &reqwest::Client, base: &str, id: &str, spec: &str) {
+    let response = client
+        .put(format!("{base}/api/charts/{id}"))
+        .body(spec.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PUT /api/charts/{id}: {e}"));
+    assert_eq!(
+        response.status(),
+        201,
+        "PUT /api/charts/{id} creates the chart"
+    );
 }
 
 impl TestServer {
@@ -45,15 +79,21 @@ impl TestServer {
             client: reqwest::Client::new(),
             shutdown: Some(tx),
             task: Some(task),
+            _dir: None,
         };
         // The listener is bound, so requests queue until the server accepts them.
-        let health = server
-            .client
-            .get(server.url("/healthz"))
-            .send()
-            .await
-            .expect("GET /healthz");
-        assert_eq!(health.status(), 200);
+        assert_eq!(server.get("/healthz").await.status(), 200);
+        server
+    }
+
+    /// Starts a server on a new temporary data directory (owned by the server), with the
+    /// test [`config`] changed by `configure`.
+    pub async fn start_fresh(configure: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = config(dir.path());
+        configure(&mut settings);
+        let mut server = TestServer::start(settings).await;
+        server._dir = Some(dir);
         server
     }
 
@@ -84,6 +124,83 @@ impl TestServer {
             .send()
             .await
             .expect("PUT chart")
+    }
+
+    /// `PUT /api/charts/{id}`, asserting that it created the chart (201).
+    pub async fn create_chart(&self, id: &str, spec: &str) {
+        create_chart_at(&self.client, &self.url(""), id, spec).await;
+    }
+
+    /// Sends `request`, panicking with `what` when it cannot be sent.
+    async fn send(&self, request: reqwest::RequestBuilder, what: &str) -> reqwest::Response {
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"))
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let request = self.client.get(self.url(path));
+        self.send(request, &format!("GET {path}")).await
+    }
+
+    /// `GET path`, its body (whatever the status).
+    pub async fn get_bytes(&self, path: &str) -> Bytes {
+        self.get(path)
+            .await
+            .bytes()
+            .await
+            .unwrap_or_else(|e| panic!("the body of GET {path}: {e}"))
+    }
+
+    /// `GET path`, its body as JSON (whatever the status).
+    pub async fn get_json(&self, path: &str) -> Value {
+        get_json(&self.client, &self.url(path)).await
+    }
+
+    /// `GET path` as JSON, or `None` where the request or the JSON fails (for polling).
+    pub async fn try_get_json(&self, path: &str) -> Option<Value> {
+        try_get_json(&self.client, &self.url(path)).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        let request = self.client.delete(self.url(path));
+        self.send(request, &format!("DELETE {path}")).await
+    }
+
+    /// `POST path` without a body.
+    pub async fn post(&self, path: &str) -> reqwest::Response {
+        let request = self.client.post(self.url(path));
+        self.send(request, &format!("POST {path}")).await
+    }
+
+    /// `POST path` with a raw body (line protocol for `/write`).
+    pub async fn post_body(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        let request = self.client.post(self.url(path)).body(body);
+        self.send(request, &format!("POST {path}")).await
+    }
+
+    /// The `series` list of `GET /api/series`.
+    pub async fn series(&self) -> Vec<Value> {
+        let body = self.get_json("/api/series").await;
+        body["series"].as_array().expect("series").clone()
+    }
+
+    /// Polls `/metrics` until chart `chart` has `count` viewers (panics with `what`
+    /// after `deadline`).
+    pub async fn wait_for_viewers(
+        &self,
+        chart: &str,
+        count: usize,
+        deadline: Duration,
+        what: &str,
+    ) {
+        poll(deadline, what, || async {
+            (viewers(&self.metrics().await, chart) == Some(count)).then_some(())
+        })
+        .await;
     }
 
     /// `POST /api/points` with a JSON body; returns the status.
@@ -292,6 +409,20 @@ impl MjpegReader {
         let body = self.body(&headers).await?;
         Ok(Part { headers, body })
     }
+
+    /// Reads one whole part, panicking when it is malformed or `deadline` passes first.
+    pub async fn next_part_within(&mut self, deadline: Duration) -> Part {
+        within(deadline, "next part", self.next_part())
+            .await
+            .expect("a well-formed part")
+    }
+}
+
+impl Part {
+    /// The body decoded as a JPEG.
+    pub fn jpeg(&self) -> Image {
+        Image::from_jpeg(&self.body)
+    }
 }
 
 /// Runs `future` with a deadline, panicking with `what` when it passes.
@@ -366,4 +497,159 @@ impl Image {
 /// Strongly red pixels (the test series colour `#ff0000`, allowing for JPEG).
 pub fn red(p: [u8; 3]) -> bool {
     p[0] > 180 && p[1] < 90 && p[2] < 90
+}
+
+/// `GET url`, its body as JSON (whatever the status).
+pub async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("JSON from {url}: {e}"))
+}
+
+/// `GET url` as JSON, or `None` where the request or the JSON fails (for polling).
+pub async fn try_get_json(client: &reqwest::Client, url: &str) -> Option<Value> {
+    client.get(url).send().await.ok()?.json().await.ok()
+}
+
+/// The status of `response` and its body, which must be JSON (an error body).
+pub async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON error body"))
+}
+
+/// The value of header `name` of `response`, if it is there and is text.
+pub fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The value of the series `series` (name and labels, e.g.
+/// `plotcast_viewers{chart="a"}`) in a `/metrics` text.
+pub fn metric_value<T: FromStr>(metrics: &str, series: &str) -> Option<T> {
+    metrics.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+/// The `plotcast_viewers` gauge of chart `chart` in a `/metrics` text.
+pub fn viewers(metrics: &str, chart: &str) -> Option<usize> {
+    metric_value(metrics, &format!("plotcast_viewers{{chart=\"{chart}\"}}"))
+}
+
+/// Connects a viewer of `path` with a 4 KiB receive buffer that sends its request and
+/// then is never read from: once the socket buffers fill, the server's writes stall.
+pub async fn stalled_viewer(addr: SocketAddr, path: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("small receive buffer");
+    let mut stream = socket.connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send request");
+    stream
+}
+
+/// Sends `GET path` on the raw connection `stream` and returns what one read gets within
+/// `deadline` (the response head and maybe the start of the body), as text.
+pub async fn raw_get(stream: &mut tokio::net::TcpStream, path: &str, deadline: Duration) -> String {
+    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut buffer = vec![0; 4096];
+    let n = within(deadline, "a response", stream.read(&mut buffer))
+        .await
+        .expect("read");
+    String::from_utf8_lossy(&buffer[..n]).into_owned()
+}
+
+/// The `plotcast` binary of this build profile, built if needed (blocking: see
+/// [`built_plotcast`]).
+pub fn plotcast_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile dir>/deps/e2e-HASH -> target/<profile dir>/plotcast
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target profile directory");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev".to_string(),
+        Some(other) => other.to_string(),
+    };
+    let status = std::process::Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            "server",
+            "--bin",
+            "plotcast",
+            "--profile",
+            &profile,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build runs");
+    assert!(status.success(), "building plotcast failed");
+    profile_dir.join("plotcast")
+}
+
+/// [`plotcast_binary`] on a blocking thread.
+pub async fn built_plotcast() -> PathBuf {
+    tokio::task::spawn_blocking(plotcast_binary)
+        .await
+        .expect("build task")
+}
+
+/// Starts `plotcast serve` on a free port with data directory `dir`, extra flags `args`
+/// and environment `envs`; returns the child (killed on drop) and its base URL.
+pub async fn spawn_plotcast(
+    binary: &Path,
+    dir: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
+    let mut child = tokio::process::Command::new(binary)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--demo",
+            "false",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .args(args)
+        .envs(envs.iter().copied())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("plotcast starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let first = within(
+        Duration::from_secs(30),
+        "the serving line",
+        lines.next_line(),
+    )
+    .await;
+    let first = first.expect("reading stdout").expect("a first line");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| panic!("no URL in {first:?}"));
+    // Keep reading stdout so the server never writes into a closed pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
 }

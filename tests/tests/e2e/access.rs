@@ -3,9 +3,8 @@
 //! get 403 with a clear message.
 
 use serde_json::Value;
-use tests::{config, now_ms, TestServer};
+use tests::{built_plotcast, now_ms, TestServer};
 
-use crate::restart::plotcast_binary;
 use crate::temp_chart;
 
 const TOKEN: &str = "s3cret";
@@ -22,29 +21,21 @@ async fn status_and_error(response: reqwest::Response) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_charts_need_a_signed_url_or_the_token() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path());
-    settings.token = Some(TOKEN.into());
-    let server = TestServer::start(settings).await;
+    let server = TestServer::start_fresh(|s| s.token = Some(TOKEN.into())).await;
     let client = &server.client;
-    let put = client
-        .put(server.url("/api/charts/hidden?private=true"))
-        .bearer_auth(TOKEN)
-        .body(temp_chart("bar", "1h"))
-        .send()
-        .await
-        .expect("PUT");
-    assert_eq!(put.status(), 201);
-    let body: Value = put.json().await.expect("json");
+    // `PUT /api/charts/{path}` of a bar chart, with the token.
+    let put = |path: &'static str| {
+        client
+            .put(server.url(&format!("/api/charts/{path}")))
+            .bearer_auth(TOKEN)
+            .body(temp_chart("bar", "1h"))
+            .send()
+    };
+    let created = put("hidden?private=true").await.expect("PUT");
+    assert_eq!(created.status(), 201);
+    let body: Value = created.json().await.expect("json");
     assert_eq!(body["private"], true);
-    let put = client
-        .put(server.url("/api/charts/open"))
-        .bearer_auth(TOKEN)
-        .body(temp_chart("bar", "1h"))
-        .send()
-        .await
-        .expect("PUT");
-    assert_eq!(put.status(), 201);
+    assert_eq!(put("open").await.expect("PUT").status(), 201);
 
     let server_ref = &server;
     let get = |path: String| async move {
@@ -97,13 +88,9 @@ async fn private_charts_need_a_signed_url_or_the_token() {
     let mut reader = server
         .stream(signed["stream"].as_str().expect("stream"))
         .await;
-    let part = tests::within(
-        std::time::Duration::from_secs(10),
-        "a frame",
-        reader.next_part(),
-    )
-    .await
-    .expect("part");
+    let part = reader
+        .next_part_within(std::time::Duration::from_secs(10))
+        .await;
     assert_eq!(part.headers["content-type"], "image/jpeg");
     assert_eq!(get(format!("/api/charts/hidden?{query}")).await.0, 200);
     // The token also works for viewers.
@@ -148,9 +135,7 @@ async fn private_charts_need_a_signed_url_or_the_token() {
     assert!(error.contains("expired"), "{error}");
 
     // `plotcast sign` signs with the same secret, without a server.
-    let binary = tokio::task::spawn_blocking(plotcast_binary)
-        .await
-        .expect("build");
+    let binary = built_plotcast().await;
     let base = server.url("");
     let output = tokio::process::Command::new(&binary)
         .args(["sign", "hidden", "--ttl", "10m", "--base", &base])
@@ -176,8 +161,7 @@ async fn private_charts_need_a_signed_url_or_the_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chart_cannot_be_private_without_a_secret() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start(config(dir.path())).await;
+    let server = TestServer::start_fresh(|_| {}).await;
     let response = server
         .client
         .put(server.url("/api/charts/x?private=true"))
@@ -188,12 +172,7 @@ async fn a_chart_cannot_be_private_without_a_secret() {
     let (status, error) = status_and_error(response).await;
     assert_eq!(status, 400);
     assert!(error.contains("--signing-key"), "{error}");
-    let sign = server
-        .client
-        .post(server.url("/api/charts/x/sign"))
-        .send()
-        .await
-        .expect("POST");
+    let sign = server.post("/api/charts/x/sign").await;
     assert_eq!(sign.status(), 400);
     server.stop().await;
 }

@@ -2,13 +2,13 @@
 //! with a clear message, nothing stored half-way.
 
 use serde_json::Value;
-use tests::{config, TestServer};
+use tests::{status_and_json, Image, TestServer};
 
 use crate::temp_chart;
 
+/// The status, `error` message and `details` of a JSON error response.
 async fn error_of(response: reqwest::Response) -> (u16, String, Vec<Value>) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.expect("a JSON error body");
+    let (status, body) = status_and_json(response).await;
     let message = body["error"]
         .as_str()
         .expect("an error message")
@@ -19,8 +19,7 @@ async fn error_of(response: reqwest::Response) -> (u16, String, Vec<Value>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_read_replace_list_delete() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start(config(dir.path())).await;
+    let server = TestServer::start_fresh(|_| {}).await;
     let spec = temp_chart("timeseries", "1m");
     let created = server.put_chart("room-1", &spec).await;
     assert_eq!(created.status(), 201);
@@ -31,28 +30,12 @@ async fn publish_read_replace_list_delete() {
     let body: Value = replaced.json().await.expect("json");
     assert_eq!(body["version"], 2);
 
-    let chart: Value = server
-        .client
-        .get(server.url("/api/charts/room-1"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let chart = server.get_json("/api/charts/room-1").await;
     assert_eq!(chart["version"], 2);
     assert_eq!(chart["spec"]["fps"], 5);
     assert_eq!(chart["spec"]["panels"][0]["series"][0]["metric"], "temp");
 
-    let list: Value = server
-        .client
-        .get(server.url("/api/charts"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let list = server.get_json("/api/charts").await;
     let ids: Vec<&str> = list["charts"]
         .as_array()
         .expect("charts")
@@ -61,55 +44,25 @@ async fn publish_read_replace_list_delete() {
         .collect();
     assert_eq!(ids, ["room-1"]);
 
-    let png = server
-        .client
-        .get(server.url("/charts/room-1.png"))
-        .send()
-        .await
-        .expect("GET png");
+    let png = server.get("/charts/room-1.png").await;
     assert_eq!(png.headers()["content-type"], "image/png");
-    let image = tests::Image::from_png(&png.bytes().await.expect("png"));
+    let image = Image::from_png(&png.bytes().await.expect("png"));
     assert_eq!((image.width, image.height), (400, 300));
-    let jpg = server
-        .client
-        .get(server.url("/charts/room-1.jpg"))
-        .send()
-        .await
-        .expect("GET jpg");
-    let image = tests::Image::from_jpeg(&jpg.bytes().await.expect("jpg"));
+    let image = Image::from_jpeg(&server.get_bytes("/charts/room-1.jpg").await);
     assert_eq!((image.width, image.height), (400, 300));
 
-    let deleted = server
-        .client
-        .delete(server.url("/api/charts/room-1"))
-        .send()
-        .await
-        .expect("DELETE");
+    let deleted = server.delete("/api/charts/room-1").await;
     assert_eq!(deleted.status(), 204);
-    let (status, message, _) = error_of(
-        server
-            .client
-            .get(server.url("/api/charts/room-1"))
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let (status, message, _) = error_of(server.get("/api/charts/room-1").await).await;
     assert_eq!((status, message.as_str()), (404, "no chart \"room-1\""));
-    let stream = server
-        .client
-        .get(server.url("/charts/room-1.mjpg"))
-        .send()
-        .await
-        .expect("GET stream");
+    let stream = server.get("/charts/room-1.mjpg").await;
     assert_eq!(stream.status(), 404);
     server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_specs_get_every_problem_and_nothing_is_stored() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start(config(dir.path())).await;
+    let server = TestServer::start_fresh(|_| {}).await;
 
     let invalid = r##"{"version":1,"width":0,"height":300,"fps":99,
         "panels":[{"series":[{"metric":"a","color":"#12"}]}]}"##;
@@ -139,69 +92,31 @@ async fn invalid_specs_get_every_problem_and_nothing_is_stored() {
         "{message}"
     );
 
-    let (status, _, _) = error_of(
-        server
-            .client
-            .get(server.url("/api/charts/bad"))
-            .send()
-            .await
-            .expect("GET"),
-    )
-    .await;
+    let (status, _, _) = error_of(server.get("/api/charts/bad").await).await;
     assert_eq!(status, 404, "no failed PUT may store a chart");
     server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_get_413_and_schema_health_metrics_answer() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path());
-    settings.max_body = 1000;
-    let server = TestServer::start(settings).await;
+    let server = TestServer::start_fresh(|s| s.max_body = 1000).await;
     let big = format!(
         "{{\"points\":[{}]}}",
         vec!["{\"metric\":\"m\",\"v\":1}"; 100].join(",")
     );
-    let response = server
-        .client
-        .post(server.url("/api/points"))
-        .body(big)
-        .send()
-        .await
-        .expect("POST");
+    let response = server.post_body("/api/points", big).await;
     let (status, message, _) = error_of(response).await;
     assert_eq!(status, 413);
     assert_eq!(
         message,
         "request body is larger than the limit of 1000 bytes (max_body)"
     );
-    let series: Value = server
-        .client
-        .get(server.url("/api/series"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let series = server.get_json("/api/series").await;
     assert_eq!(series["series"].as_array().map(Vec::len), Some(0));
 
-    let schema: Value = server
-        .client
-        .get(server.url("/api/schema"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let schema = server.get_json("/api/schema").await;
     assert!(schema["properties"]["panels"].is_object(), "{schema}");
-    let health = server
-        .client
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .expect("GET");
+    let health = server.get("/healthz").await;
     assert_eq!(health.text().await.expect("text"), "ok\n");
     let metrics = server.metrics().await;
     assert!(
@@ -220,31 +135,15 @@ async fn oversized_bodies_get_413_and_schema_health_metrics_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_chart_is_published_into_an_empty_data_dir() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path());
-    settings.demo = true;
-    let server = TestServer::start(settings).await;
-    let chart = server
-        .client
-        .get(server.url("/api/charts/demo"))
-        .send()
-        .await
-        .expect("GET demo");
+    let server = TestServer::start_fresh(|s| s.demo = true).await;
+    let chart = server.get("/api/charts/demo").await;
     assert_eq!(chart.status(), 200);
     // The collector stores a CPU sample per core every second.
     tests::poll(
         std::time::Duration::from_secs(20),
         "host_cpu samples",
         || async {
-            let series: Value = server
-                .client
-                .get(server.url("/api/series"))
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
+            let series = server.try_get_json("/api/series").await?;
             let cpu = series["series"]
                 .as_array()?
                 .iter()
@@ -253,13 +152,7 @@ async fn demo_chart_is_published_into_an_empty_data_dir() {
         },
     )
     .await;
-    let jpg = server
-        .client
-        .get(server.url("/charts/demo.jpg"))
-        .send()
-        .await
-        .expect("GET jpg");
-    let image = tests::Image::from_jpeg(&jpg.bytes().await.expect("bytes"));
+    let image = Image::from_jpeg(&server.get_bytes("/charts/demo.jpg").await);
     assert_eq!((image.width, image.height), (960, 540));
     server.stop().await;
 }

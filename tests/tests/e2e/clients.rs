@@ -6,26 +6,21 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tests::{config, now_ms, poll, within, MjpegReader, TestServer};
+use tests::{
+    built_plotcast, create_chart_at, metric_value, now_ms, poll, quick_write_timeout, raw_get,
+    spawn_plotcast, stalled_viewer, viewers, MjpegReader, TestServer,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::restart::{plotcast_binary, spawn_plotcast_with};
 use crate::temp_chart;
 
-fn viewers(metrics: &str, chart: &str) -> Option<usize> {
-    let prefix = format!("plotcast_viewers{{chart=\"{chart}\"}} ");
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix)?.trim().parse().ok())
-}
-
 fn frames_rendered(metrics: &str, chart: &str) -> u64 {
-    let prefix = format!("plotcast_frames_rendered_total{{chart=\"{chart}\"}} ");
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix)?.trim().parse().ok())
-        .unwrap_or(0)
+    metric_value(
+        metrics,
+        &format!("plotcast_frames_rendered_total{{chart=\"{chart}\"}}"),
+    )
+    .unwrap_or(0)
 }
 
 /// Arrival times of the parts a fast viewer reads (it reads as fast as it can).
@@ -78,13 +73,10 @@ async fn slow_viewer(addr: std::net::SocketAddr) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_slow_viewers_do_not_lower_the_fps_of_the_others() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path());
     // Slow viewers stay connected (they are slow, not stuck) for the whole test.
-    settings.write_timeout = Duration::from_secs(300);
-    let server = TestServer::start(settings).await;
+    let server = TestServer::start_fresh(|s| s.write_timeout = Duration::from_secs(300)).await;
     let spec = temp_chart("timeseries", "1m").replace("\"fps\":30", "\"fps\":10");
-    assert_eq!(server.put_chart("busy", &spec).await.status(), 201);
+    server.create_chart("busy", &spec).await;
     // New data every 20 ms: the chart renders at its cap of 10 fps.
     let (client, url) = (server.client.clone(), server.url("/api/points"));
     let writer = tokio::spawn(async move {
@@ -113,12 +105,14 @@ async fn a_hundred_slow_viewers_do_not_lower_the_fps_of_the_others() {
     let slow: Vec<_> = (0..100)
         .map(|_| tokio::spawn(slow_viewer(server.addr)))
         .collect();
-    poll(
-        Duration::from_secs(60),
-        "100 slow viewers connected",
-        || async { (viewers(&server.metrics().await, "busy") == Some(102)).then_some(()) },
-    )
-    .await;
+    server
+        .wait_for_viewers(
+            "busy",
+            102,
+            Duration::from_secs(60),
+            "100 slow viewers connected",
+        )
+        .await;
     let (start, end, rendered) = window(&server).await;
     let fps = rendered as f64 / (end - start).as_secs_f64();
     // The chart kept its frame rate, measured the same way as without slow viewers...
@@ -166,21 +160,9 @@ async fn churn(addr: std::net::SocketAddr, count: usize, tasks: usize) {
             tokio::spawn(async move {
                 for _ in 0..count / tasks {
                     let mut stream = TcpStream::connect(addr).await.expect("connect");
-                    let request = "GET /charts/churn.mjpg HTTP/1.1\r\nhost: x\r\n\r\n";
-                    stream.write_all(request.as_bytes()).await.expect("send");
-                    let mut buffer = [0u8; 256];
-                    let n = within(
-                        Duration::from_secs(30),
-                        "stream start",
-                        stream.read(&mut buffer),
-                    )
-                    .await
-                    .expect("read");
-                    assert!(
-                        buffer[..n].starts_with(b"HTTP/1.1 200"),
-                        "{:?}",
-                        String::from_utf8_lossy(&buffer[..n])
-                    );
+                    let start =
+                        raw_get(&mut stream, "/charts/churn.mjpg", Duration::from_secs(30)).await;
+                    assert!(start.starts_with("HTTP/1.1 200"), "{start:?}");
                 }
             })
         })
@@ -192,30 +174,16 @@ async fn churn(addr: std::net::SocketAddr, count: usize, tasks: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_connects_leave_no_viewers_and_no_memory_behind() {
-    let binary = tokio::task::spawn_blocking(plotcast_binary)
-        .await
-        .expect("build");
+    let binary = built_plotcast().await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let (child, url) = spawn_plotcast_with(&binary, dir.path(), &[], &[]).await;
+    let (child, url) = spawn_plotcast(&binary, dir.path(), &[], &[]).await;
     let pid = child.id().expect("pid");
     let client = reqwest::Client::new();
-    let put = client
-        .put(format!("{url}/api/charts/churn"))
-        .body(temp_chart("bar", "1h"))
-        .send()
-        .await;
-    assert_eq!(put.expect("PUT").status(), 201);
+    create_chart_at(&client, &url, "churn", &temp_chart("bar", "1h")).await;
     let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().expect("address");
     let gauge = || async {
-        let text = client
-            .get(format!("{url}/metrics"))
-            .send()
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
-        viewers(&text, "churn")
+        let text = client.get(format!("{url}/metrics")).send().await.ok()?;
+        viewers(&text.text().await.ok()?, "churn")
     };
     // Warm up (allocator arenas, caches), then the baseline.
     churn(addr, 500, 20).await;
@@ -239,31 +207,12 @@ async fn ten_thousand_connects_leave_no_viewers_and_no_memory_behind() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_closed_client_that_stops_reading_is_dropped() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path());
-    settings.write_timeout = Duration::from_millis(500);
-    settings.keepalive = Duration::from_millis(5);
-    let server = TestServer::start(settings).await;
-    assert_eq!(
-        server
-            .put_chart("gone", &temp_chart("bar", "1h"))
-            .await
-            .status(),
-        201
-    );
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .set_recv_buffer_size(4096)
-        .expect("small receive buffer");
-    let mut stream = socket.connect(server.addr).await.expect("connect");
-    stream
-        .write_all(b"GET /charts/gone.mjpg HTTP/1.1\r\nhost: x\r\n\r\n")
-        .await
-        .expect("send");
-    poll(Duration::from_secs(30), "the viewer counted in", || async {
-        (viewers(&server.metrics().await, "gone") == Some(1)).then_some(())
-    })
-    .await;
+    let server = TestServer::start_fresh(quick_write_timeout).await;
+    server.create_chart("gone", &temp_chart("bar", "1h")).await;
+    let mut stream = stalled_viewer(server.addr, "/charts/gone.mjpg").await;
+    server
+        .wait_for_viewers("gone", 1, Duration::from_secs(30), "the viewer counted in")
+        .await;
     // The client half-closes (FIN) and never reads again, like a peer that vanished.
     stream.shutdown().await.expect("half-close");
     poll(

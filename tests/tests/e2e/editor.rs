@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{json, Value};
+use tests::webdriver::{PageLoad, WebDriver};
 use tests::{config, now_ms, poll, within, Image, TestServer};
 
 /// The workspace root.
@@ -46,184 +47,6 @@ async fn build_editor() {
     assert!(root.join("web/dist/index.html").is_file());
 }
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-/// A chromedriver process with one headless Chromium session.
-struct Driver {
-    process: tokio::process::Child,
-    _profile: tempfile::TempDir,
-    client: reqwest::Client,
-    session: String,
-}
-
-impl Driver {
-    async fn start() -> Driver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let process = tokio::process::Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .process_group(0)
-            .spawn()
-            .expect("chromedriver runs (apt-get install chromium chromium-driver)");
-        let client = reqwest::Client::new();
-        let base = format!("http://127.0.0.1:{port}");
-        poll(
-            Duration::from_secs(30),
-            "chromedriver to be ready",
-            || async {
-                let status: Value = client
-                    .get(format!("{base}/status"))
-                    .send()
-                    .await
-                    .ok()?
-                    .json()
-                    .await
-                    .ok()?;
-                (status["value"]["ready"] == true).then_some(())
-            },
-        )
-        .await;
-        let profile = tempfile::tempdir().expect("temp dir");
-        let args = json!([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--window-size=1600,1000",
-            format!("--user-data-dir={}", profile.path().display()),
-        ]);
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
-        }}});
-        let response: Value = client
-            .post(format!("{base}/session"))
-            .json(&capabilities)
-            .send()
-            .await
-            .expect("new session")
-            .json()
-            .await
-            .expect("session json");
-        let session = response["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {response}"));
-        Driver {
-            process,
-            _profile: profile,
-            client,
-            session: format!("{base}/session/{session}"),
-        }
-    }
-
-    async fn command(&self, path: &str, body: Value) -> Value {
-        let response: Value = self
-            .client
-            .post(format!("{}/{path}", self.session))
-            .json(&body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("WebDriver {path}: {e}"))
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("WebDriver {path} answer: {e}"));
-        if let Some(error) = response["value"]["error"].as_str() {
-            panic!(
-                "WebDriver {path}: {error}: {}",
-                response["value"]["message"]
-            );
-        }
-        response["value"].clone()
-    }
-
-    async fn open(&self, url: &str) {
-        self.command("url", json!({"url": url})).await;
-    }
-
-    /// Runs `script` (a function body; `arguments` are `args`) and returns its value.
-    async fn run(&self, script: &str, args: Value) -> Value {
-        self.command("execute/sync", json!({"script": script, "args": args}))
-            .await
-    }
-
-    /// Clicks the element `css` selects, as a user would.
-    async fn click(&self, css: &str) {
-        let element = self
-            .command("element", json!({"using": "css selector", "value": css}))
-            .await;
-        let id = element[ELEMENT]
-            .as_str()
-            .unwrap_or_else(|| panic!("no element {css}: {element}"));
-        self.command(&format!("element/{id}/click"), json!({}))
-            .await;
-    }
-
-    /// Sets a form control's value and fires `change` (and `input`), as typing does.
-    async fn set(&self, css: &str, value: &str) {
-        let done = self
-            .run(
-                "const e = document.querySelector(arguments[0]); if (!e) return false;
-                 e.value = arguments[1];
-                 e.dispatchEvent(new Event('input', {bubbles: true}));
-                 e.dispatchEvent(new Event('change', {bubbles: true}));
-                 return true;",
-                json!([css, value]),
-            )
-            .await;
-        assert_eq!(done, true, "no element {css}");
-    }
-
-    async fn text(&self, css: &str) -> String {
-        let value = self
-            .run(
-                "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
-                json!([css]),
-            )
-            .await;
-        value.as_str().unwrap_or_default().to_string()
-    }
-
-    async fn screenshot(&self) -> Vec<u8> {
-        let response: Value = self
-            .client
-            .get(format!("{}/screenshot", self.session))
-            .send()
-            .await
-            .expect("screenshot")
-            .json()
-            .await
-            .expect("screenshot json");
-        base64::engine::general_purpose::STANDARD
-            .decode(response["value"].as_str().unwrap_or_default())
-            .expect("PNG base64")
-    }
-
-    async fn close(self) {
-        let _ = self.client.delete(&self.session).send().await;
-    }
-}
-
-impl Drop for Driver {
-    /// Ends chromedriver's process group (by its id), Chromium included, even after a
-    /// failed assertion.
-    fn drop(&mut self) {
-        if let Some(pid) = self.process.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", "--", &format!("-{pid}")])
-                .status();
-        }
-    }
-}
-
 /// What the preview shows: its canvas pixels and the spec, data and now they were
 /// drawn from, read in one script so no render can come between.
 struct Shown {
@@ -244,7 +67,7 @@ impl Shown {
     }
 }
 
-async fn shown(driver: &Driver) -> Option<Shown> {
+async fn shown(driver: &WebDriver) -> Option<Shown> {
     let value = driver
         .run(
             "const c = document.getElementById('preview');
@@ -299,6 +122,15 @@ async fn server_render(server: &TestServer, shown: &Shown) -> Image {
     Image::from_png(&response.bytes().await.expect("PNG"))
 }
 
+/// Waits (20 s at most, else panics with `what`) until the publish status says `status`,
+/// then returns chart `kitchen` as the server has stored it.
+async fn published(driver: &WebDriver, server: &TestServer, status: &str, what: &str) -> Value {
+    driver
+        .wait_for_text("#publish-status", status, Duration::from_secs(20), what)
+        .await;
+    server.get_json("/api/charts/kitchen").await
+}
+
 fn assert_same(preview: &Image, server: &Image, what: &str) {
     assert_eq!(
         (preview.width, preview.height),
@@ -346,13 +178,17 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         .expect("POST /api/points");
     assert_eq!(written.status(), 200);
 
-    let driver = Driver::start().await;
+    let driver = WebDriver::start(1600, 1000, PageLoad::Normal).await;
     // The start page is the editor's.
     driver.open(&server.url("/")).await;
-    poll(Duration::from_secs(30), "the chart list", || async {
-        (driver.text("#chart-list").await.contains("No charts")).then_some(())
-    })
-    .await;
+    driver
+        .wait_for_text(
+            "#chart-list",
+            "No charts",
+            Duration::from_secs(30),
+            "the chart list",
+        )
+        .await;
     driver.click("#new-chart").await;
     poll(Duration::from_secs(30), "the series picker with the live series", || async {
         let options = driver.run("return [...document.querySelectorAll('#series-pick option')].map(o => o.value);", json!([])).await;
@@ -424,18 +260,14 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     driver
         .set("#spec-json", bad.as_str().expect("spec text"))
         .await;
-    poll(
-        Duration::from_secs(10),
-        "the problem with its path",
-        || async {
-            driver
-                .text("#problems")
-                .await
-                .contains("panels[0].series[0].color")
-                .then_some(())
-        },
-    )
-    .await;
+    driver
+        .wait_for_text(
+            "#problems",
+            "panels[0].series[0].color",
+            Duration::from_secs(10),
+            "the problem with its path",
+        )
+        .await;
     let kept = shown(&driver).await.expect("a preview");
     assert_eq!(kept.spec["panels"][0]["series"][0]["color"], "#ff0000");
     driver.click("#undo").await;
@@ -462,23 +294,13 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     .await;
     driver.set("#token-input", "s3cret").await;
     driver.click("#token-submit").await;
-    poll(Duration::from_secs(20), "the publish to finish", || async {
-        driver
-            .text("#publish-status")
-            .await
-            .contains("Published kitchen")
-            .then_some(())
-    })
+    let chart = published(
+        &driver,
+        &server,
+        "Published kitchen",
+        "the publish to finish",
+    )
     .await;
-    let chart: Value = server
-        .client
-        .get(server.url("/api/charts/kitchen"))
-        .send()
-        .await
-        .expect("GET chart")
-        .json()
-        .await
-        .expect("chart json");
     assert_eq!(
         chart["spec"], retitled.spec,
         "the published spec is the previewed one"
@@ -500,14 +322,10 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         )
     );
     let mut stream = server.stream("/charts/kitchen.mjpg").await;
-    let part = within(
-        Duration::from_secs(20),
-        "a stream frame",
-        stream.next_part(),
-    )
-    .await
-    .expect("a part");
-    let frame = Image::from_jpeg(&part.body);
+    let frame = stream
+        .next_part_within(Duration::from_secs(20))
+        .await
+        .jpeg();
     assert_eq!((frame.width, frame.height), (640, 360));
     assert!(
         frame.count(0..640, 0..360, tests::red) > 200,
@@ -575,23 +393,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         .set("[data-field='title']", "Kitchen, republished")
         .await;
     driver.click("#publish").await;
-    poll(Duration::from_secs(20), "the republish", || async {
-        driver
-            .text("#publish-status")
-            .await
-            .contains("version 2")
-            .then_some(())
-    })
-    .await;
-    let chart: Value = server
-        .client
-        .get(server.url("/api/charts/kitchen"))
-        .send()
-        .await
-        .expect("GET chart")
-        .json()
-        .await
-        .expect("chart json");
+    let chart = published(&driver, &server, "version 2", "the republish").await;
     assert_eq!(chart["spec"]["title"], "Kitchen, republished");
     within(
         Duration::from_secs(20),
@@ -599,7 +401,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         async {
             loop {
                 let part = stream.next_part().await.expect("a part");
-                if rows_differ(&frame, &Image::from_jpeg(&part.body), 0..30) {
+                if rows_differ(&frame, &part.jpeg(), 0..30) {
                     break;
                 }
             }

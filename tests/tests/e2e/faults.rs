@@ -6,17 +6,14 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tests::{config, now_ms, red, within, Image, MjpegReader, TestServer};
+use tests::{config, header, metric_value, now_ms, red, Image, MjpegReader, TestServer};
 
 use crate::temp_chart;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
 async fn next_image(reader: &mut MjpegReader) -> Image {
-    let part = within(DEADLINE, "next part", reader.next_part())
-        .await
-        .expect("a well-formed part");
-    Image::from_jpeg(&part.body)
+    reader.next_part_within(DEADLINE).await.jpeg()
 }
 
 /// Reads frames until one satisfies `check` (at most 200 frames).
@@ -29,12 +26,6 @@ async fn until_frame(reader: &mut MjpegReader, what: &str, check: impl Fn(&Image
     panic!("no frame {what} in 200 frames");
 }
 
-fn metric(metrics: &str, name: &str) -> Option<u64> {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_render_that_panics_streams_an_error_frame_and_others_keep_going() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -43,13 +34,7 @@ async fn a_render_that_panics_streams_an_error_frame_and_others_keep_going() {
     faults.set_panic_chart(Some("boom"));
     let server = TestServer::start(settings).await;
     for id in ["boom", "fine"] {
-        assert_eq!(
-            server
-                .put_chart(id, &temp_chart("bar", "1h"))
-                .await
-                .status(),
-            201
-        );
+        server.create_chart(id, &temp_chart("bar", "1h")).await;
     }
     let mut boom = server.stream("/charts/boom.mjpg").await;
     let mut fine = server.stream("/charts/fine.mjpg").await;
@@ -59,12 +44,7 @@ async fn a_render_that_panics_streams_an_error_frame_and_others_keep_going() {
     let dark = error_frame.count(0..400, 0..300, |p| p.iter().all(|c| *c < 60));
     assert!(dark > 400 * 300 / 2, "mostly dark: {dark}");
     assert_eq!(error_frame.count(0..400, 0..300, red), 0);
-    let png = server
-        .client
-        .get(server.url("/charts/boom.png"))
-        .send()
-        .await
-        .expect("GET png");
+    let png = server.get("/charts/boom.png").await;
     assert_eq!(
         png.status(),
         200,
@@ -80,7 +60,7 @@ async fn a_render_that_panics_streams_an_error_frame_and_others_keep_going() {
     .await;
     let metrics = server.metrics().await;
     assert!(
-        metric(&metrics, "plotcast_render_panics_total ").is_some_and(|n| n >= 1),
+        metric_value::<u64>(&metrics, "plotcast_render_panics_total").is_some_and(|n| n >= 1),
         "{metrics}"
     );
     // The panicking chart's stream is still alive: once renders succeed it shows data.
@@ -101,13 +81,7 @@ async fn a_store_that_cannot_write_gives_503_and_streams_keep_running() {
     settings.keepalive = Duration::from_millis(100);
     let faults = settings.faults.clone();
     let server = TestServer::start(settings).await;
-    assert_eq!(
-        server
-            .put_chart("live", &temp_chart("bar", "1h"))
-            .await
-            .status(),
-        201
-    );
+    server.create_chart("live", &temp_chart("bar", "1h")).await;
     let mut reader = server.stream("/charts/live.mjpg").await;
     next_image(&mut reader).await;
 
@@ -115,40 +89,19 @@ async fn a_store_that_cannot_write_gives_503_and_streams_keep_running() {
     let points = json!({"points": [{"metric": "temp", "t": now_ms(), "v": 90}]});
     let response = server.post_points(points).await;
     assert_eq!(response.status(), 503);
-    assert_eq!(
-        response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok()),
-        Some("5")
-    );
+    assert_eq!(header(&response, "retry-after"), Some("5"));
     let body: serde_json::Value = response.json().await.expect("json");
     let error = body["error"].as_str().unwrap_or_default();
     assert!(
         error.contains("storage unavailable") && error.contains("read-only"),
         "{error}"
     );
-    let line = server
-        .client
-        .post(server.url("/write"))
-        .body("temp v=1")
-        .send()
-        .await;
-    assert_eq!(line.expect("POST").status(), 503);
-    assert_eq!(
-        server
-            .put_chart("new", &temp_chart("bar", "1h"))
-            .await
-            .status(),
-        503
-    );
+    let line = server.post_body("/write", "temp v=1").await;
+    assert_eq!(line.status(), 503);
+    let put = server.put_chart("new", &temp_chart("bar", "1h")).await;
+    assert_eq!(put.status(), 503);
     // Nothing half-stored: the refused point is not drawn; reads and streams go on.
-    let list = server
-        .client
-        .get(server.url("/api/charts"))
-        .send()
-        .await
-        .expect("GET");
+    let list = server.get("/api/charts").await;
     assert_eq!(list.status(), 200);
     for _ in 0..5 {
         let image = next_image(&mut reader).await;

@@ -4,20 +4,15 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use tests::{config, within, Image, TestServer};
+use tests::{within, Image, TestServer};
 
 use crate::temp_chart;
 
 async fn ffmpeg_reads_three_frames(format: &str) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start(config(dir.path())).await;
-    assert_eq!(
-        server
-            .put_chart("temp", &temp_chart("timeseries", "10s"))
-            .await
-            .status(),
-        201
-    );
+    let server = TestServer::start_fresh(|_| {}).await;
+    server
+        .create_chart("temp", &temp_chart("timeseries", "10s"))
+        .await;
     let out = tempfile::tempdir().expect("temp dir");
     let pattern = out.path().join("frame%d.jpg");
     let child = tokio::process::Command::new("ffmpeg")

@@ -4,17 +4,14 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tests::{config, within, Image, TestServer};
+use tests::{built_plotcast, spawn_plotcast, within, Image, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-use crate::restart::{plotcast_binary, spawn_plotcast_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn urls_in_specs_are_drawn_never_fetched() {
     use futures_util::FutureExt;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start(config(dir.path())).await;
+    let server = TestServer::start_fresh(|_| {}).await;
     // A "victim" service the server must never contact.
     let victim = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -48,12 +45,7 @@ async fn urls_in_specs_are_drawn_never_fetched() {
     assert_ne!(with_url.rgb, blank.rgb, "the URL title is drawn as text");
     let put = server.put_chart("ssrf", &spec(&target).to_string()).await;
     assert_eq!(put.status(), 201);
-    let jpg = server
-        .client
-        .get(server.url("/charts/ssrf.jpg"))
-        .send()
-        .await
-        .expect("GET");
+    let jpg = server.get("/charts/ssrf.jpg").await;
     assert_eq!(jpg.status(), 200);
     // Rendering is done; a fetch would have connected by now (the kernel completes a
     // connection to a listening socket without `accept`).
@@ -82,9 +74,7 @@ async fn raw(addr: &str, target: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_files_cannot_escape_their_root() {
-    let binary = tokio::task::spawn_blocking(plotcast_binary)
-        .await
-        .expect("build");
+    let binary = built_plotcast().await;
     let root = tempfile::tempdir().expect("temp dir");
     let editor = root.path().join("dist");
     std::fs::create_dir_all(editor.join("assets")).expect("mkdir");
@@ -94,7 +84,7 @@ async fn static_files_cannot_escape_their_root() {
     let data = root.path().join("data");
     let editor_dir = editor.to_str().expect("utf-8 path");
     let (child, url) =
-        spawn_plotcast_with(&binary, &data, &[], &[("PLOTCAST_EDITOR_DIR", editor_dir)]).await;
+        spawn_plotcast(&binary, &data, &[], &[("PLOTCAST_EDITOR_DIR", editor_dir)]).await;
     let addr = url.trim_start_matches("http://").to_string();
     let ok = raw(&addr, "/assets/app.js").await;
     assert!(

@@ -4,49 +4,22 @@
 use std::io::Write;
 
 use serde_json::{json, Value};
-use tests::{config, TestServer};
-
-async fn series(server: &TestServer) -> Vec<Value> {
-    let body: Value = server
-        .client
-        .get(server.url("/api/series"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
-    body["series"].as_array().expect("series").clone()
-}
+use tests::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn telegraf_v1_and_v2_requests_store_points() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start(config(dir.path())).await;
+    let server = TestServer::start_fresh(|_| {}).await;
     let t = tests::now_ms() / 1000 * 1000 - 5000;
 
     // Telegraf `outputs.influxdb` starts with a ping and CREATE DATABASE; both succeed.
-    let ping = server
-        .client
-        .get(server.url("/ping"))
-        .send()
-        .await
-        .expect("GET /ping");
+    let ping = server.get("/ping").await;
     assert_eq!(ping.status(), 204);
     assert!(ping.headers().contains_key("x-influxdb-version"));
     let create = server
-        .client
-        .post(server.url("/query?q=CREATE%20DATABASE%20%22telegraf%22"))
-        .send()
-        .await
-        .expect("POST /query");
+        .post("/query?q=CREATE%20DATABASE%20%22telegraf%22")
+        .await;
     assert_eq!(create.status(), 200);
-    let select = server
-        .client
-        .get(server.url("/query?q=SELECT%20*%20FROM%20cpu"))
-        .send()
-        .await
-        .expect("GET /query");
+    let select = server.get("/query?q=SELECT%20*%20FROM%20cpu").await;
     assert_eq!(select.status(), 400);
     let message: Value = select.json().await.expect("json error");
     assert!(
@@ -63,13 +36,7 @@ async fn telegraf_v1_and_v2_requests_store_points() {
         t / 1000,
         t / 1000
     );
-    let response = server
-        .client
-        .post(server.url("/write?db=telegraf&precision=s"))
-        .body(v1)
-        .send()
-        .await
-        .expect("POST /write");
+    let response = server.post_body("/write?db=telegraf&precision=s", v1).await;
     assert_eq!(response.status(), 204);
 
     // Telegraf `outputs.influxdb_v2`: gzip body, Token auth, org/bucket, ns precision.
@@ -89,7 +56,7 @@ async fn telegraf_v1_and_v2_requests_store_points() {
         .expect("POST /api/v2/write");
     assert_eq!(response.status(), 204);
 
-    let all = series(&server).await;
+    let all = server.series().await;
     let summary: Vec<(String, Value, Value)> = all
         .iter()
         .map(|s| {
@@ -131,15 +98,7 @@ async fn telegraf_v1_and_v2_requests_store_points() {
         t - 1,
         t + 1
     );
-    let data: Value = server
-        .client
-        .get(server.url(&query))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let data = server.get_json(&query).await;
     assert_eq!(
         data,
         json!({"series": [{"metric": "cpu_usage_idle", "tags": {"cpu": "cpu1", "host": "h"}, "points": [[t, 80.0]]}]})
@@ -149,16 +108,9 @@ async fn telegraf_v1_and_v2_requests_store_points() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_line_rejects_the_whole_batch_naming_the_line() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start(config(dir.path())).await;
+    let server = TestServer::start_fresh(|_| {}).await;
     let body = "good v=1\ngood v=2\nbad v=oops\n";
-    let response = server
-        .client
-        .post(server.url("/write"))
-        .body(body)
-        .send()
-        .await
-        .expect("POST");
+    let response = server.post_body("/write", body).await;
     assert_eq!(response.status(), 400);
     let error: Value = response.json().await.expect("json");
     assert_eq!(
@@ -170,15 +122,11 @@ async fn a_bad_line_rejects_the_whole_batch_naming_the_line() {
         json!([{"line": 3, "message": "field \"v\": \"oops\" is not a number"}])
     );
     let response = server
-        .client
-        .post(server.url("/write?precision=fortnights"))
-        .body("m v=1")
-        .send()
-        .await
-        .expect("POST");
+        .post_body("/write?precision=fortnights", "m v=1")
+        .await;
     assert_eq!(response.status(), 400);
     assert!(
-        series(&server).await.is_empty(),
+        server.series().await.is_empty(),
         "nothing of a rejected batch may be stored"
     );
     server.stop().await;
@@ -186,8 +134,7 @@ async fn a_bad_line_rejects_the_whole_batch_naming_the_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_points_store_and_bad_json_stores_nothing() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start(config(dir.path())).await;
+    let server = TestServer::start_fresh(|_| {}).await;
     // Recent times: points older than the retention (7 d) are pruned.
     let t = tests::now_ms() - 10_000;
     let response = server
@@ -197,18 +144,12 @@ async fn json_points_store_and_bad_json_stores_nothing() {
         ]}))
         .await;
     assert_eq!(response.status(), 200);
-    let data: Value = server
-        .client
-        .get(server.url(&format!(
+    let data = server
+        .get_json(&format!(
             "/api/series/points?metric=temp&from={t}&to={}",
             t + 5000
-        )))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+        ))
+        .await;
     assert_eq!(
         data["series"][0]["points"],
         json!([[t, 21.5], [t + 1000, null]])
@@ -228,7 +169,8 @@ async fn json_points_store_and_bad_json_stores_nothing() {
         .post_points(json!({"points": [{"metric": "y", "v": 1}, {"metric": "", "v": 2}]}))
         .await;
     assert_eq!(half.status(), 400);
-    let metrics: Vec<Value> = series(&server)
+    let metrics: Vec<Value> = server
+        .series()
         .await
         .iter()
         .map(|s| s["metric"].clone())
@@ -239,10 +181,7 @@ async fn json_points_store_and_bad_json_stores_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_token_writes_need_it_in_any_client_form() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path());
-    settings.token = Some("s3cret".into());
-    let server = TestServer::start(settings).await;
+    let server = TestServer::start_fresh(|s| s.token = Some("s3cret".into())).await;
     let write = |auth: Option<&'static str>, query: &'static str| {
         let mut request = server
             .client
@@ -265,16 +204,7 @@ async fn with_a_token_writes_need_it_in_any_client_form() {
         .await;
     assert_eq!(put.status(), 401);
     // Reading needs no token.
-    assert_eq!(
-        server
-            .client
-            .get(server.url("/api/series"))
-            .send()
-            .await
-            .expect("GET")
-            .status(),
-        200
-    );
+    assert_eq!(server.get("/api/series").await.status(), 200);
     server.stop().await;
 }
 
@@ -303,51 +233,21 @@ async fn registered_fonts_render_and_are_served_to_the_editor() {
         }
     };
 
-    let plain_dir = tempfile::tempdir().expect("temp dir");
-    let plain = TestServer::start(config(plain_dir.path())).await;
-    let listed: Value = plain
-        .client
-        .get(plain.url("/api/fonts"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let plain = TestServer::start_fresh(|_| {}).await;
+    let listed = plain.get_json("/api/fonts").await;
     assert_eq!(listed, json!({"fonts": []}));
     let boxes = render(&plain).await;
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut with_font = config(dir.path());
-    with_font.fonts = vec![CJK_FONT.into()];
-    let server = TestServer::start(with_font).await;
-    let listed: Value = server
-        .client
-        .get(server.url("/api/fonts"))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+    let server = TestServer::start_fresh(|s| s.fonts = vec![CJK_FONT.into()]).await;
+    let listed = server.get_json("/api/fonts").await;
     assert_eq!(listed, json!({"fonts": ["/api/fonts/0"]}));
-    let served = server
-        .client
-        .get(server.url("/api/fonts/0"))
-        .send()
-        .await
-        .expect("GET font");
+    let served = server.get("/api/fonts/0").await;
     assert_eq!(served.status(), 200);
     assert!(
         served.bytes().await.expect("bytes").as_ref() == font.as_slice(),
         "the font file as given"
     );
-    let missing = server
-        .client
-        .get(server.url("/api/fonts/1"))
-        .send()
-        .await
-        .expect("GET");
+    let missing = server.get("/api/fonts/1").await;
     assert_eq!(missing.status(), 404);
     let glyphs = render(&server).await;
     assert!(

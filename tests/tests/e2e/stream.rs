@@ -5,35 +5,38 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tests::{config, now_ms, red, within, Image, MjpegReader, TestServer};
+use tests::{
+    now_ms, quick_write_timeout, red, stalled_viewer, within, Image, MjpegReader, TestServer,
+};
 
 use crate::temp_chart;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
 async fn next_image(reader: &mut MjpegReader) -> Image {
-    let part = within(DEADLINE, "next part", reader.next_part())
-        .await
-        .expect("a well-formed part");
+    let part = reader.next_part_within(DEADLINE).await;
     assert_eq!(
         part.headers.get("content-type").map(String::as_str),
         Some("image/jpeg")
     );
     assert!(part.headers.contains_key("x-timestamp"));
-    Image::from_jpeg(&part.body)
+    part.jpeg()
+}
+
+/// A server with keepalive `keepalive` and chart `bar`, a bar chart of `temp` over 1m:
+/// it has no time axis, so frames come only when data changes (or for keepalive).
+async fn bar_chart_server(keepalive: Duration) -> TestServer {
+    let server = TestServer::start_fresh(|s| s.keepalive = keepalive).await;
+    server.create_chart("bar", &temp_chart("bar", "1m")).await;
+    server
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn picture_changes_where_the_data_changed() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start(config(dir.path())).await;
-    assert_eq!(
-        server
-            .put_chart("temp", &temp_chart("timeseries", "1m"))
-            .await
-            .status(),
-        201
-    );
+    let server = TestServer::start_fresh(|_| {}).await;
+    server
+        .create_chart("temp", &temp_chart("timeseries", "1m"))
+        .await;
     let now = now_ms();
     let low: Vec<_> = (0..10)
         .map(|i| json!({"metric": "temp", "t": now - 50_000 + i * 5_000, "v": 10}))
@@ -84,18 +87,7 @@ async fn picture_changes_where_the_data_changed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_part_header_follows_each_frame_and_padded_frames_decode() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path());
-    settings.keepalive = Duration::from_secs(600);
-    let server = TestServer::start(settings).await;
-    // A bar chart has no time axis: frames come only when data changes.
-    assert_eq!(
-        server
-            .put_chart("bar", &temp_chart("bar", "1m"))
-            .await
-            .status(),
-        201
-    );
+    let server = bar_chart_server(Duration::from_secs(600)).await;
     let point = |v: f64| json!({"points": [{"metric": "temp", "t": now_ms(), "v": v}]});
     assert_eq!(server.post_points(point(10.0)).await.status(), 200);
     let mut reader = server.stream("/charts/bar.mjpg").await;
@@ -121,17 +113,7 @@ async fn next_part_header_follows_each_frame_and_padded_frames_decode() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unchanged_frame_is_resent_as_keepalive() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path());
-    settings.keepalive = Duration::from_millis(200);
-    let server = TestServer::start(settings).await;
-    assert_eq!(
-        server
-            .put_chart("bar", &temp_chart("bar", "1m"))
-            .await
-            .status(),
-        201
-    );
+    let server = bar_chart_server(Duration::from_millis(200)).await;
     let mut reader = server.stream("/charts/bar.mjpg").await;
     let first = next_image(&mut reader).await;
     for _ in 0..3 {
@@ -145,35 +127,16 @@ async fn unchanged_frame_is_resent_as_keepalive() {
     server.stop().await;
 }
 
-fn viewers(metrics: &str, chart: &str) -> Option<usize> {
-    let prefix = format!("plotcast_viewers{{chart=\"{chart}\"}} ");
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .and_then(|v| v.parse().ok())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn viewers_share_one_render_and_are_counted_out_when_they_leave() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path());
-    settings.keepalive = Duration::from_millis(200);
-    let server = TestServer::start(settings).await;
-    assert_eq!(
-        server
-            .put_chart("bar", &temp_chart("bar", "1m"))
-            .await
-            .status(),
-        201
-    );
+    let server = bar_chart_server(Duration::from_millis(200)).await;
     let mut a = server.stream("/charts/bar.mjpg").await;
     let mut b = server.stream("/charts/bar.mjpg?fps=2").await;
     let (first_a, first_b) = (next_image(&mut a).await, next_image(&mut b).await);
     assert_eq!(first_a, first_b);
-    tests::poll(DEADLINE, "2 viewers", || async {
-        (viewers(&server.metrics().await, "bar") == Some(2)).then_some(())
-    })
-    .await;
+    server
+        .wait_for_viewers("bar", 2, DEADLINE, "2 viewers")
+        .await;
     let metrics = server.metrics().await;
     assert!(
         metrics.contains("plotcast_frames_rendered_total{chart=\"bar\"} 1\n"),
@@ -181,41 +144,20 @@ async fn viewers_share_one_render_and_are_counted_out_when_they_leave() {
     );
     drop(a);
     drop(b);
-    tests::poll(DEADLINE, "0 viewers", || async {
-        (viewers(&server.metrics().await, "bar") == Some(0)).then_some(())
-    })
-    .await;
-    let bad = server
-        .client
-        .get(server.url("/charts/bar.mjpg?fps=0"))
-        .send()
-        .await
-        .expect("GET");
+    server
+        .wait_for_viewers("bar", 0, DEADLINE, "0 viewers")
+        .await;
+    let bad = server.get("/charts/bar.mjpg?fps=0").await;
     assert_eq!(bad.status(), 400);
     server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_chart_ends_its_streams_cleanly() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path());
-    settings.keepalive = Duration::from_secs(600);
-    let server = TestServer::start(settings).await;
-    assert_eq!(
-        server
-            .put_chart("bar", &temp_chart("bar", "1m"))
-            .await
-            .status(),
-        201
-    );
+    let server = bar_chart_server(Duration::from_secs(600)).await;
     let mut reader = server.stream("/charts/bar.mjpg").await;
     next_image(&mut reader).await;
-    let deleted = server
-        .client
-        .delete(server.url("/api/charts/bar"))
-        .send()
-        .await
-        .expect("DELETE");
+    let deleted = server.delete("/api/charts/bar").await;
     assert_eq!(deleted.status(), 204);
     // The announced part is completed with the frame already shown, then the body closes.
     let last = next_image(&mut reader).await;
@@ -228,44 +170,23 @@ async fn deleting_a_chart_ends_its_streams_cleanly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_viewer_that_stops_reading_is_dropped_after_the_write_timeout() {
-    use tokio::io::AsyncWriteExt;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = config(dir.path());
-    settings.write_timeout = Duration::from_millis(500);
-    // Keepalive repeats every 5 ms: about 2 MB/s of frames, without rendering.
-    settings.keepalive = Duration::from_millis(5);
-    let server = TestServer::start(settings).await;
-    assert_eq!(
-        server
-            .put_chart("fast", &temp_chart("timeseries", "10s"))
-            .await
-            .status(),
-        201
-    );
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .set_recv_buffer_size(4096)
-        .expect("small receive buffer");
-    let mut stuck = socket.connect(server.addr).await.expect("connect");
-    let request = format!(
-        "GET /charts/fast.mjpg HTTP/1.1\r\nHost: {}\r\n\r\n",
-        server.addr
-    );
-    stuck
-        .write_all(request.as_bytes())
-        .await
-        .expect("send request");
-    tests::poll(DEADLINE, "the viewer to connect", || async {
-        (viewers(&server.metrics().await, "fast") == Some(1)).then_some(())
-    })
-    .await;
+    let server = TestServer::start_fresh(quick_write_timeout).await;
+    server
+        .create_chart("fast", &temp_chart("timeseries", "10s"))
+        .await;
+    let stuck = stalled_viewer(server.addr, "/charts/fast.mjpg").await;
+    server
+        .wait_for_viewers("fast", 1, DEADLINE, "the viewer to connect")
+        .await;
     // It never reads: once the socket buffers are full, writes stall and it is dropped.
-    tests::poll(
-        Duration::from_secs(60),
-        "the stuck viewer to be dropped",
-        || async { (viewers(&server.metrics().await, "fast") == Some(0)).then_some(()) },
-    )
-    .await;
+    server
+        .wait_for_viewers(
+            "fast",
+            0,
+            Duration::from_secs(60),
+            "the stuck viewer to be dropped",
+        )
+        .await;
     drop(stuck);
     server.stop().await;
 }
