@@ -144,19 +144,32 @@ impl Canvas {
         {
             return;
         }
+        let pixel = y as usize * self.width() as usize + x as usize;
+        self.blend_pixel(pixel, color, coverage);
+    }
+
+    /// Blends `color` at `coverage` into the pixel at `pixel` (row-major index), which
+    /// the caller has already clipped.
+    fn blend_pixel(&mut self, pixel: usize, color: Rgba, coverage: f32) {
         let alpha = (coverage.clamp(0.0, 1.0) * color.a as f32 + 0.5) as u32;
         if alpha == 0 {
             return;
         }
-        let index = (y as usize * self.width() as usize + x as usize) * 4;
-        let data = self.pixmap.data_mut();
+        let index = pixel * 4;
+        let Some(rgba) = self.pixmap.data_mut().get_mut(index..index + 4) else {
+            return;
+        };
+        if alpha == 255 {
+            rgba.copy_from_slice(&[color.r, color.g, color.b, 255]);
+            return;
+        }
         let mix = |dst: u8, src: u8| -> u8 {
             ((src as u32 * alpha + dst as u32 * (255 - alpha) + 127) / 255) as u8
         };
-        data[index] = mix(data[index], color.r);
-        data[index + 1] = mix(data[index + 1], color.g);
-        data[index + 2] = mix(data[index + 2], color.b);
-        data[index + 3] = 255;
+        rgba[0] = mix(rgba[0], color.r);
+        rgba[1] = mix(rgba[1], color.g);
+        rgba[2] = mix(rgba[2], color.b);
+        rgba[3] = 255;
     }
 
     /// Fills whole pixels `x0..x1` × `y0..y1` (rounded to the pixel grid): crisp edges.
@@ -309,17 +322,11 @@ impl Canvas {
     }
 
     fn flush_coverage(&mut self, color: Rgba) {
-        let width = self.width() as usize;
         let mut touched = std::mem::take(&mut self.touched);
         for &index in &touched {
             let index = index as usize;
             let coverage = std::mem::replace(&mut self.coverage[index], 0.0);
-            self.blend(
-                (index % width) as i32,
-                (index / width) as i32,
-                color,
-                coverage,
-            );
+            self.blend_pixel(index, color, coverage);
         }
         touched.clear();
         self.touched = touched;

@@ -4,6 +4,7 @@
 
 use crate::canvas::{Canvas, Rect};
 use crate::color::{Rgba, Theme};
+use crate::panels::Stats;
 use crate::spec::{LegendPosition, LegendValue};
 use crate::text::{self, FontBook, TextStyle, VAlign};
 
@@ -23,40 +24,22 @@ pub(crate) struct LegendItem {
 /// The text of the chosen summary values for a series.
 pub(crate) fn summary(
     values: &[LegendValue],
-    data: impl Iterator<Item = f64>,
-    last: Option<f64>,
+    stats: &Stats,
     write: impl Fn(f64) -> String,
 ) -> String {
-    let mut parts = Vec::new();
-    // One pass for all statistics (a series may have a million points).
-    let (mut min, mut max, mut sum, mut count) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
-    if values.iter().any(|v| *v != LegendValue::Last) {
-        for v in data {
-            min = min.min(v);
-            max = max.max(v);
-            sum += v;
-            count += 1;
-        }
-    }
-    let seen = count > 0;
-    for kind in values {
-        let value = match kind {
-            LegendValue::Last => last,
-            LegendValue::Min => seen.then_some(min),
-            LegendValue::Max => seen.then_some(max),
-            LegendValue::Avg => seen.then(|| sum / count as f64),
-        };
-        let name = match kind {
-            LegendValue::Last => "last",
-            LegendValue::Min => "min",
-            LegendValue::Max => "max",
-            LegendValue::Avg => "avg",
-        };
-        parts.push(format!(
-            "{name} {}",
-            value.map_or_else(|| "–".to_string(), &write)
-        ));
-    }
+    let seen = stats.count > 0;
+    let parts: Vec<String> = values
+        .iter()
+        .map(|kind| {
+            let (name, value) = match kind {
+                LegendValue::Last => ("last", stats.last),
+                LegendValue::Min => ("min", seen.then_some(stats.min)),
+                LegendValue::Max => ("max", seen.then_some(stats.max)),
+                LegendValue::Avg => ("avg", stats.mean()),
+            };
+            format!("{name} {}", value.map_or_else(|| "–".to_string(), &write))
+        })
+        .collect();
     parts.join("  ")
 }
 

@@ -3,39 +3,13 @@
 //! drawing costs at most four points per column however many points there are.
 //!
 //! Also splits a series into runs at gaps: non-finite values, and pauses much longer
-//! than the series' usual interval.
+//! than the series' usual interval. Both happen in one pass over the points, which may
+//! be a million.
 
 use crate::data::{Point, Timestamp};
 
 /// A gap is a pause longer than this many times the median interval.
 const GAP_FACTOR: i64 = 5;
-
-/// The time-ordered runs of finite points of `points` (sorted) between gaps.
-pub fn runs(points: &[Point]) -> Vec<&[Point]> {
-    let limit = gap_limit(points);
-    let mut runs = Vec::new();
-    let mut start: Option<usize> = None;
-    for (i, p) in points.iter().enumerate() {
-        if !p.v.is_finite() {
-            if let Some(s) = start.take() {
-                runs.push(&points[s..i]);
-            }
-            continue;
-        }
-        match start {
-            Some(s) if i > s && p.t - points[i - 1].t > limit => {
-                runs.push(&points[s..i]);
-                start = Some(i);
-            }
-            None => start = Some(i),
-            Some(_) => {}
-        }
-    }
-    if let Some(s) = start {
-        runs.push(&points[s..]);
-    }
-    runs
-}
 
 /// Intervals sampled for the median: enough to be representative, few enough to be
 /// cheap for a million points.
@@ -57,45 +31,115 @@ fn gap_limit(points: &[Point]) -> Timestamp {
     median.saturating_mul(GAP_FACTOR)
 }
 
-/// Downsamples one run to at most four points per pixel column; `x_of` maps a time to
-/// a pixel x. Returns `(x, value)` pairs in time order.
-pub fn downsample(run: &[Point], x_of: impl Fn(Timestamp) -> f32) -> Vec<(f32, f64)> {
+/// Splits `points` (sorted by time) into runs between gaps and downsamples each to at
+/// most four points per pixel column; `x_of` maps a time to a pixel x (non-decreasing
+/// in time). Returns the runs as `(x, value)` pairs in time order.
+///
+/// One pass over the values; the end of each pixel column is found by a galloping search
+/// on time, so `x_of` runs only a few times per column, not once per point.
+pub fn downsample_runs(points: &[Point], x_of: impl Fn(Timestamp) -> f32) -> Vec<Vec<(f32, f64)>> {
+    let limit = gap_limit(points);
     // Pixel column of x; truncation is floor for the non-negative x of a plot.
     let column_of = |t: Timestamp| x_of(t).clamp(-1e9, 1e9) as i64;
-    let mut out = Vec::new();
+    let mut runs = Vec::new();
+    let mut run: Vec<(f32, f64)> = Vec::new();
+    let mut previous_t: Option<Timestamp> = None;
     let mut i = 0;
-    while i < run.len() {
-        let column = column_of(run[i].t);
-        let mut j = i + 1;
-        while j < run.len() && column_of(run[j].t) == column {
-            j += 1;
+    while i < points.len() {
+        let start = points[i];
+        let gap = !start.v.is_finite() || previous_t.is_some_and(|t| start.t - t > limit);
+        if gap && !run.is_empty() {
+            runs.push(std::mem::take(&mut run));
         }
-        let group = &run[i..j];
-        if group.len() <= 4 {
-            out.extend(group.iter().map(|p| (x_of(p.t), p.v)));
-        } else {
-            let (mut lo, mut hi) = (0, 0);
-            for (k, p) in group.iter().enumerate() {
-                if p.v < group[lo].v {
-                    lo = k;
-                }
-                if p.v > group[hi].v {
-                    hi = k;
-                }
-            }
-            let mut keep = [0, lo, hi, group.len() - 1];
-            keep.sort_unstable();
-            let mut previous = usize::MAX;
-            for k in keep {
-                if k != previous {
-                    out.push((x_of(group[k].t), group[k].v));
-                    previous = k;
-                }
-            }
+        if !start.v.is_finite() {
+            previous_t = None;
+            i += 1;
+            continue;
         }
-        i = j;
+        let column = column_of(start.t);
+        // Galloping search for the column's end: probes stay near `i` (cache-friendly).
+        let (mut inside, mut step) = (i, 1);
+        let outside = loop {
+            let probe = inside + step;
+            if probe >= points.len() {
+                break points.len();
+            }
+            if column_of(points[probe].t) != column {
+                break probe;
+            }
+            inside = probe;
+            step *= 2;
+        };
+        let column_end =
+            inside + 1 + points[inside + 1..outside].partition_point(|p| column_of(p.t) == column);
+        let mut group = Group::new(i, start.v);
+        let mut last_t = start.t;
+        let mut k = i + 1;
+        while k < column_end {
+            let p = points[k];
+            if !p.v.is_finite() || p.t - last_t > limit {
+                break;
+            }
+            group.add(k, p.v);
+            last_t = p.t;
+            k += 1;
+        }
+        group.emit(points, &x_of, &mut run);
+        previous_t = Some(last_t);
+        i = k;
     }
-    out
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
+/// The points of one pixel column, by index: first, lowest, highest and last.
+struct Group {
+    first: usize,
+    low: (usize, f64),
+    high: (usize, f64),
+    last: usize,
+}
+
+impl Group {
+    fn new(index: usize, v: f64) -> Group {
+        Group {
+            first: index,
+            low: (index, v),
+            high: (index, v),
+            last: index,
+        }
+    }
+
+    fn add(&mut self, index: usize, v: f64) {
+        if v < self.low.1 {
+            self.low = (index, v);
+        }
+        if v > self.high.1 {
+            self.high = (index, v);
+        }
+        self.last = index;
+    }
+
+    /// Appends the group's points in time order: all of them when there are at most
+    /// four, else first, lowest, highest and last.
+    fn emit(&self, points: &[Point], x_of: &impl Fn(Timestamp) -> f32, out: &mut Vec<(f32, f64)>) {
+        let mut push = |index: usize| out.push((x_of(points[index].t), points[index].v));
+        if self.last - self.first < 4 {
+            (self.first..=self.last).for_each(push);
+            return;
+        }
+        let mut keep = [self.first, self.low.0, self.high.0, self.last];
+        keep.sort_unstable();
+        let mut previous = usize::MAX;
+        for index in keep {
+            if index != previous {
+                push(index);
+                previous = index;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -114,7 +158,9 @@ mod tests {
                 v: ((i * 37) % 101) as f64,
             })
             .collect();
-        let reduced = downsample(&run, |t| t as f32 / 100.0);
+        let mut runs = downsample_runs(&run, |t| t as f32 / 100.0);
+        assert_eq!(runs.len(), 1);
+        let reduced = runs.remove(0);
         assert!(reduced.len() <= 40, "{}", reduced.len());
         let max_all = run.iter().map(|p| p.v).fold(f64::MIN, f64::max);
         let max_kept = reduced.iter().map(|p| p.1).fold(f64::MIN, f64::max);
@@ -139,7 +185,7 @@ mod tests {
             .collect();
         let x_of = |t: Timestamp| 10.0 + t as f32 / 200_000.0 * 380.0;
         let y_of = |v: f64| 100.0 - v as f32;
-        let reduced_points = downsample(&run, x_of);
+        let reduced_points = downsample_runs(&run, x_of).concat();
         assert!(reduced_points.len() <= 4 * 381, "{}", reduced_points.len());
         for (width, tolerance) in [(1.0, 1), (2.0, 3)] {
             let draw = |points: Vec<(f32, f32)>| {
@@ -192,7 +238,7 @@ mod tests {
             (60, 1.0),
             (1000, 2.0),
         ]);
-        let runs = runs(&data);
+        let runs = downsample_runs(&data, |t| t as f32);
         let lengths: Vec<usize> = runs.iter().map(|r| r.len()).collect();
         assert_eq!(lengths, vec![2, 4, 1]);
     }

@@ -101,7 +101,14 @@ impl<'a> PanelContext<'a> {
                 } else {
                     base
                 };
-                let points = window_of(&series.points, start, end);
+                let (sorted, window_stats) = scan(&series.points, start, end);
+                let points = window_of(&series.points, sorted, start, end);
+                // Unsorted data: "last" must come from the sorted copy.
+                let stats = if sorted {
+                    window_stats
+                } else {
+                    Stats::of(&points)
+                };
                 let is_area = matches!(
                     self.panel.style,
                     Some(SeriesStyle::Area | SeriesStyle::StackedArea)
@@ -113,7 +120,8 @@ impl<'a> PanelContext<'a> {
                     width: query.width.unwrap_or(2.0),
                     fill: query.fill.unwrap_or(if is_area { 0.25 } else { 0.0 }),
                     points,
-                    latest: latest_of(&series.points),
+                    stats,
+                    latest: latest_of(&series.points, sorted),
                 });
             }
         }
@@ -181,30 +189,87 @@ pub(crate) struct DrawnSeries<'a> {
     /// Points in the window, sorted by time (may include non-finite values); borrowed
     /// from the data when it is already sorted.
     pub points: Cow<'a, [Point]>,
+    /// Summary of the finite values in the window.
+    pub stats: Stats,
     /// Latest finite point overall.
     pub latest: Option<Point>,
 }
 
-impl DrawnSeries<'_> {
-    /// The finite values in the window.
-    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
-        self.points.iter().map(|p| p.v).filter(|v| v.is_finite())
+/// Summary of a series' finite values in the window, gathered in one pass (a series
+/// may have a million points: axis range, legend and "no data" all read this).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stats {
+    pub min: f64,
+    pub max: f64,
+    /// Smallest value above zero (what a log axis can show).
+    pub min_positive: f64,
+    pub sum: f64,
+    pub count: usize,
+    /// The latest finite value in the window.
+    pub last: Option<f64>,
+}
+
+impl Stats {
+    const EMPTY: Stats = Stats {
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+        min_positive: f64::INFINITY,
+        sum: 0.0,
+        count: 0,
+        last: None,
+    };
+
+    fn of(points: &[Point]) -> Stats {
+        let mut stats = Stats::EMPTY;
+        for p in points {
+            stats.add(p.v);
+        }
+        stats
     }
 
-    /// Latest finite value in the window.
-    pub fn last(&self) -> Option<f64> {
-        self.points
-            .iter()
-            .rev()
-            .map(|p| p.v)
-            .find(|v| v.is_finite())
+    fn add(&mut self, v: f64) {
+        if v.is_finite() {
+            if v < self.min {
+                self.min = v;
+            }
+            if v > self.max {
+                self.max = v;
+            }
+            if v > 0.0 && v < self.min_positive {
+                self.min_positive = v;
+            }
+            self.sum += v;
+            self.count += 1;
+            self.last = Some(v);
+        }
     }
+
+    /// The mean, if there are values.
+    pub fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
+    }
+}
+
+/// One pass over a series: whether it is sorted by time, and the statistics of its
+/// points with `start <= t <= end` (in data order).
+fn scan(points: &[Point], start: Timestamp, end: Timestamp) -> (bool, Stats) {
+    let mut sorted = true;
+    let mut previous = Timestamp::MIN;
+    let mut stats = Stats::EMPTY;
+    for p in points {
+        sorted &= p.t >= previous;
+        previous = p.t;
+        if p.t >= start && p.t <= end {
+            stats.add(p.v);
+        }
+    }
+    (sorted, stats)
 }
 
 /// The points of `points` with `start <= t <= end`, sorted by time: a borrowed slice
 /// when the data is already sorted (the usual case), else a sorted copy.
-fn window_of(points: &[Point], start: Timestamp, end: Timestamp) -> Cow<'_, [Point]> {
-    if points.is_sorted_by_key(|p| p.t) {
+fn window_of(points: &[Point], sorted: bool, start: Timestamp, end: Timestamp) -> Cow<'_, [Point]> {
+    if sorted {
         let from = points.partition_point(|p| p.t < start);
         let to = points.partition_point(|p| p.t <= end);
         Cow::Borrowed(&points[from..to.max(from)])
@@ -221,8 +286,8 @@ fn window_of(points: &[Point], start: Timestamp, end: Timestamp) -> Cow<'_, [Poi
 
 /// The latest finite point: found from the end when the points are sorted (the usual
 /// case, and cheap for a million points), else by a full scan.
-fn latest_of(points: &[Point]) -> Option<Point> {
-    if points.is_sorted_by_key(|p| p.t) {
+fn latest_of(points: &[Point], sorted: bool) -> Option<Point> {
+    if sorted {
         points.iter().rev().copied().find(|p| p.v.is_finite())
     } else {
         points

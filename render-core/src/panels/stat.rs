@@ -62,23 +62,17 @@ fn stat(ctx: &mut PanelContext, cell: Rect, series: &DrawnSeries, labelled: bool
 }
 
 fn sparkline(ctx: &mut PanelContext, rect: Rect, series: &DrawnSeries) {
-    let values: Vec<f64> = series.values().collect();
-    let (Some(lo), Some(hi)) = (
-        values.iter().copied().reduce(f64::min),
-        values.iter().copied().reduce(f64::max),
-    ) else {
+    if series.stats.count == 0 {
         return;
-    };
+    }
+    let (lo, hi) = (series.stats.min, series.stats.max);
     let span = if hi > lo { hi - lo } else { 1.0 };
     let start = ctx.start();
     let window = ctx.window_ms.max(1) as f64;
     let x_of = |t: i64| rect.x0 + ((t - start) as f64 / window * rect.width() as f64) as f32;
     let y_of = |v: f64| rect.y1 - 1.0 - (((v - lo) / span) * (rect.height() - 3.0) as f64) as f32;
-    for run in m4::runs(&series.points) {
-        let line: Vec<(f32, f32)> = m4::downsample(run, x_of)
-            .into_iter()
-            .map(|(x, v)| (x, y_of(v)))
-            .collect();
+    for run in m4::downsample_runs(&series.points, x_of) {
+        let line: Vec<(f32, f32)> = run.into_iter().map(|(x, v)| (x, y_of(v))).collect();
         let (Some(first), Some(last)) = (line.first().copied(), line.last().copied()) else {
             continue;
         };

@@ -63,9 +63,7 @@ pub(super) fn draw(ctx: &mut PanelContext) {
         .map(|s| LegendItem {
             label: s.label.clone(),
             color: s.color,
-            values: legend::summary(&legend_spec.values, s.values(), s.last(), |v| {
-                format.write(v, 0.0)
-            }),
+            values: legend::summary(&legend_spec.values, &s.stats, |v| format.write(v, 0.0)),
         })
         .collect();
     let position = if series.is_empty() {
@@ -135,7 +133,7 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     ctx.canvas.unclip();
     ctx.canvas.hline(rect.x0, rect.x1, rect.y1, ctx.theme.axis);
 
-    if series.iter().all(|s| s.values().next().is_none()) {
+    if series.iter().all(|s| s.stats.count == 0) {
         ctx.no_data(rect);
     }
     legend::draw(
@@ -175,7 +173,14 @@ fn value_ticks(
             column.iter().for_each(|v| take(*v));
         }
     } else {
-        series.iter().flat_map(|s| s.values()).for_each(&mut take);
+        for s in series.iter().filter(|s| s.stats.count > 0) {
+            take(if log {
+                s.stats.min_positive
+            } else {
+                s.stats.min
+            });
+            take(s.stats.max);
+        }
     }
     if !log
         && matches!(
@@ -270,8 +275,7 @@ fn finite_pieces(points: Vec<(f32, f32)>) -> Vec<Vec<(f32, f32)>> {
 
 fn draw_series(ctx: &mut PanelContext, plot: &Plot, series: &DrawnSeries, style: SeriesStyle) {
     let baseline = plot.baseline();
-    for run in m4::runs(&series.points) {
-        let reduced = m4::downsample(run, |t| plot.x(t));
+    for reduced in m4::downsample_runs(&series.points, |t| plot.x(t)) {
         let pixels: Vec<(f32, f32)> = reduced.iter().map(|&(x, v)| (x, plot.y(v))).collect();
         for piece in finite_pieces(pixels) {
             match style {
