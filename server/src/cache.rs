@@ -10,6 +10,7 @@ use render_core::{Data, Point, Series};
 use tokio::sync::watch;
 
 use crate::line_protocol::Sample;
+use crate::points::Batch;
 
 /// A series' identity.
 pub type SeriesKey = (String, BTreeMap<String, String>);
@@ -84,6 +85,12 @@ impl SeriesCache {
 
     /// Adds committed samples (a later sample at the same time replaces the earlier).
     pub fn insert(&self, samples: &[Sample], now_ms: i64) {
+        self.insert_batch(&Batch::from_samples(samples), now_ms);
+    }
+
+    /// Adds a committed batch: per series one lookup, then its run of points (sorted,
+    /// one per time) appended, or merged where it overlaps what the cache holds.
+    pub fn insert_batch(&self, batch: &Batch, now_ms: i64) {
         let Ok(mut guard) = self.inner.write() else {
             return;
         };
@@ -91,27 +98,19 @@ impl SeriesCache {
         inner.generation += 1;
         let generation = inner.generation;
         let cutoff = now_ms.saturating_sub(inner.horizon_ms);
-        for sample in samples {
-            inner
-                .metric_generation
-                .insert(sample.metric.clone(), generation);
-            let key = (sample.metric.clone(), sample.tags.clone());
+        for series in &batch.series {
+            match inner.metric_generation.get_mut(&series.metric) {
+                Some(g) => *g = generation,
+                None => {
+                    inner
+                        .metric_generation
+                        .insert(series.metric.clone(), generation);
+                }
+            }
+            let key = (series.metric.clone(), series.tags.clone());
             let points = inner.series.entry(key).or_default();
-            if sample.t < cutoff {
-                continue;
-            }
-            let point = Point {
-                t: sample.t,
-                v: sample.v,
-            };
-            match points.back() {
-                Some(last) if last.t < point.t => points.push_back(point),
-                None => points.push_back(point),
-                _ => match points.binary_search_by_key(&point.t, |p| p.t) {
-                    Ok(at) => points[at] = point,
-                    Err(at) => points.insert(at, point),
-                },
-            }
+            let run = &series.points[series.points.partition_point(|p| p.t < cutoff)..];
+            merge(points, run);
             while points.front().is_some_and(|p| p.t < cutoff) {
                 points.pop_front();
             }
@@ -194,6 +193,25 @@ impl SeriesCache {
     }
 }
 
+/// Adds `run` (sorted by time, one point per time) to `points` (the same), a point of
+/// `run` replacing one at the same time.
+fn merge(points: &mut VecDeque<Point>, run: &[Point]) {
+    match (points.back(), run.first()) {
+        (Some(last), Some(first)) if last.t >= first.t => {
+            for point in run {
+                match points.back() {
+                    Some(last) if last.t < point.t => points.push_back(*point),
+                    _ => match points.binary_search_by_key(&point.t, |p| p.t) {
+                        Ok(at) => points[at] = *point,
+                        Err(at) => points.insert(at, *point),
+                    },
+                }
+            }
+        }
+        _ => points.extend(run.iter().copied()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +250,37 @@ mod tests {
             cache.snapshot(&["a"], 0, 2000).series[0].points,
             [Point { t: 1700, v: 4.0 }]
         );
+    }
+
+    #[test]
+    fn a_run_is_appended_or_merged_where_it_overlaps() {
+        let cache = SeriesCache::new(1000);
+        let points =
+            |ts: &[(i64, f64)]| ts.iter().map(|&(t, v)| Point { t, v }).collect::<Vec<_>>();
+        let batch = |ts: &[(i64, f64)]| Batch {
+            series: vec![crate::points::SeriesPoints {
+                metric: "a".into(),
+                tags: BTreeMap::new(),
+                points: points(ts),
+            }],
+            samples: ts.len(),
+        };
+        cache.insert_batch(&batch(&[(100, 1.0), (300, 1.0)]), 1000);
+        cache.insert_batch(&batch(&[(400, 2.0), (500, 2.0)]), 1000);
+        cache.insert_batch(&batch(&[(200, 3.0), (300, 3.0), (600, 3.0)]), 1000);
+        // Points before the horizon are not added.
+        cache.insert_batch(&batch(&[(-5, 4.0)]), 1000);
+        let got = cache.snapshot(&["a"], i64::MIN, i64::MAX).series[0]
+            .points
+            .clone();
+        let want = points(&[
+            (100, 1.0),
+            (200, 3.0),
+            (300, 3.0),
+            (400, 2.0),
+            (500, 2.0),
+            (600, 3.0),
+        ]);
+        assert_eq!(got, want);
     }
 }

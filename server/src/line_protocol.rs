@@ -4,8 +4,13 @@
 //! the series `measurement_field` with the line's tags; string fields are skipped. A
 //! body either parses completely or not at all: errors name their 1-based line.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+
+use render_core::Point;
+
+use crate::points::{Batch, Grouper};
 
 /// One parsed sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,44 +87,150 @@ impl fmt::Display for LineError {
 /// At most this many errors are reported for one body.
 const MAX_ERRORS: usize = 20;
 
-/// Parses a whole body. Lines without a timestamp get `now_ms`.
+/// Parses a whole body into samples (series by series, one point per series and time;
+/// see [`parse_batch`]).
 pub fn parse(body: &str, precision: Precision, now_ms: i64) -> Result<Vec<Sample>, Vec<LineError>> {
-    let mut samples = Vec::new();
+    parse_batch(body, precision, now_ms).map(|batch| batch.to_samples())
+}
+
+/// Parses a whole body into its points grouped by series. Lines without a timestamp
+/// get `now_ms`. The measurement and tags of a line (its text up to the first unescaped
+/// space) are parsed once per distinct text in the body: later lines with the same
+/// text find their series with one hash lookup, and nothing is allocated per point.
+pub fn parse_batch(body: &str, precision: Precision, now_ms: i64) -> Result<Batch, Vec<LineError>> {
+    let mut parser = Parser::default();
     let mut errors = Vec::new();
     for (index, raw) in body.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        match parse_line(line, precision, now_ms, &mut samples) {
-            Ok(()) => {}
-            Err(message) => {
-                if errors.len() < MAX_ERRORS {
-                    errors.push(LineError {
-                        line: index + 1,
-                        message,
-                    });
-                }
+        if let Err(message) = parser.line(line, precision, now_ms) {
+            if errors.len() < MAX_ERRORS {
+                errors.push(LineError {
+                    line: index + 1,
+                    message,
+                });
             }
         }
     }
     if errors.is_empty() {
-        Ok(samples)
+        Ok(parser.grouper.finish())
     } else {
         Err(errors)
     }
 }
 
-fn parse_line(
-    line: &str,
-    precision: Precision,
-    now_ms: i64,
-    out: &mut Vec<Sample>,
-) -> Result<(), String> {
-    let mut cursor = Cursor {
-        bytes: line.as_bytes(),
-        at: 0,
-    };
+const NO_FIELDS: &str = "expected a space and fields after the measurement and tags";
+
+/// A distinct measurement-and-tags text of a body.
+struct Prefix {
+    measurement: String,
+    tags: BTreeMap<String, String>,
+    /// Series index in the grouper by field key (unescaped).
+    fields: Vec<(String, usize)>,
+}
+
+#[derive(Default)]
+struct Parser<'a> {
+    /// By the raw text of measurement and tags, as the line has it.
+    prefixes: HashMap<&'a str, Prefix>,
+    grouper: Grouper,
+    /// The current line's (series, value) until its timestamp is read.
+    values: Vec<(usize, f64)>,
+}
+
+impl<'a> Parser<'a> {
+    fn line(&mut self, line: &'a str, precision: Precision, now_ms: i64) -> Result<(), String> {
+        let mut cursor = Cursor { text: line, at: 0 };
+        let raw = line.get(..prefix_end(line.as_bytes())).unwrap_or(line);
+        let prefix = match self.prefixes.get_mut(raw) {
+            Some(prefix) => {
+                cursor.at = raw.len();
+                prefix
+            }
+            None => {
+                let (measurement, tags) = measurement_and_tags(&mut cursor)?;
+                if cursor.peek() != Some(b' ') {
+                    return Err(NO_FIELDS.into());
+                }
+                // Known only when followed by a space, as a later line must be to match.
+                let raw = line.get(..cursor.at).unwrap_or(line);
+                self.prefixes.entry(raw).or_insert(Prefix {
+                    measurement,
+                    tags,
+                    fields: Vec::new(),
+                })
+            }
+        };
+        if !cursor.eat(b' ') {
+            return Err(NO_FIELDS.into());
+        }
+        cursor.skip_spaces();
+        self.values.clear();
+        loop {
+            let key = cursor.token(b",= ", b",= ");
+            if key.is_empty() || !cursor.eat(b'=') {
+                return Err(format!("field {:?} needs the form key=value", clip(&key)));
+            }
+            if let Some(value) = cursor
+                .field_value()
+                .map_err(|m| format!("field {:?}: {m}", clip(&key)))?
+            {
+                let found = prefix.fields.iter().find(|(k, _)| *k == key);
+                let series = match found {
+                    Some((_, series)) => *series,
+                    None => {
+                        let metric = format!("{}_{key}", prefix.measurement);
+                        let series = self.grouper.series_of(&metric, &prefix.tags);
+                        prefix.fields.push((key.into_owned(), series));
+                        series
+                    }
+                };
+                self.values.push((series, value));
+            }
+            if !cursor.eat(b',') {
+                break;
+            }
+        }
+        cursor.skip_spaces();
+        let rest = cursor.rest().trim();
+        let t = if rest.is_empty() {
+            now_ms
+        } else {
+            let raw: i64 = rest
+                .parse()
+                .map_err(|_| format!("timestamp {:?} is not an integer", clip(rest)))?;
+            precision
+                .to_ms(raw)
+                .ok_or_else(|| format!("timestamp {raw} is out of range"))?
+        };
+        for &(series, v) in &self.values {
+            self.grouper.push(series, Point { t, v });
+        }
+        Ok(())
+    }
+}
+
+/// Where the measurement and tags of a line end, as far as a quick look can tell: the
+/// first space not escaped by a backslash (or the end). Only a lookup key: a line whose
+/// text up to here is not known is parsed in full by [`measurement_and_tags`].
+fn prefix_end(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b' ' => return at,
+            b'\\' => at += 2,
+            _ => at += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Parses the measurement and tags, leaving the cursor before the space that follows.
+fn measurement_and_tags(
+    cursor: &mut Cursor<'_>,
+) -> Result<(String, BTreeMap<String, String>), String> {
     let measurement = cursor.token(b", ", b", ");
     if measurement.is_empty() {
         return Err("missing measurement name".into());
@@ -134,64 +245,19 @@ fn parse_line(
         if value.is_empty() {
             return Err(format!("tag {:?} has an empty value", clip(&key)));
         }
-        tags.insert(key, value);
+        tags.insert(key.into_owned(), value.into_owned());
     }
-    if !cursor.eat(b' ') {
-        return Err("expected a space and fields after the measurement and tags".into());
-    }
-    cursor.skip_spaces();
-    let first_sample = out.len();
-    let mut fields = 0usize;
-    loop {
-        let key = cursor.token(b",= ", b",= ");
-        if key.is_empty() || !cursor.eat(b'=') {
-            return Err(format!("field {:?} needs the form key=value", clip(&key)));
-        }
-        fields += 1;
-        if let Some(value) = cursor
-            .field_value()
-            .map_err(|m| format!("field {:?}: {m}", clip(&key)))?
-        {
-            out.push(Sample {
-                metric: format!("{measurement}_{key}"),
-                tags: tags.clone(),
-                t: 0,
-                v: value,
-            });
-        }
-        if !cursor.eat(b',') {
-            break;
-        }
-    }
-    if fields == 0 {
-        return Err("a line needs at least one field".into());
-    }
-    cursor.skip_spaces();
-    let rest = cursor.rest().trim();
-    let t = if rest.is_empty() {
-        now_ms
-    } else {
-        let raw: i64 = rest
-            .parse()
-            .map_err(|_| format!("timestamp {:?} is not an integer", clip(rest)))?;
-        precision
-            .to_ms(raw)
-            .ok_or_else(|| format!("timestamp {raw} is out of range"))?
-    };
-    for sample in &mut out[first_sample..] {
-        sample.t = t;
-    }
-    Ok(())
+    Ok((measurement.into_owned(), tags))
 }
 
 struct Cursor<'a> {
-    bytes: &'a [u8],
+    text: &'a str,
     at: usize,
 }
 
-impl Cursor<'_> {
+impl<'a> Cursor<'a> {
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+        self.text.as_bytes().get(self.at).copied()
     }
 
     fn eat(&mut self, byte: u8) -> bool {
@@ -209,17 +275,32 @@ impl Cursor<'_> {
         }
     }
 
-    fn rest(&self) -> &str {
-        std::str::from_utf8(&self.bytes[self.at..]).unwrap_or("")
+    fn rest(&self) -> &'a str {
+        self.text.get(self.at..).unwrap_or("")
     }
 
     /// Reads up to an unescaped byte of `stops`; a backslash before one of `escapable`
-    /// yields that byte (any other backslash is kept).
-    fn token(&mut self, stops: &[u8], escapable: &[u8]) -> String {
-        let mut out = Vec::new();
+    /// yields that byte (any other backslash is kept). Borrowed unless it has escapes.
+    fn token(&mut self, stops: &[u8], escapable: &[u8]) -> Cow<'a, str> {
+        let bytes = self.text.as_bytes();
+        let start = self.at;
+        while let Some(&byte) = bytes.get(self.at) {
+            if byte == b'\\' || stops.contains(&byte) {
+                break;
+            }
+            self.at += 1;
+        }
+        if self.peek() != Some(b'\\') {
+            // Stops are ASCII, so both ends are character boundaries.
+            return match self.text.get(start..self.at) {
+                Some(text) => Cow::Borrowed(text),
+                None => String::from_utf8_lossy(&bytes[start..self.at]),
+            };
+        }
+        let mut out = bytes[start..self.at].to_vec();
         while let Some(byte) = self.peek() {
             if byte == b'\\' {
-                if let Some(next) = self.bytes.get(self.at + 1).copied() {
+                if let Some(next) = bytes.get(self.at + 1).copied() {
                     if escapable.contains(&next) || next == b'\\' {
                         out.push(next);
                         self.at += 2;
@@ -232,7 +313,7 @@ impl Cursor<'_> {
             out.push(byte);
             self.at += 1;
         }
-        String::from_utf8_lossy(&out).into_owned()
+        Cow::Owned(String::from_utf8_lossy(&out).into_owned())
     }
 
     /// A field value: `Some(number)` for numeric and boolean fields, `None` for strings.
@@ -255,7 +336,7 @@ impl Cursor<'_> {
             }
             self.at += 1;
         }
-        let text = std::str::from_utf8(&self.bytes[start..self.at]).unwrap_or("");
+        let text = self.text.get(start..self.at).unwrap_or("");
         let number = match text {
             "" => return Err("value is empty".into()),
             "t" | "T" | "true" | "True" | "TRUE" => 1.0,
@@ -335,5 +416,114 @@ mod tests {
             "{}",
             errors[1].message
         );
+    }
+
+    #[test]
+    fn a_batch_groups_points_by_series_and_the_last_point_of_a_time_wins() {
+        let body = "m,b=x\\y,a=1 v=1,w=2 30\nm,a=1,b=x\\\\y v=3 10\nm,a=1,b=x\\y v=4 30\nm,a=1 v=5 20\nm,a=1,b=x\\y v=6 40";
+        let batch = parse_batch(body, Precision::Milliseconds, 0).unwrap_or_default();
+        assert_eq!(batch.samples, 6);
+        type Row = (String, usize, Vec<(i64, f64)>);
+        let got: Vec<Row> = batch
+            .series
+            .iter()
+            .map(|s| {
+                let points = s.points.iter().map(|p| (p.t, p.v)).collect();
+                (s.metric.clone(), s.tags.len(), points)
+            })
+            .collect();
+        // Tag order and an escape that changes nothing find the same series.
+        let want = [
+            ("m_v".to_string(), 2, vec![(10, 3.0), (30, 4.0), (40, 6.0)]),
+            ("m_w".to_string(), 2, vec![(30, 2.0)]),
+            ("m_v".to_string(), 1, vec![(20, 5.0)]),
+        ];
+        assert_eq!(got, want);
+    }
+
+    /// A tiny deterministic generator of line protocol: mostly valid lines sharing a few
+    /// measurements and tags, with escapes, and now and then a broken piece.
+    fn nasty_body(seed: u64) -> String {
+        struct Rng(u64);
+        impl Rng {
+            fn next(&mut self, n: usize) -> usize {
+                self.0 = self
+                    .0
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (self.0 >> 33) as usize % n
+            }
+            fn pick(&mut self, set: &[&'static str]) -> &'static str {
+                const BROKEN: [&str; 10] =
+                    [",", "=", " ", "\\", "\"", "", "x y", ",a=b", "abc", " 1x"];
+                if self.next(150) == 0 {
+                    BROKEN[self.next(BROKEN.len())]
+                } else {
+                    set[self.next(set.len())]
+                }
+            }
+        }
+        let mut rng = Rng(seed);
+        let mut body = String::new();
+        for _ in 0..12 {
+            body.push_str(rng.pick(&["m", "n", "m\\ x", "m\\,", "m\\"]));
+            for _ in 0..rng.next(3) {
+                body.push(',');
+                body.push_str(rng.pick(&["a", "b", "a\\=", "\\\\"]));
+                body.push('=');
+                body.push_str(rng.pick(&["1", "x\\ y", "x\\\\", "x\\,y", "x\\y"]));
+            }
+            body.push_str(rng.pick(&[" ", " ", "  "]));
+            for f in 0..1 + rng.next(2) {
+                if f > 0 {
+                    body.push(',');
+                }
+                body.push_str(rng.pick(&["v", "w", "v\\ "]));
+                body.push('=');
+                body.push_str(rng.pick(&["1", "2.5", "3i", "\"s\"", "t"]));
+            }
+            body.push_str(rng.pick(&["", " 5", " 6"]));
+            body.push('\n');
+        }
+        body
+    }
+
+    #[test]
+    fn a_body_parses_as_its_lines_would_one_by_one() {
+        // The measurement-and-tags lookup must never change what a line means.
+        let mut bodies: Vec<String> = (0..3000).map(nasty_body).collect();
+        let mut parsed = 0;
+        bodies.push(
+            "m,a=b\\ v=1 5\nm,a=b\\ c v=1 6\nm,a=b\\\\ v=2 7\nm,a=b=c v=1\nm,a=b v=3 8".into(),
+        );
+        for body in bodies {
+            let whole = parse_batch(&body, Precision::Milliseconds, 7);
+            let mut samples = Vec::new();
+            let mut errors = Vec::new();
+            for (i, line) in body.lines().enumerate() {
+                match parse(line, Precision::Milliseconds, 7) {
+                    Ok(mut s) => samples.append(&mut s),
+                    Err(e) => errors.extend(e.into_iter().map(|e| LineError {
+                        line: i + 1,
+                        message: e.message,
+                    })),
+                }
+            }
+            match whole {
+                Ok(batch) => {
+                    parsed += 1;
+                    assert!(errors.is_empty(), "{body:?}: {errors:?}");
+                    let mut by_line = Batch::from_samples(&samples);
+                    by_line.samples = batch.samples;
+                    assert_eq!(batch, by_line, "{body:?}");
+                }
+                Err(e) => {
+                    errors.truncate(MAX_ERRORS);
+                    assert_eq!(e, errors, "{body:?}");
+                }
+            }
+        }
+        // Enough whole bodies parse for the lookup to be exercised.
+        assert!(parsed > 100, "{parsed}");
     }
 }

@@ -13,6 +13,7 @@ use render_core::{Point, Series};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::line_protocol::Sample;
+use crate::points::Batch;
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +131,19 @@ CREATE TABLE IF NOT EXISTS points (
 /// Columns added after the first release, with their definitions.
 const ADDED_COLUMNS: [(&str, &str, &str); 1] =
     [("charts", "private", "INTEGER NOT NULL DEFAULT 0")];
+
+/// Rows per multi-row `INSERT` of points.
+pub const INSERT_ROWS: usize = 250;
+
+/// `INSERT OR REPLACE INTO points ... VALUES (?, ?, ?), ...` with [`INSERT_ROWS`] rows.
+/// Rows go in order, so a later row replaces an earlier one with the same key.
+fn insert_rows_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let rows = vec!["(?, ?, ?)"; INSERT_ROWS].join(", ");
+        format!("INSERT OR REPLACE INTO points (series_id, t, v) VALUES {rows}")
+    })
+}
 
 /// Canonical JSON of a tag set (keys sorted, as a `BTreeMap` serializes).
 pub fn canonical_tags(tags: &BTreeMap<String, String>) -> String {
@@ -262,23 +276,33 @@ impl Store {
             > 0)
     }
 
-    /// Stores all samples in one transaction: all or nothing. A write that would make
-    /// the store hold more than `max_series` series is refused as a whole; writes to
-    /// existing series always pass that check.
+    /// Stores all samples in one transaction: all or nothing (see [`Store::write_batch`]).
     pub fn write(&self, samples: &[Sample], max_series: usize) -> Result<(), StoreError> {
+        self.write_batch(&Batch::from_samples(samples), max_series)
+    }
+
+    /// Stores a batch in one transaction: all or nothing. A write that would make the
+    /// store hold more than `max_series` series is refused as a whole; writes to
+    /// existing series always pass that check. Each series is resolved once; points go
+    /// in [`INSERT_ROWS`] rows per statement.
+    pub fn write_batch(&self, batch: &Batch, max_series: usize) -> Result<(), StoreError> {
         let mut guard = self.lock()?;
         let inner = &mut *guard;
-        let mut fresh = std::collections::HashSet::new();
-        for sample in samples {
-            let key = (sample.metric.clone(), canonical_tags(&sample.tags));
-            if !inner.series_ids.contains_key(&key) {
-                fresh.insert(key);
-            }
-        }
+        let keys: Vec<(String, String)> = batch
+            .series
+            .iter()
+            .map(|s| (s.metric.clone(), canonical_tags(&s.tags)))
+            .collect();
+        let mut ids: Vec<Option<i64>> = keys
+            .iter()
+            .map(|key| inner.series_ids.get(key).copied())
+            .collect();
+        // A batch holds each series once, so every unknown key is a distinct new series.
+        let fresh = ids.iter().filter(|id| id.is_none()).count();
         let existing = inner.series_ids.len();
-        if existing + fresh.len() > max_series {
+        if existing + fresh > max_series {
             return Err(StoreError::SeriesLimit {
-                new: fresh.len(),
+                new: fresh,
                 existing,
                 limit: max_series,
             });
@@ -290,21 +314,38 @@ impl Store {
                 "INSERT INTO series (metric, tags) VALUES (?1, ?2)
                  ON CONFLICT (metric, tags) DO UPDATE SET metric = metric RETURNING id",
             )?;
-            let mut insert = tx.prepare_cached(
+            for (key, id) in keys.into_iter().zip(&mut ids) {
+                if id.is_none() {
+                    let found: i64 = find.query_row(params![key.0, key.1], |row| row.get(0))?;
+                    *id = Some(found);
+                    new_ids.push((key, found));
+                }
+            }
+            let mut many = tx.prepare_cached(insert_rows_sql())?;
+            let mut one = tx.prepare_cached(
                 "INSERT OR REPLACE INTO points (series_id, t, v) VALUES (?1, ?2, ?3)",
             )?;
-            for sample in samples {
-                let key = (sample.metric.clone(), canonical_tags(&sample.tags));
-                let id = match inner.series_ids.get(&key) {
-                    Some(id) => *id,
-                    None => {
-                        let id: i64 = find.query_row(params![key.0, key.1], |row| row.get(0))?;
-                        new_ids.push((key, id));
-                        id
-                    }
-                };
-                let value = sample.v.is_finite().then_some(sample.v);
-                insert.execute(params![id, sample.t, value])?;
+            let mut rows: Vec<(i64, i64, Option<f64>)> = Vec::with_capacity(batch.samples);
+            for (series, id) in batch.series.iter().zip(&ids) {
+                let id = id.unwrap_or_default();
+                rows.extend(
+                    series
+                        .points
+                        .iter()
+                        .map(|p| (id, p.t, p.v.is_finite().then_some(p.v))),
+                );
+            }
+            let mut chunks = rows.chunks_exact(INSERT_ROWS);
+            for chunk in &mut chunks {
+                for (i, (id, t, v)) in chunk.iter().enumerate() {
+                    many.raw_bind_parameter(i * 3 + 1, id)?;
+                    many.raw_bind_parameter(i * 3 + 2, t)?;
+                    many.raw_bind_parameter(i * 3 + 3, v)?;
+                }
+                many.raw_execute()?;
+            }
+            for (id, t, v) in chunks.remainder() {
+                one.execute(params![id, t, v])?;
             }
         }
         tx.commit()?;
@@ -437,6 +478,38 @@ mod tests {
         assert_eq!(series.len(), 1);
         assert_eq!(series[0].points, [Point { t: 10, v: 1.5 }]);
         assert_eq!(store.prune(11)?, 1);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    #[test]
+    fn a_batch_larger_than_one_insert_statement_is_stored_whole() -> Result<(), StoreError> {
+        let dir = std::env::temp_dir().join(format!("plotcast-store-rows-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir)?;
+        let sample = |metric: &str, t: i64, v: f64| Sample {
+            metric: metric.into(),
+            tags: BTreeMap::new(),
+            t,
+            v,
+        };
+        let n = INSERT_ROWS as i64 * 2 + 7;
+        let mut samples: Vec<Sample> = (0..n).map(|t| sample("a", t, t as f64)).collect();
+        samples.push(sample("b", 5, f64::NAN));
+        store.write(&samples, 10)?;
+        // Rewriting some times replaces their values, across statement boundaries.
+        let again: Vec<Sample> = (0..n).step_by(3).map(|t| sample("a", t, -1.0)).collect();
+        store.write(&again, 10)?;
+        let series = store.load_since(0)?;
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].points.len(), n as usize);
+        for p in &series[0].points {
+            assert_eq!(p.v, if p.t % 3 == 0 { -1.0 } else { p.t as f64 });
+        }
+        assert!(series[1].points[0].v.is_nan());
+        // A refused batch leaves nothing behind.
+        assert!(store.write(&[sample("c", 1, 1.0)], 2).is_err());
+        assert_eq!(store.load_since(0)?.len(), 2);
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     }

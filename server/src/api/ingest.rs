@@ -1,6 +1,9 @@
 //! Data in: InfluxDB line protocol (`POST /write`, `POST /api/v2/write`, as Telegraf's
 //! `influxdb` and `influxdb_v2` outputs send it) and simple JSON (`POST /api/points`).
 
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -11,7 +14,7 @@ use serde_json::{json, Value};
 use crate::api::{read_body, Authorized};
 use crate::error::AppError;
 use crate::line_protocol::{self, Precision};
-use crate::points::{self, IngestLimits};
+use crate::points::{self, Batch, IngestLimits};
 use crate::state::AppState;
 use crate::stream::render::now_ms;
 
@@ -47,9 +50,9 @@ pub async fn write(
             + 1;
         AppError::bad_request(format!("line {line}: the body is not UTF-8"))
     })?;
-    let samples = line_protocol::parse(text, precision, now_ms())?;
-    points::check_samples(&samples, limits(&state))?;
-    state.ingest(samples).await?;
+    let batch = line_protocol::parse_batch(text, precision, now_ms())?;
+    points::check_batch(&batch, limits(&state))?;
+    state.ingest_batch(batch).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -61,9 +64,30 @@ pub async fn points(
     body: Body,
 ) -> Result<Json<Value>, AppError> {
     let bytes = read_body(&headers, body, state.config.max_body).await?;
-    let samples = points::parse_json_points(&bytes, now_ms(), limits(&state))?;
-    let stored = state.ingest(samples).await?;
+    let batch = points::parse_json_batch(&bytes, now_ms(), limits(&state))?;
+    let stored = state.ingest_batch(batch).await?;
     Ok(Json(json!({ "stored": stored })))
+}
+
+impl AppState {
+    /// [`AppState::ingest`] for a batch grouped by series: stores it (one transaction,
+    /// acknowledged after commit), then makes it visible to the charts. Returns how many
+    /// samples the write carried.
+    pub async fn ingest_batch(&self, batch: Batch) -> Result<usize, AppError> {
+        if batch.samples == 0 {
+            return Ok(0);
+        }
+        let batch = Arc::new(batch);
+        let stored = batch.clone();
+        let max_series = self.config.max_series;
+        self.blocking(move |store| store.write_batch(&stored, max_series))
+            .await?;
+        self.cache.insert_batch(&batch, now_ms());
+        self.metrics
+            .points_ingested
+            .fetch_add(batch.samples as u64, Ordering::Relaxed);
+        Ok(batch.samples)
+    }
 }
 
 fn limits(state: &AppState) -> IngestLimits {
