@@ -161,6 +161,12 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Ingest speed, durability unchanged (every commit still syncs the WAL): a
+        // 32 MiB page cache (default 2 MiB) keeps the points B-tree's upper levels and
+        // recent leaves in memory, and checkpoints every 8,000 WAL pages (≈ 32 MB;
+        // default 1,000) copy a page rewritten by many commits once.
+        conn.pragma_update(None, "cache_size", -32_768)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 8_000)?;
         conn.execute_batch(SCHEMA)?;
         for (table, column, definition) in ADDED_COLUMNS {
             let exists: bool = conn.query_row(
