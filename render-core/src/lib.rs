@@ -33,7 +33,9 @@ pub use data::{Data, Point, Series, Timestamp};
 pub use frame::Frame;
 pub use spec::{json_schema, Spec};
 pub use text::{FontBook, FontError, DEFAULT_FONT};
-pub use validate::{parse_duration_ms, validate, ValidSpec, ValidationError, ValidationErrors};
+pub use validate::{
+    parse_duration_ms, valid_chart_id, validate, ValidSpec, ValidationError, ValidationErrors,
+};
 
 /// Draws specs; holds the font fallback chain.
 #[derive(Clone, Default)]

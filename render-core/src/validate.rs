@@ -112,6 +112,18 @@ impl TryFrom<Spec> for ValidSpec {
     }
 }
 
+/// Whether `id` is a chart id: a short slug `[a-z0-9][a-z0-9_-]{0,63}`, safe in URLs
+/// and file names. The server publishes under it; the editor checks it before asking.
+pub fn valid_chart_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 64
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
+}
+
 /// Parses a duration such as `30s`, `5m`, `2h`, `7d` into milliseconds.
 pub fn parse_duration_ms(text: &str) -> Option<i64> {
     let split = text.find(|c: char| !c.is_ascii_digit())?;

@@ -148,3 +148,13 @@ fn schema_describes_the_spec() {
         serde_json::Value::Bool(false)
     );
 }
+
+#[test]
+fn chart_ids_are_short_slugs() {
+    for ok in ["cpu", "0", "a-b_c", &"x".repeat(64)] {
+        assert!(render_core::valid_chart_id(ok), "{ok}");
+    }
+    for bad in ["", "-a", "_a", "A", "a.b", "a/b", "é", &"x".repeat(65)] {
+        assert!(!render_core::valid_chart_id(bad), "{bad}");
+    }
+}

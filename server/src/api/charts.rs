@@ -12,16 +12,7 @@ use crate::api::{read_body, Authorized, ViewerCredentials};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Whether `id` is a chart id: `[a-z0-9][a-z0-9_-]{0,63}`.
-pub fn valid_id(id: &str) -> bool {
-    let bytes = id.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 64
-        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
-}
+pub use render_core::valid_chart_id as valid_id;
 
 /// Checks an id from a path.
 pub fn check_id(id: &str) -> Result<(), AppError> {
@@ -175,19 +166,4 @@ pub async fn delete(
     }
     state.hub.remove(&id);
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::valid_id;
-
-    #[test]
-    fn ids_are_short_slugs() {
-        for ok in ["cpu", "0", "a-b_c", &"x".repeat(64)] {
-            assert!(valid_id(ok), "{ok}");
-        }
-        for bad in ["", "-a", "_a", "A", "a.b", "a/b", "é", &"x".repeat(65)] {
-            assert!(!valid_id(bad), "{bad}");
-        }
-    }
 }
