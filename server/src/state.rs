@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::line_protocol::Sample;
 use crate::metrics::Metrics;
+use crate::points::Batch;
 use crate::store::{Store, StoreError};
 use crate::stream::hub::{Hub, ViewerLimits};
 use crate::stream::render::{now_ms, RenderContext};
@@ -162,19 +163,26 @@ impl AppState {
     /// Stores samples (one transaction, acknowledged after commit), then makes them
     /// visible to the charts. Returns how many were stored.
     pub async fn ingest(&self, samples: Vec<Sample>) -> Result<usize, AppError> {
-        if samples.is_empty() {
+        self.ingest_batch(Batch::from_samples(&samples)).await
+    }
+
+    /// [`AppState::ingest`] for a batch grouped by series: stores it (one transaction,
+    /// acknowledged after commit), then makes it visible to the charts. Returns how many
+    /// samples the write carried.
+    pub async fn ingest_batch(&self, batch: Batch) -> Result<usize, AppError> {
+        if batch.samples == 0 {
             return Ok(0);
         }
-        let samples = Arc::new(samples);
-        let batch = samples.clone();
+        let batch = Arc::new(batch);
+        let stored = batch.clone();
         let max_series = self.config.max_series;
-        self.blocking(move |store| store.write(&batch, max_series))
+        self.blocking(move |store| store.write_batch(&stored, max_series))
             .await?;
-        self.cache.insert(&samples, now_ms());
+        self.cache.insert_batch(&batch, now_ms());
         self.metrics
             .points_ingested
-            .fetch_add(samples.len() as u64, Ordering::Relaxed);
-        Ok(samples.len())
+            .fetch_add(batch.samples as u64, Ordering::Relaxed);
+        Ok(batch.samples)
     }
 
     /// Publishes a validated spec: store first, then the live hub. `private` sets the

@@ -1,9 +1,6 @@
 //! Data in: InfluxDB line protocol (`POST /write`, `POST /api/v2/write`, as Telegraf's
 //! `influxdb` and `influxdb_v2` outputs send it) and simple JSON (`POST /api/points`).
 
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,7 +11,7 @@ use serde_json::{json, Value};
 use crate::api::{read_body, Authorized};
 use crate::error::AppError;
 use crate::line_protocol::{self, Precision};
-use crate::points::{self, Batch, IngestLimits};
+use crate::points::{self, IngestLimits};
 use crate::state::AppState;
 use crate::stream::render::now_ms;
 
@@ -67,27 +64,6 @@ pub async fn points(
     let batch = points::parse_json_batch(&bytes, now_ms(), limits(&state))?;
     let stored = state.ingest_batch(batch).await?;
     Ok(Json(json!({ "stored": stored })))
-}
-
-impl AppState {
-    /// [`AppState::ingest`] for a batch grouped by series: stores it (one transaction,
-    /// acknowledged after commit), then makes it visible to the charts. Returns how many
-    /// samples the write carried.
-    pub async fn ingest_batch(&self, batch: Batch) -> Result<usize, AppError> {
-        if batch.samples == 0 {
-            return Ok(0);
-        }
-        let batch = Arc::new(batch);
-        let stored = batch.clone();
-        let max_series = self.config.max_series;
-        self.blocking(move |store| store.write_batch(&stored, max_series))
-            .await?;
-        self.cache.insert_batch(&batch, now_ms());
-        self.metrics
-            .points_ingested
-            .fetch_add(batch.samples as u64, Ordering::Relaxed);
-        Ok(batch.samples)
-    }
 }
 
 fn limits(state: &AppState) -> IngestLimits {
