@@ -103,16 +103,9 @@ fn key_part(key: &mut String, part: &str) {
 impl Grouper {
     /// The index of series `metric` + `tags`, added if new.
     pub fn series_of(&mut self, metric: &str, tags: &BTreeMap<String, String>) -> usize {
-        self.key.clear();
-        key_part(&mut self.key, metric);
-        for (k, v) in tags {
-            key_part(&mut self.key, k);
-            key_part(&mut self.key, v);
-        }
-        if let Some(&at) = self.index.get(self.key.as_str()) {
-            return at;
-        }
-        self.add(metric.to_owned(), tags.clone())
+        let pairs = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        self.find(metric, pairs)
+            .unwrap_or_else(|| self.add(metric.to_owned(), tags.clone()))
     }
 
     /// [`Grouper::series_of`] for tags as pairs sorted by key, each key once.
@@ -121,20 +114,30 @@ impl Grouper {
         metric: &str,
         tags: &[(Cow<'_, str>, Cow<'_, str>)],
     ) -> usize {
+        let pairs = tags.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
+        self.find(metric, pairs).unwrap_or_else(|| {
+            let tags = tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            self.add(metric.to_owned(), tags)
+        })
+    }
+
+    /// Builds the series key of `metric` + `tags` (sorted by key) into the scratch key
+    /// and looks it up.
+    fn find<'t>(
+        &mut self,
+        metric: &str,
+        tags: impl Iterator<Item = (&'t str, &'t str)>,
+    ) -> Option<usize> {
         self.key.clear();
         key_part(&mut self.key, metric);
         for (k, v) in tags {
             key_part(&mut self.key, k);
             key_part(&mut self.key, v);
         }
-        if let Some(&at) = self.index.get(self.key.as_str()) {
-            return at;
-        }
-        let tags = tags
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        self.add(metric.to_owned(), tags)
+        self.index.get(self.key.as_str()).copied()
     }
 
     fn add(&mut self, metric: String, tags: BTreeMap<String, String>) -> usize {
