@@ -28,18 +28,10 @@ impl Frame {
 
     /// The pixels as RGB bytes, row by row.
     pub fn rgb(&self) -> Vec<u8> {
-        let mut rgb = Vec::new();
-        self.rgb_into(&mut rgb);
-        rgb
-    }
-
-    /// Writes the RGB bytes into `out` (cleared first), reusing its allocation.
-    pub fn rgb_into(&self, out: &mut Vec<u8>) {
-        out.clear();
-        out.reserve(self.rgba().len() / 4 * 3);
-        for pixel in self.rgba().chunks_exact(4) {
-            out.extend_from_slice(&pixel[..3]);
-        }
+        self.rgba()
+            .chunks_exact(4)
+            .flat_map(|pixel| [pixel[0], pixel[1], pixel[2]])
+            .collect()
     }
 
     /// The canvas for a render of this size, cleared to `background`.

@@ -333,6 +333,61 @@ pub enum LegendValue {
     Avg,
 }
 
+impl ThemeName {
+    /// Every variant, in the order forms list them.
+    pub const ALL: [ThemeName; 2] = [ThemeName::Light, ThemeName::Dark];
+}
+
+impl PanelKind {
+    /// Every variant, in the order forms list them.
+    pub const ALL: [PanelKind; 5] = [
+        PanelKind::Timeseries,
+        PanelKind::Bar,
+        PanelKind::Gauge,
+        PanelKind::Stat,
+        PanelKind::Text,
+    ];
+}
+
+impl SeriesStyle {
+    /// Every variant, in the order forms list them.
+    pub const ALL: [SeriesStyle; 6] = [
+        SeriesStyle::Line,
+        SeriesStyle::Area,
+        SeriesStyle::StackedArea,
+        SeriesStyle::Step,
+        SeriesStyle::Bars,
+        SeriesStyle::Points,
+    ];
+}
+
+impl Scale {
+    /// Every variant, in the order forms list them.
+    pub const ALL: [Scale; 2] = [Scale::Linear, Scale::Log];
+}
+
+impl NumberFormat {
+    /// Every variant, in the order forms list them.
+    pub const ALL: [NumberFormat; 6] = [
+        NumberFormat::Number,
+        NumberFormat::Si,
+        NumberFormat::Percent,
+        NumberFormat::Ratio,
+        NumberFormat::Bytes,
+        NumberFormat::Bits,
+    ];
+}
+
+impl LegendPosition {
+    /// Every variant, in the order forms list them.
+    pub const ALL: [LegendPosition; 4] = [
+        LegendPosition::Bottom,
+        LegendPosition::Top,
+        LegendPosition::Right,
+        LegendPosition::None,
+    ];
+}
+
 impl Spec {
     /// Parses spec JSON; serde's message names the line and column of a syntax error.
     pub fn from_json(json: &str) -> Result<Spec, serde_json::Error> {

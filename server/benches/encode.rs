@@ -1,6 +1,6 @@
 //! JPEG encoding of the reference frame (800×450, quality 85, 4:4:4), measured in one
 //! run: the server's encoder (libjpeg-turbo through `turbojpeg`) against the pure-Rust
-//! `jpeg-encoder` it replaced, plus the render itself for scale.
+//! `jpeg-encoder` it replaced, both from the frame's RGBA pixels.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
@@ -25,10 +25,9 @@ fn reference_frame() -> Frame {
 
 fn encoders(c: &mut Criterion) {
     let frame = reference_frame();
-    let rgb = frame.rgb();
     let (width, height) = (frame.width(), frame.height());
     c.bench_function("jpeg q85 444 800x450: libjpeg-turbo (server)", |b| {
-        b.iter(|| server::image_files::jpeg_rgb(&rgb, width, height, 85).map(|j| j.len()))
+        b.iter(|| server::image_files::jpeg(&frame, 85).map(|j| j.len()))
     });
     c.bench_function("jpeg q85 444 800x450: jpeg-encoder (pure Rust)", |b| {
         b.iter(|| {
@@ -37,10 +36,10 @@ fn encoders(c: &mut Criterion) {
             encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
             encoder
                 .encode(
-                    &rgb,
+                    frame.rgba(),
                     width as u16,
                     height as u16,
-                    jpeg_encoder::ColorType::Rgb,
+                    jpeg_encoder::ColorType::Rgba,
                 )
                 .map(|()| bytes.len())
         })

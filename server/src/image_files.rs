@@ -32,23 +32,20 @@ pub fn png(frame: &Frame) -> Result<Vec<u8>, EncodeError> {
     Ok(bytes)
 }
 
-/// The frame as a baseline JPEG at `quality` (1..=100) with 4:4:4 sampling.
+/// The frame as a baseline JPEG at `quality` (1..=100) with 4:4:4 sampling, encoded
+/// straight from the frame's RGBA pixels (no RGB copy).
 pub fn jpeg(frame: &Frame, quality: u8) -> Result<Vec<u8>, EncodeError> {
-    jpeg_rgb(&frame.rgb(), frame.width(), frame.height(), quality)
-}
-
-/// RGB pixels (`width × height × 3` bytes) as a baseline 4:4:4 JPEG.
-pub fn jpeg_rgb(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, EncodeError> {
+    let (width, height) = (frame.width(), frame.height());
     if width > 65_535 || height > 65_535 {
         return Err(EncodeError::TooLarge(width, height));
     }
     let (width, height) = (width as usize, height as usize);
     let image = turbojpeg::Image {
-        pixels: rgb,
+        pixels: frame.rgba(),
         width,
-        pitch: width * 3,
+        pitch: width * 4,
         height,
-        format: turbojpeg::PixelFormat::RGB,
+        format: turbojpeg::PixelFormat::RGBX,
     };
     let mut compressor = turbojpeg::Compressor::new()?;
     compressor.set_quality(i32::from(quality))?;

@@ -532,41 +532,16 @@ pub fn choices(field: &Field) -> Option<Vec<String>> {
         values.iter().map(enum_name).collect()
     }
     Some(match field {
-        Field::Theme => names(&[ThemeName::Light, ThemeName::Dark]),
-        Field::Panel(_, PanelField::Kind) => names(&[
-            PanelKind::Timeseries,
-            PanelKind::Bar,
-            PanelKind::Gauge,
-            PanelKind::Stat,
-            PanelKind::Text,
-        ]),
+        Field::Theme => names(&ThemeName::ALL),
+        Field::Panel(_, PanelField::Kind) => names(&PanelKind::ALL),
         Field::Panel(_, PanelField::Style) => {
             let mut list: Vec<String> = vec![String::new()];
-            list.extend(names(&[
-                SeriesStyle::Line,
-                SeriesStyle::Area,
-                SeriesStyle::StackedArea,
-                SeriesStyle::Step,
-                SeriesStyle::Bars,
-                SeriesStyle::Points,
-            ]));
+            list.extend(names(&SeriesStyle::ALL));
             list
         }
-        Field::Panel(_, PanelField::Scale) => names(&[Scale::Linear, Scale::Log]),
-        Field::Panel(_, PanelField::Format) => names(&[
-            NumberFormat::Number,
-            NumberFormat::Si,
-            NumberFormat::Percent,
-            NumberFormat::Ratio,
-            NumberFormat::Bytes,
-            NumberFormat::Bits,
-        ]),
-        Field::Panel(_, PanelField::Legend) => names(&[
-            LegendPosition::Bottom,
-            LegendPosition::Top,
-            LegendPosition::Right,
-            LegendPosition::None,
-        ]),
+        Field::Panel(_, PanelField::Scale) => names(&Scale::ALL),
+        Field::Panel(_, PanelField::Format) => names(&NumberFormat::ALL),
+        Field::Panel(_, PanelField::Legend) => names(&LegendPosition::ALL),
         _ => return None,
     })
 }

@@ -49,14 +49,7 @@ fn data() -> impl Strategy<Value = Data> {
 }
 
 fn axis() -> impl Strategy<Value = Option<Axis>> {
-    let format = prop::sample::select(vec![
-        NumberFormat::Number,
-        NumberFormat::Si,
-        NumberFormat::Percent,
-        NumberFormat::Ratio,
-        NumberFormat::Bytes,
-        NumberFormat::Bits,
-    ]);
+    let format = prop::sample::select(NumberFormat::ALL.to_vec());
     prop::option::of(
         (
             any::<bool>(),
@@ -84,27 +77,9 @@ fn axis() -> impl Strategy<Value = Option<Axis>> {
 }
 
 fn panel(index: u32) -> impl Strategy<Value = Panel> {
-    let kind = prop::sample::select(vec![
-        PanelKind::Timeseries,
-        PanelKind::Bar,
-        PanelKind::Gauge,
-        PanelKind::Stat,
-        PanelKind::Text,
-    ]);
-    let style = prop::sample::select(vec![
-        SeriesStyle::Line,
-        SeriesStyle::Area,
-        SeriesStyle::StackedArea,
-        SeriesStyle::Step,
-        SeriesStyle::Bars,
-        SeriesStyle::Points,
-    ]);
-    let position = prop::sample::select(vec![
-        LegendPosition::Bottom,
-        LegendPosition::Top,
-        LegendPosition::Right,
-        LegendPosition::None,
-    ]);
+    let kind = prop::sample::select(PanelKind::ALL.to_vec());
+    let style = prop::sample::select(SeriesStyle::ALL.to_vec());
+    let position = prop::sample::select(LegendPosition::ALL.to_vec());
     (
         kind,
         style,

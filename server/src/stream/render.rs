@@ -101,7 +101,6 @@ fn error_spec(width: u32, height: u32) -> Option<ValidSpec> {
 
 struct Rendered {
     frame: Frame,
-    rgb: Vec<u8>,
     jpeg: Option<Vec<u8>>,
 }
 
@@ -112,7 +111,6 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
     let mut spec_changes = chart.spec.subscribe();
     let mut buffers = Some(Rendered {
         frame: Frame::default(),
-        rgb: Vec::new(),
         jpeg: None,
     });
     let mut last: Option<(Instant, i64, u64, Arc<ValidSpec>)> = None;
@@ -200,11 +198,9 @@ fn render_frame(
 ) -> Rendered {
     let started = Instant::now();
     render_into(context, id, spec, now, &mut buffers.frame);
-    buffers.frame.rgb_into(&mut buffers.rgb);
     context.metrics.render_time.observe(started.elapsed());
     let started = Instant::now();
-    let (width, height) = (buffers.frame.width(), buffers.frame.height());
-    match image_files::jpeg_rgb(&buffers.rgb, width, height, JPEG_QUALITY) {
+    match image_files::jpeg(&buffers.frame, JPEG_QUALITY) {
         Ok(jpeg) => buffers.jpeg = Some(jpeg),
         Err(error) => tracing::error!(%error, "encoding a frame failed"),
     }
