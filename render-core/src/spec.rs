@@ -193,10 +193,12 @@ fn is_one(value: &u32) -> bool {
     *value == 1
 }
 
-/// One series query: a metric name plus tag filters.
+/// One series query: a metric name plus tag filters, optionally transformed and
+/// aggregated.
 ///
 /// Every data series with this metric whose tags include all the filter tags is drawn;
-/// several matches draw several lines (e.g. one per CPU core).
+/// several matches draw several lines (e.g. one per CPU core) unless `aggregate`
+/// combines them (e.g. into the CPU total).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesSpec {

@@ -623,6 +623,50 @@ mod tests {
         assert_eq!(total[0].latest, Some(Point { t: 2 * S, v: 2.5 }));
     }
 
+    /// The renderer draws what the query derives: a stat of `sum(rate(..))` is pixel for
+    /// pixel the stat of a series holding the hand-computed sums.
+    #[test]
+    fn panels_draw_the_derived_series() {
+        use crate::{validate, Data, Frame, Renderer, Spec};
+        let draw = |query: &str, data: Vec<Series>| {
+            let json = format!(
+                r#"{{"version":1,"width":200,"height":120,"panels":[{{"kind":"stat","series":[{query}]}}]}}"#
+            );
+            let spec = validate(Spec::from_json(&json).expect("spec")).expect("valid");
+            let mut frame = Frame::default();
+            Renderer::default().render(&spec, &Data { series: data }, 4 * S, &mut frame);
+            frame.rgb()
+        };
+        let a = series(
+            &[("k", "a")],
+            &[
+                (0, 0.0),
+                (S, 10.0),
+                (2 * S, 30.0),
+                (3 * S, 5.0),
+                (4 * S, 25.0),
+            ],
+        );
+        let b = series(
+            &[("k", "b")],
+            &[
+                (0, 50.0),
+                (S, 60.0),
+                (2 * S, 80.0),
+                (3 * S, 90.0),
+                (4 * S, 150.0),
+            ],
+        );
+        let derived = draw(
+            r#"{"metric":"m","transform":"rate","aggregate":"sum"}"#,
+            vec![a.clone(), b],
+        );
+        // Rates a: 1, 2, 0.5, 2; b: 1, 2, 1, 6.
+        let sums = series(&[], &[(S, 2.0), (2 * S, 4.0), (3 * S, 1.5), (4 * S, 8.0)]);
+        assert!(derived == draw(r#"{"metric":"m"}"#, vec![sums]));
+        assert!(derived != draw(r#"{"metric":"m"}"#, vec![a]));
+    }
+
     #[test]
     fn default_labels_wrap_the_metric() {
         assert_eq!(default_label(&query(r#"{"metric":"cpu"}"#)), "cpu");

@@ -192,3 +192,30 @@ fn transforms_and_aggregates_are_closed_lists() {
         );
     }
 }
+
+#[test]
+fn schema_lists_transforms_aggregates_and_by() {
+    let schema = render_core::json_schema();
+    let defs = &schema["$defs"];
+    for field in ["transform", "aggregate", "by"] {
+        assert!(
+            defs["SeriesSpec"]["properties"].get(field).is_some(),
+            "schema lacks series.{field}"
+        );
+    }
+    let variants = |name: &str| -> Vec<String> {
+        defs[name]["oneOf"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|v| v["const"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        variants("Transform"),
+        ["rate", "increase", "delta", "derivative"]
+    );
+    assert_eq!(variants("Aggregate"), ["sum", "avg", "min", "max"]);
+}
