@@ -26,7 +26,8 @@
 //! Its value combines each member's value at `t`: the member's latest point at or
 //! before `t`, if it is finite and at most the member's lookback old. The lookback is
 //! the longer of one step and the pause the member's line is broken at when drawn
-//! (5 × its median interval, see [`crate::m4`]), so members written at different
+//! (5 × its median interval, unlimited with fewer than four intervals; see
+//! [`crate::m4`]), so members written at different
 //! moments still add up while a member that stopped or has a gap drops out. A column
 //! where no member has a value is a gap. The cost is bounded by points plus
 //! pixel columns × series, with one binary search per column and member: the points of
@@ -57,7 +58,8 @@ pub(crate) struct Span {
 impl Span {
     /// The window `start..=end` drawn over `columns` pixel columns.
     pub fn new(start: Timestamp, end: Timestamp, columns: f32) -> Span {
-        let columns = columns.clamp(1.0, 65_536.0) as i64;
+        // `max` after the cast: a NaN width casts to 0.
+        let columns = (columns.clamp(1.0, 65_536.0) as i64).max(1);
         Span {
             start,
             end,

@@ -66,6 +66,7 @@ impl<'a> PanelContext<'a> {
     /// query says), with label, colour and the points inside the time window (sorted).
     pub fn resolve_series(&self) -> Vec<DrawnSeries<'a>> {
         let (start, end) = (self.start(), self.now);
+        // Aggregation columns: the panel's width, a little finer than the plot's pixels.
         let span = transform::Span::new(start, end, self.area.width());
         let mut resolved = Vec::new();
         let mut palette_index = 0;
