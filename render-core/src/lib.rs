@@ -27,6 +27,7 @@ mod panels;
 pub mod spec;
 mod text;
 mod ticks;
+mod transform;
 mod validate;
 
 pub use data::{Data, Point, Series, Timestamp};

@@ -9,7 +9,7 @@ use std::fmt;
 use chrono_tz::Tz;
 
 use crate::color::{Rgba, Theme};
-use crate::spec::{Cell, Panel, PanelKind, Scale, Spec, SPEC_VERSION};
+use crate::spec::{Cell, Panel, PanelKind, Scale, SeriesSpec, Spec, SPEC_VERSION};
 
 /// Largest width or height in pixels.
 pub const MAX_SIDE: u32 = 4096;
@@ -335,6 +335,7 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
                 check.fail(&format!("{path}.fill"), format!("{fill} is outside 0..=1"));
             }
         }
+        check_by(check, &path, series);
     }
     if let Some(axis) = &panel.y_axis {
         let axis_path = format!("{path}.y_axis");
@@ -399,6 +400,37 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
         }
     }
     window
+}
+
+/// Checks the `by` tag keys of a series query: only with an aggregate, each a
+/// non-empty tag key listed once, at most 32.
+fn check_by(check: &mut Checker, path: &str, series: &SeriesSpec) {
+    if series.by.is_empty() {
+        return;
+    }
+    let path = format!("{path}.by");
+    if series.aggregate.is_none() {
+        check.fail(
+            &path,
+            "groups an aggregate; set \"aggregate\" (sum, avg, min or max) or remove \"by\"".into(),
+        );
+    }
+    if series.by.len() > 32 {
+        check.fail(
+            &path,
+            format!("has {} tag keys, at most 32", series.by.len()),
+        );
+    }
+    for (k, key) in series.by.iter().enumerate() {
+        let key_path = format!("{path}[{k}]");
+        if key.is_empty() {
+            check.fail(&key_path, "is empty".into());
+        }
+        check.text(&key_path, Some(key), MAX_NAME);
+        if series.by[..k].contains(key) {
+            check.fail(&key_path, format!("{:?} is listed twice", clip(key)));
+        }
+    }
 }
 
 /// Resolves each panel's grid cell: given cells are checked, the rest fill free cells

@@ -1,5 +1,6 @@
 //! Panel kinds and what they share: the drawing context, series resolution (spec query
-//! -> matching data series with label and colour), thresholds and "No data".
+//! -> matching data series, transformed and aggregated as asked, with label and colour),
+//! thresholds and "No data".
 
 mod axis;
 mod bar;
@@ -9,15 +10,17 @@ mod stat;
 mod timeseries;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
 
 use crate::canvas::{Canvas, Rect};
 use crate::color::{Rgba, Theme};
-use crate::data::{Data, Point, Timestamp};
+use crate::data::{Data, Point, Series, Timestamp};
 use crate::format::ValueFormat;
 use crate::spec::{Panel, PanelKind, SeriesStyle};
 use crate::text::{self, FontBook, HAlign, TextStyle, VAlign};
+use crate::transform;
 
 /// Font sizes in px.
 pub(crate) const TICK_SIZE: f32 = 11.0;
@@ -59,17 +62,27 @@ impl<'a> PanelContext<'a> {
         ValueFormat::from_axis(self.panel.y_axis.as_ref())
     }
 
-    /// Every data series the panel's queries match, with label, colour and the points
-    /// inside the time window (sorted).
+    /// Every data series the panel's queries match (transformed and aggregated as the
+    /// query says), with label, colour and the points inside the time window (sorted).
     pub fn resolve_series(&self) -> Vec<DrawnSeries<'a>> {
         let (start, end) = (self.start(), self.now);
+        // Aggregation columns: the panel's width, a little finer than the plot's pixels.
+        let span = transform::Span::new(start, end, self.area.width());
         let mut resolved = Vec::new();
         let mut palette_index = 0;
         for query in &self.panel.series {
             let matches: Vec<_> = self.data.matching(query).collect();
-            for series in &matches {
-                let color = match (&query.color, matches.len()) {
-                    (Some(c), 1) => Rgba::parse(c),
+            let sources: Vec<Source<'a>> = match transform::derive(query, &matches, span) {
+                Some(derived) => derived.into_iter().map(Source::derived).collect(),
+                None => matches
+                    .iter()
+                    .map(|series| Source::raw(series, start, end))
+                    .collect(),
+            };
+            let several_sources = sources.len() > 1;
+            for source in sources {
+                let color = match (&query.color, several_sources) {
+                    (Some(c), false) => Rgba::parse(c),
                     _ => None,
                 }
                 .unwrap_or_else(|| {
@@ -77,21 +90,24 @@ impl<'a> PanelContext<'a> {
                     self.theme.series_color(palette_index - 1)
                 });
                 // Tags that tell this match apart from the query (e.g. `core=3`).
-                let distinguishing: Vec<String> = series
+                let distinguishing: Vec<String> = source
                     .tags
                     .iter()
                     .filter(|(k, _)| !query.tags.contains_key(*k))
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
-                let base = query.label.clone().unwrap_or_else(|| query.metric.clone());
-                let several = matches.len() > 1 && !distinguishing.is_empty();
+                let base = query
+                    .label
+                    .clone()
+                    .unwrap_or_else(|| transform::default_label(query));
+                let several = several_sources && !distinguishing.is_empty();
                 let label = if several {
                     format!("{base} {{{}}}", distinguishing.join(", "))
                 } else {
                     base.clone()
                 };
                 let short_label = if several {
-                    let values: Vec<&str> = series
+                    let values: Vec<&str> = source
                         .tags
                         .iter()
                         .filter(|(k, _)| !query.tags.contains_key(*k))
@@ -100,14 +116,6 @@ impl<'a> PanelContext<'a> {
                     values.join(", ")
                 } else {
                     base
-                };
-                let (sorted, window_stats) = scan(&series.points, start, end);
-                let points = window_of(&series.points, sorted, start, end);
-                // Unsorted data: "last" must come from the sorted copy.
-                let stats = if sorted {
-                    window_stats
-                } else {
-                    Stats::of(&points)
                 };
                 let is_area = matches!(
                     self.panel.style,
@@ -119,9 +127,9 @@ impl<'a> PanelContext<'a> {
                     color,
                     width: query.width.unwrap_or(2.0),
                     fill: query.fill.unwrap_or(if is_area { 0.25 } else { 0.0 }),
-                    points,
-                    stats,
-                    latest: latest_of(&series.points, sorted),
+                    points: source.points,
+                    stats: source.stats,
+                    latest: source.latest,
                 });
             }
         }
@@ -193,6 +201,45 @@ pub(crate) struct DrawnSeries<'a> {
     pub stats: Stats,
     /// Latest finite point overall.
     pub latest: Option<Point>,
+}
+
+/// One series a query yields, before it gets its label and colour: a matching data
+/// series as it is, or one its transform or aggregation made.
+struct Source<'a> {
+    tags: Cow<'a, BTreeMap<String, String>>,
+    points: Cow<'a, [Point]>,
+    stats: Stats,
+    latest: Option<Point>,
+}
+
+impl<'a> Source<'a> {
+    /// A data series as it is: its points in the window, and its latest finite point
+    /// overall.
+    fn raw(series: &'a Series, start: Timestamp, end: Timestamp) -> Source<'a> {
+        let (sorted, window_stats) = scan(&series.points, start, end);
+        let points = window_of(&series.points, sorted, start, end);
+        // Unsorted data: "last" must come from the sorted copy.
+        let stats = if sorted {
+            window_stats
+        } else {
+            Stats::of(&points)
+        };
+        Source {
+            tags: Cow::Borrowed(&series.tags),
+            points,
+            stats,
+            latest: latest_of(&series.points, sorted),
+        }
+    }
+
+    fn derived(derived: transform::Derived<'a>) -> Source<'a> {
+        Source {
+            tags: derived.tags,
+            stats: Stats::of(&derived.points),
+            points: Cow::Owned(derived.points),
+            latest: derived.latest,
+        }
+    }
 }
 
 /// Summary of a series' finite values in the window, gathered in one pass (a series
