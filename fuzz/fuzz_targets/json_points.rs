@@ -5,16 +5,18 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use server::points::{parse_json_points, IngestLimits};
+use server::ingest::json::parse_json_batch;
+use server::ingest::IngestLimits;
 
 fuzz_target!(|bytes: &[u8]| {
     let limits = IngestLimits { max_points: 64, max_name: 32 };
-    if let Ok(samples) = parse_json_points(bytes, 1_700_000_000_000, limits) {
-        assert!(samples.len() <= limits.max_points);
-        for sample in &samples {
-            assert!(!sample.metric.is_empty());
-            assert!(sample.metric.chars().count() <= limits.max_name);
-            for (key, value) in &sample.tags {
+    if let Ok(batch) = parse_json_batch(bytes, 1_700_000_000_000, limits) {
+        assert!(batch.samples <= limits.max_points);
+        for series in &batch.series {
+            assert!(!series.metric.is_empty());
+            assert!(series.metric.chars().count() <= limits.max_name);
+            assert!(series.points.is_sorted_by(|a, b| a.t < b.t), "one point per time, sorted");
+            for (key, value) in &series.tags {
                 assert!(key.chars().count() <= limits.max_name);
                 assert!(value.chars().count() <= limits.max_name);
             }

@@ -28,6 +28,7 @@ pub mod spec;
 mod stats;
 mod text;
 mod ticks;
+mod transform;
 mod valid;
 mod validate;
 

@@ -15,7 +15,9 @@ const GAP_FACTOR: i64 = 5;
 /// cheap for a million points.
 const MEDIAN_SAMPLE: usize = 4096;
 
-fn gap_limit(points: &[Point]) -> Timestamp {
+/// The longest pause that is not a gap: [`GAP_FACTOR`] × the median interval of
+/// `points` (sorted), or unlimited with fewer than four intervals.
+pub(crate) fn gap_limit(points: &[Point]) -> Timestamp {
     let stride = (points.len() / MEDIAN_SAMPLE).max(1);
     let mut intervals: Vec<Timestamp> = points
         .windows(2)

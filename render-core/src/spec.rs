@@ -193,10 +193,12 @@ fn is_one(value: &u32) -> bool {
     *value == 1
 }
 
-/// One series query: a metric name plus tag filters.
+/// One series query: a metric name plus tag filters, optionally transformed and
+/// aggregated.
 ///
 /// Every data series with this metric whose tags include all the filter tags is drawn;
-/// several matches draw several lines (e.g. one per CPU core).
+/// several matches draw several lines (e.g. one per CPU core) unless `aggregate`
+/// combines them (e.g. into the CPU total).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesSpec {
@@ -205,7 +207,8 @@ pub struct SeriesSpec {
     /// Tag filters: a data series must carry each of these tags with this value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
-    /// Legend label. Default: the metric and the tags that tell matches apart.
+    /// Legend label. Default: the metric, inside its transform and aggregate
+    /// (`rate(net_bytes)`, `sum(rate(net_bytes))`), and the tags that tell the series apart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// Colour. Default: the next palette colour.
@@ -217,6 +220,49 @@ pub struct SeriesSpec {
     /// Fill opacity below the line (0..=1). Default 0, or 0.25 for area styles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fill: Option<f32>,
+    /// Turns each matching series into its rate, increase, delta or derivative (before
+    /// `aggregate`). Default: the values as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<Transform>,
+    /// Combines the matching series into one series per `by` group. Default: each
+    /// matching series is drawn on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<Aggregate>,
+    /// Tag keys `aggregate` groups by, like PromQL's `sum by (host)`: one series per
+    /// combination of their values, tagged with exactly these tags. Default: one group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by: Vec<String>,
+}
+
+/// What a series query draws instead of each series' values. Output points sit at the
+/// series' own times, one per point after the first, computed from the point before;
+/// a non-finite value makes the outputs at its point and the next one gaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    /// Per-second increase of a counter; a drop is a counter reset (as in Prometheus).
+    Rate,
+    /// Increase of a counter since the point before; a drop is a counter reset, after
+    /// which the new value is the increase (counted from 0).
+    Increase,
+    /// Difference to the point before (may be negative).
+    Delta,
+    /// Difference to the point before per second (may be negative).
+    Derivative,
+}
+
+/// How `aggregate` combines the series of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    /// Sum of the values.
+    Sum,
+    /// Mean of the values.
+    Avg,
+    /// Smallest value.
+    Min,
+    /// Largest value.
+    Max,
 }
 
 /// A value axis.
@@ -385,6 +431,26 @@ impl LegendPosition {
         LegendPosition::Top,
         LegendPosition::Right,
         LegendPosition::None,
+    ];
+}
+
+impl Transform {
+    /// Every variant, in the order forms list them.
+    pub const ALL: [Transform; 4] = [
+        Transform::Rate,
+        Transform::Increase,
+        Transform::Delta,
+        Transform::Derivative,
+    ];
+}
+
+impl Aggregate {
+    /// Every variant, in the order forms list them.
+    pub const ALL: [Aggregate; 4] = [
+        Aggregate::Sum,
+        Aggregate::Avg,
+        Aggregate::Min,
+        Aggregate::Max,
     ];
 }
 

@@ -60,7 +60,8 @@ pub(crate) struct ValidThreshold {
 /// A series query's drawing values.
 #[derive(Debug, Clone)]
 pub(crate) struct ValidSeries {
-    /// The query's label, else its metric.
+    /// The query's label, else its metric inside its transform and aggregate
+    /// (`sum(rate(net_bytes))`).
     pub label: String,
     /// The query's colour; `None`: the next palette colour.
     pub color: Option<Rgba>,

@@ -11,7 +11,8 @@ use chrono_tz::Tz;
 use crate::color::{Rgba, Theme};
 use crate::format::ValueFormat;
 use crate::layout::Grid;
-use crate::spec::{Cell, Panel, PanelKind, Scale, SeriesStyle, Spec, SPEC_VERSION};
+use crate::spec::{Cell, Panel, PanelKind, Scale, SeriesSpec, SeriesStyle, Spec, SPEC_VERSION};
+use crate::transform;
 use crate::valid::{ValidPanel, ValidSeries, ValidSpec, ValidThreshold, DEFAULT_WINDOW_MS};
 
 /// Largest width or height in pixels.
@@ -302,11 +303,12 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel, chart_window: i64
                 check.fail(&format!("{path}.fill"), format!("{fill} is outside 0..=1"));
             }
         }
+        check_by(check, &path, series);
         valid_series.push(ValidSeries {
             label: series
                 .label
                 .clone()
-                .unwrap_or_else(|| series.metric.clone()),
+                .unwrap_or_else(|| transform::default_label(series)),
             color,
             width: series.width.unwrap_or(2.0),
             fill: series.fill.unwrap_or(if area { 0.25 } else { 0.0 }),
@@ -397,6 +399,37 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel, chart_window: i64
         thresholds,
         series: valid_series,
         font_size: panel.font_size.unwrap_or(16.0),
+    }
+}
+
+/// Checks the `by` tag keys of a series query: only with an aggregate, each a
+/// non-empty tag key listed once, at most 32.
+fn check_by(check: &mut Checker, path: &str, series: &SeriesSpec) {
+    if series.by.is_empty() {
+        return;
+    }
+    let path = format!("{path}.by");
+    if series.aggregate.is_none() {
+        check.fail(
+            &path,
+            "groups an aggregate; set \"aggregate\" (sum, avg, min or max) or remove \"by\"".into(),
+        );
+    }
+    if series.by.len() > 32 {
+        check.fail(
+            &path,
+            format!("has {} tag keys, at most 32", series.by.len()),
+        );
+    }
+    for (k, key) in series.by.iter().enumerate() {
+        let key_path = format!("{path}[{k}]");
+        if key.is_empty() {
+            check.fail(&key_path, "is empty".into());
+        }
+        check.text(&key_path, Some(key), MAX_NAME);
+        if series.by[..k].contains(key) {
+            check.fail(&key_path, format!("{:?} is listed twice", clip(key)));
+        }
     }
 }
 

@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::line_protocol::Sample;
+use crate::ingest::Sample;
 use crate::state::AppState;
-use crate::stream::render::now_ms;
 
 /// The demo chart's id.
 pub const DEMO_ID: &str = "demo";
@@ -57,7 +56,7 @@ pub async fn collect(state: AppState) {
     loop {
         ticker.tick().await;
         let current = Snapshot::read();
-        let samples = current.samples_since(&previous, now_ms());
+        let samples = current.samples_since(&previous, state.now_ms());
         previous = current;
         if let Err(error) = state.ingest(samples).await {
             tracing::warn!(%error, "storing host metrics failed");

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::line_protocol::LineError;
+use crate::ingest::IngestError;
 use crate::store::StoreError;
 
 /// A failed request.
@@ -108,21 +108,32 @@ fn store_message(error: &StoreError) -> String {
     }
 }
 
-impl From<Vec<LineError>> for AppError {
-    fn from(errors: Vec<LineError>) -> AppError {
-        let message = match errors.as_slice() {
-            [one] => format!("invalid line protocol: {one}"),
-            [first, ..] => format!(
-                "invalid line protocol in {} lines, first: {first}",
-                errors.len()
-            ),
-            [] => "invalid line protocol".to_string(),
-        };
-        let details = errors
-            .iter()
-            .map(|e| json!({"line": e.line, "message": e.message}))
-            .collect();
-        AppError::BadRequest { message, details }
+impl From<IngestError> for AppError {
+    fn from(error: IngestError) -> AppError {
+        let message = error.to_string();
+        match error {
+            IngestError::Json(_) => AppError::bad_request(message),
+            IngestError::Points(points) => AppError::BadRequest {
+                message,
+                details: points
+                    .iter()
+                    .map(|p| json!({"path": p.path, "message": p.message}))
+                    .collect(),
+            },
+            IngestError::Lines(lines) => AppError::BadRequest {
+                message,
+                details: lines
+                    .iter()
+                    .map(|e| json!({"line": e.line, "message": e.message}))
+                    .collect(),
+            },
+            IngestError::TooManyPoints { .. } => {
+                AppError::limit(StatusCode::PAYLOAD_TOO_LARGE, "max_points", message)
+            }
+            IngestError::NameTooLong { .. } => {
+                AppError::limit(StatusCode::BAD_REQUEST, "max_name", message)
+            }
+        }
     }
 }
 

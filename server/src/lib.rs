@@ -5,23 +5,24 @@
 //! [`run`] serves it on a listener until a shutdown future completes, together with
 //! the background jobs (retention, demo collector).
 
-pub mod api;
-pub mod cache;
+mod api;
+mod clock;
 pub mod config;
-pub mod demo;
-pub mod editor;
-pub mod error;
-pub mod faults;
+mod demo;
+mod editor;
+mod error;
+mod faults;
+mod frames;
 pub mod image_files;
-pub mod line_protocol;
-pub mod listener;
-pub mod metrics;
-pub mod points;
-pub mod serve;
+pub mod ingest;
+mod listener;
+mod metrics;
+mod serve;
 pub mod signing;
-pub mod state;
-pub mod store;
-pub mod stream;
+mod source;
+mod state;
+mod store;
+mod stream;
 
 use std::future::Future;
 use std::time::Duration;
@@ -29,6 +30,7 @@ use std::time::Duration;
 use axum::Router;
 use tokio::net::TcpListener;
 
+pub use clock::Clock;
 pub use config::{Config, ServeArgs};
 pub use state::{AppState, StartError};
 
@@ -44,25 +46,43 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let state = AppState::open(config).await?;
+    run_with_clock(listener, config, Clock::System, shutdown).await
+}
+
+/// [`run`] with the given clock (tests pass [`Clock::tokio`] to run on paused time).
+pub async fn run_with_clock(
+    listener: TcpListener,
+    config: Config,
+    clock: Clock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let state = AppState::open(config, clock).await?;
     let mut background = vec![tokio::spawn(prune(state.clone()))];
-    if state.config.demo {
+    if state.config().demo {
+        if state.hub().is_empty() {
+            demo::publish_chart(&state).await;
+        }
         background.push(tokio::spawn(demo::collect(state.clone())));
     }
-    let hub = state.hub.clone();
-    let config = &state.config;
+    let hub = state.hub().clone();
+    let config = state.config();
     let listener = listener::LimitedListener::new(
         listener,
         config.write_timeout,
         config.max_connections_per_ip,
-        state.metrics.clone(),
+        state.metrics().clone(),
     );
     let header_read_timeout = config.header_read_timeout;
-    serve::serve(listener, app(state), header_read_timeout, async move {
-        shutdown.await;
-        tracing::info!("shutting down");
-        hub.shutdown();
-    })
+    serve::serve(
+        listener,
+        app(state.clone()),
+        header_read_timeout,
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            hub.shutdown();
+        },
+    )
     .await;
     for task in background {
         task.abort();
@@ -87,12 +107,10 @@ async fn prune(state: AppState) {
     let mut ticker = tokio::time::interval(Duration::from_secs(3600));
     loop {
         ticker.tick().await;
-        let cutoff = stream::render::now_ms().saturating_sub(state.config.retention_ms);
-        match state.blocking(move |store| store.prune(cutoff)).await {
+        match state.prune().await {
             Ok(0) => {}
             Ok(count) => tracing::info!(count, "pruned points past retention"),
             Err(error) => tracing::warn!(%error, "pruning failed"),
         }
-        state.cache.trim(stream::render::now_ms());
     }
 }

@@ -48,11 +48,6 @@ impl LimitedListener {
         }
     }
 
-    /// The address listened on.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
-    }
-
     /// The next admitted connection (accept errors such as "too many open files" are
     /// logged and retried after a short pause).
     pub async fn accept(&mut self) -> (Connection, SocketAddr) {

@@ -81,7 +81,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn sign(id: &str, ttl: &str, base: Option<&str>, args: ServeArgs) -> anyhow::Result<()> {
-    if !server::api::valid_id(id) {
+    if !render_core::valid_chart_id(id) {
         bail!("{id:?} is not a chart id (1 to 64 of a-z, 0-9, '_', '-')");
     }
     let config = Config::resolve(args)?;

@@ -1,52 +1,41 @@
-//! `AppState`: what every handler shares (config, store, cache, hub, metrics), how it is
-//! opened from the data directory, and the one ingest path all data takes.
+//! `AppState`: what every handler shares, opened from the data directory, and the
+//! operations handlers call on it: storing a write, publishing a chart, reading data,
+//! running store work off the async threads.
 
-use std::ops::Deref;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use render_core::{Renderer, Spec, ValidSpec};
+use bytes::Bytes;
+use render_core::{Data, Renderer, Spec, ValidSpec};
 
-use crate::cache::SeriesCache;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::line_protocol::Sample;
+use crate::frames::RenderContext;
+use crate::ingest::{Batch, Sample};
 use crate::metrics::Metrics;
-use crate::points::Batch;
+use crate::source::{BuiltinSource, Query, Selector, SeriesInfo, Source};
 use crate::store::{Store, StoreError};
 use crate::stream::hub::{Hub, ViewerLimits};
-use crate::stream::render::{now_ms, RenderContext};
 
-/// The least the cache keeps, whatever the charts' windows.
+/// The least the in-memory windows keep, whatever the charts' windows.
 const MIN_HORIZON_MS: i64 = 3_600_000;
 
 /// Shared state; cheap to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
-/// The parts of the state.
-pub struct Inner {
-    /// Configuration.
-    pub config: Config,
-    /// Durable storage.
-    pub store: Arc<Store>,
-    /// Recent points for rendering.
-    pub cache: Arc<SeriesCache>,
-    /// Live chart streams.
-    pub hub: Arc<Hub>,
-    /// Counters.
-    pub metrics: Arc<Metrics>,
-    /// Render context (cache, renderer, metrics).
-    pub render: RenderContext,
+struct Inner {
+    config: Config,
+    /// Charts (and, through `source`, points).
+    store: Arc<Store>,
+    source: Arc<BuiltinSource>,
+    hub: Arc<Hub>,
+    metrics: Arc<Metrics>,
+    render: RenderContext,
     /// The bytes of the extra fonts (`--font`), in fallback order, for the editor.
-    pub fonts: Vec<bytes::Bytes>,
-}
-
-impl Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
+    fonts: Vec<Bytes>,
+    clock: Clock,
 }
 
 /// Why the server could not start.
@@ -69,30 +58,23 @@ pub enum StartError {
 }
 
 impl AppState {
-    /// Opens the store in the data directory, loads charts and recent points.
-    pub async fn open(config: Config) -> Result<AppState, StartError> {
+    /// Opens the store in the data directory, loads the charts and their recent points.
+    pub async fn open(config: Config, clock: Clock) -> Result<AppState, StartError> {
         let dir = config.data_dir.clone();
         let store = Arc::new(tokio::task::spawn_blocking(move || Store::open(&dir)).await??);
+        let source = Arc::new(BuiltinSource::new(
+            store.clone(),
+            config.retention_ms,
+            clock,
+        ));
         let metrics = Arc::new(Metrics::default());
-        let cache = Arc::new(SeriesCache::new(MIN_HORIZON_MS));
-        let mut renderer = Renderer::default();
-        let mut fonts = Vec::new();
-        for path in &config.fonts {
-            let failed = |message: String| StartError::Font {
-                path: path.display().to_string(),
-                message,
-            };
-            let bytes = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
-            renderer
-                .register_font(bytes.clone())
-                .map_err(|e| failed(e.to_string()))?;
-            fonts.push(bytes::Bytes::from(bytes));
-        }
+        let (renderer, fonts) = load_fonts(&config)?;
         let render = RenderContext {
-            cache: cache.clone(),
+            source: source.clone(),
             renderer: Arc::new(renderer),
             metrics: metrics.clone(),
             faults: config.faults.clone(),
+            clock,
         };
         let limits = ViewerLimits {
             per_chart: config.max_viewers_per_chart,
@@ -102,14 +84,15 @@ impl AppState {
         let state = AppState(Arc::new(Inner {
             config,
             store,
-            cache,
+            source,
             hub,
             metrics,
             render,
             fonts,
+            clock,
         }));
-        let store = state.store.clone();
-        let charts = tokio::task::spawn_blocking(move || store.list_charts()).await??;
+        let listing = state.0.store.clone();
+        let charts = tokio::task::spawn_blocking(move || listing.list_charts()).await??;
         let mut horizon = MIN_HORIZON_MS;
         for chart in &charts {
             match Spec::from_json(&chart.spec)
@@ -118,30 +101,76 @@ impl AppState {
             {
                 Ok(spec) => {
                     horizon = horizon.max(spec.longest_window_ms());
-                    state.hub.publish(&chart.id, Arc::new(spec), chart.private);
+                    state
+                        .0
+                        .hub
+                        .publish(&chart.id, Arc::new(spec), chart.private);
                 }
                 Err(error) => {
                     tracing::warn!(chart = %chart.id, %error, "stored chart no longer valid; not served")
                 }
             }
         }
-        state.reload_cache(horizon).await?;
-        if state.config.demo && charts.is_empty() {
-            crate::demo::publish_chart(&state).await;
-        }
+        let source = state.0.source.clone();
+        tokio::task::spawn_blocking(move || source.reach(horizon)).await??;
         Ok(state)
     }
 
-    /// Refills the cache from the store with a (possibly larger) horizon.
-    pub async fn reload_cache(&self, horizon_ms: i64) -> Result<(), StoreError> {
-        let horizon = horizon_ms.min(self.config.retention_ms).max(1);
-        let since = now_ms().saturating_sub(horizon);
-        let store = self.store.clone();
-        let series = tokio::task::spawn_blocking(move || store.load_since(since))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))??;
-        self.cache.reset(horizon, series, now_ms());
-        Ok(())
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// Milliseconds since the epoch, now (by the state's clock).
+    pub fn now_ms(&self) -> i64 {
+        self.0.clock.now_ms()
+    }
+
+    /// Live chart streams.
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.0.hub
+    }
+
+    /// Counters.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.0.metrics
+    }
+
+    /// What renders share (the one render path: `crate::frames`).
+    pub fn render_context(&self) -> &RenderContext {
+        &self.0.render
+    }
+
+    /// The bytes of the extra fonts, in fallback order.
+    pub fn fonts(&self) -> &[Bytes] {
+        &self.0.fonts
+    }
+
+    /// Every known series with its latest point.
+    pub fn series(&self) -> Vec<SeriesInfo> {
+        self.0.source.list()
+    }
+
+    /// The series `selectors` match, with their points in `from..=to`, read through
+    /// the same source the streams draw from.
+    pub async fn read(
+        &self,
+        selectors: Vec<Selector>,
+        from: i64,
+        to: i64,
+        resolution_ms: i64,
+    ) -> Result<Data, AppError> {
+        let source = self.0.source.clone();
+        tokio::task::spawn_blocking(move || {
+            source.read(&Query {
+                selectors: &selectors,
+                from,
+                to,
+                resolution_ms,
+            })
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("read task: {e}")))
     }
 
     /// Runs blocking store work off the async threads.
@@ -149,8 +178,8 @@ impl AppState {
         &self,
         work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, AppError> {
-        let store = self.store.clone();
-        let read_only = self.config.faults.read_only_store();
+        let store = self.0.store.clone();
+        let read_only = self.0.config.faults.read_only_store();
         tokio::task::spawn_blocking(move || {
             store.set_query_only(read_only)?;
             work(&store)
@@ -160,29 +189,28 @@ impl AppState {
         .map_err(AppError::from)
     }
 
-    /// Stores samples (one transaction, acknowledged after commit), then makes them
-    /// visible to the charts. Returns how many were stored.
+    /// Stores samples (see [`AppState::ingest_batch`]).
     pub async fn ingest(&self, samples: Vec<Sample>) -> Result<usize, AppError> {
         self.ingest_batch(Batch::from_samples(&samples)).await
     }
 
-    /// [`AppState::ingest`] for a batch grouped by series: stores it (one transaction,
-    /// acknowledged after commit), then makes it visible to the charts. Returns how many
-    /// samples the write carried.
+    /// Stores a batch grouped by series (one transaction, acknowledged after commit);
+    /// when this returns, every chart sees it. Returns how many samples the write
+    /// carried.
     pub async fn ingest_batch(&self, batch: Batch) -> Result<usize, AppError> {
         if batch.samples == 0 {
             return Ok(0);
         }
-        let batch = Arc::new(batch);
-        let stored = batch.clone();
-        let max_series = self.config.max_series;
-        self.blocking(move |store| store.write_batch(&stored, max_series))
+        let samples = batch.samples;
+        let source = self.0.source.clone();
+        let max_series = self.0.config.max_series;
+        self.blocking(move |_| source.write(&batch, max_series))
             .await?;
-        self.cache.insert_batch(&batch, now_ms());
-        self.metrics
+        self.0
+            .metrics
             .points_ingested
-            .fetch_add(batch.samples as u64, Ordering::Relaxed);
-        Ok(batch.samples)
+            .fetch_add(samples as u64, Ordering::Relaxed);
+        Ok(samples)
     }
 
     /// Publishes a validated spec: store first, then the live hub. `private` sets the
@@ -195,14 +223,40 @@ impl AppState {
         private: Option<bool>,
     ) -> Result<(i64, bool), AppError> {
         let key = id.to_string();
+        let now = self.now_ms();
         let (version, private) = self
-            .blocking(move |store| store.put_chart(&key, &json, now_ms(), private))
+            .blocking(move |store| store.put_chart(&key, &json, now, private))
             .await?;
         let window = spec.longest_window_ms();
-        if window > self.cache.horizon_ms() && self.cache.horizon_ms() < self.config.retention_ms {
-            self.reload_cache(window).await?;
-        }
-        self.hub.publish(id, Arc::new(spec), private);
+        let source = self.0.source.clone();
+        self.blocking(move |_| source.reach(window)).await?;
+        self.0.hub.publish(id, Arc::new(spec), private);
         Ok((version, private))
     }
+
+    /// Deletes points past retention and drops them from memory.
+    pub async fn prune(&self) -> Result<usize, AppError> {
+        let cutoff = self.now_ms().saturating_sub(self.0.config.retention_ms);
+        let pruned = self.blocking(move |store| store.prune(cutoff)).await?;
+        self.0.source.trim();
+        Ok(pruned)
+    }
+}
+
+/// The renderer with the configured extra fonts, and their bytes for the editor.
+fn load_fonts(config: &Config) -> Result<(Renderer, Vec<Bytes>), StartError> {
+    let mut renderer = Renderer::default();
+    let mut fonts = Vec::new();
+    for path in &config.fonts {
+        let failed = |message: String| StartError::Font {
+            path: path.display().to_string(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+        renderer
+            .register_font(bytes.clone())
+            .map_err(|e| failed(e.to_string()))?;
+        fonts.push(Bytes::from(bytes));
+    }
+    Ok((renderer, fonts))
 }

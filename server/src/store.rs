@@ -12,8 +12,7 @@ use std::sync::Mutex;
 use render_core::{Point, Series};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::line_protocol::Sample;
-use crate::points::Batch;
+use crate::ingest::Batch;
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -282,11 +281,6 @@ impl Store {
             > 0)
     }
 
-    /// Stores all samples in one transaction: all or nothing (see [`Store::write_batch`]).
-    pub fn write(&self, samples: &[Sample], max_series: usize) -> Result<(), StoreError> {
-        self.write_batch(&Batch::from_samples(samples), max_series)
-    }
-
     /// Stores a batch in one transaction: all or nothing. A write that would make the
     /// store hold more than `max_series` series is refused as a whole; writes to
     /// existing series always pass that check. Each series is resolved once; points go
@@ -440,6 +434,7 @@ fn chart_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredChart> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::Sample;
 
     #[test]
     fn points_and_charts_survive_reopening() -> Result<(), StoreError> {
@@ -456,20 +451,23 @@ mod tests {
                 t: 10,
                 v: 1.5,
             };
-            store.write(&[sample("cpu", &tags)], 1)?;
+            store.write_batch(&Batch::from_samples(&[sample("cpu", &tags)]), 1)?;
             // The cap refuses a new series but not the existing one.
             assert!(matches!(
-                store.write(&[sample("cpu", &tags), sample("mem", &tags)], 1),
+                store.write_batch(
+                    &Batch::from_samples(&[sample("cpu", &tags), sample("mem", &tags)]),
+                    1
+                ),
                 Err(StoreError::SeriesLimit {
                     new: 1,
                     existing: 1,
                     limit: 1
                 })
             ));
-            store.write(&[sample("cpu", &tags)], 1)?;
+            store.write_batch(&Batch::from_samples(&[sample("cpu", &tags)]), 1)?;
             store.set_query_only(true)?;
             assert!(store
-                .write(&[sample("cpu", &tags)], 1)
+                .write_batch(&Batch::from_samples(&[sample("cpu", &tags)]), 1)
                 .is_err_and(|e| e.is_unavailable()));
             store.set_query_only(false)?;
         }
@@ -502,10 +500,10 @@ mod tests {
         let n = INSERT_ROWS as i64 * 2 + 7;
         let mut samples: Vec<Sample> = (0..n).map(|t| sample("a", t, t as f64)).collect();
         samples.push(sample("b", 5, f64::NAN));
-        store.write(&samples, 10)?;
+        store.write_batch(&Batch::from_samples(&samples), 10)?;
         // Rewriting some times replaces their values, across statement boundaries.
         let again: Vec<Sample> = (0..n).step_by(3).map(|t| sample("a", t, -1.0)).collect();
-        store.write(&again, 10)?;
+        store.write_batch(&Batch::from_samples(&again), 10)?;
         let series = store.load_since(0)?;
         assert_eq!(series.len(), 2);
         assert_eq!(series[0].points.len(), n as usize);
@@ -514,7 +512,9 @@ mod tests {
         }
         assert!(series[1].points[0].v.is_nan());
         // A refused batch leaves nothing behind.
-        assert!(store.write(&[sample("c", 1, 1.0)], 2).is_err());
+        assert!(store
+            .write_batch(&Batch::from_samples(&[sample("c", 1, 1.0)]), 2)
+            .is_err());
         assert_eq!(store.load_since(0)?.len(), 2);
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())

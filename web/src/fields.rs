@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use render_core::spec::{
-    Axis, Cell, Layout, Legend, LegendPosition, LegendValue, NumberFormat, Panel, PanelKind, Scale,
-    SeriesSpec, SeriesStyle, ThemeName, Threshold,
+    Aggregate, Axis, Cell, Layout, Legend, LegendPosition, LegendValue, NumberFormat, Panel,
+    PanelKind, Scale, SeriesSpec, SeriesStyle, ThemeName, Threshold, Transform,
 };
 use render_core::Spec;
 use serde::de::DeserializeOwned;
@@ -98,6 +98,12 @@ pub enum SeriesField {
     Width,
     /// Fill opacity.
     Fill,
+    /// Transform (rate, increase, delta, derivative).
+    Transform,
+    /// Aggregate across the matching series.
+    Aggregate,
+    /// Tag keys the aggregate groups by, comma-separated.
+    By,
 }
 
 /// A threshold setting.
@@ -134,13 +140,16 @@ const PANEL_FIELDS: [(PanelField, &str); 18] = [
     (PanelField::FontSize, "font_size"),
 ];
 
-const SERIES_FIELDS: [(SeriesField, &str); 6] = [
+const SERIES_FIELDS: [(SeriesField, &str); 9] = [
     (SeriesField::Metric, "metric"),
     (SeriesField::Tags, "tags"),
     (SeriesField::Label, "label"),
     (SeriesField::Color, "color"),
     (SeriesField::Width, "width"),
     (SeriesField::Fill, "fill"),
+    (SeriesField::Transform, "transform"),
+    (SeriesField::Aggregate, "aggregate"),
+    (SeriesField::By, "by"),
 ];
 
 const THRESHOLD_FIELDS: [(ThresholdField, &str); 4] = [
@@ -353,13 +362,7 @@ fn panel_set(panel: &mut Panel, field: PanelField, value: &str) -> Result<(), St
             }
         }
         PanelField::Title => panel.title = text(value),
-        PanelField::Style => {
-            panel.style = if value.is_empty() {
-                None
-            } else {
-                Some(enum_value::<SeriesStyle>(value, "style")?)
-            }
-        }
+        PanelField::Style => panel.style = opt_enum::<SeriesStyle>(value, "style")?,
         PanelField::Window => panel.window = text(value),
         PanelField::Col | PanelField::Row | PanelField::ColSpan | PanelField::RowSpan => {
             let number: Option<u32> = opt_number(value, "grid cell")?;
@@ -431,6 +434,9 @@ fn series_get(series: &SeriesSpec, field: SeriesField) -> String {
         SeriesField::Color => series.color.clone().unwrap_or_default(),
         SeriesField::Width => opt(series.width),
         SeriesField::Fill => opt(series.fill),
+        SeriesField::Transform => series.transform.as_ref().map(enum_name).unwrap_or_default(),
+        SeriesField::Aggregate => series.aggregate.as_ref().map(enum_name).unwrap_or_default(),
+        SeriesField::By => series.by.join(", "),
     }
 }
 
@@ -442,6 +448,22 @@ fn series_set(series: &mut SeriesSpec, field: SeriesField, value: &str) -> Resul
         SeriesField::Color => series.color = text(value),
         SeriesField::Width => series.width = opt_number(value, "line width")?,
         SeriesField::Fill => series.fill = opt_number(value, "fill")?,
+        SeriesField::Transform => series.transform = opt_enum(value, "transform")?,
+        SeriesField::Aggregate => {
+            series.aggregate = opt_enum(value, "aggregate")?;
+            // Grouping without an aggregate would make the spec invalid: drop it.
+            if series.aggregate.is_none() {
+                series.by.clear();
+            }
+        }
+        SeriesField::By => {
+            series.by = value
+                .split(',')
+                .map(str::trim)
+                .filter(|key| !key.is_empty())
+                .map(str::to_string)
+                .collect()
+        }
     }
     Ok(())
 }
@@ -526,22 +548,35 @@ fn enum_value<T: DeserializeOwned>(value: &str, what: &str) -> Result<T, String>
         .map_err(|_| format!("{what}: {value:?} is not one of the choices"))
 }
 
+/// An optional enum setting: empty unsets it.
+fn opt_enum<T: DeserializeOwned>(value: &str, what: &str) -> Result<Option<T>, String> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        enum_value(value, what).map(Some)
+    }
+}
+
 /// The choices of the enum-valued fields, for `<select>`s.
 pub fn choices(field: &Field) -> Option<Vec<String>> {
     fn names<T: Serialize>(values: &[T]) -> Vec<String> {
         values.iter().map(enum_name).collect()
     }
+    /// An optional setting's choices: "" (unset) first.
+    fn optional<T: Serialize>(values: &[T]) -> Vec<String> {
+        let mut list: Vec<String> = vec![String::new()];
+        list.extend(names(values));
+        list
+    }
     Some(match field {
         Field::Theme => names(&ThemeName::ALL),
         Field::Panel(_, PanelField::Kind) => names(&PanelKind::ALL),
-        Field::Panel(_, PanelField::Style) => {
-            let mut list: Vec<String> = vec![String::new()];
-            list.extend(names(&SeriesStyle::ALL));
-            list
-        }
+        Field::Panel(_, PanelField::Style) => optional(&SeriesStyle::ALL),
         Field::Panel(_, PanelField::Scale) => names(&Scale::ALL),
         Field::Panel(_, PanelField::Format) => names(&NumberFormat::ALL),
         Field::Panel(_, PanelField::Legend) => names(&LegendPosition::ALL),
+        Field::Series(_, _, SeriesField::Transform) => optional(&Transform::ALL),
+        Field::Series(_, _, SeriesField::Aggregate) => optional(&Aggregate::ALL),
         _ => return None,
     })
 }
@@ -621,6 +656,9 @@ mod tests {
             (Field::Series(0, 0, SeriesField::Color), "#ff0000"),
             (Field::Series(0, 0, SeriesField::Width), "1.5"),
             (Field::Series(0, 0, SeriesField::Fill), "0.3"),
+            (Field::Series(0, 0, SeriesField::Transform), "rate"),
+            (Field::Series(0, 0, SeriesField::Aggregate), "sum"),
+            (Field::Series(0, 0, SeriesField::By), "host, room"),
             (Field::Threshold(0, 0, ThresholdField::Value), "90"),
             (Field::Threshold(0, 0, ThresholdField::To), "95"),
             (Field::Threshold(0, 0, ThresholdField::Label), "hot"),
@@ -672,6 +710,62 @@ mod tests {
             "the last panel stays"
         );
         assert_eq!(spec, self::spec());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn transform_aggregate_and_by_edit_the_series_query() {
+        let mut spec = spec();
+        Action::AddSeries(0, "net_bytes".into())
+            .apply(&mut spec)
+            .expect("series");
+        let field = |f| Field::Series(0, 0, f);
+        assert_eq!(
+            choices(&field(SeriesField::Transform)),
+            Some(
+                ["", "rate", "increase", "delta", "derivative"]
+                    .map(String::from)
+                    .to_vec()
+            )
+        );
+        assert_eq!(
+            choices(&field(SeriesField::Aggregate)),
+            Some(["", "sum", "avg", "min", "max"].map(String::from).to_vec())
+        );
+        field(SeriesField::Transform)
+            .set(&mut spec, "rate")
+            .expect("transform");
+        field(SeriesField::By)
+            .set(&mut spec, " host,, core ")
+            .expect("by");
+        let series = &spec.panels[0].series[0];
+        assert_eq!(series.transform, Some(Transform::Rate));
+        assert_eq!(series.by, ["host", "core"]);
+        // `by` without an aggregate: validation names the place.
+        let problems =
+            check(&serde_json::to_string(&spec).expect("json")).expect_err("no aggregate");
+        assert_eq!(
+            problems.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(),
+            ["panels[0].series[0].by"]
+        );
+        field(SeriesField::Aggregate)
+            .set(&mut spec, "avg")
+            .expect("aggregate");
+        assert!(check(&serde_json::to_string(&spec).expect("json")).is_ok());
+        assert!(field(SeriesField::Aggregate)
+            .set(&mut spec, "median")
+            .is_err());
+        // Unsetting the aggregate drops its grouping, so the spec stays valid.
+        field(SeriesField::Aggregate)
+            .set(&mut spec, "")
+            .expect("no aggregate");
+        field(SeriesField::Transform)
+            .set(&mut spec, "")
+            .expect("no transform");
+        let series = &spec.panels[0].series[0];
+        assert_eq!((series.aggregate, series.transform), (None, None));
+        assert!(series.by.is_empty());
+        assert!(check(&serde_json::to_string(&spec).expect("json")).is_ok());
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]

@@ -231,6 +231,9 @@ pub fn form_html(spec: &Spec, selected: usize, series: &[SeriesInfo]) -> String 
                     (SeriesField::Color, "Colour", "palette"),
                     (SeriesField::Width, "Line width", "2"),
                     (SeriesField::Fill, "Fill", "0..1"),
+                    (SeriesField::Transform, "Transform", ""),
+                    (SeriesField::Aggregate, "Aggregate", ""),
+                    (SeriesField::By, "Aggregate by", "tag, ..."),
                 ] {
                     html.push_str(&control(Field::Series(p, s, field), label, spec, hint));
                 }
@@ -369,12 +372,22 @@ mod tests {
             html.contains("value=\"&lt;b&gt;&quot;hot&quot;&lt;/b&gt;\""),
             "{html}"
         );
-        for key in ["title", "p0.kind", "p0.s0.metric", "p0.s0.color", "columns"] {
+        for key in [
+            "title",
+            "p0.kind",
+            "p0.s0.metric",
+            "p0.s0.color",
+            "p0.s0.transform",
+            "p0.s0.aggregate",
+            "p0.s0.by",
+            "columns",
+        ] {
             assert!(html.contains(&format!("data-field=\"{key}\"")), "{key}");
         }
         assert!(html.contains("data-action=\"add-series:0:\""));
         assert!(html.contains("<option value=\"temp{room=b}\">"));
         assert!(html.contains("<option value=\"timeseries\" selected>"));
+        assert!(html.contains("<option value=\"rate\">rate</option>"));
         // One panel: it cannot be removed.
         assert!(!html.contains("remove-panel"));
     }

@@ -1,6 +1,6 @@
 //! Panel kinds (one module each, drawn by [`crate::chart`]) and what they share: the
-//! drawing context, series resolution (spec query -> matching data series with label
-//! and colour), thresholds and "No data".
+//! drawing context, series resolution (spec query -> matching data series, transformed
+//! and aggregated as asked, with label and colour), thresholds and "No data".
 
 mod axis;
 pub(crate) mod bar;
@@ -10,16 +10,18 @@ pub(crate) mod stat;
 pub(crate) mod timeseries;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
 
 use crate::canvas::{Canvas, Rect};
 use crate::color::{Rgba, Theme};
-use crate::data::{Data, Point, Timestamp};
+use crate::data::{Data, Point, Series, Timestamp};
 use crate::format::ValueFormat;
 use crate::spec::Panel;
 use crate::stats::Stats;
 use crate::text::{self, FontBook, GlyphCache, HAlign, TextStyle, VAlign};
+use crate::transform;
 use crate::valid::ValidPanel;
 
 /// Font sizes in px.
@@ -60,40 +62,47 @@ impl<'a> PanelContext<'a> {
         text::draw_text(self.canvas, self.glyphs, self.fonts, text, x, y, style)
     }
 
-    /// Every data series the panel's queries match, with label, colour and the points
-    /// inside the time window (sorted).
+    /// Every data series the panel's queries match (transformed and aggregated as the
+    /// query says), with label, colour and the points inside the time window (sorted).
     pub fn resolve_series(&self) -> Vec<DrawnSeries<'a>> {
         let (start, end) = (self.start(), self.now);
+        // Aggregation columns: the panel's width, a little finer than the plot's pixels.
+        let span = transform::Span::new(start, end, self.area.width());
         let mut resolved = Vec::new();
         let mut palette_index = 0;
         for (query, valid) in self.spec.series.iter().zip(&self.panel.series) {
             let matches: Vec<_> = self.data.matching(query).collect();
-            for series in &matches {
-                // A query's own colour only when it matches one series: several take
+            let sources: Vec<Source<'a>> = match transform::derive(query, &matches, span) {
+                Some(derived) => derived.into_iter().map(Source::derived).collect(),
+                None => matches
+                    .iter()
+                    .map(|series| Source::raw(series, start, end))
+                    .collect(),
+            };
+            let several_sources = sources.len() > 1;
+            for source in sources {
+                // A query's own colour only when it yields one series: several take
                 // palette colours so they stay apart.
-                let color = valid
-                    .color
-                    .filter(|_| matches.len() == 1)
-                    .unwrap_or_else(|| {
-                        palette_index += 1;
-                        self.theme.series_color(palette_index - 1)
-                    });
+                let color = valid.color.filter(|_| !several_sources).unwrap_or_else(|| {
+                    palette_index += 1;
+                    self.theme.series_color(palette_index - 1)
+                });
                 // Tags that tell this match apart from the query (e.g. `core=3`).
-                let distinguishing: Vec<String> = series
+                let distinguishing: Vec<String> = source
                     .tags
                     .iter()
                     .filter(|(k, _)| !query.tags.contains_key(*k))
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
                 let base = valid.label.clone();
-                let several = matches.len() > 1 && !distinguishing.is_empty();
+                let several = several_sources && !distinguishing.is_empty();
                 let label = if several {
                     format!("{base} {{{}}}", distinguishing.join(", "))
                 } else {
                     base.clone()
                 };
                 let short_label = if several {
-                    let values: Vec<&str> = series
+                    let values: Vec<&str> = source
                         .tags
                         .iter()
                         .filter(|(k, _)| !query.tags.contains_key(*k))
@@ -103,23 +112,15 @@ impl<'a> PanelContext<'a> {
                 } else {
                     base
                 };
-                let (sorted, window_stats) = scan(&series.points, start, end);
-                let points = window_of(&series.points, sorted, start, end);
-                // Unsorted data: "last" must come from the sorted copy.
-                let stats = if sorted {
-                    window_stats
-                } else {
-                    Stats::of(&points)
-                };
                 resolved.push(DrawnSeries {
                     label,
                     short_label,
                     color,
                     width: valid.width,
                     fill: valid.fill,
-                    points,
-                    stats,
-                    latest: latest_of(&series.points, sorted),
+                    points: source.points,
+                    stats: source.stats,
+                    latest: source.latest,
                 });
             }
         }
@@ -189,6 +190,45 @@ pub(crate) struct DrawnSeries<'a> {
     pub stats: Stats,
     /// Latest finite point overall.
     pub latest: Option<Point>,
+}
+
+/// One series a query yields, before it gets its label and colour: a matching data
+/// series as it is, or one its transform or aggregation made.
+struct Source<'a> {
+    tags: Cow<'a, BTreeMap<String, String>>,
+    points: Cow<'a, [Point]>,
+    stats: Stats,
+    latest: Option<Point>,
+}
+
+impl<'a> Source<'a> {
+    /// A data series as it is: its points in the window, and its latest finite point
+    /// overall.
+    fn raw(series: &'a Series, start: Timestamp, end: Timestamp) -> Source<'a> {
+        let (sorted, window_stats) = scan(&series.points, start, end);
+        let points = window_of(&series.points, sorted, start, end);
+        // Unsorted data: "last" must come from the sorted copy.
+        let stats = if sorted {
+            window_stats
+        } else {
+            Stats::of(&points)
+        };
+        Source {
+            tags: Cow::Borrowed(&series.tags),
+            points,
+            stats,
+            latest: latest_of(&series.points, sorted),
+        }
+    }
+
+    fn derived(derived: transform::Derived<'a>) -> Source<'a> {
+        Source {
+            tags: derived.tags,
+            stats: Stats::of(&derived.points),
+            points: Cow::Owned(derived.points),
+            latest: derived.latest,
+        }
+    }
 }
 
 /// One pass over a series: whether it is sorted by time, and the statistics of its

@@ -143,3 +143,56 @@ fn registered_cjk_font_draws_chinese_instead_of_boxes() {
         panic!("{problem}");
     }
 }
+
+/// Byte counters drawn as rates summed per host (`sum by (host) (rate(net_bytes))`),
+/// with a counter reset, a gap and an interface written 3 s after the others. No example
+/// uses transforms, so this case has its own image.
+#[test]
+fn counter_rates_summed_by_host_match_their_golden_image() {
+    const NOW: i64 = 1_764_000_000_000;
+    let spec = Spec::from_json(
+        r#"{"version":1,"width":320,"height":160,"window":"5m","panels":[{
+            "title":"Bytes/s per host","y_axis":{"format":"si","unit":"B/s"},
+            "series":[{"metric":"net_bytes","transform":"rate","aggregate":"sum","by":["host"]}]}]}"#,
+    )
+    .expect("spec parses");
+    let spec = render_core::validate(spec).expect("spec is valid");
+    let mut data = Data::default();
+    for (h, host) in ["a", "b"].into_iter().enumerate() {
+        for (i, interface) in ["eth0", "eth1"].into_iter().enumerate() {
+            let offset = if (h, i) == (1, 1) { 3000 } else { 0 };
+            let mut counter = 0.0;
+            let points = (0..=30i64)
+                .map(|k| {
+                    counter += (1000 + 400 * h as i64 + 250 * i as i64) as f64
+                        * (1 + (k * 7 + h as i64 * 3 + i as i64) % 5) as f64;
+                    if (h, i, k) == (1, 0, 15) {
+                        counter = 500.0; // the counter restarted
+                    }
+                    let v = if (h, i, k) == (0, 0, 20) {
+                        f64::NAN
+                    } else {
+                        counter
+                    };
+                    render_core::Point {
+                        t: NOW - 300_000 + k * 10_000 - offset,
+                        v,
+                    }
+                })
+                .collect();
+            data.series.push(render_core::Series {
+                metric: "net_bytes".into(),
+                tags: [("host", host), ("if", interface)]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                points,
+            });
+        }
+    }
+    let mut frame = Frame::default();
+    Renderer::default().render(&spec, &data, NOW, &mut frame);
+    if let Err(problem) = check("counter-rates", &frame) {
+        panic!("{problem}");
+    }
+}

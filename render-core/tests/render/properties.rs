@@ -1,13 +1,13 @@
-//! Property tests: random valid specs with random data (empty, single points, NaN, ±Inf,
-//! huge and tiny values, unsorted and duplicate timestamps) never panic and always
-//! produce a full, opaque frame of the spec's size.
+//! Property tests: random valid specs (with transforms and aggregates) with random data
+//! (empty, single points, NaN, ±Inf, huge and tiny values, unsorted and duplicate
+//! timestamps) never panic and always produce a full, opaque frame of the spec's size.
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use render_core::spec::{
-    Axis, Cell, Layout, Legend, LegendPosition, LegendValue, NumberFormat, Panel, PanelKind, Scale,
-    SeriesSpec, SeriesStyle, ThemeName, Threshold,
+    Aggregate, Axis, Cell, Layout, Legend, LegendPosition, LegendValue, NumberFormat, Panel,
+    PanelKind, Scale, SeriesSpec, SeriesStyle, ThemeName, Threshold, Transform,
 };
 use render_core::{Data, Frame, Point, Renderer, Series, Spec};
 
@@ -86,7 +86,12 @@ fn panel(index: u32) -> impl Strategy<Value = Panel> {
         position,
         axis(),
         prop::collection::vec(
-            (0..3usize, prop::option::of(0..3u8), 0.5..10f32, 0.0..1f32),
+            (
+                (0..3usize, prop::option::of(0..3u8), 0.5..10f32, 0.0..1f32),
+                prop::option::of(prop::sample::select(Transform::ALL.to_vec())),
+                prop::option::of(prop::sample::select(Aggregate::ALL.to_vec())),
+                any::<bool>(),
+            ),
             0..4,
         ),
         prop::collection::vec(-100.0..100f64, 0..3),
@@ -107,15 +112,24 @@ fn panel(index: u32) -> impl Strategy<Value = Panel> {
                 } else {
                     series
                         .into_iter()
-                        .map(|(metric, tag, width, fill)| SeriesSpec {
-                            metric: format!("m{metric}"),
-                            tags: tag
-                                .map(|t| BTreeMap::from([("k".to_string(), t.to_string())]))
-                                .unwrap_or_default(),
-                            label: None,
-                            color: None,
-                            width: Some(width),
-                            fill: Some(fill),
+                        .map(|((metric, tag, width, fill), transform, aggregate, by_k)| {
+                            SeriesSpec {
+                                metric: format!("m{metric}"),
+                                tags: tag
+                                    .map(|t| BTreeMap::from([("k".to_string(), t.to_string())]))
+                                    .unwrap_or_default(),
+                                label: None,
+                                color: None,
+                                width: Some(width),
+                                fill: Some(fill),
+                                transform,
+                                aggregate,
+                                by: if aggregate.is_some() && by_k {
+                                    vec!["k".into()]
+                                } else {
+                                    Vec::new()
+                                },
+                            }
                         })
                         .collect()
                 },

@@ -158,3 +158,64 @@ fn chart_ids_are_short_slugs() {
         assert!(!render_core::valid_chart_id(bad), "{bad}");
     }
 }
+
+#[test]
+fn by_needs_an_aggregate_and_distinct_tag_keys() {
+    let found = errors(
+        r#"{"version":1,"width":100,"height":100,"panels":[{"series":[
+            {"metric":"cpu","aggregate":"sum","by":["host"]},
+            {"metric":"cpu","transform":"rate","by":["host"]},
+            {"metric":"cpu","aggregate":"avg","by":["host","","host"]}]}]}"#,
+    );
+    assert_eq!(
+        found,
+        [
+            "panels[0].series[1].by: groups an aggregate; set \"aggregate\" (sum, avg, min or max) or remove \"by\"",
+            "panels[0].series[2].by[1]: is empty",
+            "panels[0].series[2].by[2]: \"host\" is listed twice",
+        ]
+    );
+}
+
+#[test]
+fn transforms_and_aggregates_are_closed_lists() {
+    for (field, value) in [("transform", "irate"), ("aggregate", "median")] {
+        let json = format!(
+            r#"{{"version":1,"width":10,"height":10,"panels":[{{"series":[{{"metric":"m","{field}":"{value}"}}]}}]}}"#
+        );
+        let error = Spec::from_json(&json).expect_err("unknown variant");
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("unknown variant `{value}`")),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn schema_lists_transforms_aggregates_and_by() {
+    let schema = render_core::json_schema();
+    let defs = &schema["$defs"];
+    for field in ["transform", "aggregate", "by"] {
+        assert!(
+            defs["SeriesSpec"]["properties"].get(field).is_some(),
+            "schema lacks series.{field}"
+        );
+    }
+    let variants = |name: &str| -> Vec<String> {
+        defs[name]["oneOf"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|v| v["const"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        variants("Transform"),
+        ["rate", "increase", "delta", "derivative"]
+    );
+    assert_eq!(variants("Aggregate"), ["sum", "avg", "min", "max"]);
+}

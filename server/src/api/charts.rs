@@ -12,7 +12,7 @@ use crate::api::{read_body, Authorized, ViewerCredentials};
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub use render_core::valid_chart_id as valid_id;
+use render_core::valid_chart_id as valid_id;
 
 /// Checks an id from a path.
 pub fn check_id(id: &str) -> Result<(), AppError> {
@@ -78,13 +78,13 @@ pub async fn put(
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     check_id(&id)?;
-    if query.private == Some(true) && state.config.signing_secret().is_none() {
+    if query.private == Some(true) && state.config().signing_secret().is_none() {
         return Err(AppError::bad_request(
             "a private chart needs signed URLs, and this server has no secret to sign \
              them with: start it with --token or --signing-key",
         ));
     }
-    let bytes = read_body(&headers, body, state.config.max_body).await?;
+    let bytes = read_body(&headers, body, state.config().max_body).await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| AppError::bad_request("the chart spec is not UTF-8"))?;
     let spec = Spec::from_json(text)
@@ -120,12 +120,12 @@ pub async fn sign(
     Query(query): Query<SignQuery>,
 ) -> Result<Json<Value>, AppError> {
     check_id(&id)?;
-    let secret = state.config.signing_secret().ok_or_else(|| {
+    let secret = state.config().signing_secret().ok_or_else(|| {
         AppError::bad_request(
             "this server has no secret to sign URLs with: start it with --token or --signing-key",
         )
     })?;
-    if state.hub.get(&id).is_none() {
+    if state.hub().get(&id).is_none() {
         return Err(AppError::NotFound(format!("no chart {id:?}")));
     }
     let ttl = query.ttl.as_deref().unwrap_or("1h");
@@ -134,9 +134,7 @@ pub async fn sign(
         .ok_or_else(|| {
             AppError::bad_request(format!("ttl={ttl:?} is not a duration such as 10m or 1h"))
         })?;
-    let exp = crate::stream::render::now_ms()
-        .saturating_add(ttl_ms)
-        .div_euclid(1000);
+    let exp = state.now_ms().saturating_add(ttl_ms).div_euclid(1000);
     let sig = crate::signing::sign(secret, &id, exp);
     let query = format!("exp={exp}&sig={sig}");
     Ok(Json(json!({
@@ -164,6 +162,6 @@ pub async fn delete(
     {
         return Err(AppError::NotFound(format!("no chart {id:?}")));
     }
-    state.hub.remove(&id);
+    state.hub().remove(&id);
     Ok(StatusCode::NO_CONTENT)
 }

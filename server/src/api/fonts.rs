@@ -14,7 +14,7 @@ use crate::state::AppState;
 /// `GET /api/fonts`: `{"fonts": ["/api/fonts/0", ...]}` (the embedded default font is
 /// not listed: the editor has it compiled in).
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
-    let urls: Vec<String> = (0..state.fonts.len())
+    let urls: Vec<String> = (0..state.fonts().len())
         .map(|n| format!("/api/fonts/{n}"))
         .collect();
     Json(json!({ "fonts": urls }))
@@ -28,7 +28,7 @@ pub async fn get(
     let font = index
         .parse::<usize>()
         .ok()
-        .and_then(|n| state.fonts.get(n))
+        .and_then(|n| state.fonts().get(n))
         .ok_or_else(|| {
             AppError::NotFound(format!("no font {index:?}: GET /api/fonts lists them"))
         })?;

@@ -10,10 +10,9 @@ use serde_json::{json, Value};
 
 use crate::api::{read_body, Authorized};
 use crate::error::AppError;
-use crate::line_protocol::{self, Precision};
-use crate::points::{self, IngestLimits};
+use crate::ingest::line_protocol::{self, Precision};
+use crate::ingest::{self, json as json_points, IngestLimits};
 use crate::state::AppState;
-use crate::stream::render::now_ms;
 
 /// Query parameters of both write endpoints (`db`, `org`, `bucket`, `rp`, `u`, `p` are
 /// accepted and ignored: plotcast has one namespace).
@@ -38,7 +37,7 @@ pub async fn write(
             ))
         })?,
     };
-    let bytes = read_body(&headers, body, state.config.max_body).await?;
+    let bytes = read_body(&headers, body, state.config().max_body).await?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
             .iter()
@@ -47,8 +46,8 @@ pub async fn write(
             + 1;
         AppError::bad_request(format!("line {line}: the body is not UTF-8"))
     })?;
-    let batch = line_protocol::parse_batch(text, precision, now_ms())?;
-    points::check_batch(&batch, limits(&state))?;
+    let batch = line_protocol::parse_batch(text, precision, state.now_ms())?;
+    ingest::check_batch(&batch, limits(&state))?;
     state.ingest_batch(batch).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -60,15 +59,15 @@ pub async fn points(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, AppError> {
-    let bytes = read_body(&headers, body, state.config.max_body).await?;
-    let batch = points::parse_json_batch(&bytes, now_ms(), limits(&state))?;
+    let bytes = read_body(&headers, body, state.config().max_body).await?;
+    let batch = json_points::parse_json_batch(&bytes, state.now_ms(), limits(&state))?;
     let stored = state.ingest_batch(batch).await?;
     Ok(Json(json!({ "stored": stored })))
 }
 
 fn limits(state: &AppState) -> IngestLimits {
     IngestLimits {
-        max_points: state.config.max_points,
-        max_name: state.config.max_name,
+        max_points: state.config().max_points,
+        max_name: state.config().max_name,
     }
 }

@@ -10,8 +10,6 @@ mod render;
 mod series;
 mod streams;
 
-pub use charts::valid_id;
-
 use std::io::Read;
 
 use axum::body::Body;
@@ -66,7 +64,7 @@ pub fn router(state: AppState) -> Router {
 async fn count_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if response.status().is_client_error() || response.status().is_server_error() {
-        state.metrics.count_error(response.status().as_u16());
+        state.metrics().count_error(response.status().as_u16());
     }
     response
 }
@@ -165,7 +163,7 @@ impl FromRequestParts<AppState> for Authorized {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match state.config.token.as_deref() {
+        match state.config().token.as_deref() {
             None => Ok(Authorized),
             Some(token) if carries_token(parts, token) => Ok(Authorized),
             Some(_) => Err(AppError::Unauthorized),
@@ -186,10 +184,10 @@ impl ViewerCredentials {
         if !private || self.token {
             return Ok(());
         }
-        let secret = state.config.signing_secret().ok_or_else(|| {
+        let secret = state.config().signing_secret().ok_or_else(|| {
             AppError::Forbidden(SignatureError::NoSecret(id.to_string()).to_string())
         })?;
-        let now = crate::stream::render::now_ms().div_euclid(1000);
+        let now = state.now_ms().div_euclid(1000);
         signing::verify(secret, id, self.exp.as_deref(), self.sig.as_deref(), now)
             .map_err(|e| AppError::Forbidden(e.to_string()))
     }
@@ -204,7 +202,7 @@ impl FromRequestParts<AppState> for ViewerCredentials {
     ) -> Result<Self, Self::Rejection> {
         Ok(ViewerCredentials {
             token: state
-                .config
+                .config()
                 .token
                 .as_deref()
                 .is_some_and(|token| carries_token(parts, token)),

@@ -17,7 +17,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, AppE
 
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let text = state.metrics.render(&state.hub.stats());
+    let text = state.metrics().render(&state.hub().stats());
     (
         [(
             header::CONTENT_TYPE,

@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use crate::api::{parse_json, read_body};
 use crate::error::AppError;
+use crate::frames::render_into;
 use crate::image_files;
 use crate::state::AppState;
-use crate::stream::render::now_ms;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,19 +28,14 @@ pub async fn render(
     headers: HeaderMap,
     body: Body,
 ) -> Result<impl IntoResponse, AppError> {
-    let bytes = read_body(&headers, body, state.config.max_body).await?;
+    let bytes = read_body(&headers, body, state.config().max_body).await?;
     let request: RenderRequest = parse_json(&bytes, "render request")?;
     let spec = render_core::validate(request.spec)?;
-    let now = request.now.unwrap_or_else(now_ms);
-    let context = state.render.clone();
+    let now = request.now.unwrap_or_else(|| state.now_ms());
+    let context = state.render_context().clone();
     let png = tokio::task::spawn_blocking(move || {
         let mut frame = Frame::default();
-        match request.data {
-            Some(data) => context.renderer.render(&spec, &data, now, &mut frame),
-            None => {
-                crate::stream::render::render_into(&context, "", &spec, now, &mut frame);
-            }
-        }
+        render_into(&context, "", &spec, request.data.as_ref(), now, &mut frame);
         image_files::png(&frame)
     })
     .await

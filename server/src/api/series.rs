@@ -9,23 +9,26 @@ use render_core::Data;
 use serde_json::{json, Value};
 
 use crate::error::AppError;
+use crate::source::Selector;
 use crate::state::AppState;
-use crate::stream::render::now_ms;
 
 /// `GET /api/series`.
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "series": state.cache.list() }))
+    Json(json!({ "series": state.series() }))
 }
 
-/// `GET /api/series/points`: `from`/`to` are ms since the epoch (default: the last hour).
+/// `GET /api/series/points`: `from`/`to` are ms since the epoch (default: the last
+/// hour), `step` the time per pixel column the chart draws at (default 1 ms: every
+/// point). Read through the same source as the streams.
 pub async fn points(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Data>, AppError> {
     let mut metric = None;
     let mut tags = BTreeMap::new();
-    let now = now_ms();
+    let now = state.now_ms();
     let (mut from, mut to) = (now - 3_600_000, now);
+    let mut step = 1;
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         let time = |v: &str| {
             v.parse::<i64>().map_err(|_| {
@@ -36,13 +39,24 @@ pub async fn points(
             "metric" => metric = Some(value.into_owned()),
             "from" => from = time(&value)?,
             "to" => to = time(&value)?,
+            "step" => {
+                step = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or_else(|| {
+                        AppError::bad_request(format!(
+                            "step={value:?} is not a positive number of ms"
+                        ))
+                    })?
+            }
             other => match other.strip_prefix("tag.") {
                 Some(tag) if !tag.is_empty() => {
                     tags.insert(tag.to_string(), value.into_owned());
                 }
                 _ => {
                     return Err(AppError::bad_request(format!(
-                        "unknown query parameter {other:?} (use metric, tag.KEY, from, to)"
+                        "unknown query parameter {other:?} (use metric, tag.KEY, from, to, step)"
                     )))
                 }
             },
@@ -55,8 +69,6 @@ pub async fn points(
             "from {from} is after to {to}"
         )));
     }
-    let series = state
-        .blocking(move |store| store.query(Some(&metric), &tags, from, to))
-        .await?;
-    Ok(Json(Data { series }))
+    let selector = Selector { metric, tags };
+    Ok(Json(state.read(vec![selector], from, to, step).await?))
 }

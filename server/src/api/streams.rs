@@ -14,11 +14,12 @@ use serde::Deserialize;
 use crate::api::charts::check_id;
 use crate::api::ViewerCredentials;
 use crate::error::AppError;
+use crate::frames::render_into;
 use crate::image_files;
 use crate::state::AppState;
 use crate::stream::hub::SubscribeError;
 use crate::stream::mjpeg;
-use crate::stream::render::{now_ms, render_into, JPEG_QUALITY};
+use crate::stream::render::JPEG_QUALITY;
 use crate::stream::viewer::{self, ViewerOptions};
 
 /// Stream query parameters (`exp`, `sig` and `p` are read by [`ViewerCredentials`]).
@@ -46,12 +47,12 @@ pub async fn chart_file(
     };
     check_id(id)?;
     let missing = || AppError::NotFound(format!("no chart {id:?}"));
-    let chart = state.hub.get(id).ok_or_else(missing)?;
+    let chart = state.hub().get(id).ok_or_else(missing)?;
     credentials.check(&state, id, chart.private())?;
     let no_store = (header::CACHE_CONTROL, "no-store, no-cache, must-revalidate");
     match extension {
         "mjpg" | "mjpeg" => {
-            let subscription = state.hub.subscribe(id).map_err(|error| {
+            let subscription = state.hub().subscribe(id).map_err(|error| {
                 let limit = match error {
                     SubscribeError::NotFound(_) => return missing(),
                     SubscribeError::ChartFull(..) => "max_viewers_per_chart",
@@ -75,10 +76,10 @@ pub async fn chart_file(
                 }
             };
             let options = ViewerOptions {
-                keepalive: state.config.keepalive,
+                keepalive: state.config().keepalive,
                 min_interval: Duration::from_secs_f64(1.0 / fps),
             };
-            let body = viewer::body(subscription, options, state.metrics.clone());
+            let body = viewer::body(subscription, options, state.metrics().clone());
             Ok((
                 [
                     (header::CONTENT_TYPE, mjpeg::content_type()),
@@ -94,11 +95,12 @@ pub async fn chart_file(
                 Some(jpeg) => jpeg,
                 None => {
                     let spec = chart.spec().ok_or_else(missing)?;
-                    let context = state.render.clone();
+                    let context = state.render_context().clone();
                     let key = id.to_string();
+                    let now = state.now_ms();
                     let bytes = tokio::task::spawn_blocking(move || {
                         let mut frame = Frame::default();
-                        render_into(&context, &key, &spec, now_ms(), &mut frame);
+                        render_into(&context, &key, &spec, None, now, &mut frame);
                         image_files::jpeg(&frame, JPEG_QUALITY)
                     })
                     .await
@@ -111,11 +113,12 @@ pub async fn chart_file(
         }
         "png" => {
             let spec = chart.spec().ok_or_else(missing)?;
-            let context = state.render.clone();
+            let context = state.render_context().clone();
             let key = id.to_string();
+            let now = state.now_ms();
             let png = tokio::task::spawn_blocking(move || {
                 let mut frame = Frame::default();
-                render_into(&context, &key, &spec, now_ms(), &mut frame);
+                render_into(&context, &key, &spec, None, now, &mut frame);
                 image_files::png(&frame)
             })
             .await

@@ -5,84 +5,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use render_core::ValidSpec;
 use tokio::sync::{watch, Notify};
 
-use crate::metrics::{ChartStats, Metrics};
-use crate::stream::render::{self, RenderContext};
-
-/// One encoded frame, ready for the wire. Every field is shared by all viewers.
-#[derive(Debug)]
-pub struct Part {
-    /// Frame number, increasing per chart.
-    pub seq: u64,
-    /// The JPEG as encoded.
-    pub jpeg: Bytes,
-    /// Header block with the JPEG's exact length (for a part that starts fresh).
-    pub header: Bytes,
-    /// The JPEG padded to the budget announced after frame `seq - 1`, if it fits.
-    pub cont: Option<Bytes>,
-    /// The JPEG padded to [`Part::budget`]: fills an announced part with this frame again.
-    pub repeat: Bytes,
-    /// Header block announcing a part of [`Part::budget`] bytes (sent right after this frame).
-    pub advance: Bytes,
-    /// Length announced by `advance`.
-    pub budget: usize,
-}
-
-/// A chart's live state.
-pub struct ChartStream {
-    /// Chart id.
-    pub id: String,
-    pub(crate) spec: watch::Sender<Option<Arc<ValidSpec>>>,
-    pub(crate) frames: watch::Sender<Option<Arc<Part>>>,
-    pub(crate) viewers: AtomicUsize,
-    pub(crate) running: AtomicBool,
-    pub(crate) ended: AtomicBool,
-    pub(crate) wake: Notify,
-    pub(crate) seq: AtomicU64,
-    pub(crate) frames_rendered: AtomicU64,
-    pub(crate) private: AtomicBool,
-}
-
-impl ChartStream {
-    /// Whether viewers need a signed URL (or the token).
-    pub fn private(&self) -> bool {
-        self.private.load(Ordering::Acquire)
-    }
-
-    /// The chart's current spec (`None` once deleted).
-    pub fn spec(&self) -> Option<Arc<ValidSpec>> {
-        self.spec.borrow().clone()
-    }
-
-    /// Whether the chart was deleted or the server is shutting down.
-    pub fn ended(&self) -> bool {
-        self.ended.load(Ordering::Acquire)
-    }
-}
-
-/// A viewer's hold on a chart stream; dropping it counts the viewer out.
-pub struct Subscription {
-    /// The chart.
-    pub chart: Arc<ChartStream>,
-    /// Latest frames.
-    pub frames: watch::Receiver<Option<Arc<Part>>>,
-    metrics: Arc<Metrics>,
-    total: Arc<AtomicUsize>,
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.chart.viewers.fetch_sub(1, Ordering::AcqRel);
-        self.total.fetch_sub(1, Ordering::AcqRel);
-        self.chart.wake.notify_one();
-        self.metrics
-            .viewers_disconnected
-            .fetch_add(1, Ordering::Relaxed);
-    }
-}
+use crate::frames::RenderContext;
+use crate::metrics::ChartStats;
+use crate::stream::chart::{ChartStream, Subscription};
+use crate::stream::render;
 
 /// How many viewers the hub admits.
 #[derive(Debug, Clone, Copy)]
@@ -124,6 +53,11 @@ impl Hub {
             limits,
             total: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// Whether no chart is published.
+    pub fn is_empty(&self) -> bool {
+        self.charts().is_empty()
     }
 
     /// Viewers of all charts.
@@ -204,7 +138,17 @@ impl Hub {
         self.total.fetch_add(1, Ordering::AcqRel);
         chart.viewers.fetch_add(1, Ordering::AcqRel);
         if !chart.running.swap(true, Ordering::AcqRel) {
-            tokio::spawn(render::run(chart.clone(), self.clone()));
+            let (hub, chart) = (self.clone(), chart.clone());
+            tokio::spawn(async move {
+                // The task returns when it sees no viewers; it stops for good only if
+                // none arrived since (decided under the hub lock). A task that failed
+                // stays "running", so no new one starts over and over.
+                while render::run(&chart, &hub.context).await {
+                    if hub.try_stop(&chart) {
+                        break;
+                    }
+                }
+            });
         }
         let frames = chart.frames.subscribe();
         Ok(Subscription {
@@ -215,9 +159,9 @@ impl Hub {
         })
     }
 
-    /// Called by a render task that saw no viewers: stops it unless one arrived since
+    /// Called when a render task saw no viewers: stops it unless one arrived since
     /// (decided under the hub lock, so a new viewer always finds a running task).
-    pub(crate) fn try_stop(&self, chart: &ChartStream) -> bool {
+    fn try_stop(&self, chart: &ChartStream) -> bool {
         let _charts = self.charts();
         if chart.viewers.load(Ordering::Acquire) == 0 || chart.ended() {
             chart.running.store(false, Ordering::Release);
@@ -226,11 +170,6 @@ impl Hub {
         } else {
             false
         }
-    }
-
-    /// The render context.
-    pub fn context(&self) -> &RenderContext {
-        &self.context
     }
 
     /// Per-chart numbers for `/metrics`.

@@ -1,4 +1,5 @@
-//! The MJPEG wire format: boundary, part header blocks, and JPEG padding.
+//! The MJPEG wire format: boundary, part header blocks, JPEG padding, and [`Part`] —
+//! one frame's wire state, shared by every viewer.
 //!
 //! Chromium shows part N only once the header block of part N+1 has arrived
 //! (crbug 527446). So right after each JPEG we send the boundary and the header block
@@ -80,6 +81,25 @@ pub fn pad_jpeg(jpeg: &[u8], target: usize) -> Option<Vec<u8>> {
     }
     out.extend_from_slice(&jpeg[insert_at..]);
     Some(out)
+}
+
+/// One encoded frame, ready for the wire. Every field is shared by all viewers.
+#[derive(Debug)]
+pub struct Part {
+    /// Frame number, increasing per chart.
+    pub seq: u64,
+    /// The JPEG as encoded.
+    pub jpeg: Bytes,
+    /// Header block with the JPEG's exact length (for a part that starts fresh).
+    pub header: Bytes,
+    /// The JPEG padded to the budget announced after frame `seq - 1`, if it fits.
+    pub cont: Option<Bytes>,
+    /// The JPEG padded to [`Part::budget`]: fills an announced part with this frame again.
+    pub repeat: Bytes,
+    /// Header block announcing a part of [`Part::budget`] bytes (sent right after this frame).
+    pub advance: Bytes,
+    /// Length announced by `advance`.
+    pub budget: usize,
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Live MJPEG streams: one render task per watched chart ([`hub`], [`render`]), the
 //! wire format ([`mjpeg`]) and each viewer's response body ([`viewer`]).
 
+pub mod chart;
 pub mod hub;
 pub mod mjpeg;
 pub mod render;

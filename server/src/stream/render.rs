@@ -1,43 +1,24 @@
-//! A chart's render task: renders on change (data of its metrics changed, or its time
+//! A chart's render task: renders on change (data of its series changed, or its time
 //! axis moved a pixel), capped by the chart's fps, encodes the JPEG once and publishes
-//! one shared [`Part`] for all viewers. Runs only while the chart has viewers.
+//! one shared [`Part`] for all viewers. Returns when the chart has no viewers (the hub
+//! decides whether it stops for good).
 
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use render_core::{Data, Frame, Renderer, Spec, ValidSpec};
-use tokio::time::sleep_until;
+use render_core::{Frame, ValidSpec};
+use tokio::time::{sleep_until, Instant};
 
-use crate::cache::SeriesCache;
-use crate::faults::Faults;
+use crate::frames::{render_into, RenderContext};
 use crate::image_files;
-use crate::metrics::Metrics;
-use crate::stream::hub::{ChartStream, Hub, Part};
-use crate::stream::mjpeg;
+use crate::source::Selector;
+use crate::stream::chart::ChartStream;
+use crate::stream::mjpeg::{self, Part};
 
 /// JPEG quality of stream frames.
 pub const JPEG_QUALITY: u8 = 85;
-
-/// What render tasks share.
-#[derive(Clone)]
-pub struct RenderContext {
-    /// Data.
-    pub cache: Arc<SeriesCache>,
-    /// Fonts and drawing.
-    pub renderer: Arc<Renderer>,
-    /// Counters.
-    pub metrics: Arc<Metrics>,
-    /// Fault injection (tests only).
-    pub faults: Arc<Faults>,
-}
-
-/// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 /// How long it takes the fastest-moving time axis of `spec` to move one pixel, or
 /// `None` if no panel has a time axis.
@@ -46,69 +27,17 @@ pub fn pixel_interval(spec: &ValidSpec) -> Option<Duration> {
         .map(|ms| Duration::from_millis(ms.unsigned_abs()))
 }
 
-/// Renders chart `id` (`spec`) with the cache's data as of `now` into `frame`
-/// (blocking). A render that panics is caught: the frame then shows an error message
-/// instead, and `false` is returned; nothing else is affected.
-pub fn render_into(
-    context: &RenderContext,
-    id: &str,
-    spec: &ValidSpec,
-    now: i64,
-    frame: &mut Frame,
-) -> bool {
-    let metrics = spec.metrics();
-    let data = context.cache.snapshot(
-        &metrics,
-        now.saturating_sub(spec.longest_window_ms()),
-        i64::MAX,
-    );
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        context.faults.maybe_panic(id);
-        context.renderer.render(spec, &data, now, frame);
-    }));
-    if result.is_ok() {
-        return true;
-    }
-    tracing::error!(chart = %id, "rendering panicked; streaming an error frame");
-    context
-        .metrics
-        .render_panics
-        .fetch_add(1, Ordering::Relaxed);
-    // The frame may be half-drawn; start from a fresh one.
-    *frame = Frame::default();
-    if let Some(error_spec) = error_spec(spec.spec().width, spec.spec().height) {
-        let drawn = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            context
-                .renderer
-                .render(&error_spec, &Data::default(), now, frame);
-        }));
-        if drawn.is_err() {
-            *frame = Frame::default();
-        }
-    }
-    false
-}
-
-/// The spec of the error frame (same size as the chart): a text panel saying that the
-/// chart could not be drawn.
-fn error_spec(width: u32, height: u32) -> Option<ValidSpec> {
-    let json = format!(
-        r#"{{"version":1,"width":{width},"height":{height},"theme":"dark","title":"render error",
-        "panels":[{{"kind":"text","text":"This chart could not be drawn; the server logged why.\nOther charts are not affected.","font_size":14}}]}}"#
-    );
-    render_core::validate(Spec::from_json(&json).ok()?).ok()
-}
-
 struct Rendered {
     frame: Frame,
     jpeg: Option<Vec<u8>>,
 }
 
-/// The task body; see the module docs.
-pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
-    let context = hub.context().clone();
-    let mut data_changes = context.cache.subscribe();
+/// The task body; see the module docs. Returns `true` when the chart had no viewers
+/// (or ended), `false` when rendering failed beyond recovery.
+pub async fn run(chart: &Arc<ChartStream>, context: &RenderContext) -> bool {
     let mut spec_changes = chart.spec.subscribe();
+    // The selectors the data watch was registered for, and the watch.
+    let mut watched: Option<(Vec<Selector>, Arc<tokio::sync::Notify>)> = None;
     let mut buffers = Some(Rendered {
         frame: Frame::default(),
         jpeg: None,
@@ -117,15 +46,23 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
     let mut budget: Option<usize> = None;
     tracing::debug!(chart = %chart.id, "render task started");
     loop {
-        if (chart.viewers.load(Ordering::Acquire) == 0 || chart.ended()) && hub.try_stop(&chart) {
-            tracing::debug!(chart = %chart.id, "render task stopped");
-            return;
+        if chart.viewers.load(Ordering::Acquire) == 0 || chart.ended() {
+            tracing::debug!(chart = %chart.id, "render task has no viewers");
+            return true;
         }
         let Some(spec) = spec_changes.borrow_and_update().clone() else {
-            return;
+            return true;
         };
-        let metric_names = spec.metrics();
-        let generation = context.cache.generation_of(&metric_names);
+        let selectors = Selector::of_spec(&spec);
+        let changes = match &watched {
+            Some((watching, notify)) if *watching == selectors => notify.clone(),
+            _ => {
+                let notify = context.source.watch(&selectors);
+                watched = Some((selectors.clone(), notify.clone()));
+                notify
+            }
+        };
+        let generation = context.source.version(&selectors);
         let now = Instant::now();
         let min_gap = Duration::from_millis(1000 / u64::from(spec.fps().max(1)));
         let pixel = pixel_interval(&spec);
@@ -139,16 +76,19 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
                     Some(earliest)
                 } else {
                     pixel.map(|p| {
-                        let elapsed =
-                            Duration::from_millis((self::now_ms() - now_ms).max(0).unsigned_abs());
+                        let elapsed = Duration::from_millis(
+                            (context.clock.now_ms() - now_ms).max(0).unsigned_abs(),
+                        );
                         earliest.max(now + p.saturating_sub(elapsed))
                     })
                 }
             }
         };
         if due_at.is_some_and(|due| due <= now) {
-            let Some(taken) = buffers.take() else { return };
-            let render_now = now_ms();
+            let Some(taken) = buffers.take() else {
+                return false;
+            };
+            let render_now = context.clock.now_ms();
             let ctx = context.clone();
             let job_spec = spec.clone();
             let id = chart.id.clone();
@@ -158,10 +98,10 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
             .await;
             let Ok(mut rendered) = result else {
                 tracing::error!(chart = %chart.id, "render task panicked");
-                return;
+                return false;
             };
             if let Some(jpeg) = rendered.jpeg.take() {
-                let part = make_part(&chart, jpeg, budget, render_now);
+                let part = make_part(chart, jpeg, budget, render_now);
                 budget = Some(part.budget);
                 chart.frames.send_replace(Some(Arc::new(part)));
                 chart.frames_rendered.fetch_add(1, Ordering::Relaxed);
@@ -172,17 +112,15 @@ pub async fn run(chart: Arc<ChartStream>, hub: Arc<Hub>) {
         }
         let wake = async {
             match due_at {
-                Some(due) => sleep_until(due.into()).await,
+                Some(due) => sleep_until(due).await,
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
             _ = wake => {}
-            result = data_changes.changed() => {
-                if result.is_err() { return; }
-            }
+            _ = changes.notified() => {}
             result = spec_changes.changed() => {
-                if result.is_err() { return; }
+                if result.is_err() { return true; }
             }
             _ = chart.wake.notified() => {}
         }
@@ -197,7 +135,7 @@ fn render_frame(
     mut buffers: Rendered,
 ) -> Rendered {
     let started = Instant::now();
-    render_into(context, id, spec, now, &mut buffers.frame);
+    render_into(context, id, spec, None, now, &mut buffers.frame);
     context.metrics.render_time.observe(started.elapsed());
     let started = Instant::now();
     match image_files::jpeg(&buffers.frame, JPEG_QUALITY) {

@@ -13,8 +13,8 @@ use futures_util::Stream;
 use tokio::time::{sleep_until, Instant};
 
 use crate::metrics::Metrics;
-use crate::stream::hub::{Part, Subscription};
-use crate::stream::mjpeg::{CLOSING_BOUNDARY, FIRST_BOUNDARY, NEXT_BOUNDARY};
+use crate::stream::chart::Subscription;
+use crate::stream::mjpeg::{Part, CLOSING_BOUNDARY, FIRST_BOUNDARY, NEXT_BOUNDARY};
 
 /// How a viewer's stream behaves.
 #[derive(Debug, Clone, Copy)]

@@ -6,6 +6,7 @@ mod access;
 mod api;
 mod browser;
 mod clients;
+mod data;
 mod editor;
 mod faults;
 mod ffmpeg;

@@ -6,24 +6,11 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use render_core::Point;
 
-use crate::points::{Batch, Grouper};
-
-/// One parsed sample.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
-    /// Series metric name (`measurement_field`).
-    pub metric: String,
-    /// Tags of the line.
-    pub tags: BTreeMap<String, String>,
-    /// Time in ms since the epoch.
-    pub t: i64,
-    /// Value.
-    pub v: f64,
-}
+use super::batch::{Batch, Grouper};
+use super::error::{IngestError, LineError};
 
 /// Unit of the timestamps in a body (`precision` query parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,35 +56,14 @@ impl Precision {
     }
 }
 
-/// A problem on one line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineError {
-    /// 1-based line number in the body.
-    pub line: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for LineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
-}
-
 /// At most this many errors are reported for one body.
 const MAX_ERRORS: usize = 20;
-
-/// Parses a whole body into samples (series by series, one point per series and time;
-/// see [`parse_batch`]).
-pub fn parse(body: &str, precision: Precision, now_ms: i64) -> Result<Vec<Sample>, Vec<LineError>> {
-    parse_batch(body, precision, now_ms).map(|batch| batch.to_samples())
-}
 
 /// Parses a whole body into its points grouped by series. Lines without a timestamp
 /// get `now_ms`. The measurement and tags of a line (its text up to the first unescaped
 /// space) are parsed once per distinct text in the body: later lines with the same
 /// text find their series with one hash lookup, and nothing is allocated per point.
-pub fn parse_batch(body: &str, precision: Precision, now_ms: i64) -> Result<Batch, Vec<LineError>> {
+pub fn parse_batch(body: &str, precision: Precision, now_ms: i64) -> Result<Batch, IngestError> {
     let mut parser = Parser::default();
     let mut errors = Vec::new();
     for (index, raw) in body.lines().enumerate() {
@@ -117,7 +83,7 @@ pub fn parse_batch(body: &str, precision: Precision, now_ms: i64) -> Result<Batc
     if errors.is_empty() {
         Ok(parser.grouper.finish())
     } else {
-        Err(errors)
+        Err(IngestError::Lines(errors))
     }
 }
 
@@ -342,18 +308,35 @@ impl<'a> Cursor<'a> {
             "t" | "T" | "true" | "True" | "TRUE" => 1.0,
             "f" | "F" | "false" | "False" | "FALSE" => 0.0,
             _ => {
-                let digits = text.strip_suffix(['i', 'u']).unwrap_or(text);
-                let value = if digits.len() < text.len() {
-                    digits.parse::<i128>().ok().map(|v| v as f64)
+                if let Some(digits) = text.strip_suffix('i') {
+                    let value = digits.parse::<i64>();
+                    value.map_err(|e| integer_error(&e, text, "a 64-bit integer (i64)"))? as f64
+                } else if let Some(digits) = text.strip_suffix('u') {
+                    let value = digits.parse::<u64>();
+                    value
+                        .map_err(|e| integer_error(&e, text, "an unsigned 64-bit integer (u64)"))?
+                        as f64
                 } else {
-                    digits.parse::<f64>().ok()
-                };
-                value
-                    .filter(|v| v.is_finite())
-                    .ok_or_else(|| format!("{:?} is not a number", clip(text)))?
+                    text.parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite())
+                        .ok_or_else(|| format!("{:?} is not a number", clip(text)))?
+                }
             }
         };
         Ok(Some(number))
+    }
+}
+
+/// Why an integer field (`12i`, `12u`) was refused: InfluxDB refuses digits that do not
+/// fit the type (400) rather than rounding them, and so do we.
+fn integer_error(error: &std::num::ParseIntError, text: &str, kind: &str) -> String {
+    use std::num::IntErrorKind;
+    match error.kind() {
+        IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => {
+            format!("{:?} is out of range for {kind}", clip(text))
+        }
+        _ => format!("{:?} is not a number", clip(text)),
     }
 }
 
@@ -363,7 +346,48 @@ fn clip(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Sample;
     use super::*;
+
+    /// The samples of a body, series by series (what the store receives).
+    fn parse(body: &str, precision: Precision, now_ms: i64) -> Result<Vec<Sample>, Vec<LineError>> {
+        match parse_batch(body, precision, now_ms) {
+            Ok(batch) => Ok(batch
+                .series
+                .iter()
+                .flat_map(|s| {
+                    s.points.iter().map(|p| Sample {
+                        metric: s.metric.clone(),
+                        tags: s.tags.clone(),
+                        t: p.t,
+                        v: p.v,
+                    })
+                })
+                .collect()),
+            Err(IngestError::Lines(errors)) => Err(errors),
+            Err(other) => panic!("not a line error: {other}"),
+        }
+    }
+
+    #[test]
+    fn integers_outside_i64_and_u64_are_refused_naming_the_line() {
+        let errors = parse(
+            "m v=1i\nm v=99999999999999999999999i\nm v=18446744073709551615u\nm v=-1u\nm v=9223372036854775807i",
+            Precision::Nanoseconds,
+            0,
+        )
+        .err()
+        .unwrap_or_default();
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 4], "{errors:?}");
+        assert!(
+            errors[0].message.contains("out of range"),
+            "{}",
+            errors[0].message
+        );
+        let max = parse("m v=18446744073709551615u", Precision::Nanoseconds, 0);
+        assert_eq!(max.map(|s| s[0].v), Ok(u64::MAX as f64));
+    }
 
     fn one(line: &str) -> Vec<Sample> {
         parse(line, Precision::Nanoseconds, 7).unwrap_or_else(|e| panic!("{line}: {e:?}"))
@@ -519,7 +543,7 @@ mod tests {
                 }
                 Err(e) => {
                     errors.truncate(MAX_ERRORS);
-                    assert_eq!(e, errors, "{body:?}");
+                    assert_eq!(e, IngestError::Lines(errors), "{body:?}");
                 }
             }
         }

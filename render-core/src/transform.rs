@@ -1,0 +1,687 @@
+//! Counters and aggregation: a series query's `transform` (rate, increase, delta,
+//! derivative) applied to each matching series, then its `aggregate` (sum, avg, min,
+//! max, optionally `by` tags) across them. A pure step between matching series and
+//! drawing, so the editor preview and the stream show the same values.
+//!
+//! **Transforms.** Points are taken in time order; of points at the same time the last
+//! one counts. Each point after the first gives one output point at its own time,
+//! computed from the point before it (for the first point in the window, the latest
+//! point before the window):
+//! - `increase`: `v - prev`, or `v` when `v < prev` (a counter reset: the counter
+//!   restarted from 0, as Prometheus' `increase` counts it);
+//! - `rate`: that increase divided by the seconds between the two points;
+//! - `delta`: `v - prev` (may be negative, no reset handling);
+//! - `derivative`: `delta` divided by the seconds between the two points.
+//!
+//! Gaps stay gaps: when `v` or `prev` is NaN or ±Inf the output is NaN, so a non-finite
+//! point makes the outputs at its own time and at the next point's time gaps, and no
+//! value bridges it.
+//!
+//! **Aggregation.** The (transformed) series are grouped by their values of the `by`
+//! tags (a series without such a tag groups with those lacking it too; no `by`: one
+//! group). Each group becomes one series tagged with exactly the `by` tags it has.
+//! Its points are aligned on pixel columns of `step` = window / plot width (at least
+//! 1 ms), counted from the epoch so they do not shift as the window rolls: every column
+//! in which some member has a point gets one output point, at the latest such time `t`.
+//! Its value combines each member's value at `t`: the member's latest point at or
+//! before `t`, if it is finite and at most the member's lookback old. The lookback is
+//! the longer of one step and the pause the member's line is broken at when drawn
+//! (5 × its median interval, unlimited with fewer than four intervals; see
+//! [`crate::m4`]), so members written at different
+//! moments still add up while a member that stopped or has a gap drops out. A column
+//! where no member has a value is a gap. The cost is bounded by points plus
+//! pixel columns × series, with one binary search per column and member: the points of
+//! different series are never merged or sorted together.
+//!
+//! **Latest values** (stat, gauge and bar panels): a transformed series' latest finite
+//! output in the window; an aggregated series combines each member's latest finite
+//! value in the window, at the latest of their times.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::data::{Point, Series, Timestamp};
+use crate::m4;
+use crate::spec::{Aggregate, SeriesSpec, Transform};
+
+/// The time range a panel draws and the width of one aggregation column.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Span {
+    start: Timestamp,
+    end: Timestamp,
+    /// Milliseconds per column, at least 1.
+    step: i64,
+}
+
+impl Span {
+    /// The window `start..=end` drawn over `columns` pixel columns.
+    pub fn new(start: Timestamp, end: Timestamp, columns: f32) -> Span {
+        // `max` after the cast: a NaN width casts to 0.
+        let columns = (columns.clamp(1.0, 65_536.0) as i64).max(1);
+        Span {
+            start,
+            end,
+            step: (end.saturating_sub(start) / columns).max(1),
+        }
+    }
+}
+
+/// A series made by a query's transform or aggregation.
+pub(crate) struct Derived<'a> {
+    /// A transformed series keeps its own tags; an aggregated one has its group's.
+    pub tags: Cow<'a, BTreeMap<String, String>>,
+    /// Points with `start <= t <= end`, sorted by time; non-finite values are gaps.
+    pub points: Vec<Point>,
+    /// Latest value, as described in the module documentation.
+    pub latest: Option<Point>,
+}
+
+/// The series `query` draws from its `matches`, or `None` when it has neither a
+/// transform nor an aggregate (the matches are drawn as they are).
+pub(crate) fn derive<'a>(
+    query: &SeriesSpec,
+    matches: &[&'a Series],
+    span: Span,
+) -> Option<Vec<Derived<'a>>> {
+    if query.transform.is_none() && query.aggregate.is_none() {
+        return None;
+    }
+    // A transform needs the point before the window; holding a value into the window
+    // needs the (transformed) point before that.
+    let lead = usize::from(query.transform.is_some()) + usize::from(query.aggregate.is_some());
+    let member = |series: &'a Series| -> Cow<'a, [Point]> {
+        let window = window_with_lead(&series.points, span.start, span.end, lead);
+        match query.transform {
+            Some(transform) => Cow::Owned(apply(transform, &window)),
+            None => window,
+        }
+    };
+    let Some(how) = query.aggregate else {
+        return Some(
+            matches
+                .iter()
+                .map(|series| {
+                    let mut points = member(series).into_owned();
+                    points.drain(..points.partition_point(|p| p.t < span.start));
+                    Derived {
+                        latest: latest_in(&points, span.start),
+                        tags: Cow::Borrowed(&series.tags),
+                        points,
+                    }
+                })
+                .collect(),
+        );
+    };
+    Some(
+        group_by(&query.by, matches)
+            .into_iter()
+            .map(|(tags, members)| {
+                let members: Vec<Cow<'a, [Point]>> = members.into_iter().map(member).collect();
+                let (points, latest) = aggregate(how, &members, span);
+                Derived {
+                    tags: Cow::Owned(tags),
+                    points,
+                    latest,
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The legend label of a query without its own: the metric inside its transform and
+/// aggregate, e.g. `cpu`, `rate(net_bytes)`, `sum(rate(net_bytes))`.
+pub(crate) fn default_label(query: &SeriesSpec) -> String {
+    let functions = [
+        query.transform.map(variant_name),
+        query.aggregate.map(variant_name),
+    ];
+    functions
+        .into_iter()
+        .flatten()
+        .fold(query.metric.clone(), |inner, function| {
+            format!("{function}({inner})")
+        })
+}
+
+/// The snake_case name serde gives a spec enum variant.
+fn variant_name<T: Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
+/// The points with `start <= t <= end` plus those at the `lead` latest distinct times
+/// before `start`, sorted by time (stable: equal times keep their data order).
+/// Borrowed when the data is sorted (the usual case).
+fn window_with_lead(
+    points: &[Point],
+    start: Timestamp,
+    end: Timestamp,
+    lead: usize,
+) -> Cow<'_, [Point]> {
+    let slice = |points: &[Point]| -> (usize, usize) {
+        let mut from = points.partition_point(|p| p.t < start);
+        let to = points.partition_point(|p| p.t <= end).max(from);
+        for _ in 0..lead {
+            let Some(before) = from.checked_sub(1) else {
+                break;
+            };
+            let t = points[before].t;
+            from = points[..from].partition_point(|p| p.t < t);
+        }
+        (from, to)
+    };
+    if points.windows(2).all(|w| w[0].t <= w[1].t) {
+        let (from, to) = slice(points);
+        Cow::Borrowed(&points[from..to])
+    } else {
+        let mut sorted: Vec<Point> = points.iter().copied().filter(|p| p.t <= end).collect();
+        sorted.sort_by_key(|p| p.t);
+        let (from, to) = slice(&sorted);
+        sorted.truncate(to);
+        sorted.drain(..from);
+        Cow::Owned(sorted)
+    }
+}
+
+/// `transform` over `points` (sorted by time): one output per point after the first,
+/// at its time, from the point before it; of points at one time the last counts.
+fn apply(transform: Transform, points: &[Point]) -> Vec<Point> {
+    let mut output = Vec::with_capacity(points.len());
+    let mut previous: Option<Point> = None;
+    for (i, &point) in points.iter().enumerate() {
+        if points.get(i + 1).is_some_and(|next| next.t == point.t) {
+            continue;
+        }
+        if let Some(before) = previous {
+            output.push(Point {
+                t: point.t,
+                v: change(transform, before, point),
+            });
+        }
+        previous = Some(point);
+    }
+    output
+}
+
+/// The transform's value from `before` to `point` (`before.t < point.t`).
+fn change(transform: Transform, before: Point, point: Point) -> f64 {
+    if !(before.v.is_finite() && point.v.is_finite()) {
+        return f64::NAN;
+    }
+    let seconds = point.t.abs_diff(before.t) as f64 / 1000.0;
+    let delta = point.v - before.v;
+    // A counter that went down was reset: it counted from 0 up to its new value.
+    let increase = if point.v < before.v { point.v } else { delta };
+    match transform {
+        Transform::Rate => increase / seconds,
+        Transform::Increase => increase,
+        Transform::Delta => delta,
+        Transform::Derivative => delta / seconds,
+    }
+}
+
+/// The latest point with `t >= start` whose value is finite (`points` sorted).
+fn latest_in(points: &[Point], start: Timestamp) -> Option<Point> {
+    points
+        .iter()
+        .rev()
+        .take_while(|p| p.t >= start)
+        .find(|p| p.v.is_finite())
+        .copied()
+}
+
+/// The series grouped by their values of the `by` tags, each group with its tags, in
+/// the order of those values (deterministic on every target).
+fn group_by<'a>(
+    by: &[String],
+    matches: &[&'a Series],
+) -> Vec<(BTreeMap<String, String>, Vec<&'a Series>)> {
+    let mut groups: BTreeMap<Vec<Option<&'a str>>, Vec<&'a Series>> = BTreeMap::new();
+    for series in matches {
+        let key = by
+            .iter()
+            .map(|k| series.tags.get(k).map(String::as_str))
+            .collect();
+        groups.entry(key).or_default().push(series);
+    }
+    groups
+        .into_iter()
+        .map(|(key, members)| {
+            let tags = by
+                .iter()
+                .zip(key)
+                .filter_map(|(k, v)| Some((k.clone(), v?.to_string())))
+                .collect();
+            (tags, members)
+        })
+        .collect()
+}
+
+/// Values combined by an aggregate.
+#[derive(Debug, Clone, Copy)]
+struct Combined {
+    sum: f64,
+    count: usize,
+    min: f64,
+    max: f64,
+}
+
+impl Combined {
+    const EMPTY: Combined = Combined {
+        sum: 0.0,
+        count: 0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+    };
+
+    fn add(&mut self, v: f64) {
+        self.sum += v;
+        self.count += 1;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
+    /// The aggregate, or NaN (a gap) when nothing was added.
+    fn value(&self, how: Aggregate) -> f64 {
+        if self.count == 0 {
+            return f64::NAN;
+        }
+        match how {
+            Aggregate::Sum => self.sum,
+            Aggregate::Avg => self.sum / self.count as f64,
+            Aggregate::Min => self.min,
+            Aggregate::Max => self.max,
+        }
+    }
+}
+
+/// One group's aggregate series and latest value, from its members' sorted points
+/// (each up to `span.end`, possibly with points before `span.start` to hold from).
+fn aggregate(
+    how: Aggregate,
+    members: &[Cow<'_, [Point]>],
+    span: Span,
+) -> (Vec<Point>, Option<Point>) {
+    let step = span.step;
+    let first = span.start.div_euclid(step);
+    let count = (span.end.div_euclid(step) - first + 1).max(0) as usize;
+    // Each column's output time: the latest time any member has a point there.
+    let mut times: Vec<Option<Timestamp>> = vec![None; count];
+    for points in members {
+        for p in points.iter().filter(|p| p.t >= span.start) {
+            if let Some(slot) = times.get_mut((p.t.div_euclid(step) - first) as usize) {
+                *slot = Some(slot.map_or(p.t, |t| t.max(p.t)));
+            }
+        }
+    }
+    let mut columns = vec![Combined::EMPTY; count];
+    let (mut latest, mut latest_t) = (Combined::EMPTY, None);
+    for points in members {
+        let lookback = m4::gap_limit(points).max(step);
+        // Index of the member's first point after the column's time.
+        let mut after = 0;
+        for (time, combined) in times.iter().zip(&mut columns) {
+            let Some(t) = *time else { continue };
+            after += points[after..].partition_point(|p| p.t <= t);
+            if let Some(p) = after.checked_sub(1).map(|i| points[i]) {
+                if p.v.is_finite() && t.saturating_sub(p.t) <= lookback {
+                    combined.add(p.v);
+                }
+            }
+        }
+        if let Some(p) = latest_in(points, span.start) {
+            latest.add(p.v);
+            latest_t = latest_t.max(Some(p.t));
+        }
+    }
+    let points = times
+        .iter()
+        .zip(&columns)
+        .filter_map(|(time, combined)| {
+            time.map(|t| Point {
+                t,
+                v: combined.value(how),
+            })
+        })
+        .collect();
+    let latest = latest_t.map(|t| Point {
+        t,
+        v: latest.value(how),
+    });
+    (points, latest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 10_000;
+
+    fn series(tags: &[(&str, &str)], points: &[(i64, f64)]) -> Series {
+        Series {
+            metric: "m".into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            points: points.iter().map(|&(t, v)| Point { t, v }).collect(),
+        }
+    }
+
+    fn query(json: &str) -> SeriesSpec {
+        serde_json::from_str(json).expect("series query")
+    }
+
+    /// `(t, v)` of the derived series, NaN written as `None` so the test can compare.
+    fn values(derived: &Derived) -> Vec<(i64, Option<f64>)> {
+        derived
+            .points
+            .iter()
+            .map(|p| (p.t, p.v.is_finite().then_some(p.v)))
+            .collect()
+    }
+
+    /// The window 0..=100 s over 1,000 columns: a 100 ms step.
+    const SPAN: Span = Span {
+        start: 0,
+        end: 100_000,
+        step: 100,
+    };
+
+    fn derive_one(json: &str, data: &[Series]) -> Vec<Derived<'static>> {
+        let data: &'static [Series] = Vec::leak(data.to_vec());
+        let matches: Vec<&Series> = data.iter().collect();
+        derive(&query(json), &matches, SPAN).expect("derived")
+    }
+
+    fn counter() -> Series {
+        // 10 s apart; the counter resets between 20 and 5.
+        series(
+            &[],
+            &[
+                (0, 0.0),
+                (S, 10.0),
+                (2 * S, 20.0),
+                (3 * S, 5.0),
+                (4 * S, 15.0),
+            ],
+        )
+    }
+
+    #[test]
+    fn rate_and_increase_count_a_drop_as_a_reset() {
+        let rate = derive_one(r#"{"metric":"m","transform":"rate"}"#, &[counter()]);
+        assert_eq!(
+            values(&rate[0]),
+            [
+                (S, Some(1.0)),
+                (2 * S, Some(1.0)),
+                (3 * S, Some(0.5)),
+                (4 * S, Some(1.0))
+            ]
+        );
+        assert_eq!(rate[0].latest, Some(Point { t: 4 * S, v: 1.0 }));
+        let increase = derive_one(r#"{"metric":"m","transform":"increase"}"#, &[counter()]);
+        assert_eq!(
+            values(&increase[0]),
+            [
+                (S, Some(10.0)),
+                (2 * S, Some(10.0)),
+                (3 * S, Some(5.0)),
+                (4 * S, Some(10.0))
+            ]
+        );
+    }
+
+    #[test]
+    fn delta_and_derivative_go_negative() {
+        let delta = derive_one(r#"{"metric":"m","transform":"delta"}"#, &[counter()]);
+        assert_eq!(
+            values(&delta[0]),
+            [
+                (S, Some(10.0)),
+                (2 * S, Some(10.0)),
+                (3 * S, Some(-15.0)),
+                (4 * S, Some(10.0))
+            ]
+        );
+        let derivative = derive_one(r#"{"metric":"m","transform":"derivative"}"#, &[counter()]);
+        assert_eq!(
+            values(&derivative[0]),
+            [
+                (S, Some(1.0)),
+                (2 * S, Some(1.0)),
+                (3 * S, Some(-1.5)),
+                (4 * S, Some(1.0))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_gap_makes_its_own_and_the_next_output_gaps() {
+        let gappy = series(
+            &[],
+            &[
+                (0, 0.0),
+                (S, 10.0),
+                (2 * S, f64::NAN),
+                (3 * S, 30.0),
+                (4 * S, 40.0),
+                (5 * S, f64::INFINITY),
+                (6 * S, 60.0),
+                (7 * S, 80.0),
+            ],
+        );
+        let rate = derive_one(r#"{"metric":"m","transform":"rate"}"#, &[gappy]);
+        assert_eq!(
+            values(&rate[0]),
+            [
+                (S, Some(1.0)),
+                (2 * S, None),
+                (3 * S, None),
+                (4 * S, Some(1.0)),
+                (5 * S, None),
+                (6 * S, None),
+                (7 * S, Some(2.0)),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_first_point_in_the_window_is_computed_from_the_one_before() {
+        let data = series(&[], &[(-S, 100.0), (S, 140.0), (2 * S, 150.0)]);
+        let rate = derive_one(r#"{"metric":"m","transform":"rate"}"#, &[data]);
+        assert_eq!(values(&rate[0]), [(S, Some(2.0)), (2 * S, Some(1.0))]);
+    }
+
+    #[test]
+    fn of_points_at_one_time_the_last_counts_and_unsorted_data_is_sorted() {
+        let data = series(&[], &[(2 * S, 30.0), (0, 0.0), (S, 5.0), (S, 10.0)]);
+        let increase = derive_one(r#"{"metric":"m","transform":"increase"}"#, &[data]);
+        assert_eq!(values(&increase[0]), [(S, Some(10.0)), (2 * S, Some(20.0))]);
+    }
+
+    /// CPU of two hosts with two cores each, every 10 s; core 1 of host b writes 3 s
+    /// after the others.
+    fn cpus() -> Vec<Series> {
+        let cpu = |host, core, offset: i64, base: f64| {
+            let points: Vec<(i64, f64)> =
+                (0..4).map(|i| (offset + i * S, base + i as f64)).collect();
+            series(&[("host", host), ("core", core)], &points)
+        };
+        vec![
+            cpu("a", "0", 0, 10.0),
+            cpu("a", "1", 0, 20.0),
+            cpu("b", "0", 0, 1.0),
+            cpu("b", "1", 3000, 100.0),
+        ]
+    }
+
+    #[test]
+    fn sum_by_host_gives_one_series_per_host_tagged_with_it() {
+        let sums = derive_one(r#"{"metric":"m","aggregate":"sum","by":["host"]}"#, &cpus());
+        assert_eq!(sums.len(), 2);
+        let tags: Vec<_> = sums.iter().map(|d| d.tags.clone().into_owned()).collect();
+        assert_eq!(
+            tags,
+            [
+                BTreeMap::from([("host".to_string(), "a".to_string())]),
+                BTreeMap::from([("host".to_string(), "b".to_string())]),
+            ]
+        );
+        assert_eq!(
+            values(&sums[0]),
+            [
+                (0, Some(30.0)),
+                (S, Some(32.0)),
+                (2 * S, Some(34.0)),
+                (3 * S, Some(36.0))
+            ]
+        );
+        // Host b: core 1 joins 3 s in and is held until its next point; at 0 only core 0
+        // has a value.
+        assert_eq!(
+            values(&sums[1]),
+            [
+                (0, Some(1.0)),
+                (3000, Some(101.0)),
+                (S, Some(102.0)),
+                (S + 3000, Some(103.0)),
+                (2 * S, Some(104.0)),
+                (2 * S + 3000, Some(105.0)),
+                (3 * S, Some(106.0)),
+                (3 * S + 3000, Some(107.0)),
+            ]
+        );
+        // Latest values: 4 + 103 (core 0 at 30 s, core 1 at 33 s).
+        assert_eq!(
+            sums[1].latest,
+            Some(Point {
+                t: 3 * S + 3000,
+                v: 107.0
+            })
+        );
+    }
+
+    #[test]
+    fn avg_min_max_without_by_make_one_series() {
+        for (how, first) in [("avg", 131.0 / 4.0), ("min", 1.0), ("max", 100.0)] {
+            let json = format!(r#"{{"metric":"m","aggregate":"{how}"}}"#);
+            let all = derive_one(&json, &cpus());
+            assert_eq!(all.len(), 1, "{how}");
+            assert!(all[0].tags.is_empty(), "{how}");
+            // At 3 s every member has a value: 10, 20, 1 held from 0 s, and 100.
+            assert_eq!(values(&all[0])[1], (3000, Some(first)), "{how}");
+        }
+    }
+
+    #[test]
+    fn a_column_where_no_member_has_a_value_is_a_gap() {
+        let a = series(&[("k", "a")], &[(0, 1.0), (S, f64::NAN), (2 * S, 3.0)]);
+        let b = series(&[("k", "b")], &[(0, 2.0), (S, f64::NAN), (2 * S, 4.0)]);
+        let sum = derive_one(r#"{"metric":"m","aggregate":"sum"}"#, &[a, b]);
+        assert_eq!(
+            values(&sum[0]),
+            [(0, Some(3.0)), (S, None), (2 * S, Some(7.0))]
+        );
+    }
+
+    #[test]
+    fn a_member_that_stopped_writing_drops_out_after_its_lookback() {
+        let steady: Vec<(i64, f64)> = (0..10).map(|i| (i * S, 1.0)).collect();
+        let short: Vec<(i64, f64)> = (0..5).map(|i| (i * S, 10.0)).collect();
+        let sum = derive_one(
+            r#"{"metric":"m","aggregate":"sum"}"#,
+            &[
+                series(&[("k", "a")], &steady),
+                series(&[("k", "b")], &short),
+            ],
+        );
+        let sums: Vec<Option<f64>> = values(&sum[0]).into_iter().map(|(_, v)| v).collect();
+        // The short series (last point at 40 s) is held for 5 × its 10 s interval: to 90 s.
+        assert_eq!(sums, [Some(11.0); 10]);
+        let long: Vec<(i64, f64)> = (0..12).map(|i| (i * 5 * S / 2, 1.0)).collect();
+        let sum = derive_one(
+            r#"{"metric":"m","aggregate":"sum"}"#,
+            &[series(&[("k", "a")], &long), series(&[("k", "b")], &short)],
+        );
+        // 25 s steps: at 100 s the short series' last point is 60 s old, beyond 50 s.
+        assert_eq!(values(&sum[0]).last(), Some(&(100_000, Some(1.0))));
+    }
+
+    #[test]
+    fn rates_are_taken_before_they_are_summed() {
+        let a = series(&[("k", "a")], &[(0, 0.0), (S, 10.0), (2 * S, 5.0)]);
+        let b = series(&[("k", "b")], &[(0, 100.0), (S, 120.0), (2 * S, 140.0)]);
+        let total = derive_one(
+            r#"{"metric":"m","transform":"rate","aggregate":"sum"}"#,
+            &[a, b],
+        );
+        assert_eq!(values(&total[0]), [(S, Some(3.0)), (2 * S, Some(2.5))]);
+        assert_eq!(total[0].latest, Some(Point { t: 2 * S, v: 2.5 }));
+    }
+
+    /// The renderer draws what the query derives: a stat of `sum(rate(..))` is pixel for
+    /// pixel the stat of a series holding the hand-computed sums.
+    #[test]
+    fn panels_draw_the_derived_series() {
+        use crate::{validate, Data, Frame, Renderer, Spec};
+        let draw = |query: &str, data: Vec<Series>| {
+            let json = format!(
+                r#"{{"version":1,"width":200,"height":120,"panels":[{{"kind":"stat","series":[{query}]}}]}}"#
+            );
+            let spec = validate(Spec::from_json(&json).expect("spec")).expect("valid");
+            let mut frame = Frame::default();
+            Renderer::default().render(&spec, &Data { series: data }, 4 * S, &mut frame);
+            frame.rgb()
+        };
+        let a = series(
+            &[("k", "a")],
+            &[
+                (0, 0.0),
+                (S, 10.0),
+                (2 * S, 30.0),
+                (3 * S, 5.0),
+                (4 * S, 25.0),
+            ],
+        );
+        let b = series(
+            &[("k", "b")],
+            &[
+                (0, 50.0),
+                (S, 60.0),
+                (2 * S, 80.0),
+                (3 * S, 90.0),
+                (4 * S, 150.0),
+            ],
+        );
+        let derived = draw(
+            r#"{"metric":"m","transform":"rate","aggregate":"sum"}"#,
+            vec![a.clone(), b],
+        );
+        // Rates a: 1, 2, 0.5, 2; b: 1, 2, 1, 6.
+        let sums = series(&[], &[(S, 2.0), (2 * S, 4.0), (3 * S, 1.5), (4 * S, 8.0)]);
+        assert!(derived == draw(r#"{"metric":"m"}"#, vec![sums]));
+        assert!(derived != draw(r#"{"metric":"m"}"#, vec![a]));
+    }
+
+    #[test]
+    fn default_labels_wrap_the_metric() {
+        assert_eq!(default_label(&query(r#"{"metric":"cpu"}"#)), "cpu");
+        assert_eq!(
+            default_label(&query(r#"{"metric":"net","transform":"rate"}"#)),
+            "rate(net)"
+        );
+        assert_eq!(
+            default_label(&query(
+                r#"{"metric":"net","transform":"rate","aggregate":"sum"}"#
+            )),
+            "sum(rate(net))"
+        );
+        assert!(derive(&query(r#"{"metric":"cpu"}"#), &[], SPAN).is_none());
+    }
+}

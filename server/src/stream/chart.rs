@@ -1,0 +1,65 @@
+//! A chart's live state ([`ChartStream`]: spec, latest frame, viewers) and a viewer's
+//! hold on it ([`Subscription`]). The hub creates them; the render task and the
+//! viewers' bodies use them.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use render_core::ValidSpec;
+use tokio::sync::{watch, Notify};
+
+use crate::metrics::Metrics;
+use crate::stream::mjpeg::Part;
+
+/// A chart's live state.
+pub struct ChartStream {
+    /// Chart id.
+    pub id: String,
+    pub(crate) spec: watch::Sender<Option<Arc<ValidSpec>>>,
+    pub(crate) frames: watch::Sender<Option<Arc<Part>>>,
+    pub(crate) viewers: AtomicUsize,
+    pub(crate) running: AtomicBool,
+    pub(crate) ended: AtomicBool,
+    pub(crate) wake: Notify,
+    pub(crate) seq: AtomicU64,
+    pub(crate) frames_rendered: AtomicU64,
+    pub(crate) private: AtomicBool,
+}
+
+impl ChartStream {
+    /// Whether viewers need a signed URL (or the token).
+    pub fn private(&self) -> bool {
+        self.private.load(Ordering::Acquire)
+    }
+
+    /// The chart's current spec (`None` once deleted).
+    pub fn spec(&self) -> Option<Arc<ValidSpec>> {
+        self.spec.borrow().clone()
+    }
+
+    /// Whether the chart was deleted or the server is shutting down.
+    pub fn ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+}
+
+/// A viewer's hold on a chart stream; dropping it counts the viewer out.
+pub struct Subscription {
+    /// The chart.
+    pub chart: Arc<ChartStream>,
+    /// Latest frames.
+    pub frames: watch::Receiver<Option<Arc<Part>>>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) total: Arc<AtomicUsize>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.chart.viewers.fetch_sub(1, Ordering::AcqRel);
+        self.total.fetch_sub(1, Ordering::AcqRel);
+        self.chart.wake.notify_one();
+        self.metrics
+            .viewers_disconnected
+            .fetch_add(1, Ordering::Relaxed);
+    }
+}
