@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 
 use super::memory::{Memory, SeriesInfo};
 use super::selector::Selector;
-use super::{Query, Source};
+use super::seam::{Query, Source};
 use crate::clock::Clock;
 use crate::ingest::Batch;
 use crate::store::{Store, StoreError};
