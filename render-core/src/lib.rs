@@ -36,7 +36,7 @@ pub use data::{Data, Point, Series, Timestamp};
 pub use frame::Frame;
 pub use spec::{json_schema, Spec};
 pub use text::{FontBook, FontError, DEFAULT_FONT};
-pub use valid::ValidSpec;
+pub use valid::{ValidSpec, DATA_MARGIN_MS};
 pub use validate::{
     parse_duration_ms, valid_chart_id, validate, ValidationError, ValidationErrors,
 };

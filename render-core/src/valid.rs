@@ -12,6 +12,10 @@ use crate::spec::{Axis, Legend, PanelKind, SeriesStyle, Spec};
 /// The time window of a panel when neither it nor the chart sets one.
 pub(crate) const DEFAULT_WINDOW_MS: i64 = 5 * 60_000;
 
+/// How much data a render reads beyond its window on either side (see
+/// [`ValidSpec::data_range`]).
+pub const DATA_MARGIN_MS: i64 = 60_000;
+
 /// A spec that passed validation, with everything the renderer needs resolved.
 #[derive(Debug, Clone)]
 pub struct ValidSpec {
@@ -89,6 +93,16 @@ impl ValidSpec {
             .map(|p| p.window_ms)
             .max()
             .unwrap_or(DEFAULT_WINDOW_MS)
+    }
+
+    /// The time range of data a render at `now` reads, `(from, to)` in ms: the longest
+    /// window plus [`DATA_MARGIN_MS`] before it (the point a line enters the window
+    /// from, a counter's previous value) and after `now` (clocks a little ahead).
+    /// The stream and the editor's preview both ask for exactly this, so they draw the
+    /// same points.
+    pub fn data_range(&self, now: i64) -> (i64, i64) {
+        let from = now.saturating_sub(self.longest_window_ms().saturating_add(DATA_MARGIN_MS));
+        (from, now.saturating_add(DATA_MARGIN_MS))
     }
 
     /// How many milliseconds it takes the fastest time axis to move one pixel, or
