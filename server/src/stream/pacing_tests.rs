@@ -124,3 +124,41 @@ async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewer
         "the render task stopped with its last viewer"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn points_past_retention_are_pruned_from_the_store_and_from_memory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = state(dir.path()).await;
+    let sample = |t: i64| Sample {
+        metric: "old".into(),
+        tags: Default::default(),
+        t,
+        v: 1.0,
+    };
+    state
+        .ingest(vec![sample(state.now_ms())])
+        .await
+        .expect("stored");
+    tokio::time::sleep(Duration::from_secs(6 * 86_400)).await;
+    state
+        .ingest(vec![sample(state.now_ms())])
+        .await
+        .expect("stored");
+    assert_eq!(state.prune().await.expect("pruned"), 0, "both within 7 d");
+    tokio::time::sleep(Duration::from_secs(2 * 86_400)).await;
+    assert_eq!(
+        state.prune().await.expect("pruned"),
+        1,
+        "the first is 8 d old"
+    );
+    let selector = crate::source::Selector {
+        metric: "old".into(),
+        tags: Default::default(),
+    };
+    let data = state
+        .read(vec![selector], 0, state.now_ms(), 1)
+        .await
+        .expect("read");
+    let points: usize = data.series.iter().map(|s| s.points.len()).sum();
+    assert_eq!(points, 1, "only the point within retention is left");
+}
