@@ -11,8 +11,12 @@ use render_core::{Data, Frame, Renderer, Spec, ValidSpec};
 
 use crate::clock::Clock;
 use crate::faults::Faults;
+use crate::image_files;
 use crate::metrics::Metrics;
 use crate::source::{Query, Selector, Source};
+
+/// JPEG quality of stream frames and `.jpg` snapshots.
+pub const JPEG_QUALITY: u8 = 85;
 
 /// What every render shares.
 #[derive(Clone)]
@@ -86,6 +90,32 @@ pub fn render_into(
         }
     }
     false
+}
+
+/// An image file format of a single frame.
+#[derive(Debug, Clone, Copy)]
+pub enum ImageFormat {
+    /// JPEG at the stream's quality.
+    Jpeg,
+    /// PNG (lossless).
+    Png,
+}
+
+/// [`render_into`] a fresh frame, encoded as `format` (blocking).
+pub fn render_image(
+    context: &RenderContext,
+    id: &str,
+    spec: &ValidSpec,
+    data: Option<&Data>,
+    now: i64,
+    format: ImageFormat,
+) -> Result<Vec<u8>, String> {
+    let mut frame = Frame::default();
+    render_into(context, id, spec, data, now, &mut frame);
+    match format {
+        ImageFormat::Jpeg => image_files::jpeg(&frame, JPEG_QUALITY).map_err(|e| e.to_string()),
+        ImageFormat::Png => image_files::png(&frame).map_err(|e| e.to_string()),
+    }
 }
 
 /// The spec of the error frame (same size as the chart): a text panel saying that the

@@ -11,11 +11,11 @@ use render_core::{Data, Renderer, Spec, ValidSpec};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::AppError;
-use crate::frames::RenderContext;
+use crate::frames::{render_image, ImageFormat, RenderContext};
 use crate::ingest::{Batch, Sample};
 use crate::metrics::Metrics;
 use crate::source::{BuiltinSource, Query, Selector, SeriesInfo, Source};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoredChart};
 use crate::stream::hub::{Hub, ViewerLimits};
 
 /// The least the in-memory windows keep, whatever the charts' windows.
@@ -136,9 +136,24 @@ impl AppState {
         &self.0.metrics
     }
 
-    /// What renders share (the one render path: `crate::frames`).
-    pub fn render_context(&self) -> &RenderContext {
-        &self.0.render
+    /// Renders chart `id` (`spec`) as of `now` from `data` (else from the source) to
+    /// an image file, on the blocking threads, through the one render path.
+    pub async fn render_image(
+        &self,
+        id: &str,
+        spec: Arc<ValidSpec>,
+        data: Option<Data>,
+        now: i64,
+        format: ImageFormat,
+    ) -> Result<Vec<u8>, AppError> {
+        let context = self.0.render.clone();
+        let id = id.to_string();
+        tokio::task::spawn_blocking(move || {
+            render_image(&context, &id, &spec, data.as_ref(), now, format)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("render task: {e}")))?
+        .map_err(AppError::Internal)
     }
 
     /// The bytes of the extra fonts, in fallback order.
@@ -173,8 +188,29 @@ impl AppState {
         .map_err(|e| AppError::Internal(format!("read task: {e}")))
     }
 
+    /// Every stored chart.
+    pub async fn charts(&self) -> Result<Vec<StoredChart>, AppError> {
+        self.blocking(|store| store.list_charts()).await
+    }
+
+    /// A stored chart.
+    pub async fn chart(&self, id: &str) -> Result<Option<StoredChart>, AppError> {
+        let id = id.to_string();
+        self.blocking(move |store| store.get_chart(&id)).await
+    }
+
+    /// Deletes a chart from the store and ends its streams; `false` if there was none.
+    pub async fn delete_chart(&self, id: &str) -> Result<bool, AppError> {
+        let key = id.to_string();
+        let deleted = self.blocking(move |store| store.delete_chart(&key)).await?;
+        if deleted {
+            self.0.hub.remove(id);
+        }
+        Ok(deleted)
+    }
+
     /// Runs blocking store work off the async threads.
-    pub async fn blocking<T: Send + 'static>(
+    async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, AppError> {

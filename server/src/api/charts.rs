@@ -33,7 +33,7 @@ pub async fn schema() -> Json<Value> {
 
 /// `GET /api/charts`: every chart's id and version.
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    let charts = state.blocking(|store| store.list_charts()).await?;
+    let charts = state.charts().await?;
     let list: Vec<Value> = charts
         .iter()
         .map(|c| json!({"id": c.id, "version": c.version, "updated_ms": c.updated_ms, "private": c.private, "stream": format!("/charts/{}.mjpg", c.id)}))
@@ -49,8 +49,7 @@ pub async fn get(
     credentials: ViewerCredentials,
 ) -> Result<Json<Value>, AppError> {
     check_id(&id)?;
-    let key = id.clone();
-    let chart = state.blocking(move |store| store.get_chart(&key)).await?;
+    let chart = state.chart(&id).await?;
     let chart = chart.ok_or_else(|| AppError::NotFound(format!("no chart {id:?}")))?;
     credentials.check(&state, &id, chart.private)?;
     let spec: Value =
@@ -155,13 +154,8 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     check_id(&id)?;
-    let key = id.clone();
-    if !state
-        .blocking(move |store| store.delete_chart(&key))
-        .await?
-    {
+    if !state.delete_chart(&id).await? {
         return Err(AppError::NotFound(format!("no chart {id:?}")));
     }
-    state.hub().remove(&id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,9 +9,7 @@ use crate::state::AppState;
 
 /// `GET /healthz`: 200 while the store answers.
 pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, AppError> {
-    state
-        .blocking(|store| store.list_charts().map(|_| ()))
-        .await?;
+    state.charts().await?;
     Ok("ok\n")
 }
 
@@ -29,7 +27,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 /// `GET /`: a page with every chart's live stream (until the editor is served here).
 pub async fn index(State(state): State<AppState>) -> Result<Html<String>, AppError> {
-    let charts = state.blocking(|store| store.list_charts()).await?;
+    let charts = state.charts().await?;
     let mut page = String::from(
         "<!doctype html><meta charset=utf-8><title>plotcast</title>\
          <style>body{font-family:sans-serif;background:#111;color:#ddd}img{max-width:100%}</style>\

@@ -1,17 +1,18 @@
 //! `POST /api/render`: a spec plus optional data (else the server's) -> PNG, for
 //! previews and checks.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
-use render_core::{Data, Frame, Spec};
+use render_core::{Data, Spec};
 use serde::Deserialize;
 
 use crate::api::{parse_json, read_body};
 use crate::error::AppError;
-use crate::frames::render_into;
-use crate::image_files;
+use crate::frames::ImageFormat;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -32,15 +33,9 @@ pub async fn render(
     let request: RenderRequest = parse_json(&bytes, "render request")?;
     let spec = render_core::validate(request.spec)?;
     let now = request.now.unwrap_or_else(|| state.now_ms());
-    let context = state.render_context().clone();
-    let png = tokio::task::spawn_blocking(move || {
-        let mut frame = Frame::default();
-        render_into(&context, "", &spec, request.data.as_ref(), now, &mut frame);
-        image_files::png(&frame)
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("render task: {e}")))?
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let png = state
+        .render_image("", Arc::new(spec), request.data, now, ImageFormat::Png)
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/png"),

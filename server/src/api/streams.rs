@@ -8,18 +8,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use render_core::Frame;
 use serde::Deserialize;
 
 use crate::api::charts::check_id;
 use crate::api::ViewerCredentials;
 use crate::error::AppError;
-use crate::frames::render_into;
-use crate::image_files;
+use crate::frames::ImageFormat;
 use crate::state::AppState;
 use crate::stream::hub::SubscribeError;
 use crate::stream::mjpeg;
-use crate::stream::render::JPEG_QUALITY;
 use crate::stream::viewer::{self, ViewerOptions};
 
 /// Stream query parameters (`exp`, `sig` and `p` are read by [`ViewerCredentials`]).
@@ -95,35 +92,19 @@ pub async fn chart_file(
                 Some(jpeg) => jpeg,
                 None => {
                     let spec = chart.spec().ok_or_else(missing)?;
-                    let context = state.render_context().clone();
-                    let key = id.to_string();
                     let now = state.now_ms();
-                    let bytes = tokio::task::spawn_blocking(move || {
-                        let mut frame = Frame::default();
-                        render_into(&context, &key, &spec, None, now, &mut frame);
-                        image_files::jpeg(&frame, JPEG_QUALITY)
-                    })
-                    .await
-                    .map_err(|e| AppError::Internal(e.to_string()))?
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                    Bytes::from(bytes)
+                    let jpeg = state.render_image(id, spec, None, now, ImageFormat::Jpeg);
+                    Bytes::from(jpeg.await?)
                 }
             };
             Ok(([(header::CONTENT_TYPE, "image/jpeg"), no_store], jpeg).into_response())
         }
         "png" => {
             let spec = chart.spec().ok_or_else(missing)?;
-            let context = state.render_context().clone();
-            let key = id.to_string();
             let now = state.now_ms();
-            let png = tokio::task::spawn_blocking(move || {
-                let mut frame = Frame::default();
-                render_into(&context, &key, &spec, None, now, &mut frame);
-                image_files::png(&frame)
-            })
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+            let png = state
+                .render_image(id, spec, None, now, ImageFormat::Png)
+                .await?;
             Ok(([(header::CONTENT_TYPE, "image/png"), no_store], png).into_response())
         }
         _ => Err(AppError::NotFound(format!(

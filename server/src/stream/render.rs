@@ -11,14 +11,11 @@ use bytes::Bytes;
 use render_core::{Frame, ValidSpec};
 use tokio::time::{sleep_until, Instant};
 
-use crate::frames::{render_into, RenderContext};
+use crate::frames::{render_into, RenderContext, JPEG_QUALITY};
 use crate::image_files;
 use crate::source::Selector;
 use crate::stream::chart::ChartStream;
 use crate::stream::mjpeg::{self, Part};
-
-/// JPEG quality of stream frames.
-pub const JPEG_QUALITY: u8 = 85;
 
 /// How long it takes the fastest-moving time axis of `spec` to move one pixel, or
 /// `None` if no panel has a time axis.
