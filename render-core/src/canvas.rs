@@ -7,7 +7,6 @@
 use tiny_skia::{FillRule, Mask, Paint, PathBuilder, Pixmap, Transform};
 
 use crate::color::Rgba;
-use crate::text::GlyphCache;
 
 /// An axis-aligned rectangle in pixels: `x0..x1` × `y0..y1`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,8 +62,6 @@ pub struct Canvas {
     touched: Vec<u32>,
     clip: Rect,
     clip_mask: Option<Mask>,
-    /// Rasterized glyphs, reused across renders into this canvas.
-    pub(crate) glyphs: GlyphCache,
 }
 
 impl Canvas {
@@ -80,11 +77,10 @@ impl Canvas {
             touched: Vec::new(),
             clip: Rect::new(0.0, 0.0, width as f32, height as f32),
             clip_mask: None,
-            glyphs: GlyphCache::default(),
         })
     }
 
-    /// Clears the whole canvas to `background` for the next render, keeping caches.
+    /// Clears the whole canvas to `background` for the next render, keeping its buffers.
     pub fn reset(&mut self, background: Rgba) {
         self.unclip();
         self.pixmap.fill(skia_color(background.with_opacity(1.0)));

@@ -1,6 +1,6 @@
 //! Colours: CSS hex parsing, the themes and the colour-blind-safe default palette.
 
-use crate::spec::{ColorOverrides, ThemeName};
+use crate::spec::ThemeName;
 
 /// A straight (not premultiplied) RGBA colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,10 +82,9 @@ pub struct Theme {
 }
 
 impl Theme {
-    /// The built-in theme `name` with `overrides` applied. Unparsable overrides are
-    /// ignored here; validation has already rejected them.
-    pub fn resolve(name: ThemeName, overrides: Option<&ColorOverrides>) -> Theme {
-        let mut theme = match name {
+    /// The built-in theme `name` (validation applies a spec's colour overrides on top).
+    pub fn builtin(name: ThemeName) -> Theme {
+        match name {
             ThemeName::Light => Theme {
                 background: Rgba::rgb(0xFF, 0xFF, 0xFF),
                 panel: Rgba::rgb(0xFF, 0xFF, 0xFF),
@@ -104,26 +103,7 @@ impl Theme {
                 axis: Rgba::rgb(0x4A, 0x52, 0x5C),
                 palette: DEFAULT_PALETTE.to_vec(),
             },
-        };
-        if let Some(o) = overrides {
-            let set = |slot: &mut Rgba, value: &Option<String>| {
-                if let Some(c) = value.as_deref().and_then(Rgba::parse) {
-                    *slot = c;
-                }
-            };
-            set(&mut theme.background, &o.background);
-            set(&mut theme.panel, &o.panel);
-            set(&mut theme.text, &o.text);
-            set(&mut theme.muted, &o.muted);
-            set(&mut theme.grid, &o.grid);
-            if let Some(palette) = &o.palette {
-                let parsed: Vec<Rgba> = palette.iter().filter_map(|c| Rgba::parse(c)).collect();
-                if !parsed.is_empty() {
-                    theme.palette = parsed;
-                }
-            }
         }
-        theme
     }
 
     /// The `index`-th palette colour, wrapping around.

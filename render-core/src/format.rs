@@ -14,12 +14,12 @@ pub struct ValueFormat {
 }
 
 impl ValueFormat {
-    /// The format an axis spec asks for (plain numbers when there is none).
-    pub fn from_axis(axis: Option<&Axis>) -> ValueFormat {
+    /// The format `axis` asks for.
+    pub fn from_axis(axis: &Axis) -> ValueFormat {
         ValueFormat {
-            format: axis.map(|a| a.format).unwrap_or_default(),
-            unit: axis.and_then(|a| a.unit.clone()).unwrap_or_default(),
-            decimals: axis.and_then(|a| a.decimals),
+            format: axis.format,
+            unit: axis.unit.clone().unwrap_or_default(),
+            decimals: axis.decimals,
         }
     }
 

@@ -1,13 +1,16 @@
-//! The frame a chart is rendered into: reusable pixel storage plus its caches.
+//! The frame a chart is rendered into: reusable pixel storage plus its glyph cache.
 
 use crate::canvas::Canvas;
 use crate::color::Rgba;
+use crate::text::GlyphCache;
 
 /// A rendered image. Keep one per chart and render into it again: buffers and glyph
 /// caches are reused.
 #[derive(Default)]
 pub struct Frame {
     canvas: Option<Canvas>,
+    /// Rasterized glyphs, reused across renders into this frame.
+    glyphs: GlyphCache,
 }
 
 impl Frame {
@@ -34,13 +37,13 @@ impl Frame {
             .collect()
     }
 
-    /// The canvas for a render of this size, cleared to `background`.
+    /// The canvas for a render of this size, cleared to `background`, and the glyph cache.
     pub(crate) fn canvas_for(
         &mut self,
         width: u32,
         height: u32,
         background: Rgba,
-    ) -> Option<&mut Canvas> {
+    ) -> Option<(&mut Canvas, &mut GlyphCache)> {
         let reusable = self
             .canvas
             .as_ref()
@@ -52,6 +55,6 @@ impl Frame {
         } else {
             self.canvas = Canvas::new(width, height, background);
         }
-        self.canvas.as_mut()
+        Some((self.canvas.as_mut()?, &mut self.glyphs))
     }
 }

@@ -1,12 +1,11 @@
-//! Legends, drawn by us (plotters' series labels measure text behind the backend's
-//! back): a colour swatch, the series label and optional last/min/max/avg values,
+//! Legends: a colour swatch, the series label and optional last/min/max/avg values,
 //! flowing in rows (top, bottom) or stacked in a column (right).
 
 use crate::canvas::{Canvas, Rect};
 use crate::color::{Rgba, Theme};
-use crate::panels::Stats;
 use crate::spec::{LegendPosition, LegendValue};
-use crate::text::{self, FontBook, TextStyle, VAlign};
+use crate::stats::Stats;
+use crate::text::{self, FontBook, GlyphCache, TextStyle, VAlign};
 
 const SIZE: f32 = 11.0;
 const ROW: f32 = 16.0;
@@ -114,6 +113,7 @@ fn flow(fonts: &FontBook, items: &[LegendItem], width: f32) -> Vec<(usize, f32)>
 /// Draws the legend into `area` (as returned by [`reserve`]).
 pub(crate) fn draw(
     canvas: &mut Canvas,
+    glyphs: &mut GlyphCache,
     fonts: &FontBook,
     theme: &Theme,
     items: &[LegendItem],
@@ -142,7 +142,7 @@ pub(crate) fn draw(
         let room = area.x1 - label_x;
         let label = fonts.ellipsize(&item.label, SIZE, room);
         let style = TextStyle::new(SIZE, theme.text).anchored(text::HAlign::Left, VAlign::Middle);
-        let used = text::draw_text(canvas, fonts, &label, label_x, middle, style);
+        let used = text::draw_text(canvas, glyphs, fonts, &label, label_x, middle, style);
         if !item.values.is_empty() {
             let values_x = label_x + used + 6.0;
             let values = fonts.ellipsize(&item.values, SIZE, area.x1 - values_x);
@@ -150,7 +150,7 @@ pub(crate) fn draw(
                 color: theme.muted,
                 ..style
             };
-            text::draw_text(canvas, fonts, &values, values_x, middle, muted);
+            text::draw_text(canvas, glyphs, fonts, &values, values_x, middle, muted);
         }
     }
 }

@@ -14,28 +14,31 @@
 //! assert_eq!(frame.rgb().len(), 320 * 200 * 3);
 //! ```
 
-mod backend;
 mod canvas;
 mod chart;
 pub mod color;
 mod data;
 mod format;
 mod frame;
+mod layout;
 mod legend;
 mod m4;
 mod panels;
 pub mod spec;
+mod stats;
 mod text;
 mod ticks;
 mod transform;
+mod valid;
 mod validate;
 
 pub use data::{Data, Point, Series, Timestamp};
 pub use frame::Frame;
 pub use spec::{json_schema, Spec};
 pub use text::{FontBook, FontError, DEFAULT_FONT};
+pub use valid::{ValidSpec, DATA_MARGIN_MS};
 pub use validate::{
-    parse_duration_ms, valid_chart_id, validate, ValidSpec, ValidationError, ValidationErrors,
+    parse_duration_ms, valid_chart_id, validate, ValidationError, ValidationErrors,
 };
 
 /// Draws specs; holds the font fallback chain.
@@ -63,9 +66,10 @@ impl Renderer {
     /// it to the spec's size. Never panics for a valid spec, whatever the data.
     pub fn render(&self, spec: &ValidSpec, data: &Data, now: Timestamp, frame: &mut Frame) {
         let s = spec.spec();
-        let Some(canvas) = frame.canvas_for(s.width, s.height, spec.theme.background) else {
+        let Some((canvas, glyphs)) = frame.canvas_for(s.width, s.height, spec.theme.background)
+        else {
             return;
         };
-        chart::draw(canvas, &self.fonts, spec, data, now);
+        chart::draw(canvas, glyphs, &self.fonts, spec, data, now);
     }
 }

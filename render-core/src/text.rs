@@ -177,17 +177,6 @@ pub enum VAlign {
     Bottom,
 }
 
-/// Text direction on the canvas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rotation {
-    /// Left to right.
-    None,
-    /// Bottom to top (a y-axis title).
-    Ccw90,
-    /// Top to bottom.
-    Cw90,
-}
-
 /// How to draw one piece of text.
 #[derive(Debug, Clone, Copy)]
 pub struct TextStyle {
@@ -199,8 +188,6 @@ pub struct TextStyle {
     pub h_align: HAlign,
     /// Vertical anchor.
     pub v_align: VAlign,
-    /// Direction.
-    pub rotation: Rotation,
 }
 
 impl TextStyle {
@@ -211,7 +198,6 @@ impl TextStyle {
             color,
             h_align: HAlign::Left,
             v_align: VAlign::Top,
-            rotation: Rotation::None,
         }
     }
 
@@ -222,11 +208,6 @@ impl TextStyle {
             v_align,
             ..self
         }
-    }
-
-    /// The same style, rotated.
-    pub fn rotated(self, rotation: Rotation) -> TextStyle {
-        TextStyle { rotation, ..self }
     }
 }
 
@@ -247,7 +228,7 @@ struct GlyphKey {
     quarter_px: u8,
 }
 
-/// Rasterized glyphs, kept with a frame buffer between renders.
+/// Rasterized glyphs, kept by a [`crate::Frame`] between renders.
 #[derive(Default)]
 pub struct GlyphCache {
     glyphs: HashMap<GlyphKey, Arc<GlyphBitmap>>,
@@ -311,9 +292,10 @@ fn rasterize(font: &FontArc, id: GlyphId, size: f32, quarter_px: u8) -> GlyphBit
     }
 }
 
-/// Draws `text` anchored at `(x, y)`; returns its width.
+/// Draws `text` anchored at `(x, y)` with glyphs from `glyphs`; returns its width.
 pub fn draw_text(
     canvas: &mut Canvas,
+    glyphs: &mut GlyphCache,
     fonts: &FontBook,
     text: &str,
     x: f32,
@@ -333,17 +315,17 @@ pub fn draw_text(
         VAlign::Middle => (ascent + descent) * 0.5,
         VAlign::Bottom => descent,
     };
-    // Pen offsets along the text direction (`along`) and across it (`baseline`).
+    // Pen offsets from the anchor: along the line (`pen_x`) and down to the baseline.
     let baseline = dy.round();
-    let mut along = dx;
+    let mut pen_x = dx;
     let box_height = (ascent * 0.72).round();
     for placed in fonts.layout(text, size) {
         match placed.glyph {
             Some((font, id)) => {
-                let pen = along + placed.kern;
+                let pen = pen_x + placed.kern;
                 let whole = pen.floor();
                 let quarter = ((pen - whole) * 4.0) as u8 & 3;
-                let bitmap = canvas.glyphs.get(fonts, font, id, size, quarter);
+                let bitmap = glyphs.get(fonts, font, id, size, quarter);
                 blit_glyph(
                     canvas,
                     &bitmap,
@@ -354,7 +336,7 @@ pub fn draw_text(
                 );
             }
             None if placed.advance > size * 0.3 => {
-                let pen = along.round() as i32;
+                let pen = pen_x.round() as i32;
                 let w = (placed.advance - size * 0.15).round() as i32;
                 let top = baseline as i32 - box_height as i32;
                 for i in 0..w {
@@ -368,7 +350,7 @@ pub fn draw_text(
             }
             None => {}
         }
-        along += placed.advance;
+        pen_x += placed.advance;
     }
     width
 }
@@ -387,28 +369,23 @@ fn blit_glyph(
     for (row, line) in bitmap.coverage.chunks(bitmap.width as usize).enumerate() {
         for (column, &c) in line.iter().enumerate() {
             if c > 0 {
-                let along = pen + bitmap.left + column as i32;
-                let across = baseline + bitmap.top + row as i32;
-                plot(canvas, origin, along, across, style, c as f32 / 255.0);
+                let dx = pen + bitmap.left + column as i32;
+                let dy = baseline + bitmap.top + row as i32;
+                plot(canvas, origin, dx, dy, style, c as f32 / 255.0);
             }
         }
     }
 }
 
-/// Blends one text pixel given in text space (along, across) relative to `origin`.
+/// Blends one text pixel at `(dx, dy)` from `origin`.
 fn plot(
     canvas: &mut Canvas,
     origin: (f32, f32),
-    along: i32,
-    across: i32,
+    dx: i32,
+    dy: i32,
     style: TextStyle,
     coverage: f32,
 ) {
     let (ox, oy) = (origin.0.round() as i32, origin.1.round() as i32);
-    let (x, y) = match style.rotation {
-        Rotation::None => (ox + along, oy + across),
-        Rotation::Ccw90 => (ox + across, oy - along),
-        Rotation::Cw90 => (ox - across, oy + along),
-    };
-    canvas.blend(x, y, style.color, coverage);
+    canvas.blend(ox + dx, oy + dy, style.color, coverage);
 }

@@ -1,5 +1,5 @@
 //! Validation: checks a parsed [`Spec`] against every rule and cap, and turns it into a
-//! [`ValidSpec`] with colours, time zone, windows and panel cells resolved.
+//! [`ValidSpec`] with colours, defaults, time zone, windows and panel cells resolved.
 //!
 //! Every problem is reported, each with the JSON path it is at
 //! (`panels[1].series[0].color: "#12" is not a colour`).
@@ -9,7 +9,11 @@ use std::fmt;
 use chrono_tz::Tz;
 
 use crate::color::{Rgba, Theme};
-use crate::spec::{Cell, Panel, PanelKind, Scale, SeriesSpec, Spec, SPEC_VERSION};
+use crate::format::ValueFormat;
+use crate::layout::Grid;
+use crate::spec::{Cell, Panel, PanelKind, Scale, SeriesSpec, SeriesStyle, Spec, SPEC_VERSION};
+use crate::transform;
+use crate::valid::{ValidPanel, ValidSeries, ValidSpec, ValidThreshold, DEFAULT_WINDOW_MS};
 
 /// Largest width or height in pixels.
 pub const MAX_SIDE: u32 = 4096;
@@ -47,62 +51,6 @@ impl fmt::Display for ValidationError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid chart spec: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
 pub struct ValidationErrors(pub Vec<ValidationError>);
-
-/// A spec that passed validation, with everything the renderer needs resolved.
-#[derive(Debug, Clone)]
-pub struct ValidSpec {
-    spec: Spec,
-    pub(crate) theme: Theme,
-    pub(crate) tz: Tz,
-    /// Each panel's cell on the grid, in panel order.
-    pub(crate) cells: Vec<Cell>,
-    /// Each panel's time window in ms.
-    pub(crate) windows: Vec<i64>,
-    pub(crate) columns: u32,
-    pub(crate) rows: u32,
-}
-
-impl ValidSpec {
-    /// The spec as written.
-    pub fn spec(&self) -> &Spec {
-        &self.spec
-    }
-
-    /// Most frames per second a stream of this chart should render.
-    pub fn fps(&self) -> u32 {
-        self.spec.fps.unwrap_or(10)
-    }
-
-    /// The longest time window of any panel, in ms: how much data a render needs.
-    pub fn longest_window_ms(&self) -> i64 {
-        self.windows
-            .iter()
-            .copied()
-            .max()
-            .unwrap_or(DEFAULT_WINDOW_MS)
-    }
-
-    /// How many milliseconds it takes the fastest time axis to move one pixel, or
-    /// `None` when no panel draws over time: a stream re-renders at least this often.
-    pub fn time_resolution_ms(&self) -> Option<i64> {
-        crate::chart::time_resolution_ms(self)
-    }
-
-    /// Every metric name the spec reads.
-    pub fn metrics(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self
-            .spec
-            .panels
-            .iter()
-            .flat_map(|p| p.series.iter().map(|s| s.metric.as_str()))
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        names
-    }
-}
-
-const DEFAULT_WINDOW_MS: i64 = 5 * 60_000;
 
 impl TryFrom<Spec> for ValidSpec {
     type Error = ValidationErrors;
@@ -166,28 +114,7 @@ pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
         );
     }
     check.text("title", spec.title.as_deref(), MAX_NAME);
-    if let Some(colors) = &spec.colors {
-        for (name, value) in [
-            ("background", &colors.background),
-            ("panel", &colors.panel),
-            ("text", &colors.text),
-            ("muted", &colors.muted),
-            ("grid", &colors.grid),
-        ] {
-            check.color(&format!("colors.{name}"), value.as_deref());
-        }
-        if let Some(palette) = &colors.palette {
-            if palette.is_empty() || palette.len() > MAX_SERIES {
-                check.fail(
-                    "colors.palette",
-                    format!("needs 1..={MAX_SERIES} colours, has {}", palette.len()),
-                );
-            }
-            for (i, c) in palette.iter().enumerate() {
-                check.color(&format!("colors.palette[{i}]"), Some(c));
-            }
-        }
-    }
+    let theme = theme(&mut check, &spec);
     let tz = match spec.timezone.as_deref() {
         None => Tz::UTC,
         Some(name) => name.parse::<Tz>().unwrap_or_else(|_| {
@@ -204,10 +131,9 @@ pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
     let chart_window = check
         .window("window", spec.window.as_deref())
         .unwrap_or(DEFAULT_WINDOW_MS);
-    if let Some(fps) = spec.fps {
-        if !(1..=30).contains(&fps) {
-            check.fail("fps", format!("{fps} is outside 1..=30"));
-        }
+    let fps = spec.fps.unwrap_or(10);
+    if !(1..=30).contains(&fps) {
+        check.fail("fps", format!("{fps} is outside 1..=30"));
     }
     let (columns, rows, gap) = match &spec.layout {
         Some(layout) => (layout.columns, layout.rows, layout.gap.unwrap_or(8)),
@@ -231,12 +157,12 @@ pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
             format!("needs 1..={MAX_PANELS} panels, has {}", spec.panels.len()),
         );
     }
-    let mut windows = Vec::new();
-    for (i, panel) in spec.panels.iter().enumerate() {
-        let window =
-            check_panel(&mut check, &format!("panels[{i}]"), panel).unwrap_or(chart_window);
-        windows.push(window);
-    }
+    let panels: Vec<ValidPanel> = spec
+        .panels
+        .iter()
+        .enumerate()
+        .map(|(i, panel)| check_panel(&mut check, &format!("panels[{i}]"), panel, chart_window))
+        .collect();
     let cells = place_panels(
         &mut check,
         &spec.panels,
@@ -246,22 +172,62 @@ pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
     if !check.errors.is_empty() {
         return Err(ValidationErrors(check.errors));
     }
-    let theme = Theme::resolve(spec.theme, spec.colors.as_ref());
     Ok(ValidSpec {
         spec,
         theme,
         tz,
-        cells,
-        windows,
-        columns,
-        rows,
+        grid: Grid {
+            columns,
+            rows,
+            gap: gap as f32,
+            cells,
+        },
+        panels,
+        fps,
     })
 }
 
-/// Checks one panel; returns its own window if it sets one.
-fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
+/// The built-in theme with the spec's colour overrides, each checked.
+fn theme(check: &mut Checker, spec: &Spec) -> Theme {
+    let mut theme = Theme::builtin(spec.theme);
+    let Some(colors) = &spec.colors else {
+        return theme;
+    };
+    for (name, value, slot) in [
+        ("background", &colors.background, &mut theme.background),
+        ("panel", &colors.panel, &mut theme.panel),
+        ("text", &colors.text, &mut theme.text),
+        ("muted", &colors.muted, &mut theme.muted),
+        ("grid", &colors.grid, &mut theme.grid),
+    ] {
+        if let Some(color) = check.color(&format!("colors.{name}"), value.as_deref()) {
+            *slot = color;
+        }
+    }
+    if let Some(palette) = &colors.palette {
+        if palette.is_empty() || palette.len() > MAX_SERIES {
+            check.fail(
+                "colors.palette",
+                format!("needs 1..={MAX_SERIES} colours, has {}", palette.len()),
+            );
+        }
+        let parsed: Vec<Rgba> = palette
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| check.color(&format!("colors.palette[{i}]"), Some(c)))
+            .collect();
+        if !parsed.is_empty() {
+            theme.palette = parsed;
+        }
+    }
+    theme
+}
+
+/// Checks one panel and resolves its values; `chart_window` is the chart's window.
+fn check_panel(check: &mut Checker, path: &str, panel: &Panel, chart_window: i64) -> ValidPanel {
     check.text(&format!("{path}.title"), panel.title.as_deref(), MAX_NAME);
     let window = check.window(&format!("{path}.window"), panel.window.as_deref());
+    let style = panel.style.unwrap_or_default();
     match panel.kind {
         PanelKind::Text => {
             check.text(&format!("{path}.text"), panel.text.as_deref(), MAX_TEXT);
@@ -304,6 +270,8 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
             format!("has {} series, at most {MAX_SERIES}", panel.series.len()),
         );
     }
+    let area = matches!(style, SeriesStyle::Area | SeriesStyle::StackedArea);
+    let mut valid_series = Vec::with_capacity(panel.series.len());
     for (j, series) in panel.series.iter().enumerate() {
         let path = format!("{path}.series[{j}]");
         if series.metric.is_empty() {
@@ -321,7 +289,7 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
             check.text(&format!("{path}.tags.{}", clip(key)), Some(value), MAX_NAME);
         }
         check.text(&format!("{path}.label"), series.label.as_deref(), MAX_NAME);
-        check.color(&format!("{path}.color"), series.color.as_deref());
+        let color = check.color(&format!("{path}.color"), series.color.as_deref());
         if let Some(width) = series.width {
             if !(0.5..=10.0).contains(&width) {
                 check.fail(
@@ -336,6 +304,15 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
             }
         }
         check_by(check, &path, series);
+        valid_series.push(ValidSeries {
+            label: series
+                .label
+                .clone()
+                .unwrap_or_else(|| transform::default_label(series)),
+            color,
+            width: series.width.unwrap_or(2.0),
+            fill: series.fill.unwrap_or(if area { 0.25 } else { 0.0 }),
+        });
     }
     if let Some(axis) = &panel.y_axis {
         let axis_path = format!("{path}.y_axis");
@@ -379,12 +356,13 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
             format!("has {}, at most {MAX_SERIES}", panel.thresholds.len()),
         );
     }
+    let mut thresholds = Vec::with_capacity(panel.thresholds.len());
     for (j, threshold) in panel.thresholds.iter().enumerate() {
         let path = format!("{path}.thresholds[{j}]");
         if !threshold.value.is_finite() {
             check.fail(&format!("{path}.value"), "is not a finite number".into());
         }
-        check.color(&format!("{path}.color"), Some(&threshold.color));
+        let color = check.color(&format!("{path}.color"), Some(&threshold.color));
         check.text(
             &format!("{path}.label"),
             threshold.label.as_deref(),
@@ -398,8 +376,30 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel) -> Option<i64> {
                 );
             }
         }
+        // Without a colour the spec is rejected: nothing is drawn from this entry.
+        if let Some(color) = color {
+            thresholds.push(ValidThreshold {
+                value: threshold.value,
+                to: threshold.to,
+                color,
+                label: threshold.label.clone(),
+            });
+        }
     }
-    window
+    let axis = panel.y_axis.clone().unwrap_or_default();
+    let gauge_min = axis.min.unwrap_or(0.0);
+    let gauge_max = axis.max.unwrap_or(100.0).max(gauge_min + f64::EPSILON);
+    ValidPanel {
+        window_ms: window.unwrap_or(chart_window),
+        style,
+        legend: panel.legend.clone().unwrap_or_default(),
+        format: ValueFormat::from_axis(&axis),
+        axis,
+        gauge_range: (gauge_min, gauge_max),
+        thresholds,
+        series: valid_series,
+        font_size: panel.font_size.unwrap_or(16.0),
+    }
 }
 
 /// Checks the `by` tag keys of a series query: only with an aggregate, each a
@@ -527,18 +527,20 @@ impl Checker {
         }
     }
 
-    fn color(&mut self, path: &str, value: Option<&str>) {
-        if let Some(text) = value {
-            if Rgba::parse(text).is_none() {
-                self.fail(
-                    path,
-                    format!(
-                        "{:?} is not a colour (use #rgb, #rrggbb or #rrggbbaa)",
-                        clip(text)
-                    ),
-                );
-            }
+    /// The colour `value` names, if it is set and one (else the problem is recorded).
+    fn color(&mut self, path: &str, value: Option<&str>) -> Option<Rgba> {
+        let text = value?;
+        let color = Rgba::parse(text);
+        if color.is_none() {
+            self.fail(
+                path,
+                format!(
+                    "{:?} is not a colour (use #rgb, #rrggbb or #rrggbbaa)",
+                    clip(text)
+                ),
+            );
         }
+        color
     }
 
     fn window(&mut self, path: &str, value: Option<&str>) -> Option<i64> {

@@ -29,12 +29,14 @@ pub struct RenderContext {
     pub clock: Clock,
 }
 
-/// What a chart draws: everything its selectors match over its longest window.
-pub fn query_of<'a>(spec: &ValidSpec, selectors: &'a [Selector], now: i64) -> Query<'a> {
+/// What a chart draws at `now`: everything its selectors match over its data range
+/// (the same range the editor's preview asks for).
+fn query_of<'a>(spec: &ValidSpec, selectors: &'a [Selector], now: i64) -> Query<'a> {
+    let (from, to) = spec.data_range(now);
     Query {
         selectors,
-        from: now.saturating_sub(spec.longest_window_ms()),
-        to: i64::MAX,
+        from,
+        to,
         resolution_ms: spec.time_resolution_ms().unwrap_or(1).max(1),
     }
 }

@@ -101,7 +101,7 @@ impl AppState {
                 .and_then(|s| render_core::validate(s).map_err(|e| e.to_string()))
             {
                 Ok(spec) => {
-                    horizon = horizon.max(spec.longest_window_ms());
+                    horizon = horizon.max(reach_of(&spec));
                     state
                         .0
                         .hub
@@ -228,7 +228,7 @@ impl AppState {
         let (version, private) = self
             .blocking(move |store| store.put_chart(&key, &json, now, private))
             .await?;
-        let window = spec.longest_window_ms();
+        let window = reach_of(&spec);
         let source = self.0.source.clone();
         self.blocking(move |_| source.reach(window)).await?;
         self.0.hub.publish(id, Arc::new(spec), private);
@@ -242,6 +242,12 @@ impl AppState {
         self.0.source.trim();
         Ok(pruned)
     }
+}
+
+/// How far back the windows must reach for `spec`: its data range before now.
+fn reach_of(spec: &ValidSpec) -> i64 {
+    spec.longest_window_ms()
+        .saturating_add(render_core::DATA_MARGIN_MS)
 }
 
 /// The renderer with the configured extra fonts, and their bytes for the editor.

@@ -9,15 +9,10 @@ use serde::Serialize;
 
 use crate::html::url_encode;
 
-/// Extra time fetched beyond a window's start, so the first point is drawn from the
-/// left edge on.
-pub const MARGIN_MS: i64 = 60_000;
-
 /// The `/api/series/points` paths that fetch everything `spec` draws at `now`: one per
 /// metric (render-core matches the tag filters itself, as the server does).
 pub fn points_paths(spec: &ValidSpec, now: Timestamp) -> Vec<String> {
-    let from = now.saturating_sub(spec.longest_window_ms() + MARGIN_MS);
-    let to = now.saturating_add(MARGIN_MS);
+    let (from, to) = spec.data_range(now);
     spec.metrics()
         .into_iter()
         .map(|metric| {
@@ -163,8 +158,8 @@ mod tests {
     fn fetches_each_metric_over_the_longest_window() {
         let spec = check(SPEC).expect("valid");
         let now = 1_000_000_000;
-        let from = now - 600_000 - MARGIN_MS;
-        let to = now + MARGIN_MS;
+        let from = now - 600_000 - render_core::DATA_MARGIN_MS;
+        let to = now + render_core::DATA_MARGIN_MS;
         assert_eq!(
             points_paths(&spec, now),
             [

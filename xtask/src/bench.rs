@@ -37,7 +37,7 @@ impl Row {
     }
 }
 
-/// Frames the native/wasm render-time test times.
+/// Frames the native/wasm render-time bench (`render-core/benches/speed.rs`) times.
 const SPEED_FRAMES: &str = "200";
 
 /// Runs everything (`quick`: a short smoke run of the load suite) and writes
@@ -118,7 +118,7 @@ pub fn run(sh: &Shell, root: &Path, quick: bool) -> Result<()> {
         "--release",
         "-p",
         "render-core",
-        "--test",
+        "--bench",
         "speed",
         "--",
         "--nocapture",
@@ -131,7 +131,7 @@ pub fn run(sh: &Shell, root: &Path, quick: bool) -> Result<()> {
         "render-core",
         "--target",
         "wasm32-unknown-unknown",
-        "--test",
+        "--bench",
         "speed",
         "--",
         "--nocapture",
@@ -356,7 +356,7 @@ fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
-/// `SPEED <target> <n> frames <ms> ms/frame` from the speed test.
+/// `SPEED <target> <n> frames <ms> ms/frame` from the speed bench.
 fn speed(output: &str, target: &str) -> Option<f64> {
     output.lines().find_map(|line| {
         let rest = line.trim().strip_prefix("SPEED ")?.strip_prefix(target)?;

@@ -3,7 +3,7 @@
 
 use crate::canvas::Rect;
 use crate::panels::{PanelContext, TICK_SIZE};
-use crate::text::{self, HAlign, TextStyle, VAlign};
+use crate::text::{HAlign, TextStyle, VAlign};
 use crate::ticks::ValueTicks;
 
 /// A laid-out value axis: the plot rectangle right of its labels.
@@ -61,7 +61,7 @@ impl ValueAxis {
                 y.min(self.rect.y1 - 1.0),
                 ctx.theme.grid,
             );
-            text::draw_text(ctx.canvas, ctx.fonts, label, self.rect.x0 - 6.0, y, style);
+            ctx.draw_text(label, self.rect.x0 - 6.0, y, style);
         }
     }
 }

@@ -1,19 +1,17 @@
 //! The bar panel: one bar per series, its latest value, on a value axis with nice
-//! ticks; bars take threshold colours. Bars are plotters `Rectangle` elements drawn
-//! through our backend.
+//! ticks; bars take threshold colours and are filled on whole pixels.
 
-use plotters::prelude::*;
-
-use crate::backend::SkiaBackend;
+use crate::canvas::Rect;
+use crate::color::Rgba;
 use crate::panels::axis::ValueAxis;
 use crate::panels::{PanelContext, TICK_SIZE};
-use crate::text::{self, HAlign, TextStyle, VAlign};
+use crate::text::{HAlign, TextStyle, VAlign};
 use crate::ticks;
 
-pub(super) fn draw(ctx: &mut PanelContext) {
+pub(crate) fn draw(ctx: &mut PanelContext) {
     let series = ctx.resolve_series();
     let format = ctx.value_format();
-    let bars: Vec<(String, f64, crate::color::Rgba)> = series
+    let bars: Vec<(String, f64, Rgba)> = series
         .iter()
         .filter_map(|s| {
             s.latest.map(|p| {
@@ -28,7 +26,7 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let (ascent, descent) = ctx.fonts.vertical_metrics(TICK_SIZE);
     let line = ascent - descent;
     let area = ctx.area;
-    let axis = ctx.panel.y_axis.clone().unwrap_or_default();
+    let axis = &ctx.panel.axis;
     let lo = bars
         .iter()
         .map(|b| b.1)
@@ -61,22 +59,11 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let slot = rect.width() / bars.len() as f32;
     let half = (slot * 0.35).max(0.5);
     let zero = y_of(0.0_f64.clamp(min, max));
-    {
-        let root = SkiaBackend::new(ctx.canvas, ctx.fonts).into_drawing_area();
-        for (i, (_, value, color)) in bars.iter().enumerate() {
-            let middle = rect.x0 + slot * (i as f32 + 0.5);
-            let y = y_of(*value);
-            let corners = [
-                ((middle - half).round() as i32, y.min(zero).round() as i32),
-                (
-                    (middle + half).round() as i32 - 1,
-                    y.max(zero).round() as i32 - 1,
-                ),
-            ];
-            let fill = RGBAColor(color.r, color.g, color.b, color.a as f64 / 255.0).filled();
-            // Drawing into our own canvas cannot fail (the backend's error type is Infallible).
-            let _ = root.draw(&Rectangle::new(corners, fill));
-        }
+    for (i, (_, value, color)) in bars.iter().enumerate() {
+        let middle = rect.x0 + slot * (i as f32 + 0.5);
+        let y = y_of(*value);
+        let bar = Rect::new(middle - half, y.min(zero), middle + half, y.max(zero));
+        ctx.canvas.fill_rect_crisp(bar, *color);
     }
     for (i, (label, value, _)) in bars.iter().enumerate() {
         let middle = rect.x0 + slot * (i as f32 + 0.5);
@@ -85,18 +72,9 @@ pub(super) fn draw(ctx: &mut PanelContext) {
         let value_style =
             TextStyle::new(TICK_SIZE, ctx.theme.text).anchored(HAlign::Center, VAlign::Bottom);
         let shown = ctx.fonts.ellipsize(&text, TICK_SIZE, slot - 2.0);
-        text::draw_text(
-            ctx.canvas,
-            ctx.fonts,
-            &shown,
-            middle,
-            y.min(zero) - 2.0,
-            value_style,
-        );
+        ctx.draw_text(&shown, middle, y.min(zero) - 2.0, value_style);
         let name = ctx.fonts.ellipsize(label, TICK_SIZE, slot - 4.0);
-        text::draw_text(
-            ctx.canvas,
-            ctx.fonts,
+        ctx.draw_text(
             &name,
             middle,
             rect.y1 + 3.0,

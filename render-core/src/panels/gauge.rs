@@ -4,13 +4,14 @@
 use std::f32::consts::PI;
 
 use crate::canvas::Rect;
+use crate::color::Rgba;
 use crate::panels::{PanelContext, TICK_SIZE};
-use crate::text::{self, HAlign, TextStyle, VAlign};
+use crate::text::{HAlign, TextStyle, VAlign};
 
 const START: f32 = PI * 0.75;
 const SWEEP: f32 = PI * 1.5;
 
-pub(super) fn draw(ctx: &mut PanelContext) {
+pub(crate) fn draw(ctx: &mut PanelContext) {
     ctx.per_series_cells(|ctx, cell, s, labelled| {
         gauge(
             ctx,
@@ -28,12 +29,10 @@ fn gauge(
     cell: Rect,
     label: &str,
     value: Option<f64>,
-    base: crate::color::Rgba,
+    base: Rgba,
     labelled: bool,
 ) {
-    let axis = ctx.panel.y_axis.clone().unwrap_or_default();
-    let min = axis.min.unwrap_or(0.0);
-    let max = axis.max.unwrap_or(100.0).max(min + f64::EPSILON);
+    let (min, max) = ctx.panel.gauge_range;
     let radius = (cell.width() * 0.5 - 6.0).min(cell.height() * 0.55 - 4.0);
     if radius < 8.0 {
         return;
@@ -53,11 +52,11 @@ fn gauge(
         ctx.theme.grid,
     );
     // Threshold steps as a thin outer ring.
-    let mut steps: Vec<(f64, crate::color::Rgba)> = ctx
+    let mut steps: Vec<(f64, Rgba)> = ctx
         .panel
         .thresholds
         .iter()
-        .filter_map(|t| crate::color::Rgba::parse(&t.color).map(|c| (t.value, c)))
+        .map(|t| (t.value, t.color))
         .collect();
     steps.sort_by(|a, b| a.0.total_cmp(&b.0));
     for (i, (from, color)) in steps.iter().enumerate() {
@@ -90,45 +89,24 @@ fn gauge(
                 .ellipsize(&format.write(v, 0.0), value_size, radius * 1.6);
             let style =
                 TextStyle::new(value_size, ctx.theme.text).anchored(HAlign::Center, VAlign::Middle);
-            text::draw_text(ctx.canvas, ctx.fonts, &text, center.0, center.1, style);
+            ctx.draw_text(&text, center.0, center.1, style);
         }
         None => {
             let style = TextStyle::new(TICK_SIZE + 2.0, ctx.theme.muted)
                 .anchored(HAlign::Center, VAlign::Middle);
-            text::draw_text(ctx.canvas, ctx.fonts, "No data", center.0, center.1, style);
+            ctx.draw_text("No data", center.0, center.1, style);
         }
     }
     let ends = TextStyle::new(TICK_SIZE, ctx.theme.muted).anchored(HAlign::Center, VAlign::Top);
     let end_y = center.1 + radius * 0.72 + thickness * 0.5;
     let dx = radius * 0.72;
-    text::draw_text(
-        ctx.canvas,
-        ctx.fonts,
-        &format.write(min, 0.0),
-        center.0 - dx,
-        end_y,
-        ends,
-    );
-    text::draw_text(
-        ctx.canvas,
-        ctx.fonts,
-        &format.write(max, 0.0),
-        center.0 + dx,
-        end_y,
-        ends,
-    );
+    ctx.draw_text(&format.write(min, 0.0), center.0 - dx, end_y, ends);
+    ctx.draw_text(&format.write(max, 0.0), center.0 + dx, end_y, ends);
     if labelled {
         // Under the value, inside the arc's opening.
         let name = ctx.fonts.ellipsize(label, TICK_SIZE + 1.0, radius * 1.3);
         let style =
             TextStyle::new(TICK_SIZE + 1.0, ctx.theme.muted).anchored(HAlign::Center, VAlign::Top);
-        text::draw_text(
-            ctx.canvas,
-            ctx.fonts,
-            &name,
-            center.0,
-            center.1 + value_size * 0.6,
-            style,
-        );
+        ctx.draw_text(&name, center.0, center.1 + value_size * 0.6, style);
     }
 }

@@ -1,13 +1,13 @@
-//! Panel kinds and what they share: the drawing context, series resolution (spec query
-//! -> matching data series, transformed and aggregated as asked, with label and colour),
-//! thresholds and "No data".
+//! Panel kinds (one module each, drawn by [`crate::chart`]) and what they share: the
+//! drawing context, series resolution (spec query -> matching data series, transformed
+//! and aggregated as asked, with label and colour), thresholds and "No data".
 
 mod axis;
-mod bar;
-mod gauge;
-mod note;
-mod stat;
-mod timeseries;
+pub(crate) mod bar;
+pub(crate) mod gauge;
+pub(crate) mod note;
+pub(crate) mod stat;
+pub(crate) mod timeseries;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -18,9 +18,11 @@ use crate::canvas::{Canvas, Rect};
 use crate::color::{Rgba, Theme};
 use crate::data::{Data, Point, Series, Timestamp};
 use crate::format::ValueFormat;
-use crate::spec::{Panel, PanelKind, SeriesStyle};
-use crate::text::{self, FontBook, HAlign, TextStyle, VAlign};
+use crate::spec::Panel;
+use crate::stats::Stats;
+use crate::text::{self, FontBook, GlyphCache, HAlign, TextStyle, VAlign};
 use crate::transform;
+use crate::valid::ValidPanel;
 
 /// Font sizes in px.
 pub(crate) const TICK_SIZE: f32 = 11.0;
@@ -29,37 +31,35 @@ pub(crate) const LABEL_SIZE: f32 = 12.0;
 /// Everything a panel needs to draw itself.
 pub(crate) struct PanelContext<'a> {
     pub canvas: &'a mut Canvas,
+    /// The frame's glyph cache, which text is drawn through.
+    pub glyphs: &'a mut GlyphCache,
     pub fonts: &'a FontBook,
     pub theme: &'a Theme,
     pub tz: Tz,
-    pub panel: &'a Panel,
+    /// The panel as written (kind, title, text, series queries).
+    pub spec: &'a Panel,
+    /// The panel's resolved values (window, colours, defaults).
+    pub panel: &'a ValidPanel,
     pub data: &'a Data,
     pub now: Timestamp,
-    pub window_ms: i64,
     /// Where the panel may draw (inside its padding, below its title).
     pub area: Rect,
 }
 
 impl<'a> PanelContext<'a> {
-    /// Draws the panel's kind.
-    pub fn draw(&mut self) {
-        match self.panel.kind {
-            PanelKind::Timeseries => timeseries::draw(self),
-            PanelKind::Bar => bar::draw(self),
-            PanelKind::Gauge => gauge::draw(self),
-            PanelKind::Stat => stat::draw(self),
-            PanelKind::Text => note::draw(self),
-        }
-    }
-
     /// Start of the time window.
     pub fn start(&self) -> Timestamp {
-        self.now.saturating_sub(self.window_ms)
+        self.now.saturating_sub(self.panel.window_ms)
     }
 
     /// How the panel writes values.
-    pub fn value_format(&self) -> ValueFormat {
-        ValueFormat::from_axis(self.panel.y_axis.as_ref())
+    pub fn value_format(&self) -> &'a ValueFormat {
+        &self.panel.format
+    }
+
+    /// Draws `text` anchored at `(x, y)`; returns its width.
+    pub fn draw_text(&mut self, text: &str, x: f32, y: f32, style: TextStyle) -> f32 {
+        text::draw_text(self.canvas, self.glyphs, self.fonts, text, x, y, style)
     }
 
     /// Every data series the panel's queries match (transformed and aggregated as the
@@ -70,7 +70,7 @@ impl<'a> PanelContext<'a> {
         let span = transform::Span::new(start, end, self.area.width());
         let mut resolved = Vec::new();
         let mut palette_index = 0;
-        for query in &self.panel.series {
+        for (query, valid) in self.spec.series.iter().zip(&self.panel.series) {
             let matches: Vec<_> = self.data.matching(query).collect();
             let sources: Vec<Source<'a>> = match transform::derive(query, &matches, span) {
                 Some(derived) => derived.into_iter().map(Source::derived).collect(),
@@ -81,11 +81,9 @@ impl<'a> PanelContext<'a> {
             };
             let several_sources = sources.len() > 1;
             for source in sources {
-                let color = match (&query.color, several_sources) {
-                    (Some(c), false) => Rgba::parse(c),
-                    _ => None,
-                }
-                .unwrap_or_else(|| {
+                // A query's own colour only when it yields one series: several take
+                // palette colours so they stay apart.
+                let color = valid.color.filter(|_| !several_sources).unwrap_or_else(|| {
                     palette_index += 1;
                     self.theme.series_color(palette_index - 1)
                 });
@@ -96,10 +94,7 @@ impl<'a> PanelContext<'a> {
                     .filter(|(k, _)| !query.tags.contains_key(*k))
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
-                let base = query
-                    .label
-                    .clone()
-                    .unwrap_or_else(|| transform::default_label(query));
+                let base = valid.label.clone();
                 let several = several_sources && !distinguishing.is_empty();
                 let label = if several {
                     format!("{base} {{{}}}", distinguishing.join(", "))
@@ -117,16 +112,12 @@ impl<'a> PanelContext<'a> {
                 } else {
                     base
                 };
-                let is_area = matches!(
-                    self.panel.style,
-                    Some(SeriesStyle::Area | SeriesStyle::StackedArea)
-                );
                 resolved.push(DrawnSeries {
                     label,
                     short_label,
                     color,
-                    width: query.width.unwrap_or(2.0),
-                    fill: query.fill.unwrap_or(if is_area { 0.25 } else { 0.0 }),
+                    width: valid.width,
+                    fill: valid.fill,
                     points: source.points,
                     stats: source.stats,
                     latest: source.latest,
@@ -167,10 +158,8 @@ impl<'a> PanelContext<'a> {
         let mut reached = f64::NEG_INFINITY;
         for threshold in &self.panel.thresholds {
             if value >= threshold.value && threshold.value >= reached {
-                if let Some(c) = Rgba::parse(&threshold.color) {
-                    color = c;
-                    reached = threshold.value;
-                }
+                color = threshold.color;
+                reached = threshold.value;
             }
         }
         color
@@ -181,7 +170,7 @@ impl<'a> PanelContext<'a> {
         let style = TextStyle::new(LABEL_SIZE + 2.0, self.theme.muted)
             .anchored(HAlign::Center, VAlign::Middle);
         let (x, y) = ((rect.x0 + rect.x1) * 0.5, (rect.y0 + rect.y1) * 0.5);
-        text::draw_text(self.canvas, self.fonts, "No data", x, y, style);
+        self.draw_text("No data", x, y, style);
     }
 }
 
@@ -239,61 +228,6 @@ impl<'a> Source<'a> {
             points: Cow::Owned(derived.points),
             latest: derived.latest,
         }
-    }
-}
-
-/// Summary of a series' finite values in the window, gathered in one pass (a series
-/// may have a million points: axis range, legend and "no data" all read this).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Stats {
-    pub min: f64,
-    pub max: f64,
-    /// Smallest value above zero (what a log axis can show).
-    pub min_positive: f64,
-    pub sum: f64,
-    pub count: usize,
-    /// The latest finite value in the window.
-    pub last: Option<f64>,
-}
-
-impl Stats {
-    const EMPTY: Stats = Stats {
-        min: f64::INFINITY,
-        max: f64::NEG_INFINITY,
-        min_positive: f64::INFINITY,
-        sum: 0.0,
-        count: 0,
-        last: None,
-    };
-
-    fn of(points: &[Point]) -> Stats {
-        let mut stats = Stats::EMPTY;
-        for p in points {
-            stats.add(p.v);
-        }
-        stats
-    }
-
-    fn add(&mut self, v: f64) {
-        if v.is_finite() {
-            if v < self.min {
-                self.min = v;
-            }
-            if v > self.max {
-                self.max = v;
-            }
-            if v > 0.0 && v < self.min_positive {
-                self.min_positive = v;
-            }
-            self.sum += v;
-            self.count += 1;
-            self.last = Some(v);
-        }
-    }
-
-    /// The mean, if there are values.
-    pub fn mean(&self) -> Option<f64> {
-        (self.count > 0).then(|| self.sum / self.count as f64)
     }
 }
 

@@ -1,11 +1,11 @@
 //! The text panel: a heading or note, word-wrapped to the panel width.
 
 use crate::panels::PanelContext;
-use crate::text::{self, TextStyle};
+use crate::text::TextStyle;
 
-pub(super) fn draw(ctx: &mut PanelContext) {
-    let size = ctx.panel.font_size.unwrap_or(16.0);
-    let Some(body) = ctx.panel.text.as_deref() else {
+pub(crate) fn draw(ctx: &mut PanelContext) {
+    let size = ctx.panel.font_size;
+    let Some(body) = ctx.spec.text.as_deref() else {
         return;
     };
     let (ascent, descent) = ctx.fonts.vertical_metrics(size);
@@ -17,7 +17,7 @@ pub(super) fn draw(ctx: &mut PanelContext) {
         if y >= ctx.area.y1 {
             break;
         }
-        text::draw_text(ctx.canvas, ctx.fonts, &line, ctx.area.x0, y, style);
+        ctx.draw_text(&line, ctx.area.x0, y, style);
         y += line_height;
     }
     ctx.canvas.unclip();

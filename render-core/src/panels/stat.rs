@@ -4,9 +4,9 @@
 use crate::canvas::Rect;
 use crate::m4;
 use crate::panels::{DrawnSeries, PanelContext, LABEL_SIZE};
-use crate::text::{self, HAlign, TextStyle, VAlign};
+use crate::text::{HAlign, TextStyle, VAlign};
 
-pub(super) fn draw(ctx: &mut PanelContext) {
+pub(crate) fn draw(ctx: &mut PanelContext) {
     ctx.per_series_cells(|ctx, cell, s, labelled| {
         stat(ctx, cell.inset(4.0, 0.0, 4.0, 0.0), s, labelled)
     });
@@ -36,9 +36,7 @@ fn stat(ctx: &mut PanelContext, cell: Rect, series: &DrawnSeries, labelled: bool
     }
     let style = TextStyle::new(size, color).anchored(HAlign::Center, VAlign::Middle);
     let shown = ctx.fonts.ellipsize(&text, size, text_area.width());
-    text::draw_text(
-        ctx.canvas,
-        ctx.fonts,
+    ctx.draw_text(
         &shown,
         (cell.x0 + cell.x1) * 0.5,
         (text_area.y0 + text_area.y1) * 0.5,
@@ -50,14 +48,7 @@ fn stat(ctx: &mut PanelContext, cell: Rect, series: &DrawnSeries, labelled: bool
             .ellipsize(&series.short_label, LABEL_SIZE, cell.width());
         let style =
             TextStyle::new(LABEL_SIZE, ctx.theme.muted).anchored(HAlign::Center, VAlign::Bottom);
-        text::draw_text(
-            ctx.canvas,
-            ctx.fonts,
-            &name,
-            (cell.x0 + cell.x1) * 0.5,
-            spark.y0 - 2.0,
-            style,
-        );
+        ctx.draw_text(&name, (cell.x0 + cell.x1) * 0.5, spark.y0 - 2.0, style);
     }
 }
 
@@ -68,7 +59,7 @@ fn sparkline(ctx: &mut PanelContext, rect: Rect, series: &DrawnSeries) {
     let (lo, hi) = (series.stats.min, series.stats.max);
     let span = if hi > lo { hi - lo } else { 1.0 };
     let start = ctx.start();
-    let window = ctx.window_ms.max(1) as f64;
+    let window = ctx.panel.window_ms.max(1) as f64;
     let x_of = |t: i64| rect.x0 + ((t - start) as f64 / window * rect.width() as f64) as f32;
     let y_of = |v: f64| rect.y1 - 1.0 - (((v - lo) / span) * (rect.height() - 3.0) as f64) as f32;
     for run in m4::downsample_runs(&series.points, x_of) {

@@ -3,13 +3,14 @@
 //! areas, stacked areas, steps, bars or points (M4-downsampled first).
 
 use crate::canvas::Rect;
+use crate::color::Rgba;
 use crate::data::Timestamp;
 use crate::legend::{self, LegendItem};
 use crate::m4;
 use crate::panels::axis::ValueAxis;
 use crate::panels::{DrawnSeries, PanelContext, TICK_SIZE};
 use crate::spec::{LegendPosition, NumberFormat, Scale, SeriesStyle};
-use crate::text::{self, HAlign, TextStyle, VAlign};
+use crate::text::{HAlign, TextStyle, VAlign};
 use crate::ticks::{self, ValueTicks};
 
 /// Maps values and times of one plot to pixels.
@@ -53,11 +54,11 @@ impl Plot {
     }
 }
 
-pub(super) fn draw(ctx: &mut PanelContext) {
+pub(crate) fn draw(ctx: &mut PanelContext) {
     let series = ctx.resolve_series();
     let format = ctx.value_format();
-    let style = ctx.panel.style.unwrap_or_default();
-    let legend_spec = ctx.panel.legend.clone().unwrap_or_default();
+    let style = ctx.panel.style;
+    let legend_spec = &ctx.panel.legend;
     let items: Vec<LegendItem> = series
         .iter()
         .map(|s| LegendItem {
@@ -78,11 +79,7 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let top = area.y0 + (line * 0.5).ceil();
     let bottom = area.y1 - line - 4.0;
     let stacked = style == SeriesStyle::StackedArea;
-    let log = ctx
-        .panel
-        .y_axis
-        .as_ref()
-        .is_some_and(|a| a.scale == Scale::Log);
+    let log = ctx.panel.axis.scale == Scale::Log;
     let value_ticks = value_ticks(ctx, &series, stacked, log, style, (bottom - top).max(1.0));
     // Log ticks have no common step: each label is exact at its own magnitude.
     let Some(axis) = ValueAxis::layout(ctx, value_ticks, log, area, top, bottom) else {
@@ -92,7 +89,7 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     let plot = Plot {
         rect,
         start: ctx.start(),
-        x_scale: rect.width() as f64 / ctx.window_ms.max(1) as f64,
+        x_scale: rect.width() as f64 / ctx.panel.window_ms.max(1) as f64,
         ticks: axis.ticks.clone(),
         log,
     };
@@ -110,14 +107,7 @@ pub(super) fn draw(ctx: &mut PanelContext) {
         let half = ctx.fonts.text_width(&tick.label, TICK_SIZE) * 0.5;
         if x - half >= ctx.area.x0 && x + half <= ctx.area.x1 {
             let style = muted.anchored(HAlign::Center, VAlign::Top);
-            text::draw_text(
-                ctx.canvas,
-                ctx.fonts,
-                &tick.label,
-                x + 0.5,
-                rect.y1 + 3.0,
-                style,
-            );
+            ctx.draw_text(&tick.label, x + 0.5, rect.y1 + 3.0, style);
         }
     }
 
@@ -138,6 +128,7 @@ pub(super) fn draw(ctx: &mut PanelContext) {
     }
     legend::draw(
         ctx.canvas,
+        ctx.glyphs,
         ctx.fonts,
         ctx.theme,
         &items,
@@ -154,7 +145,7 @@ fn value_ticks(
     style: SeriesStyle,
     height: f32,
 ) -> ValueTicks {
-    let axis = ctx.panel.y_axis.clone().unwrap_or_default();
+    let axis = &ctx.panel.axis;
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
     let mut take = |v: f64| {
@@ -166,7 +157,7 @@ fn value_ticks(
     if stacked {
         let (start, span, width) = (
             ctx.start(),
-            ctx.window_ms.max(1) as f64,
+            ctx.panel.window_ms.max(1) as f64,
             ctx.area.width() as f64,
         );
         for column in stack_columns(series, |t| ((t - start) as f64 / span * width).floor()) {
@@ -218,9 +209,7 @@ fn draw_thresholds(ctx: &mut PanelContext, plot: &Plot) {
     let rect = plot.rect;
     ctx.canvas.clip_to(rect);
     for threshold in &ctx.panel.thresholds {
-        let Some(color) = crate::color::Rgba::parse(&threshold.color) else {
-            continue;
-        };
+        let color = threshold.color;
         let y = plot.y(threshold.value);
         match threshold.to {
             Some(to) => {
@@ -244,14 +233,7 @@ fn draw_thresholds(ctx: &mut PanelContext, plot: &Plot) {
         }
         if let Some(label) = &threshold.label {
             let style = TextStyle::new(TICK_SIZE, color).anchored(HAlign::Right, VAlign::Bottom);
-            text::draw_text(
-                ctx.canvas,
-                ctx.fonts,
-                label,
-                rect.x1 - 4.0,
-                y.round() - 2.0,
-                style,
-            );
+            ctx.draw_text(label, rect.x1 - 4.0, y.round() - 2.0, style);
         }
     }
     ctx.canvas.unclip();
@@ -306,12 +288,7 @@ fn draw_series(ctx: &mut PanelContext, plot: &Plot, series: &DrawnSeries, style:
     }
 }
 
-fn fill_under(
-    ctx: &mut PanelContext,
-    line: &[(f32, f32)],
-    baseline: f32,
-    color: crate::color::Rgba,
-) {
+fn fill_under(ctx: &mut PanelContext, line: &[(f32, f32)], baseline: f32, color: Rgba) {
     let (Some(first), Some(last)) = (line.first(), line.last()) else {
         return;
     };

@@ -1,7 +1,7 @@
 //! Native == wasm: every case's RGB bytes hash to the value committed in
 //! `identity-hashes.txt`. The same test runs natively and in wasm32 (by
 //! wasm-bindgen-test in Node), so passing on both means the bytes are identical.
-//! `MAKE_REF=1` (native) rewrites the file.
+//! `MAKE_REF=1` (native) rewrites the file, and the test then fails: rerun without it.
 
 use crate::cases::{fnv1a, render, CASES};
 use render_core::Renderer;
@@ -33,7 +33,7 @@ fn frames_hash_to_the_committed_values() {
             "/tests/render/identity-hashes.txt"
         );
         std::fs::write(path, &actual).expect("write identity-hashes.txt");
-        return;
+        panic!("{path}: reference rewritten: rerun without MAKE_REF");
     }
     println!("{actual}");
     assert_eq!(

@@ -19,8 +19,8 @@ use render_core::{Data, Series};
 use tokio::sync::Notify;
 
 use super::memory::{Memory, SeriesInfo};
+use super::seam::{Query, Source};
 use super::selector::Selector;
-use super::{Query, Source};
 use crate::clock::Clock;
 use crate::ingest::Batch;
 use crate::store::{Store, StoreError};

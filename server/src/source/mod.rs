@@ -10,41 +10,10 @@
 
 mod builtin;
 mod memory;
+mod seam;
 mod selector;
-
-use std::sync::Arc;
-
-use render_core::Data;
-use tokio::sync::Notify;
 
 pub use builtin::BuiltinSource;
 pub use memory::SeriesInfo;
+pub use seam::{Query, Source};
 pub use selector::Selector;
-
-/// What a render (or the preview) asks of a source.
-#[derive(Debug, Clone, Copy)]
-pub struct Query<'a> {
-    /// The series wanted: each selector's matches (a series matched twice comes once).
-    pub selectors: &'a [Selector],
-    /// First time wanted, ms since the epoch.
-    pub from: i64,
-    /// Last time wanted.
-    pub to: i64,
-    /// Time per pixel column of the finest panel drawing these series, in ms (1 when
-    /// unknown): a source may answer with fewer points where that is all a column shows.
-    pub resolution_ms: i64,
-}
-
-/// A source of series data.
-pub trait Source: Send + Sync {
-    /// The series `query` selects with their points in `from..=to`.
-    fn read(&self, query: &Query<'_>) -> Data;
-    /// A number that changes whenever data a selector of `selectors` matches changes.
-    fn version(&self, selectors: &[Selector]) -> u64;
-    /// A notification that fires (keeping one permit) when data of `selectors`
-    /// changes; changes of other series do not wake it. Dropping every clone of it
-    /// ends the registration.
-    fn watch(&self, selectors: &[Selector]) -> Arc<Notify>;
-    /// Every known series with its latest point.
-    fn list(&self) -> Vec<SeriesInfo>;
-}

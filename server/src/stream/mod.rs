@@ -6,3 +6,6 @@ pub mod hub;
 pub mod mjpeg;
 pub mod render;
 pub mod viewer;
+
+#[cfg(test)]
+mod pacing_tests;

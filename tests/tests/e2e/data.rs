@@ -81,3 +81,59 @@ async fn acknowledged_batches_stay_visible_while_publishes_widen_the_windows() {
         "every acknowledged point is visible to charts ({PUBLISHES} publishes ran meanwhile)"
     );
 }
+
+/// A write wakes only the charts that draw its metric: a chart of another metric
+/// renders nothing new, however much is written, while the chart of the written
+/// metric (here a tag-filtered part of it) re-renders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_re_renders_only_the_charts_of_its_series() {
+    let server = TestServer::start_fresh(|_| {}).await;
+    let stat = |selector: &str| {
+        format!(
+            r#"{{"version":1,"width":320,"height":200,"fps":30,
+            "panels":[{{"kind":"stat","series":[{selector}]}}]}}"#
+        )
+    };
+    server
+        .create_chart("quiet", &stat(r#"{"metric":"quiet_v"}"#))
+        .await;
+    server
+        .create_chart("busy", &stat(r#"{"metric":"busy_v","tags":{"host":"a"}}"#))
+        .await;
+    let mut quiet = server.stream("/charts/quiet.mjpg").await;
+    let mut busy = server.stream("/charts/busy.mjpg").await;
+    quiet
+        .next_part_within(std::time::Duration::from_secs(10))
+        .await;
+    busy.next_part_within(std::time::Duration::from_secs(10))
+        .await;
+    let frames = |metrics: &str, chart: &str| -> u64 {
+        tests::metric_value(
+            metrics,
+            &format!("plotcast_frames_rendered_total{{chart=\"{chart}\"}}"),
+        )
+        .unwrap_or(0)
+    };
+    let before = server.metrics().await;
+    let t = tests::now_ms();
+    for i in 0..20 {
+        let body = format!("busy,host=a v={i} {}", t + i);
+        let response = server.post_body("/write?precision=ms", body).await;
+        assert_eq!(response.status(), 204);
+        // Let the render task catch up (fps 30: at most one frame per 33 ms).
+        busy.next_part_within(std::time::Duration::from_secs(10))
+            .await;
+    }
+    let after = server.metrics().await;
+    assert_eq!(
+        frames(&after, "quiet"),
+        frames(&before, "quiet"),
+        "writes of another metric re-rendered the quiet chart"
+    );
+    assert!(
+        frames(&after, "busy") > frames(&before, "busy"),
+        "the busy chart re-renders on its writes"
+    );
+    drop((quiet, busy));
+    server.stop().await;
+}

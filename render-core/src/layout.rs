@@ -1,0 +1,48 @@
+//! The layout grid: where each panel's cell lies in the image, and the padding a panel
+//! keeps inside its cell.
+
+use crate::canvas::Rect;
+use crate::spec::Cell;
+
+/// Padding inside each panel's cell, in px.
+pub(crate) const PADDING: f32 = 10.0;
+
+/// The grid panels sit on, resolved by validation: its size, the gap and each panel's
+/// cell.
+#[derive(Debug, Clone)]
+pub(crate) struct Grid {
+    pub columns: u32,
+    pub rows: u32,
+    /// Gap between cells and around the grid, in px.
+    pub gap: f32,
+    /// Each panel's cell, in panel order.
+    pub cells: Vec<Cell>,
+}
+
+impl Grid {
+    /// The area the grid covers in a `width`×`height` image: all of it but the outer gap.
+    pub fn area(&self, width: u32, height: u32) -> Rect {
+        let gap = self.gap;
+        Rect::new(gap, gap, width as f32 - gap, height as f32 - gap)
+    }
+
+    /// The outer rectangle of each panel's cell when the grid covers `area`, in panel
+    /// order.
+    pub fn cell_rects(&self, area: Rect) -> Vec<Rect> {
+        let (gap, columns, rows) = (self.gap, self.columns as f32, self.rows as f32);
+        let cell_w = (area.width() - gap * (columns - 1.0)) / columns;
+        let cell_h = (area.height() - gap * (rows - 1.0)) / rows;
+        self.cells
+            .iter()
+            .map(|cell| {
+                let x0 = (area.x0 + cell.col as f32 * (cell_w + gap)).round();
+                let y0 = (area.y0 + cell.row as f32 * (cell_h + gap)).round();
+                let x1 = (x0 + cell_w * cell.col_span as f32 + gap * (cell.col_span as f32 - 1.0))
+                    .round();
+                let y1 = (y0 + cell_h * cell.row_span as f32 + gap * (cell.row_span as f32 - 1.0))
+                    .round();
+                Rect::new(x0, y0, x1, y1)
+            })
+            .collect()
+    }
+}

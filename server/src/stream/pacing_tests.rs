@@ -1,0 +1,126 @@
+//! Pacing of render tasks and viewers on tokio's paused time (the state runs on
+//! [`Clock::tokio`]): exact frame counts over virtual seconds, independent of how
+//! busy the machine is.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::ingest::Sample;
+use crate::state::AppState;
+use crate::stream::viewer::{self, ViewerOptions};
+
+async fn state(dir: &std::path::Path) -> AppState {
+    AppState::open(Config::for_data_dir(dir), Clock::tokio())
+        .await
+        .expect("state opens")
+}
+
+async fn publish(state: &AppState, id: &str, json: &str) {
+    let spec = render_core::Spec::from_json(json).expect("spec parses");
+    let valid = render_core::validate(spec).expect("spec is valid");
+    state
+        .publish(id, json.to_string(), valid, None)
+        .await
+        .expect("published");
+}
+
+fn frames(state: &AppState, id: &str) -> u64 {
+    state
+        .hub()
+        .get(id)
+        .map_or(0, |chart| chart.frames_rendered.load(Ordering::Relaxed))
+}
+
+#[tokio::test(start_paused = true)]
+async fn changing_data_renders_at_the_charts_fps_cap() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = state(dir.path()).await;
+    publish(
+        &state,
+        "capped",
+        r#"{"version":1,"width":320,"height":200,"fps":5,"window":"10m",
+        "panels":[{"series":[{"metric":"m"}]}]}"#,
+    )
+    .await;
+    let _viewer = state.hub().subscribe("capped").expect("subscribed");
+    // A new point every 10 ms for 10 virtual seconds: far more changes than frames.
+    let start = frames(&state, "capped");
+    for i in 0..1000 {
+        let sample = Sample {
+            metric: "m".into(),
+            tags: Default::default(),
+            t: state.now_ms(),
+            v: f64::from(i % 50),
+        };
+        state.ingest(vec![sample]).await.expect("stored");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let rendered = frames(&state, "capped") - start;
+    assert!(
+        (49..=51).contains(&rendered),
+        "{rendered} frames in 10 s at fps 5"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_new_data_a_chart_renders_when_its_time_axis_moves_a_pixel() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = state(dir.path()).await;
+    let json = r#"{"version":1,"width":320,"height":200,"fps":30,"window":"10m",
+        "panels":[{"series":[{"metric":"m"}]}]}"#;
+    publish(&state, "still", json).await;
+    let resolution = render_core::validate(render_core::Spec::from_json(json).expect("spec"))
+        .expect("valid")
+        .time_resolution_ms()
+        .expect("a time axis");
+    let _viewer = state.hub().subscribe("still").expect("subscribed");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let start = frames(&state, "still");
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let rendered = (frames(&state, "still") - start) as i64;
+    let expected = 60_000 / resolution;
+    assert!(
+        (rendered - expected).abs() <= 1,
+        "{rendered} frames in 60 s, one per {resolution} ms pixel expected {expected}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewers_stops() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = state(dir.path()).await;
+    // No time axis and no data changes: one frame, then only keepalive repeats.
+    publish(
+        &state,
+        "note",
+        r#"{"version":1,"width":320,"height":200,"panels":[{"kind":"text","text":"hi"}]}"#,
+    )
+    .await;
+    let subscription = state.hub().subscribe("note").expect("subscribed");
+    let options = ViewerOptions {
+        keepalive: Duration::from_secs(2),
+        min_interval: Duration::from_millis(100),
+    };
+    let mut body = Box::pin(viewer::body(subscription, options, state.metrics().clone()));
+    let mut chunks = 0;
+    let until = tokio::time::Instant::now() + Duration::from_secs(21);
+    while let Ok(Some(chunk)) = tokio::time::timeout_at(until, body.next()).await {
+        chunk.expect("infallible");
+        chunks += 1;
+    }
+    assert_eq!(frames(&state, "note"), 1, "rendered once");
+    // The first frame: boundary, header, JPEG, boundary, advance header. Each repeat
+    // at 2, 4, .. 20 s: the padded JPEG, boundary, advance header.
+    assert_eq!(chunks, 5 + 10 * 3, "chunks in 21 s with a 2 s keepalive");
+    drop(body);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let chart = state.hub().get("note").expect("published");
+    assert!(
+        !chart.running.load(Ordering::Acquire),
+        "the render task stopped with its last viewer"
+    );
+}
