@@ -300,12 +300,13 @@ mod tests {
         Config::resolve(parsed.map_err(|e| e.to_string())?.args).map_err(|e| e.to_string())
     }
 
-    /// Writes a TOML file for test `name`; returns its path.
-    fn file(name: &str, text: &str) -> String {
-        let name = format!("plotcast-config-{}-{name}.toml", std::process::id());
-        let path = std::env::temp_dir().join(name);
-        std::fs::write(&path, text).expect("writing the test's TOML file");
-        path.display().to_string()
+    /// A temporary TOML file (removed when the first value is dropped) and its path.
+    fn file(text: &str) -> (tempfile::TempPath, String) {
+        let file = tempfile::NamedTempFile::new().expect("a temporary file");
+        std::fs::write(file.path(), text).expect("writing the test's TOML file");
+        let path = file.into_temp_path();
+        let shown = path.display().to_string();
+        (path, shown)
     }
 
     /// One option of each kind: duration, number, bool, path, secret.
@@ -336,8 +337,7 @@ mod tests {
 
     #[test]
     fn flags_beat_the_environment_which_beats_the_file_option_by_option() {
-        let path = file(
-            "layers",
+        let (_file, path) = file(
             "retention = \"2d\"\nmax_points = 7\ndemo = false\ndata_dir = \"/file\"\ntoken = \"f\"\n",
         );
         let env = [
@@ -384,7 +384,7 @@ mod tests {
         assert!(refused.is_err_and(|e| e.contains("refusing to listen on 0.0.0.0:80")));
         let with_token = resolve(&[], &[&public[..], &["--token", "t"]].concat());
         assert!(with_token.is_ok_and(|c| c.signing_secret() == Some("t")));
-        let path = file("insecure", "addr = \"0.0.0.0:80\"\ninsecure = true\n");
+        let (_file, path) = file("addr = \"0.0.0.0:80\"\ninsecure = true\n");
         let insecure = resolve(&[], &["--config", &path]);
         assert!(insecure.is_ok_and(|c| c.insecure && c.token.is_none()));
         // The environment is above the file, `--insecure` above both.
@@ -398,7 +398,7 @@ mod tests {
     fn a_bad_value_is_refused_naming_the_option() {
         let flags = |flags: &[&str]| resolve(&[], flags);
         let env = |name, value| resolve(&[(name, value)], &[]);
-        let in_file = |line: &str| resolve(&[], &["--config", &file("bad", line)]);
+        let in_file = |line: &str| resolve(&[], &["--config", &file(line).1]);
         for (result, words) in [
             (
                 flags(&["--retention", "soon"]),
@@ -435,7 +435,7 @@ mod tests {
     fn an_unknown_file_key_is_refused_naming_it() {
         // `config` is a flag, not a key: a file cannot name another file.
         for key in ["adr", "config", "faults"] {
-            let path = file("unknown", &format!("{key} = \"x\"\n"));
+            let (_file, path) = file(&format!("{key} = \"x\"\n"));
             let error = resolve(&[], &["--config", &path]).err().unwrap_or_default();
             assert!(error.contains(&format!("unknown field `{key}`")), "{error}");
         }
