@@ -17,7 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use serde_json::Value;
-use server::{Config, ServeError};
+use server::{Config, Hooks, ServeError};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -66,12 +66,17 @@ pub async fn create_chart_at(client: &reqwest::Client, base: &str, id: &str, spe
 impl TestServer {
     /// Starts a server with `config` on a free loopback port.
     pub async fn start(config: Config) -> TestServer {
+        TestServer::start_with(config, Hooks::default()).await
+    }
+
+    /// [`TestServer::start`] with test hooks (clock, faults to inject).
+    pub async fn start_with(config: Config, hooks: Hooks) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::run(listener, config, async move {
+        let task = tokio::spawn(server::run_with(listener, config, hooks, async move {
             let _ = rx.await;
         }));
         let server = TestServer {

@@ -1,43 +1,60 @@
-//! Server configuration: command-line flags, `PLOTCAST_*` environment variables and a
-//! TOML file, in that order of precedence, resolved into one checked [`Config`].
+//! Server configuration, each option declared once: a field of [`Config`] whose clap
+//! attributes make it a `plotcast serve` flag and a `PLOTCAST_*` variable with its
+//! default (so `--help` lists it), and whose serde attributes make it a key of the TOML
+//! file given by `--config`. [`Config::resolve`] layers them: flags > environment >
+//! file > defaults.
+//!
+//! How the layers meet: clap parses flags, environment and defaults as usual, and
+//! [`ServeArgs`] keeps only the values that came from the flags or the environment.
+//! The file is read into a whole [`Config`] (missing keys take the defaults, unknown
+//! keys are refused), and those values are put over it with clap's
+//! `update_from_arg_matches`. The defaults are the flags' `default_value`s, parsed
+//! without the environment ([`Config::default`]). A value is parsed by the same function
+//! whichever layer it comes from (e.g. [`duration`] for `7d`, `10s`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{ArgAction, ArgMatches, Args, Command, FromArgMatches};
+use serde::{Deserialize, Deserializer};
 
-/// `plotcast serve` flags; each also reads a `PLOTCAST_*` variable.
-#[derive(Debug, Default, Clone, clap::Args)]
-pub struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "PLOTCAST_ADDR")]
-    pub addr: Option<SocketAddr>,
-    /// Directory for the database [default: plotcast-data].
-    #[arg(long, env = "PLOTCAST_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// TOML file with any of these options (keys as the flags, with `_` for `-`).
-    #[arg(long, env = "PLOTCAST_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// How long points are kept, e.g. `7d`, `12h` [default: 7d].
-    #[arg(long, env = "PLOTCAST_RETENTION")]
-    pub retention: Option<String>,
+/// The configuration: every option of `plotcast serve`, resolved and checked. The doc
+/// comments are the `--help` texts.
+#[derive(Debug, Clone, clap::Args, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "PLOTCAST_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Directory for the database.
+    #[arg(long, env = "PLOTCAST_DATA_DIR", default_value = "plotcast-data")]
+    pub data_dir: PathBuf,
+    /// How long points are kept, e.g. `7d`, `12h`.
+    #[arg(long, env = "PLOTCAST_RETENTION", default_value = "7d", value_parser = duration)]
+    #[serde(deserialize_with = "duration_in_file")]
+    pub retention: Duration,
     /// Token required on write and publish endpoints (Bearer/Token header).
     #[arg(long, env = "PLOTCAST_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// A viewer that cannot take data for this long is dropped [default: 10s].
-    #[arg(long, env = "PLOTCAST_WRITE_TIMEOUT")]
-    pub write_timeout: Option<String>,
-    /// Interval at which an unchanged frame is re-sent [default: 2s].
-    #[arg(long, env = "PLOTCAST_KEEPALIVE")]
-    pub keepalive: Option<String>,
+    /// A viewer that cannot take data for this long is dropped.
+    #[arg(long, env = "PLOTCAST_WRITE_TIMEOUT", default_value = "10s", value_parser = duration)]
+    #[serde(deserialize_with = "duration_in_file")]
+    pub write_timeout: Duration,
+    /// Interval at which an unchanged frame is re-sent.
+    #[arg(long, env = "PLOTCAST_KEEPALIVE", default_value = "2s", value_parser = duration)]
+    #[serde(deserialize_with = "duration_in_file")]
+    pub keepalive: Duration,
     /// Run the host-metrics collector and publish the `demo` chart into an empty data
-    /// directory [default: true].
-    #[arg(long, env = "PLOTCAST_DEMO")]
-    pub demo: Option<bool>,
-    /// Largest accepted request body in bytes (also after gzip) [default: 10485760].
-    #[arg(long, env = "PLOTCAST_MAX_BODY")]
-    pub max_body: Option<usize>,
+    /// directory.
+    #[arg(long, env = "PLOTCAST_DEMO", action = ArgAction::Set, default_value = "true")]
+    pub demo: bool,
+    /// Largest accepted request body in bytes (also after gzip).
+    #[arg(long, env = "PLOTCAST_MAX_BODY", default_value = "10485760", value_parser = limit)]
+    #[serde(deserialize_with = "limit_in_file")]
+    pub max_body: usize,
     /// Allow a non-loopback address without a token (anyone who can reach the server
     /// can then write, publish and delete).
     #[arg(long, env = "PLOTCAST_INSECURE")]
@@ -45,55 +62,85 @@ pub struct ServeArgs {
     /// Secret for signed URLs of private charts [default: the token].
     #[arg(long, env = "PLOTCAST_SIGNING_KEY", hide_env_values = true)]
     pub signing_key: Option<String>,
-    /// Most points (samples) one write request may carry [default: 100000].
-    #[arg(long, env = "PLOTCAST_MAX_POINTS")]
-    pub max_points: Option<usize>,
-    /// Most distinct series (metric + tags) the store accepts [default: 10000].
-    #[arg(long, env = "PLOTCAST_MAX_SERIES")]
-    pub max_series: Option<usize>,
-    /// Longest metric name, tag key or tag value in characters [default: 200].
-    #[arg(long, env = "PLOTCAST_MAX_NAME")]
-    pub max_name: Option<usize>,
-    /// Most stream viewers of one chart [default: 1000].
-    #[arg(long, env = "PLOTCAST_MAX_VIEWERS_PER_CHART")]
-    pub max_viewers_per_chart: Option<usize>,
-    /// Most stream viewers in total [default: 10000].
-    #[arg(long, env = "PLOTCAST_MAX_VIEWERS")]
-    pub max_viewers: Option<usize>,
-    /// Most open connections from one client IP address [default: 1000].
-    #[arg(long, env = "PLOTCAST_MAX_CONNECTIONS_PER_IP")]
-    pub max_connections_per_ip: Option<usize>,
-    /// A client must send a request's headers within this time (slowloris) [default: 10s].
-    #[arg(long, env = "PLOTCAST_HEADER_READ_TIMEOUT")]
-    pub header_read_timeout: Option<String>,
+    /// Most points (samples) one write request may carry.
+    #[arg(long, env = "PLOTCAST_MAX_POINTS", default_value = "100000", value_parser = limit)]
+    #[serde(deserialize_with = "limit_in_file")]
+    pub max_points: usize,
+    /// Most distinct series (metric + tags) the store accepts.
+    #[arg(long, env = "PLOTCAST_MAX_SERIES", default_value = "10000", value_parser = limit)]
+    #[serde(deserialize_with = "limit_in_file")]
+    pub max_series: usize,
+    /// Longest metric name, tag key or tag value in characters.
+    #[arg(long, env = "PLOTCAST_MAX_NAME", default_value = "200", value_parser = limit)]
+    #[serde(deserialize_with = "limit_in_file")]
+    pub max_name: usize,
+    /// Most stream viewers of one chart.
+    #[arg(long, env = "PLOTCAST_MAX_VIEWERS_PER_CHART", default_value = "1000", value_parser = limit)]
+    #[serde(deserialize_with = "limit_in_file")]
+    pub max_viewers_per_chart: usize,
+    /// Most stream viewers in total.
+    #[arg(long, env = "PLOTCAST_MAX_VIEWERS", default_value = "10000", value_parser = limit)]
+    #[serde(deserialize_with = "limit_in_file")]
+    pub max_viewers: usize,
+    /// Most open connections from one client IP address.
+    #[arg(long, env = "PLOTCAST_MAX_CONNECTIONS_PER_IP", default_value = "1000", value_parser = limit)]
+    #[serde(deserialize_with = "limit_in_file")]
+    pub max_connections_per_ip: usize,
+    /// A client must send a request's headers within this time (slowloris).
+    #[arg(long, env = "PLOTCAST_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
+    #[serde(deserialize_with = "duration_in_file")]
+    pub header_read_timeout: Duration,
     /// Extra TTF/OTF/TTC font for the fallback chain, after the embedded one
     /// (repeatable; in the environment separated by `:`). The editor fetches them too.
     #[arg(long = "font", env = "PLOTCAST_FONTS", value_delimiter = ':')]
     pub fonts: Vec<PathBuf>,
 }
 
-/// The TOML file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    addr: Option<SocketAddr>,
-    data_dir: Option<PathBuf>,
-    retention: Option<String>,
-    token: Option<String>,
-    write_timeout: Option<String>,
-    keepalive: Option<String>,
-    demo: Option<bool>,
-    max_body: Option<usize>,
-    insecure: Option<bool>,
-    signing_key: Option<String>,
-    max_points: Option<usize>,
-    max_series: Option<usize>,
-    max_name: Option<usize>,
-    max_viewers_per_chart: Option<usize>,
-    max_viewers: Option<usize>,
-    max_connections_per_ip: Option<usize>,
-    header_read_timeout: Option<String>,
-    fonts: Option<Vec<PathBuf>>,
+/// `plotcast serve`'s flags: [`Config`]'s options and `--config`, keeping only the
+/// values given as flags or in the environment, so [`Config::resolve`] can put them
+/// over the file.
+#[derive(Debug, Clone)]
+pub struct ServeArgs {
+    file: Option<PathBuf>,
+    given: ArgMatches,
+}
+
+/// The `--config` flag (the one option that is not a key of the file).
+#[derive(clap::Args)]
+struct ConfigFile {
+    /// TOML file with any of these options (keys as the flags, with `_` for `-`).
+    #[arg(long, env = "PLOTCAST_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl Args for ServeArgs {
+    fn augment_args(command: Command) -> Command {
+        Config::augment_args(ConfigFile::augment_args(command))
+    }
+
+    fn augment_args_for_update(command: Command) -> Command {
+        ServeArgs::augment_args(command)
+    }
+}
+
+impl FromArgMatches for ServeArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<ServeArgs, clap::Error> {
+        let file = ConfigFile::from_arg_matches(matches)?.config;
+        let mut given = matches.clone();
+        for id in matches.ids() {
+            if matches.value_source(id.as_str()) == Some(ValueSource::DefaultValue) {
+                given
+                    .try_clear_id(id.as_str())
+                    .map_err(|error| clap::Error::raw(ErrorKind::UnknownArgument, error))?;
+            }
+        }
+        Ok(ServeArgs { file, given })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = ServeArgs::from_arg_matches(matches)?;
+        Ok(())
+    }
 }
 
 /// A configuration problem.
@@ -107,7 +154,7 @@ pub enum ConfigError {
         /// The cause.
         source: std::io::Error,
     },
-    /// The config file is not valid TOML for these options.
+    /// The config file is not valid TOML for these options (the message shows the key).
     #[error("parsing {path}: {source}")]
     Parse {
         /// The file.
@@ -115,64 +162,24 @@ pub enum ConfigError {
         /// The cause.
         source: toml::de::Error,
     },
-    /// A duration option is not a duration.
-    #[error("{name}: {value:?} is not a duration (e.g. \"30s\", \"7d\")")]
-    Duration {
-        /// The option.
-        name: &'static str,
-        /// Its value.
-        value: String,
-    },
+    /// The parsed flags do not fit [`Config`] (a bug: both come from one declaration).
+    #[error(transparent)]
+    Flags(#[from] clap::Error),
     /// Listening beyond loopback needs a token.
     #[error("refusing to listen on {0} (not a loopback address) without a token: set --token or PLOTCAST_TOKEN (or --insecure to allow anyone to write)")]
     NoToken(SocketAddr),
-    /// A limit of 0 would refuse everything.
-    #[error("{0} must be at least 1")]
-    ZeroLimit(&'static str),
 }
 
-/// The resolved configuration.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Listen address.
-    pub addr: SocketAddr,
-    /// Data directory.
-    pub data_dir: PathBuf,
-    /// Point retention in ms.
-    pub retention_ms: i64,
-    /// Token for write endpoints, if any.
-    pub token: Option<String>,
-    /// Viewer write timeout.
-    pub write_timeout: Duration,
-    /// Keepalive interval of streams.
-    pub keepalive: Duration,
-    /// Run the demo collector (and publish the demo chart into an empty store).
-    pub demo: bool,
-    /// Largest request body.
-    pub max_body: usize,
-    /// A non-loopback address without a token was explicitly allowed.
-    pub insecure: bool,
-    /// Secret for signed URLs (`--signing-key`, else the token).
-    pub signing_key: Option<String>,
-    /// Most samples per write request.
-    pub max_points: usize,
-    /// Most distinct series in the store.
-    pub max_series: usize,
-    /// Longest metric name, tag key or tag value (characters).
-    pub max_name: usize,
-    /// Most viewers of one chart.
-    pub max_viewers_per_chart: usize,
-    /// Most viewers in total.
-    pub max_viewers: usize,
-    /// Most open connections per client IP.
-    pub max_connections_per_ip: usize,
-    /// Time a client has to send a request's header block.
-    pub header_read_timeout: Duration,
-    /// Extra fonts of the fallback chain, in order.
-    pub fonts: Vec<PathBuf>,
-    /// Fault injection for tests; not reachable from flags, env or the config file.
-    #[doc(hidden)]
-    pub faults: std::sync::Arc<crate::faults::Faults>,
+impl Default for Config {
+    /// The built-in defaults: the flags' `default_value`s (what `--help` shows), read
+    /// without the environment.
+    fn default() -> Config {
+        let command = Config::augment_args(Command::new("defaults")).mut_args(|arg| arg.env(None));
+        command
+            .try_get_matches_from(["defaults"])
+            .and_then(|matches| Config::from_arg_matches(&matches))
+            .expect("the built-in defaults parse (tests::defaults_are_the_documented_ones)")
+    }
 }
 
 impl Config {
@@ -181,118 +188,31 @@ impl Config {
         self.signing_key.as_deref().or(self.token.as_deref())
     }
 
+    /// Point retention in ms.
+    pub fn retention_ms(&self) -> i64 {
+        i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX)
+    }
+
     /// Defaults for a data directory, without demo: what tests start from.
     pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Config {
         Config {
-            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: data_dir.into(),
-            retention_ms: 7 * 86_400_000,
-            token: None,
-            write_timeout: Duration::from_secs(10),
-            keepalive: Duration::from_secs(2),
             demo: false,
-            max_body: 10 * 1024 * 1024,
-            insecure: false,
-            signing_key: None,
-            max_points: 100_000,
-            max_series: 10_000,
-            max_name: 200,
-            max_viewers_per_chart: 1_000,
-            max_viewers: 10_000,
-            max_connections_per_ip: 1_000,
-            header_read_timeout: Duration::from_secs(10),
-            fonts: Vec::new(),
-            faults: std::sync::Arc::default(),
+            ..Config::default()
         }
     }
 
-    /// Merges flags/env (already merged by clap) over the TOML file over defaults.
+    /// Puts the flags and environment of `args` over the TOML file (if any) over the
+    /// defaults, and checks the result.
     pub fn resolve(args: ServeArgs) -> Result<Config, ConfigError> {
-        let file = match &args.config {
+        let mut config = match &args.file {
             Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+            None => Config::default(),
         };
-        let defaults = Config::for_data_dir("plotcast-data");
-        let duration = |name: &'static str, value: Option<String>, default: Duration| match value {
-            None => Ok(default),
-            Some(text) => render_core::parse_duration_ms(&text)
-                .and_then(|ms| u64::try_from(ms).ok())
-                .map(Duration::from_millis)
-                .ok_or(ConfigError::Duration { name, value: text }),
-        };
-        let retention = duration(
-            "retention",
-            args.retention.or(file.retention),
-            Duration::from_millis(defaults.retention_ms.unsigned_abs()),
-        )?;
-        let config = Config {
-            addr: args.addr.or(file.addr).unwrap_or(defaults.addr),
-            data_dir: args.data_dir.or(file.data_dir).unwrap_or(defaults.data_dir),
-            retention_ms: i64::try_from(retention.as_millis()).unwrap_or(i64::MAX),
-            token: args.token.or(file.token).filter(|t| !t.is_empty()),
-            write_timeout: duration(
-                "write_timeout",
-                args.write_timeout.or(file.write_timeout),
-                defaults.write_timeout,
-            )?,
-            keepalive: duration(
-                "keepalive",
-                args.keepalive.or(file.keepalive),
-                defaults.keepalive,
-            )?,
-            demo: args.demo.or(file.demo).unwrap_or(true),
-            max_body: args.max_body.or(file.max_body).unwrap_or(defaults.max_body),
-            insecure: args.insecure || file.insecure.unwrap_or(false),
-            signing_key: args
-                .signing_key
-                .or(file.signing_key)
-                .filter(|k| !k.is_empty()),
-            max_points: args
-                .max_points
-                .or(file.max_points)
-                .unwrap_or(defaults.max_points),
-            max_series: args
-                .max_series
-                .or(file.max_series)
-                .unwrap_or(defaults.max_series),
-            max_name: args.max_name.or(file.max_name).unwrap_or(defaults.max_name),
-            max_viewers_per_chart: args
-                .max_viewers_per_chart
-                .or(file.max_viewers_per_chart)
-                .unwrap_or(defaults.max_viewers_per_chart),
-            max_viewers: args
-                .max_viewers
-                .or(file.max_viewers)
-                .unwrap_or(defaults.max_viewers),
-            max_connections_per_ip: args
-                .max_connections_per_ip
-                .or(file.max_connections_per_ip)
-                .unwrap_or(defaults.max_connections_per_ip),
-            header_read_timeout: duration(
-                "header_read_timeout",
-                args.header_read_timeout.or(file.header_read_timeout),
-                defaults.header_read_timeout,
-            )?,
-            fonts: if args.fonts.is_empty() {
-                file.fonts.unwrap_or_default()
-            } else {
-                args.fonts
-            },
-            faults: defaults.faults,
-        };
-        for (name, value) in [
-            ("max_body", config.max_body),
-            ("max_points", config.max_points),
-            ("max_series", config.max_series),
-            ("max_name", config.max_name),
-            ("max_viewers_per_chart", config.max_viewers_per_chart),
-            ("max_viewers", config.max_viewers),
-            ("max_connections_per_ip", config.max_connections_per_ip),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::ZeroLimit(name));
-            }
-        }
+        config.update_from_arg_matches(&args.given)?;
+        // An empty secret (e.g. `PLOTCAST_TOKEN=`) means none, even over the file's.
+        config.token = config.token.filter(|token| !token.is_empty());
+        config.signing_key = config.signing_key.filter(|key| !key.is_empty());
         if !config.addr.ip().is_loopback() && config.token.is_none() && !config.insecure {
             return Err(ConfigError::NoToken(config.addr));
         }
@@ -300,7 +220,7 @@ impl Config {
     }
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+fn read_file(path: &Path) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.display().to_string(),
         source,
@@ -311,59 +231,250 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     })
 }
 
+/// A duration such as `30s`, `12h`, `7d` (render-core's syntax), not negative.
+fn duration(text: &str) -> Result<Duration, String> {
+    render_core::parse_duration_ms(text)
+        .and_then(|ms| u64::try_from(ms).ok())
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("{text:?} is not a duration (e.g. \"30s\", \"7d\")"))
+}
+
+/// A limit: a count of at least 1 (0 would refuse everything).
+fn limit(text: &str) -> Result<usize, String> {
+    let count = text.parse().map_err(|e| format!("{text:?}: {e}"))?;
+    at_least_one(count)
+}
+
+fn at_least_one(count: usize) -> Result<usize, String> {
+    match count {
+        0 => Err("must be at least 1".to_string()),
+        count => Ok(count),
+    }
+}
+
+/// [`duration`] for a TOML string.
+fn duration_in_file<'de, D: Deserializer<'de>>(value: D) -> Result<Duration, D::Error> {
+    duration(&String::deserialize(value)?).map_err(serde::de::Error::custom)
+}
+
+/// [`limit`] for a TOML integer.
+fn limit_in_file<'de, D: Deserializer<'de>>(value: D) -> Result<usize, D::Error> {
+    at_least_one(usize::deserialize(value)?).map_err(serde::de::Error::custom)
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::{Mutex, PoisonError};
+
+    use clap::{CommandFactory, Parser};
+
     use super::*;
 
+    /// `plotcast serve`'s flags alone, flattened as in main.rs.
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    /// Held while a test's variables are set: clap reads the process environment.
+    static ENV: Mutex<()> = Mutex::new(());
+
+    /// Runs `run` with the variables `env` set, and no other test parsing meanwhile.
+    fn with_env<T>(env: &[(&str, &str)], run: impl FnOnce() -> T) -> T {
+        let _serial = ENV.lock().unwrap_or_else(PoisonError::into_inner);
+        for (name, value) in env {
+            std::env::set_var(name, value);
+        }
+        let result = run();
+        for (name, _) in env {
+            std::env::remove_var(name);
+        }
+        result
+    }
+
+    /// Resolves `plotcast serve FLAGS` with `env` set; errors as text.
+    fn resolve(env: &[(&str, &str)], flags: &[&str]) -> Result<Config, String> {
+        let argv = std::iter::once("serve").chain(flags.iter().copied());
+        let parsed = with_env(env, || Serve::try_parse_from(argv));
+        Config::resolve(parsed.map_err(|e| e.to_string())?.args).map_err(|e| e.to_string())
+    }
+
+    /// A temporary TOML file (removed when the first value is dropped) and its path.
+    fn file(text: &str) -> (tempfile::TempPath, String) {
+        let file = tempfile::NamedTempFile::new().expect("a temporary file");
+        std::fs::write(file.path(), text).expect("writing the test's TOML file");
+        let path = file.into_temp_path();
+        let shown = path.display().to_string();
+        (path, shown)
+    }
+
+    /// One option of each kind: duration, number, bool, path, secret.
+    type Kinds = (Duration, usize, bool, PathBuf, Option<String>);
+
+    fn kinds(config: Config) -> Kinds {
+        let Config {
+            retention,
+            max_points,
+            demo,
+            data_dir,
+            token,
+            ..
+        } = config;
+        (retention, max_points, demo, data_dir, token)
+    }
+
+    fn expect(hours: u64, count: usize, demo: bool, dir: &str, token: Option<&str>) -> Kinds {
+        let retention = Duration::from_secs(hours * 3600);
+        (
+            retention,
+            count,
+            demo,
+            dir.into(),
+            token.map(str::to_string),
+        )
+    }
+
     #[test]
-    fn flags_override_file_and_public_address_needs_token() {
-        let dir = std::env::temp_dir().join(format!("plotcast-config-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        let path = dir.join("plotcast.toml");
-        let _ = std::fs::write(
-            &path,
-            "addr = \"127.0.0.1:9000\"\nretention = \"2d\"\ndemo = false\n",
+    fn flags_beat_the_environment_which_beats_the_file_option_by_option() {
+        let (_file, path) = file(
+            "retention = \"2d\"\nmax_points = 7\ndemo = false\ndata_dir = \"/file\"\ntoken = \"f\"\n",
         );
-        let args = ServeArgs {
-            config: Some(path.clone()),
-            retention: Some("1h".into()),
-            ..ServeArgs::default()
-        };
-        let config = Config::resolve(args).map_err(|e| e.to_string());
-        let config = config
-            .as_ref()
-            .map(|c| (c.addr.port(), c.retention_ms, c.demo));
-        assert_eq!(config, Ok((9000, 3_600_000, false)));
-        let public = ServeArgs {
-            addr: Some(SocketAddr::from(([0, 0, 0, 0], 80))),
-            ..ServeArgs::default()
-        };
-        assert!(matches!(
-            Config::resolve(public),
-            Err(ConfigError::NoToken(_))
-        ));
-        let insecure = ServeArgs {
-            addr: Some(SocketAddr::from(([0, 0, 0, 0], 80))),
-            insecure: true,
-            ..ServeArgs::default()
-        };
-        assert!(Config::resolve(insecure).is_ok_and(|c| c.insecure && c.token.is_none()));
-        let with_token = ServeArgs {
-            addr: Some(SocketAddr::from(([0, 0, 0, 0], 80))),
-            token: Some("t".into()),
-            ..ServeArgs::default()
-        };
-        assert!(Config::resolve(with_token).is_ok_and(|c| c.signing_secret() == Some("t")));
-        let zero = ServeArgs {
-            max_series: Some(0),
-            ..ServeArgs::default()
-        };
-        assert!(Config::resolve(zero).is_err_and(|e| e.to_string().contains("max_series")));
-        let _ = std::fs::write(&path, "adr = \"x\"\n");
-        let typo = ServeArgs {
-            config: Some(path),
-            ..ServeArgs::default()
-        };
-        assert!(Config::resolve(typo).is_err_and(|e| e.to_string().contains("adr")));
+        let env = [
+            ("PLOTCAST_RETENTION", "3h"),
+            ("PLOTCAST_MAX_POINTS", "8"),
+            ("PLOTCAST_DEMO", "true"),
+            ("PLOTCAST_DATA_DIR", "/env"),
+            ("PLOTCAST_TOKEN", "e"),
+        ];
+        let file_flag = ["--config", path.as_str()];
+        let flags = [
+            &file_flag[..],
+            &["--retention", "4h", "--max-points", "9", "--demo", "false"],
+            &["--data-dir", "/flag", "--token", "l"],
+        ]
+        .concat();
+        let layers = |env: &[(&str, &str)], flags: &[&str]| resolve(env, flags).map(kinds);
+        let defaults = expect(7 * 24, 100_000, true, "plotcast-data", None);
+        assert_eq!(layers(&[], &[]), Ok(defaults));
+        let from_file = expect(2 * 24, 7, false, "/file", Some("f"));
+        assert_eq!(layers(&[], &file_flag), Ok(from_file));
+        let from_env = expect(3, 8, true, "/env", Some("e"));
+        assert_eq!(layers(&env, &file_flag), Ok(from_env));
+        assert_eq!(
+            layers(&env, &flags),
+            Ok(expect(4, 9, false, "/flag", Some("l")))
+        );
+        // Each option on its own: the retention from the environment, the token from a
+        // flag, the rest from the file (named by its variable this time).
+        let mixed = [("PLOTCAST_CONFIG", path.as_str()), env[0]];
+        assert_eq!(
+            layers(&mixed, &["--token", "l"]),
+            Ok(expect(3, 7, false, "/file", Some("l")))
+        );
+        // An empty secret means none, even over the file's.
+        let no_token = layers(&[("PLOTCAST_TOKEN", "")], &file_flag);
+        assert!(no_token.is_ok_and(|(.., token)| token.is_none()));
+    }
+
+    #[test]
+    fn a_public_address_needs_a_token_or_insecure() {
+        let public = ["--addr", "0.0.0.0:80"];
+        let refused = resolve(&[], &public);
+        assert!(refused.is_err_and(|e| e.contains("refusing to listen on 0.0.0.0:80")));
+        let with_token = resolve(&[], &[&public[..], &["--token", "t"]].concat());
+        assert!(with_token.is_ok_and(|c| c.signing_secret() == Some("t")));
+        let (_file, path) = file("addr = \"0.0.0.0:80\"\ninsecure = true\n");
+        let insecure = resolve(&[], &["--config", &path]);
+        assert!(insecure.is_ok_and(|c| c.insecure && c.token.is_none()));
+        // The environment is above the file, `--insecure` above both.
+        let env = [("PLOTCAST_INSECURE", "false")];
+        assert!(resolve(&env, &["--config", &path]).is_err());
+        let flag = resolve(&env, &["--config", &path, "--insecure"]);
+        assert!(flag.is_ok_and(|c| c.insecure));
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_naming_the_option() {
+        let flags = |flags: &[&str]| resolve(&[], flags);
+        let env = |name, value| resolve(&[(name, value)], &[]);
+        let in_file = |line: &str| resolve(&[], &["--config", &file(line).1]);
+        for (result, words) in [
+            (
+                flags(&["--retention", "soon"]),
+                ["--retention", "\"soon\" is not a duration"],
+            ),
+            (
+                flags(&["--max-body", "lots"]),
+                ["--max-body", "\"lots\": invalid digit"],
+            ),
+            (
+                env("PLOTCAST_MAX_SERIES", "0"),
+                ["--max-series", "must be at least 1"],
+            ),
+            (env("PLOTCAST_DEMO", "maybe"), ["--demo", "'maybe'"]),
+            (
+                in_file("keepalive = \"often\""),
+                ["keepalive", "\"often\" is not a duration"],
+            ),
+            (
+                in_file("max_viewers = 0"),
+                ["max_viewers", "must be at least 1"],
+            ),
+            (in_file("addr = 8080"), ["addr", "invalid type"]),
+        ] {
+            let error = result.err().unwrap_or_default();
+            assert!(
+                words.iter().all(|w| error.contains(w)),
+                "{words:?}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_file_key_is_refused_naming_it() {
+        // `config` is a flag, not a key: a file cannot name another file.
+        for key in ["adr", "config", "faults"] {
+            let (_file, path) = file(&format!("{key} = \"x\"\n"));
+            let error = resolve(&[], &["--config", &path]).err().unwrap_or_default();
+            assert!(error.contains(&format!("unknown field `{key}`")), "{error}");
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let defaults = Config::default();
+        assert_eq!(defaults.addr, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(defaults.retention_ms(), 7 * 86_400_000);
+        assert_eq!(defaults.max_body, 10 * 1024 * 1024);
+        let example = toml::from_str::<Config>(include_str!("../plotcast.example.toml"));
+        assert!(example.is_ok_and(|c| c.data_dir == Path::new("/var/lib/plotcast")));
+    }
+
+    #[test]
+    fn help_lists_every_option_with_its_default_and_hides_secrets() {
+        let env = [
+            ("PLOTCAST_TOKEN", "s3cret"),
+            ("PLOTCAST_SIGNING_KEY", "k3y"),
+        ];
+        let (command, help) = with_env(&env, || {
+            let mut command = Serve::command();
+            let help = command.render_long_help().to_string();
+            (command, help)
+        });
+        assert!(!help.contains("s3cret") && !help.contains("k3y"), "{help}");
+        for arg in command
+            .get_arguments()
+            .filter(|arg| arg.get_long().is_some())
+        {
+            let long = format!("--{}", arg.get_long().unwrap_or_default());
+            assert!(help.contains(&long), "{long}: {help}");
+            // A flag's implicit `false` is not shown (nor meant to be).
+            let takes_value = arg.get_action().takes_values();
+            for default in arg.get_default_values().iter().filter(|_| takes_value) {
+                let shown = format!("[default: {}]", default.to_string_lossy());
+                assert!(help.contains(&shown), "{long} {shown}: {help}");
+            }
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Fault injection for the end-to-end tests: make one chart's render panic, make the
-//! store refuse writes. Reachable only through [`crate::Config::faults`] in code that
-//! builds its own `Config` (the tests); no flag, variable or config key sets it, so a
+//! store refuse writes. Reachable only through [`crate::Hooks`], which code passes to
+//! [`crate::run_with`] itself (the tests); no flag, variable or config key sets it, so a
 //! deployed server never has a fault armed.
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -3,7 +3,8 @@
 //!
 //! [`app`] is the HTTP application for a given [`AppState`] (testable in-process);
 //! [`run`] serves it on a listener until a shutdown future completes, together with
-//! the background jobs (retention, demo collector).
+//! the background jobs (retention, demo collector); [`run_with`] does the same with
+//! test [`Hooks`] (clock, faults).
 
 mod api;
 mod clock;
@@ -13,6 +14,7 @@ mod editor;
 mod error;
 mod faults;
 mod frames;
+mod hooks;
 pub mod image_files;
 pub mod ingest;
 mod listener;
@@ -32,6 +34,8 @@ use tokio::net::TcpListener;
 
 pub use clock::Clock;
 pub use config::{Config, ServeArgs};
+pub use faults::Faults;
+pub use hooks::Hooks;
 pub use state::{AppState, StartError};
 
 /// The HTTP application.
@@ -46,17 +50,18 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    run_with_clock(listener, config, Clock::System, shutdown).await
+    run_with(listener, config, Hooks::default(), shutdown).await
 }
 
-/// [`run`] with the given clock (tests pass [`Clock::tokio`] to run on paused time).
-pub async fn run_with_clock(
+/// [`run`] with test hooks: a clock ([`Clock::tokio`] to run on paused time) and
+/// faults to inject.
+pub async fn run_with(
     listener: TcpListener,
     config: Config,
-    clock: Clock,
+    hooks: Hooks,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let state = AppState::open(config, clock).await?;
+    let state = AppState::open(config, hooks).await?;
     let mut background = vec![tokio::spawn(prune(state.clone()))];
     if state.config().demo {
         if state.hub().is_empty() {

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use render_core::{Data, Renderer, Spec, ValidSpec};
 
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::frames::{render_image, ImageFormat, RenderContext};
+use crate::hooks::Hooks;
 use crate::ingest::{Batch, Sample};
 use crate::metrics::Metrics;
 use crate::source::{BuiltinSource, Query, Selector, SeriesInfo, Source};
@@ -35,7 +35,7 @@ struct Inner {
     render: RenderContext,
     /// The bytes of the extra fonts (`--font`), in fallback order, for the editor.
     fonts: Vec<Bytes>,
-    clock: Clock,
+    hooks: Hooks,
 }
 
 /// Why the server could not start.
@@ -58,14 +58,15 @@ pub enum StartError {
 }
 
 impl AppState {
-    /// Opens the store in the data directory, loads the charts and their recent points.
-    pub async fn open(config: Config, clock: Clock) -> Result<AppState, StartError> {
+    /// Opens the store in the data directory, loads the charts and their recent points;
+    /// `hooks` are the clock and the faults (tests only) it runs with.
+    pub async fn open(config: Config, hooks: Hooks) -> Result<AppState, StartError> {
         let dir = config.data_dir.clone();
         let store = Arc::new(tokio::task::spawn_blocking(move || Store::open(&dir)).await??);
         let source = Arc::new(BuiltinSource::new(
             store.clone(),
-            config.retention_ms,
-            clock,
+            config.retention_ms(),
+            hooks.clock,
         ));
         let metrics = Arc::new(Metrics::default());
         let (renderer, fonts) = load_fonts(&config)?;
@@ -73,8 +74,8 @@ impl AppState {
             source: source.clone(),
             renderer: Arc::new(renderer),
             metrics: metrics.clone(),
-            faults: config.faults.clone(),
-            clock,
+            faults: hooks.faults.clone(),
+            clock: hooks.clock,
         };
         let limits = ViewerLimits {
             per_chart: config.max_viewers_per_chart,
@@ -89,7 +90,7 @@ impl AppState {
             metrics,
             render,
             fonts,
-            clock,
+            hooks,
         }));
         let listing = state.0.store.clone();
         let charts = tokio::task::spawn_blocking(move || listing.list_charts()).await??;
@@ -123,7 +124,7 @@ impl AppState {
 
     /// Milliseconds since the epoch, now (by the state's clock).
     pub fn now_ms(&self) -> i64 {
-        self.0.clock.now_ms()
+        self.0.hooks.clock.now_ms()
     }
 
     /// Live chart streams.
@@ -215,7 +216,7 @@ impl AppState {
         work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, AppError> {
         let store = self.0.store.clone();
-        let read_only = self.0.config.faults.read_only_store();
+        let read_only = self.0.hooks.faults.read_only_store();
         tokio::task::spawn_blocking(move || {
             store.set_query_only(read_only)?;
             work(&store)
@@ -272,7 +273,7 @@ impl AppState {
 
     /// Deletes points past retention and drops them from memory.
     pub async fn prune(&self) -> Result<usize, AppError> {
-        let cutoff = self.now_ms().saturating_sub(self.0.config.retention_ms);
+        let cutoff = self.now_ms().saturating_sub(self.0.config.retention_ms());
         let pruned = self.blocking(move |store| store.prune(cutoff)).await?;
         self.0.source.trim();
         Ok(pruned)

@@ -9,12 +9,17 @@ use futures_util::StreamExt;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::hooks::Hooks;
 use crate::ingest::Sample;
 use crate::state::AppState;
 use crate::stream::viewer::{self, ViewerOptions};
 
 async fn state(dir: &std::path::Path) -> AppState {
-    AppState::open(Config::for_data_dir(dir), Clock::tokio())
+    let hooks = Hooks {
+        clock: Clock::tokio(),
+        ..Hooks::default()
+    };
+    AppState::open(Config::for_data_dir(dir), hooks)
         .await
         .expect("state opens")
 }

@@ -1,11 +1,12 @@
 //! Faults: a render that panics costs only that chart a picture (it streams an error
 //! frame, every other chart goes on); a store that cannot write answers writes with 503
-//! while streams keep running. Faults are injected through `Config::faults`, which no
-//! flag, variable or config key reaches (see `server/src/faults.rs`).
+//! while streams keep running. Faults are injected through the server's `Hooks`, which
+//! no flag, variable or config key reaches (see `server/src/hooks.rs`).
 
 use std::time::Duration;
 
 use serde_json::json;
+use server::Hooks;
 use tests::{config, header, metric_value, now_ms, red, Image, MjpegReader, TestServer};
 
 use crate::temp_chart;
@@ -29,10 +30,10 @@ async fn until_frame(reader: &mut MjpegReader, what: &str, check: impl Fn(&Image
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_render_that_panics_streams_an_error_frame_and_others_keep_going() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let settings = config(dir.path());
-    let faults = settings.faults.clone();
+    let hooks = Hooks::default();
+    let faults = hooks.faults.clone();
     faults.set_panic_chart(Some("boom"));
-    let server = TestServer::start(settings).await;
+    let server = TestServer::start_with(config(dir.path()), hooks).await;
     for id in ["boom", "fine"] {
         server.create_chart(id, &temp_chart("bar", "1h")).await;
     }
@@ -79,8 +80,9 @@ async fn a_store_that_cannot_write_gives_503_and_streams_keep_running() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = config(dir.path());
     settings.keepalive = Duration::from_millis(100);
-    let faults = settings.faults.clone();
-    let server = TestServer::start(settings).await;
+    let hooks = Hooks::default();
+    let faults = hooks.faults.clone();
+    let server = TestServer::start_with(settings, hooks).await;
     server.create_chart("live", &temp_chart("bar", "1h")).await;
     let mut reader = server.stream("/charts/live.mjpg").await;
     next_image(&mut reader).await;
