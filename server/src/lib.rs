@@ -22,6 +22,7 @@ pub mod signing;
 pub mod state;
 pub mod store;
 pub mod stream;
+pub mod tiers;
 
 use std::future::Future;
 use std::time::Duration;
