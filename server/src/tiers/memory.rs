@@ -25,9 +25,12 @@ impl SeriesTiers {
         }
     }
 
-    /// The most buckets `tier` holds.
+    /// The most buckets `tier` holds: all that overlap the horizon, none without one.
     fn capacity(&self, tier: Tier) -> usize {
-        usize::try_from(self.memory_ms[tier].max(-1) / STEPS_MS[tier] + 1).unwrap_or(usize::MAX)
+        match self.memory_ms[tier] {
+            ..=0 => 0,
+            ms => usize::try_from(ms / STEPS_MS[tier] + 1).unwrap_or(usize::MAX),
+        }
     }
 
     /// Adds `points` (sorted by time, one per time) at every tier. The fast path, for
@@ -170,6 +173,12 @@ mod tests {
         assert_eq!(held(&tiers, 0), tiers.capacity(0));
         assert_eq!(tiers.capacity(0), 6_001);
         assert_eq!(held(&tiers, 2), 3 * 288);
+        let mut none = SeriesTiers::new(&TierConfig {
+            memory_ms: [0; TIERS],
+            ..config.clone()
+        });
+        none.append(&points);
+        assert!((0..TIERS).all(|tier| held(&none, tier) == 0));
         let now = 3 * 86_400_000;
         tiers.trim(now);
         assert_eq!(held(&tiers, 0), 6_000);

@@ -119,7 +119,9 @@ pub struct TierConfig {
     /// How long the store keeps raw points, ms (the server's `retention`): buckets whose
     /// raw points may have been pruned are never recomputed from them.
     pub raw_retention_ms: i64,
-    /// How long SQLite keeps each tier's buckets, ms.
+    /// How long SQLite keeps each tier's buckets, ms. Keep it non-decreasing from tier
+    /// to tier, and tier 0 at least as long as raw points: a bucket is recomputed
+    /// exactly only while its source (raw points, the tier below) still holds its range.
     pub retention_ms: [i64; TIERS],
     /// How far back [`SeriesTiers`] holds each tier's buckets, ms (0: none).
     pub memory_ms: [i64; TIERS],

@@ -3,9 +3,10 @@
 //! loaded at startup and pruned per tier.
 //!
 //! A write to a series is *appended* when all its points are later than the series'
-//! newest bucket: then each tier's newest bucket is merged with one upsert (the new
-//! points usually fill one bucket per tier: five prepared upserts per series per
-//! batch). Otherwise (out of order, or overwriting a stored timestamp, where merging
+//! newest point (found with one indexed lookup: the end of its newest tier-0 bucket):
+//! then each tier's first new bucket is upserted, merging into the stored one of the
+//! same start, and the later ones (new) go in 32-row inserts: an ingest batch usually
+//! fills one bucket per tier, so one lookup and five prepared upserts per series. Otherwise (out of order, or overwriting a stored timestamp, where merging
 //! would count a point twice) the buckets the points fall in are recomputed: tier 0 from
 //! the raw `points` rows, each coarser tier from the tier below, by the same
 //! [`rollup`]/[`coarsen`] as in memory. A bucket is recomputed only from a source that
@@ -14,7 +15,7 @@
 //! mistaken for missing ones; an older bucket instead has the new points merged in
 //! (a stored timestamp written again then counts twice there).
 
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row, Statement, Transaction};
 
 use render_core::{Point, Timestamp};
 
@@ -43,24 +44,58 @@ CREATE TABLE IF NOT EXISTS tier_buckets (
 /// The columns [`bucket`] reads, in its order.
 const COLUMNS: &str = "start, first_t, first_v, min_v, max_v, last_t, last_v, count, sum, gaps";
 
-/// Merges a later bucket into the stored one (the SQL of [`merge`] for a later bucket:
-/// `min`/`max` of SQL are NULL when either side is, `coalesce` takes the other then).
-const UPSERT: &str = "
-INSERT INTO tier_buckets (tier, series_id, start, first_t, first_v, min_v, max_v, last_t, last_v, count, sum, gaps)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-ON CONFLICT (tier, series_id, start) DO UPDATE SET
-    min_v = coalesce(min(min_v, excluded.min_v), min_v, excluded.min_v),
-    max_v = coalesce(max(max_v, excluded.max_v), max_v, excluded.max_v),
-    last_t = excluded.last_t,
-    last_v = excluded.last_v,
-    count = count + excluded.count,
-    sum = sum + excluded.sum,
-    gaps = gaps + excluded.gaps
-RETURNING start, first_t, first_v, min_v, max_v, last_t, last_v, count, sum, gaps";
+/// The columns of a bucket row, in the order [`bind`] binds them.
+const ROW: &str =
+    "(tier, series_id, start, first_t, first_v, min_v, max_v, last_t, last_v, count, sum, gaps)";
 
-const REPLACE: &str = "
-INSERT OR REPLACE INTO tier_buckets (tier, series_id, start, first_t, first_v, min_v, max_v, last_t, last_v, count, sum, gaps)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+/// Parameters [`bind`] binds per row.
+const ROW_PARAMETERS: usize = 12;
+
+/// Rows per multi-row `INSERT` of new buckets.
+const INSERT_ROWS: usize = 32;
+
+/// The statements that write bucket rows, built once.
+struct Writes {
+    /// Merges a later bucket into the stored one and returns the result (the SQL of
+    /// [`merge`] for a later bucket: SQL's `min`/`max` are NULL when either side is,
+    /// `coalesce` takes the other then).
+    upsert: String,
+    /// Inserts [`INSERT_ROWS`] new buckets.
+    insert_many: String,
+    /// Inserts one new bucket.
+    insert_one: String,
+    /// Writes one bucket over the stored one.
+    replace: String,
+}
+
+/// [`Writes`], built on first use.
+fn writes() -> &'static Writes {
+    static WRITES: std::sync::OnceLock<Writes> = std::sync::OnceLock::new();
+    WRITES.get_or_init(|| {
+        let row = format!("({})", vec!["?"; ROW_PARAMETERS].join(", "));
+        let insert = |rows: usize| {
+            let rows = vec![row.as_str(); rows].join(", ");
+            format!("INSERT INTO tier_buckets {ROW} VALUES {rows}")
+        };
+        Writes {
+            upsert: format!(
+                "INSERT INTO tier_buckets {ROW} VALUES {row}
+                 ON CONFLICT (tier, series_id, start) DO UPDATE SET
+                    min_v = coalesce(min(min_v, excluded.min_v), min_v, excluded.min_v),
+                    max_v = coalesce(max(max_v, excluded.max_v), max_v, excluded.max_v),
+                    last_t = excluded.last_t,
+                    last_v = excluded.last_v,
+                    count = count + excluded.count,
+                    sum = sum + excluded.sum,
+                    gaps = gaps + excluded.gaps
+                 RETURNING {COLUMNS}"
+            ),
+            insert_many: insert(INSERT_ROWS),
+            insert_one: insert(1),
+            replace: format!("INSERT OR REPLACE INTO tier_buckets {ROW} VALUES {row}"),
+        }
+    })
+}
 
 /// The last time of the series' newest tier-0 bucket: its newest point.
 const NEWEST: &str =
@@ -93,19 +128,41 @@ pub fn apply(
     }
 }
 
-/// The appended path: one upsert per bucket, merging into the newest stored one.
+/// The appended path: each tier's first new bucket is upserted (it may continue the
+/// stored newest one), the later ones are new and go in multi-row inserts.
 fn append(
     tx: &Transaction<'_>,
     series_id: i64,
     fresh: &[Vec<Bucket>; TIERS],
 ) -> rusqlite::Result<Vec<(Tier, Vec<Bucket>)>> {
-    let mut upsert = tx.prepare_cached(UPSERT)?;
+    let writes = writes();
+    let mut upsert = tx.prepare_cached(&writes.upsert)?;
+    let mut many = tx.prepare_cached(&writes.insert_many)?;
+    let mut one = tx.prepare_cached(&writes.insert_one)?;
     let mut out = Vec::with_capacity(TIERS);
     for (tier, buckets) in fresh.iter().enumerate() {
-        let mut written = Vec::with_capacity(buckets.len());
-        for b in buckets {
-            written.push(upsert.query_row(values(tier, series_id, b), |row| bucket(row, 0))?);
+        let Some((first, later)) = buckets.split_first() else {
+            continue;
+        };
+        bind(&mut upsert, 0, tier, series_id, first)?;
+        let merged = match upsert.raw_query().next()? {
+            Some(row) => bucket(row, 0)?,
+            None => return Err(rusqlite::Error::QueryReturnedNoRows),
+        };
+        let mut chunks = later.chunks_exact(INSERT_ROWS);
+        for chunk in &mut chunks {
+            for (row, b) in chunk.iter().enumerate() {
+                bind(&mut many, row, tier, series_id, b)?;
+            }
+            many.raw_execute()?;
         }
+        for b in chunks.remainder() {
+            bind(&mut one, 0, tier, series_id, b)?;
+            one.raw_execute()?;
+        }
+        let mut written = Vec::with_capacity(buckets.len());
+        written.push(merged);
+        written.extend_from_slice(later);
         out.push((tier, written));
     }
     Ok(out)
@@ -119,7 +176,7 @@ fn recompute(
     series_id: i64,
     fresh: &[Vec<Bucket>; TIERS],
 ) -> rusqlite::Result<Vec<(Tier, Vec<Bucket>)>> {
-    let mut replace = tx.prepare_cached(REPLACE)?;
+    let mut replace = tx.prepare_cached(&writes().replace)?;
     let mut out = Vec::with_capacity(TIERS);
     for (tier, buckets) in fresh.iter().enumerate() {
         let step = STEPS_MS[tier];
@@ -149,7 +206,8 @@ fn recompute(
                     merged
                 }
             };
-            replace.execute(values(tier, series_id, &b))?;
+            bind(&mut replace, 0, tier, series_id, &b)?;
+            replace.raw_execute()?;
             written.push(b);
         }
         out.push((tier, written));
@@ -235,23 +293,29 @@ pub fn prune(
     Ok(deleted)
 }
 
-/// The statement parameters of a bucket row (NaN as NULL).
-fn values(tier: Tier, series_id: i64, b: &Bucket) -> impl rusqlite::Params {
+/// Binds bucket `b` of `tier` as row `row` (from 0) of a statement's [`ROW`]s; a NaN
+/// is bound as NULL.
+fn bind(
+    statement: &mut Statement<'_>,
+    row: usize,
+    tier: Tier,
+    series_id: i64,
+    b: &Bucket,
+) -> rusqlite::Result<()> {
     let real = |v: f64| (!v.is_nan()).then_some(v);
-    (
-        tier as i64,
-        series_id,
-        b.start,
-        b.first_t,
-        real(b.first),
-        real(b.min),
-        real(b.max),
-        b.last_t,
-        real(b.last),
-        b.count,
-        real(b.sum),
-        b.gaps,
-    )
+    let at = row * ROW_PARAMETERS;
+    statement.raw_bind_parameter(at + 1, tier as i64)?;
+    statement.raw_bind_parameter(at + 2, series_id)?;
+    statement.raw_bind_parameter(at + 3, b.start)?;
+    statement.raw_bind_parameter(at + 4, b.first_t)?;
+    statement.raw_bind_parameter(at + 5, real(b.first))?;
+    statement.raw_bind_parameter(at + 6, real(b.min))?;
+    statement.raw_bind_parameter(at + 7, real(b.max))?;
+    statement.raw_bind_parameter(at + 8, b.last_t)?;
+    statement.raw_bind_parameter(at + 9, real(b.last))?;
+    statement.raw_bind_parameter(at + 10, b.count)?;
+    statement.raw_bind_parameter(at + 11, real(b.sum))?;
+    statement.raw_bind_parameter(at + 12, b.gaps)
 }
 
 /// A bucket from [`COLUMNS`] starting at column `at`.
@@ -443,61 +507,67 @@ mod tests {
     }
 
     /// What `apply` adds to an ingest batch of the benchmark's shape: 5,000 points of
-    /// 10 series, 1 ms apart, in 250-row inserts as the store writes them. Prints the
-    /// time per batch with and without tiers (no assertion: timing is not a test).
+    /// 10 series, in 250-row inserts as the store writes them, 1 ms apart (the ingest
+    /// benchmark) and 60 s apart (a backfill: a bucket per point in the fine tiers).
+    /// Prints the time per batch without and with tiers, and of `apply` alone (no
+    /// assertion: timing is not a test).
     #[test]
     fn apply_cost_for_an_ingest_batch() -> Result<(), Box<dyn std::error::Error>> {
-        let (_dir, mut conn) = open()?;
-        let config = TierConfig::default();
         let rows = vec!["(?, ?, ?)"; 250].join(", ");
         let insert = format!("INSERT OR REPLACE INTO points (series_id, t, v) VALUES {rows}");
         let batches = 40;
-        let mut spent = [std::time::Duration::ZERO; 2];
-        let mut t0 = 1_700_000_000_000;
-        for round in 0..2 * batches {
-            let with_tiers = round % 2 == 1;
-            let series: Vec<Vec<Point>> = (0..10)
-                .map(|_| {
-                    (0..500)
-                        .map(|i| Point {
-                            t: t0 + i,
-                            v: (i % 97) as f64,
-                        })
-                        .collect()
-                })
-                .collect();
-            t0 += 500;
-            let started = Instant::now();
-            let tx = conn.transaction()?;
-            {
-                let mut many = tx.prepare_cached(&insert)?;
-                for (id, points) in series.iter().enumerate() {
-                    for chunk in points.chunks(250) {
-                        for (i, p) in chunk.iter().enumerate() {
-                            many.raw_bind_parameter(i * 3 + 1, id as i64)?;
-                            many.raw_bind_parameter(i * 3 + 2, p.t)?;
-                            many.raw_bind_parameter(i * 3 + 3, p.v)?;
-                        }
-                        many.raw_execute()?;
-                    }
-                }
-                if with_tiers {
+        for spacing in [1, 60_000] {
+            let (_dir, mut conn) = open()?;
+            // [raw only, with tiers, apply alone]
+            let mut spent = [std::time::Duration::ZERO; 3];
+            let mut t0 = 1_700_000_000_000;
+            for round in 0..2 * batches {
+                let with_tiers = round % 2 == 1;
+                let series: Vec<Vec<Point>> = (0..10)
+                    .map(|_| {
+                        (0..500)
+                            .map(|i| Point {
+                                t: t0 + i * spacing,
+                                v: (i % 97) as f64,
+                            })
+                            .collect()
+                    })
+                    .collect();
+                t0 += 500 * spacing;
+                let started = Instant::now();
+                let tx = conn.transaction()?;
+                {
+                    let mut many = tx.prepare_cached(&insert)?;
                     for (id, points) in series.iter().enumerate() {
-                        apply(&tx, &config, t0, id as i64, points)?;
+                        for chunk in points.chunks(250) {
+                            for (i, p) in chunk.iter().enumerate() {
+                                many.raw_bind_parameter(i * 3 + 1, id as i64)?;
+                                many.raw_bind_parameter(i * 3 + 2, p.t)?;
+                                many.raw_bind_parameter(i * 3 + 3, p.v)?;
+                            }
+                            many.raw_execute()?;
+                        }
+                    }
+                    if with_tiers {
+                        let applying = Instant::now();
+                        for (id, points) in series.iter().enumerate() {
+                            apply(&tx, &TierConfig::default(), t0, id as i64, points)?;
+                        }
+                        spent[2] += applying.elapsed();
                     }
                 }
+                tx.commit()?;
+                spent[usize::from(with_tiers)] += started.elapsed();
             }
-            tx.commit()?;
-            spent[usize::from(with_tiers)] += started.elapsed();
+            let [raw, tiers, alone] = spent.map(|d| d.as_secs_f64() * 1e3 / f64::from(batches));
+            println!(
+                "5,000-point batch of 10 series, {spacing} ms apart: {raw:.3} ms raw only \
+                 ({:.2} M points/s), {tiers:.3} ms with tiers ({:.2} M points/s), \
+                 apply alone {alone:.3} ms",
+                5.0 / raw,
+                5.0 / tiers,
+            );
         }
-        let per_batch = |d: std::time::Duration| d.as_secs_f64() * 1e3 / f64::from(batches);
-        let (raw, tiers) = (per_batch(spent[0]), per_batch(spent[1]));
-        println!(
-            "5,000-point batch of 10 series: {raw:.3} ms raw only, {tiers:.3} ms with tiers \
-             (apply: {:.3} ms, {:.2} M points/s with tiers)",
-            tiers - raw,
-            5_000.0 / tiers / 1e3,
-        );
         Ok(())
     }
 }
