@@ -72,7 +72,7 @@ struct Writes {
 fn writes() -> &'static Writes {
     static WRITES: std::sync::OnceLock<Writes> = std::sync::OnceLock::new();
     WRITES.get_or_init(|| {
-        let row = format!("({})", vec!["?"; ROW_PARAMETERS].join(", "));
+        let row = format!("({})", ["?"; ROW_PARAMETERS].join(", "));
         let insert = |rows: usize| {
             let rows = vec![row.as_str(); rows].join(", ");
             format!("INSERT INTO tier_buckets {ROW} VALUES {rows}")
