@@ -172,6 +172,8 @@ mod tests {
         let held = |t: &SeriesTiers, tier| t.read(tier, i64::MIN, i64::MAX).count();
         assert_eq!(held(&tiers, 0), tiers.capacity(0));
         assert_eq!(tiers.capacity(0), 6_001);
+        // The size the memory bound in the module docs is computed with.
+        assert_eq!(std::mem::size_of::<Bucket>(), 72);
         assert_eq!(held(&tiers, 2), 3 * 288);
         let mut none = SeriesTiers::new(&TierConfig {
             memory_ms: [0; TIERS],

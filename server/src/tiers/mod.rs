@@ -20,8 +20,9 @@
 //! so every resolution from 10 s up to 18 h finds a tier within a factor 6 of it: a
 //! 30-day window on 800 px (54 min per column) reads 30 min buckets (1.8×), 400 days on
 //! 800 px (12 h per column) reads 3 h buckets (4×). Each step divides the next, so a
-//! coarse bucket is exactly a run of finer ones, and a frame costs at most
-//! `6 × columns` buckets per series, whatever the window.
+//! coarse bucket is exactly a run of finer ones, and a frame reads fewer than 6
+//! buckets per pixel column per series (never more than the 2,929 3-hour buckets of
+//! the 366-day window cap), whatever the window.
 //!
 //! *SQLite retention* of a tier is the longest window it serves on a 2,000-px plot
 //! (`next step × 2,000`: 1.4 d, 6.9 d, 42 d, 250 d), but the finest tiers are kept at
@@ -84,7 +85,7 @@
 //! - `draw.rs` — [`points_for_drawing`] and the frame property test.
 //! - `memory.rs` — [`SeriesTiers`], one series' buckets in memory.
 //! - `sql.rs` — persistence: [`sql::SCHEMA`], [`sql::apply`], [`sql::load`],
-//!   [`sql::prune`].
+//!   [`sql::prune`]; its tests (and the cost printout of `apply`) in `sql/tests.rs`.
 
 mod bucket;
 mod draw;
