@@ -33,8 +33,8 @@ pub struct RenderContext {
     pub clock: Clock,
 }
 
-/// What a chart draws at `now`: everything its selectors match over its data range
-/// (the same range the editor's preview asks for).
+/// What a chart draws at `now`: everything its selectors match over its data range, at
+/// the resolution of its finest time axis (the same query the editor's preview asks).
 fn query_of<'a>(spec: &ValidSpec, selectors: &'a [Selector], now: i64) -> Query<'a> {
     let (from, to) = spec.data_range(now);
     Query {

@@ -25,6 +25,7 @@ mod source;
 mod state;
 mod store;
 mod stream;
+mod tiers;
 
 use std::future::Future;
 use std::time::Duration;

@@ -14,12 +14,9 @@ use crate::frames::{render_image, ImageFormat, RenderContext};
 use crate::hooks::Hooks;
 use crate::ingest::{Batch, Sample};
 use crate::metrics::Metrics;
-use crate::source::{BuiltinSource, Query, Selector, SeriesInfo, Source};
+use crate::source::{BuiltinSource, Horizons, Query, Selector, SeriesInfo, Source};
 use crate::store::{Store, StoreError, StoredChart};
 use crate::stream::hub::{Hub, ViewerLimits};
-
-/// The least the in-memory windows keep, whatever the charts' windows.
-const MIN_HORIZON_MS: i64 = 3_600_000;
 
 /// Shared state; cheap to clone.
 #[derive(Clone)]
@@ -94,14 +91,14 @@ impl AppState {
         }));
         let listing = state.0.store.clone();
         let charts = tokio::task::spawn_blocking(move || listing.list_charts()).await??;
-        let mut horizon = MIN_HORIZON_MS;
+        let mut needs = Horizons::default();
         for chart in &charts {
             match Spec::from_json(&chart.spec)
                 .map_err(|e| e.to_string())
                 .and_then(|s| render_core::validate(s).map_err(|e| e.to_string()))
             {
                 Ok(spec) => {
-                    horizon = horizon.max(reach_of(&spec));
+                    needs = needs.max(&BuiltinSource::needs(&spec));
                     state
                         .0
                         .hub
@@ -113,7 +110,7 @@ impl AppState {
             }
         }
         let source = state.0.source.clone();
-        tokio::task::spawn_blocking(move || source.reach(horizon)).await??;
+        tokio::task::spawn_blocking(move || source.reach(&needs)).await??;
         Ok(state)
     }
 
@@ -264,26 +261,18 @@ impl AppState {
         let (version, private) = self
             .blocking(move |store| store.put_chart(&key, &json, now, private))
             .await?;
-        let window = reach_of(&spec);
+        let needs = BuiltinSource::needs(&spec);
         let source = self.0.source.clone();
-        self.blocking(move |_| source.reach(window)).await?;
+        self.blocking(move |_| source.reach(&needs)).await?;
         self.0.hub.publish(id, Arc::new(spec), private);
         Ok((version, private))
     }
 
     /// Deletes points past retention and drops them from memory.
     pub async fn prune(&self) -> Result<usize, AppError> {
-        let cutoff = self.now_ms().saturating_sub(self.0.config.retention_ms());
-        let pruned = self.blocking(move |store| store.prune(cutoff)).await?;
-        self.0.source.trim();
-        Ok(pruned)
+        let source = self.0.source.clone();
+        self.blocking(move |_| source.prune()).await
     }
-}
-
-/// How far back the windows must reach for `spec`: its data range before now.
-fn reach_of(spec: &ValidSpec) -> i64 {
-    spec.longest_window_ms()
-        .saturating_add(render_core::DATA_MARGIN_MS)
 }
 
 /// The renderer with the configured extra fonts, and their bytes for the editor.

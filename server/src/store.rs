@@ -13,6 +13,14 @@ use render_core::{Point, Series};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::ingest::Batch;
+use crate::tiers::{self, Bucket, Tier, TierConfig};
+
+/// Per series of a batch (in batch order), the tier buckets that now hold its points,
+/// exactly as SQLite holds them.
+pub type TierUpdates = Vec<Vec<(Tier, Vec<Bucket>)>>;
+
+/// One stored series' identity.
+pub type SeriesKey = (String, BTreeMap<String, String>);
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +175,7 @@ impl Store {
         conn.pragma_update(None, "cache_size", -32_768)?;
         conn.pragma_update(None, "wal_autocheckpoint", 8_000)?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(tiers::sql::SCHEMA)?;
         for (table, column, definition) in ADDED_COLUMNS {
             let exists: bool = conn.query_row(
                 &format!("SELECT COUNT(*) > 0 FROM pragma_table_info('{table}') WHERE name = ?1"),
@@ -284,8 +293,15 @@ impl Store {
     /// Stores a batch in one transaction: all or nothing. A write that would make the
     /// store hold more than `max_series` series is refused as a whole; writes to
     /// existing series always pass that check. Each series is resolved once; points go
-    /// in [`INSERT_ROWS`] rows per statement.
-    pub fn write_batch(&self, batch: &Batch, max_series: usize) -> Result<(), StoreError> {
+    /// in [`INSERT_ROWS`] rows per statement, and their tier buckets (`tiers`, as of
+    /// `now_ms`) in the same transaction, so tiers and raw points commit together.
+    pub fn write_batch(
+        &self,
+        batch: &Batch,
+        max_series: usize,
+        tiers: &TierConfig,
+        now_ms: i64,
+    ) -> Result<TierUpdates, StoreError> {
         let mut guard = self.lock()?;
         let inner = &mut *guard;
         let keys: Vec<(String, String)> = batch
@@ -348,9 +364,14 @@ impl Store {
                 one.execute(params![id, t, v])?;
             }
         }
+        let mut updates = Vec::with_capacity(batch.series.len());
+        for (series, id) in batch.series.iter().zip(&ids) {
+            let id = id.unwrap_or_default();
+            updates.push(tiers::sql::apply(&tx, tiers, now_ms, id, &series.points)?);
+        }
         tx.commit()?;
         inner.series_ids.extend(new_ids);
-        Ok(())
+        Ok(updates)
     }
 
     /// Every series with its points at or after `since_ms`.
@@ -358,22 +379,15 @@ impl Store {
         self.query(None, &BTreeMap::new(), since_ms, i64::MAX)
     }
 
-    /// Series of `metric` (or all, for `None`) whose tags include `tags`, with their
-    /// points in `from..=to`.
-    pub fn query(
-        &self,
+    /// Every stored series of `metric` (or all, for `None`) whose tags include `tags`:
+    /// id, metric and tags, ordered by metric and tags.
+    fn matching(
+        conn: &Connection,
         metric: Option<&str>,
         tags: &BTreeMap<String, String>,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<Series>, StoreError> {
-        let inner = self.lock()?;
-        let mut list = inner
-            .conn
-            .prepare_cached("SELECT id, metric, tags FROM series ORDER BY metric, tags")?;
-        let mut points = inner.conn.prepare_cached(
-            "SELECT t, v FROM points WHERE series_id = ?1 AND t >= ?2 AND t <= ?3 ORDER BY t",
-        )?;
+    ) -> Result<Vec<(i64, SeriesKey)>, StoreError> {
+        let mut list =
+            conn.prepare_cached("SELECT id, metric, tags FROM series ORDER BY metric, tags")?;
         let rows = list
             .query_map([], |row| {
                 Ok((
@@ -390,9 +404,63 @@ impl Store {
             }
             let series_tags: BTreeMap<String, String> =
                 serde_json::from_str(&tag_json).map_err(|_| StoreError::CorruptTags(id))?;
-            if !tags.iter().all(|(k, v)| series_tags.get(k) == Some(v)) {
-                continue;
+            if tags.iter().all(|(k, v)| series_tags.get(k) == Some(v)) {
+                out.push((id, (name, series_tags)));
             }
+        }
+        Ok(out)
+    }
+
+    /// The buckets of `tier` of every series of `metric` whose tags include `tags`,
+    /// covering `from..=to`.
+    pub fn query_tier(
+        &self,
+        metric: &str,
+        tags: &BTreeMap<String, String>,
+        tier: Tier,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(SeriesKey, Vec<Bucket>)>, StoreError> {
+        let inner = self.lock()?;
+        let mut out = Vec::new();
+        for (id, key) in Store::matching(&inner.conn, Some(metric), tags)? {
+            out.push((key, tiers::sql::range(&inner.conn, tier, id, from, to)?));
+        }
+        Ok(out)
+    }
+
+    /// Every series' buckets of `tier` that end after `since_ms`.
+    pub fn load_tier(
+        &self,
+        tier: Tier,
+        since_ms: i64,
+    ) -> Result<Vec<(SeriesKey, Vec<Bucket>)>, StoreError> {
+        let inner = self.lock()?;
+        let keys: HashMap<i64, SeriesKey> = Store::matching(&inner.conn, None, &BTreeMap::new())?
+            .into_iter()
+            .collect();
+        let loaded = tiers::sql::load(&inner.conn, tier, since_ms)?;
+        Ok(loaded
+            .into_iter()
+            .filter_map(|(id, buckets)| Some((keys.get(&id)?.clone(), buckets)))
+            .collect())
+    }
+
+    /// Series of `metric` (or all, for `None`) whose tags include `tags`, with their
+    /// points in `from..=to`.
+    pub fn query(
+        &self,
+        metric: Option<&str>,
+        tags: &BTreeMap<String, String>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Series>, StoreError> {
+        let inner = self.lock()?;
+        let mut points = inner.conn.prepare_cached(
+            "SELECT t, v FROM points WHERE series_id = ?1 AND t >= ?2 AND t <= ?3 ORDER BY t",
+        )?;
+        let mut out = Vec::new();
+        for (id, (name, series_tags)) in Store::matching(&inner.conn, metric, tags)? {
             let pts = points
                 .query_map(params![id, from, to], |row| {
                     Ok(Point {
@@ -412,12 +480,16 @@ impl Store {
         Ok(out)
     }
 
-    /// Deletes points older than `before_ms`; returns how many.
-    pub fn prune(&self, before_ms: i64) -> Result<usize, StoreError> {
-        let inner = self.lock()?;
-        Ok(inner
-            .conn
-            .execute("DELETE FROM points WHERE t < ?1", [before_ms])?)
+    /// Deletes raw points past the raw retention and tier buckets past their tier's
+    /// retention, as of `now_ms` (one transaction); returns how many raw points.
+    pub fn prune(&self, now_ms: i64, tiers: &TierConfig) -> Result<usize, StoreError> {
+        let mut inner = self.lock()?;
+        let tx = inner.conn.transaction()?;
+        let before = now_ms.saturating_sub(tiers.raw_retention_ms);
+        let pruned = tx.execute("DELETE FROM points WHERE t < ?1", [before])?;
+        tiers::sql::prune(&tx, now_ms, tiers)?;
+        tx.commit()?;
+        Ok(pruned)
     }
 }
 
@@ -451,12 +523,19 @@ mod tests {
                 t: 10,
                 v: 1.5,
             };
-            store.write_batch(&Batch::from_samples(&[sample("cpu", &tags)]), 1)?;
+            store.write_batch(
+                &Batch::from_samples(&[sample("cpu", &tags)]),
+                1,
+                &TierConfig::default(),
+                0,
+            )?;
             // The cap refuses a new series but not the existing one.
             assert!(matches!(
                 store.write_batch(
                     &Batch::from_samples(&[sample("cpu", &tags), sample("mem", &tags)]),
-                    1
+                    1,
+                    &TierConfig::default(),
+                    0
                 ),
                 Err(StoreError::SeriesLimit {
                     new: 1,
@@ -464,10 +543,20 @@ mod tests {
                     limit: 1
                 })
             ));
-            store.write_batch(&Batch::from_samples(&[sample("cpu", &tags)]), 1)?;
+            store.write_batch(
+                &Batch::from_samples(&[sample("cpu", &tags)]),
+                1,
+                &TierConfig::default(),
+                0,
+            )?;
             store.set_query_only(true)?;
             assert!(store
-                .write_batch(&Batch::from_samples(&[sample("cpu", &tags)]), 1)
+                .write_batch(
+                    &Batch::from_samples(&[sample("cpu", &tags)]),
+                    1,
+                    &TierConfig::default(),
+                    0
+                )
                 .is_err_and(|e| e.is_unavailable()));
             store.set_query_only(false)?;
         }
@@ -481,7 +570,13 @@ mod tests {
         let series = store.load_since(0)?;
         assert_eq!(series.len(), 1);
         assert_eq!(series[0].points, [Point { t: 10, v: 1.5 }]);
-        assert_eq!(store.prune(11)?, 1);
+        assert_eq!(
+            store.prune(
+                11 + TierConfig::default().raw_retention_ms,
+                &TierConfig::default()
+            )?,
+            1
+        );
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     }
@@ -500,10 +595,15 @@ mod tests {
         let n = INSERT_ROWS as i64 * 2 + 7;
         let mut samples: Vec<Sample> = (0..n).map(|t| sample("a", t, t as f64)).collect();
         samples.push(sample("b", 5, f64::NAN));
-        store.write_batch(&Batch::from_samples(&samples), 10)?;
+        store.write_batch(
+            &Batch::from_samples(&samples),
+            10,
+            &TierConfig::default(),
+            0,
+        )?;
         // Rewriting some times replaces their values, across statement boundaries.
         let again: Vec<Sample> = (0..n).step_by(3).map(|t| sample("a", t, -1.0)).collect();
-        store.write_batch(&Batch::from_samples(&again), 10)?;
+        store.write_batch(&Batch::from_samples(&again), 10, &TierConfig::default(), 0)?;
         let series = store.load_since(0)?;
         assert_eq!(series.len(), 2);
         assert_eq!(series[0].points.len(), n as usize);
@@ -513,7 +613,12 @@ mod tests {
         assert!(series[1].points[0].v.is_nan());
         // A refused batch leaves nothing behind.
         assert!(store
-            .write_batch(&Batch::from_samples(&[sample("c", 1, 1.0)]), 2)
+            .write_batch(
+                &Batch::from_samples(&[sample("c", 1, 1.0)]),
+                2,
+                &TierConfig::default(),
+                0
+            )
             .is_err());
         assert_eq!(store.load_since(0)?.len(), 2);
         let _ = std::fs::remove_dir_all(&dir);

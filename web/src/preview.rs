@@ -1,6 +1,7 @@
 //! The preview: render-core draws the last valid spec with the server's data into a
 //! frame, whose RGBA bytes go to the canvas through `ImageData` — the same pixels the
-//! stream encodes. Data comes from `GET /api/series/points` and is refreshed the way
+//! stream encodes. Data comes from `GET /api/series/points` (the same range and
+//! resolution the stream reads: `ValidSpec::data_range`) and is refreshed the way
 //! the stream would re-render. The exact spec, data and "now" of the frame on the
 //! canvas are kept so a check can ask the server for the same render.
 
@@ -13,11 +14,12 @@ use crate::html::url_encode;
 /// metric (render-core matches the tag filters itself, as the server does).
 pub fn points_paths(spec: &ValidSpec, now: Timestamp) -> Vec<String> {
     let (from, to) = spec.data_range(now);
+    let step = spec.time_resolution_ms().unwrap_or(1).max(1);
     spec.metrics()
         .into_iter()
         .map(|metric| {
             format!(
-                "/api/series/points?metric={}&from={from}&to={to}",
+                "/api/series/points?metric={}&from={from}&to={to}&step={step}",
                 url_encode(metric)
             )
         })
@@ -160,11 +162,13 @@ mod tests {
         let now = 1_000_000_000;
         let from = now - 600_000 - render_core::DATA_MARGIN_MS;
         let to = now + render_core::DATA_MARGIN_MS;
+        // The resolution of the finest time axis, as the stream reads at.
+        let step = spec.time_resolution_ms().unwrap_or(1);
         assert_eq!(
             points_paths(&spec, now),
             [
-                format!("/api/series/points?metric=cpu%20load&from={from}&to={to}"),
-                format!("/api/series/points?metric=temp&from={from}&to={to}"),
+                format!("/api/series/points?metric=cpu%20load&from={from}&to={to}&step={step}"),
+                format!("/api/series/points?metric=temp&from={from}&to={to}&step={step}"),
             ]
         );
     }

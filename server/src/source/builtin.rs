@@ -1,5 +1,5 @@
 //! [`BuiltinSource`]: the built-in store as a [`Source`] — SQLite is the truth, the
-//! in-memory windows answer reads.
+//! in-memory windows (raw points and tier buckets) answer reads.
 //!
 //! **Acknowledged means visible.** Every change of the windows is ordered by one lock:
 //! a write holds it from its commit until its points are in memory, and a reload
@@ -9,21 +9,28 @@
 //! "acknowledged batch missing from every chart until a restart" bug). Reads take
 //! only the windows' short locks.
 //!
-//! A read reaching further back than the windows (the editor previewing a longer
-//! window than any published chart) gets the older part from SQLite: the same points
-//! the windows will hold once a chart with that window is published.
+//! **Memory follows the charts.** Memory holds raw points for the last hour at least,
+//! and of each tier only as far back as a published chart reads it (a 30-day chart at
+//! 800 px reads the 30-minute tier: 1,440 buckets per series). A read reaching further
+//! back than memory (the editor previewing a window no published chart has) gets the
+//! older part from SQLite: the same points memory will hold once a chart with that
+//! window is published.
 
 use std::sync::{Arc, Mutex};
 
-use render_core::{Data, Series};
+use render_core::{Data, Series, ValidSpec};
 use tokio::sync::Notify;
 
-use super::memory::{Memory, SeriesInfo};
+use super::memory::{Horizons, Memory, SeriesInfo};
 use super::seam::{Query, Source};
 use super::selector::Selector;
 use crate::clock::Clock;
 use crate::ingest::Batch;
 use crate::store::{Store, StoreError};
+use crate::tiers::{self, TierConfig, TIERS};
+
+/// The least memory keeps of raw points, whatever the charts' windows.
+const MIN_RAW_MS: i64 = 3_600_000;
 
 /// The built-in source.
 pub struct BuiltinSource {
@@ -31,68 +38,142 @@ pub struct BuiltinSource {
     memory: Memory,
     /// Orders writes (commit + insert into memory) and reloads; see the module docs.
     order: Mutex<()>,
-    /// The windows never reach further back than the point retention.
-    retention_ms: i64,
+    /// Tier retentions (raw retention included).
+    tiers: TierConfig,
     clock: Clock,
 }
 
 impl BuiltinSource {
-    /// A source over `store` holding nothing in memory yet (see [`BuiltinSource::reach`]).
+    /// A source over `store` keeping raw points `retention_ms`, holding nothing in
+    /// memory yet (see [`BuiltinSource::reach`]).
     pub fn new(store: Arc<Store>, retention_ms: i64, clock: Clock) -> BuiltinSource {
+        let defaults = TierConfig::default();
+        let mut retention = defaults.retention_ms;
+        // A tier is recomputed from raw points while they exist: it never ends sooner.
+        for tier in &mut retention {
+            *tier = (*tier).max(retention_ms);
+        }
         BuiltinSource {
             store,
-            memory: Memory::new(0),
+            memory: Memory::new(Horizons::default()),
             order: Mutex::new(()),
-            retention_ms,
+            tiers: TierConfig {
+                raw_retention_ms: retention_ms,
+                retention_ms: retention,
+                ..defaults
+            },
             clock,
         }
     }
 
-    /// Stores a batch (one transaction; blocking) and, before any reload can start,
-    /// makes it visible to every reader.
+    /// What memory must hold for `spec`: its data range at the resolution it draws
+    /// at (raw points, or the tier that resolution picks), and an hour of raw points.
+    pub fn needs(spec: &ValidSpec) -> Horizons {
+        let (from, _) = spec.data_range(0);
+        let span = from.saturating_neg();
+        let mut needs = Horizons {
+            raw_ms: MIN_RAW_MS,
+            tier_ms: [0; TIERS],
+        };
+        match tiers::choose(spec.time_resolution_ms().unwrap_or(1)) {
+            Some(tier) => needs.tier_ms[tier] = span,
+            None => needs.raw_ms = needs.raw_ms.max(span),
+        }
+        needs
+    }
+
+    /// Stores a batch (one transaction with its tier buckets; blocking) and, before any
+    /// reload can start, makes it visible to every reader.
     pub fn write(&self, batch: &Batch, max_series: usize) -> Result<(), StoreError> {
         let _order = self.order.lock().map_err(|_| StoreError::Poisoned)?;
-        self.store.write_batch(batch, max_series)?;
-        self.memory.insert_batch(batch, self.clock.now_ms());
+        let now = self.clock.now_ms();
+        let updates = self
+            .store
+            .write_batch(batch, max_series, &self.tiers, now)?;
+        self.memory.insert_batch(batch, &updates, now);
         Ok(())
     }
 
-    /// Makes the windows reach `horizon_ms` back (at most the retention), reloading
-    /// them from SQLite if they reach less (blocking).
-    pub fn reach(&self, horizon_ms: i64) -> Result<(), StoreError> {
-        let horizon = horizon_ms.min(self.retention_ms).max(1);
+    /// Makes memory reach as far back as `needs` (capped by the retentions), reloading
+    /// it from SQLite if it reaches less (blocking).
+    pub fn reach(&self, needs: &Horizons) -> Result<(), StoreError> {
         let _order = self.order.lock().map_err(|_| StoreError::Poisoned)?;
-        if horizon <= self.memory.horizon_ms() {
+        let current = self.memory.horizons();
+        let mut wanted = current.max(needs);
+        wanted.raw_ms = wanted.raw_ms.min(self.tiers.raw_retention_ms).max(1);
+        for (ms, retention) in wanted.tier_ms.iter_mut().zip(self.tiers.retention_ms) {
+            *ms = (*ms).min(retention);
+        }
+        if current.cover(&wanted) && current.raw_ms > 0 {
             return Ok(());
         }
         let now = self.clock.now_ms();
-        let series = self.store.load_since(now.saturating_sub(horizon))?;
-        self.memory.reset(horizon, series, now);
+        let series = self.store.load_since(now.saturating_sub(wanted.raw_ms))?;
+        let mut loaded = Vec::with_capacity(TIERS);
+        for (tier, ms) in wanted.tier_ms.iter().enumerate() {
+            loaded.push(match ms {
+                0 => Vec::new(),
+                ms => self.store.load_tier(tier, now.saturating_sub(*ms))?,
+            });
+        }
+        self.memory.reset(wanted, series, loaded, now);
         Ok(())
     }
 
-    /// Drops points that fell out of the windows.
-    pub fn trim(&self) {
+    /// Deletes what is past retention (raw points, then each tier's buckets) and drops
+    /// what fell out of memory's horizons (blocking). Returns how many raw points.
+    pub fn prune(&self) -> Result<usize, StoreError> {
+        let pruned = self.store.prune(self.clock.now_ms(), &self.tiers)?;
         self.memory.trim(self.clock.now_ms());
+        Ok(pruned)
+    }
+
+    /// The part of `query` before memory's horizon, from SQLite, per selector.
+    fn read_older(&self, query: &Query<'_>, to: i64, data: &mut Data) -> Result<(), StoreError> {
+        let tier = tiers::choose(query.resolution_ms);
+        for selector in query.selectors {
+            let (metric, tags) = (&selector.metric, &selector.tags);
+            let older = match tier {
+                None => self.store.query(Some(metric), tags, query.from, to)?,
+                Some(tier) => self
+                    .store
+                    .query_tier(metric, tags, tier, query.from, to)?
+                    .into_iter()
+                    .map(|((metric, tags), buckets)| {
+                        let mut points = Vec::new();
+                        tiers::points_for_drawing(&buckets, query.from, to, &mut points);
+                        Series {
+                            metric,
+                            tags,
+                            points,
+                        }
+                    })
+                    .collect(),
+            };
+            prepend(data, older);
+        }
+        Ok(())
     }
 }
 
 impl Source for BuiltinSource {
     fn read(&self, query: &Query<'_>) -> Data {
-        let cutoff = self.clock.now_ms().saturating_sub(self.memory.horizon_ms());
-        let mut data = self
-            .memory
-            .read(query.selectors, query.from.max(cutoff), query.to);
+        let horizons = self.memory.horizons();
+        let reach = match tiers::choose(query.resolution_ms) {
+            Some(tier) => horizons.tier_ms[tier],
+            None => horizons.raw_ms,
+        };
+        let cutoff = self.clock.now_ms().saturating_sub(reach);
+        let mut data = self.memory.read(
+            query.selectors,
+            query.from.max(cutoff),
+            query.to,
+            query.resolution_ms,
+        );
         if query.from < cutoff {
             let to = query.to.min(cutoff - 1);
-            for selector in query.selectors {
-                match self
-                    .store
-                    .query(Some(&selector.metric), &selector.tags, query.from, to)
-                {
-                    Ok(older) => prepend(&mut data, older),
-                    Err(error) => tracing::warn!(%error, "reading older points failed"),
-                }
+            if let Err(error) = self.read_older(query, to, &mut data) {
+                tracing::warn!(%error, "reading older points failed");
             }
         }
         data

@@ -1,6 +1,11 @@
-//! The in-memory windows the built-in source answers from: per series, the points of
-//! the last `horizon` ms, a generation per metric (so a chart knows whether its data
-//! changed) and per-metric watchers (so a write wakes only the charts that draw it).
+//! The in-memory windows the built-in source answers from: per series, the raw points
+//! of the last `horizon` ms and the tier buckets (`crate::tiers`) of each tier's own
+//! horizon, a generation per metric (so a chart knows whether its data changed) and
+//! per-metric watchers (so a write wakes only the charts that draw it).
+//!
+//! A read at a resolution of `r` ms per pixel column takes the coarsest tier whose step
+//! is at most `r` (raw points below 10 s), so what it copies is bounded by pixels ×
+//! series, never by the points in the window.
 //!
 //! Locking: the map of series is behind one `RwLock` taken briefly (to find series,
 //! or to swap in a whole new map after a reload); each series has its own `RwLock`,
@@ -14,11 +19,45 @@ use tokio::sync::Notify;
 
 use super::selector::Selector;
 use crate::ingest::Batch;
+use crate::store::{SeriesKey, TierUpdates};
+use crate::tiers::{self, Bucket, SeriesTiers, TierConfig, TIERS};
 
-/// A series' identity.
-type SeriesKey = (String, BTreeMap<String, String>);
-/// One series' points, sorted by time, one per time.
-type Window = Arc<RwLock<VecDeque<Point>>>;
+/// What memory holds of one series.
+struct Held {
+    /// Raw points, sorted by time, one per time.
+    raw: VecDeque<Point>,
+    /// Tier buckets, each tier within its horizon.
+    tiers: SeriesTiers,
+}
+type Window = Arc<RwLock<Held>>;
+
+/// How far back memory holds raw points and each tier, ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Horizons {
+    /// Raw points.
+    pub raw_ms: i64,
+    /// Each tier's buckets (0: none in memory).
+    pub tier_ms: [i64; TIERS],
+}
+
+impl Horizons {
+    /// Whether these reach at least as far back as `other` everywhere.
+    pub fn cover(&self, other: &Horizons) -> bool {
+        self.raw_ms >= other.raw_ms && self.tier_ms.iter().zip(other.tier_ms).all(|(a, b)| *a >= b)
+    }
+
+    /// The furthest of both, everywhere.
+    pub fn max(&self, other: &Horizons) -> Horizons {
+        let mut tier_ms = self.tier_ms;
+        for (a, b) in tier_ms.iter_mut().zip(other.tier_ms) {
+            *a = (*a).max(b);
+        }
+        Horizons {
+            raw_ms: self.raw_ms.max(other.raw_ms),
+            tier_ms,
+        }
+    }
+}
 
 /// The windows.
 pub struct Memory {
@@ -31,7 +70,20 @@ pub struct Memory {
 
 struct Windows {
     by_key: BTreeMap<SeriesKey, Window>,
-    horizon_ms: i64,
+    horizons: Horizons,
+}
+
+impl Windows {
+    fn new_held(&self) -> Held {
+        let config = TierConfig {
+            memory_ms: self.horizons.tier_ms,
+            ..TierConfig::default()
+        };
+        Held {
+            raw: VecDeque::new(),
+            tiers: SeriesTiers::new(&config),
+        }
+    }
 }
 
 /// One series in a listing.
@@ -48,58 +100,88 @@ pub struct SeriesInfo {
 }
 
 impl Memory {
-    /// Empty windows of `horizon_ms`.
-    pub fn new(horizon_ms: i64) -> Memory {
+    /// Empty windows of `horizons`.
+    pub fn new(horizons: Horizons) -> Memory {
         Memory {
             series: RwLock::new(Windows {
                 by_key: BTreeMap::new(),
-                horizon_ms,
+                horizons,
             }),
             generations: Mutex::new((HashMap::new(), 0)),
             watchers: Mutex::new(HashMap::new()),
         }
     }
 
-    /// How far back the windows reach, in ms.
-    pub fn horizon_ms(&self) -> i64 {
-        self.series.read().map_or(0, |s| s.horizon_ms)
+    /// How far back the windows reach.
+    pub fn horizons(&self) -> Horizons {
+        self.series.read().map(|s| s.horizons).unwrap_or_default()
     }
 
-    /// Replaces the horizon and every window with `series` (loaded from the store),
-    /// in one swap. The caller orders this with writes (see `BuiltinSource`).
-    pub fn reset(&self, horizon_ms: i64, series: Vec<Series>, now_ms: i64) {
-        let cutoff = now_ms.saturating_sub(horizon_ms);
-        let mut by_key = BTreeMap::new();
+    /// Replaces the horizons and every window with `series` (raw points) and `tiers`
+    /// (per tier, every series' buckets) loaded from the store, in one swap. The
+    /// caller orders this with writes (see `BuiltinSource`).
+    pub fn reset(
+        &self,
+        horizons: Horizons,
+        series: Vec<Series>,
+        tiers: Vec<Vec<(SeriesKey, Vec<Bucket>)>>,
+        now_ms: i64,
+    ) {
+        let cutoff = now_ms.saturating_sub(horizons.raw_ms);
+        let mut windows = Windows {
+            by_key: BTreeMap::new(),
+            horizons,
+        };
         let mut metrics = Vec::new();
         for s in series {
-            let mut points: Vec<Point> = s.points.into_iter().filter(|p| p.t >= cutoff).collect();
-            points.sort_by_key(|p| p.t);
+            let mut held = windows.new_held();
+            held.raw = s.points.into_iter().filter(|p| p.t >= cutoff).collect();
+            held.raw.make_contiguous().sort_by_key(|p| p.t);
             metrics.push(s.metric.clone());
-            by_key.insert((s.metric, s.tags), Arc::new(RwLock::new(points.into())));
+            windows
+                .by_key
+                .insert((s.metric, s.tags), Arc::new(RwLock::new(held)));
         }
-        if let Ok(mut windows) = self.series.write() {
-            *windows = Windows { by_key, horizon_ms };
+        for (tier, loaded) in tiers.into_iter().enumerate() {
+            for (key, buckets) in loaded {
+                metrics.push(key.0.clone());
+                let held = windows.new_held();
+                let window = windows
+                    .by_key
+                    .entry(key)
+                    .or_insert_with(|| Arc::new(RwLock::new(held)));
+                if let Ok(mut held) = window.write() {
+                    held.tiers.replace(tier, &buckets);
+                }
+            }
         }
+        if let Ok(mut current) = self.series.write() {
+            *current = windows;
+        }
+        metrics.sort_unstable();
         metrics.dedup();
         self.changed(metrics.iter().map(String::as_str));
     }
 
     /// Adds a committed batch: per series its run of points (sorted, one per time)
-    /// appended, or merged where it overlaps what the window holds.
-    pub fn insert_batch(&self, batch: &Batch, now_ms: i64) {
-        let horizon_ms = self.horizon_ms();
-        let cutoff = now_ms.saturating_sub(horizon_ms);
-        for series in &batch.series {
+    /// appended, or merged where it overlaps what the window holds, and the tier
+    /// buckets the store returned for it (`updates`, in batch order).
+    pub fn insert_batch(&self, batch: &Batch, updates: &TierUpdates, now_ms: i64) {
+        let cutoff = now_ms.saturating_sub(self.horizons().raw_ms);
+        for (i, series) in batch.series.iter().enumerate() {
             let Some(window) = self.window(&series.metric, &series.tags) else {
                 continue;
             };
-            let Ok(mut points) = window.write() else {
+            let Ok(mut held) = window.write() else {
                 continue;
             };
             let run = &series.points[series.points.partition_point(|p| p.t < cutoff)..];
-            merge(&mut points, run);
-            while points.front().is_some_and(|p| p.t < cutoff) {
-                points.pop_front();
+            merge(&mut held.raw, run);
+            while held.raw.front().is_some_and(|p| p.t < cutoff) {
+                held.raw.pop_front();
+            }
+            for (tier, buckets) in updates.get(i).into_iter().flatten() {
+                held.tiers.replace(*tier, buckets);
             }
         }
         self.changed(batch.series.iter().map(|s| s.metric.as_str()));
@@ -112,7 +194,14 @@ impl Memory {
             return Some(window.clone());
         }
         let mut windows = self.series.write().ok()?;
-        Some(windows.by_key.entry(key).or_default().clone())
+        let held = windows.new_held();
+        Some(
+            windows
+                .by_key
+                .entry(key)
+                .or_insert_with(|| Arc::new(RwLock::new(held)))
+                .clone(),
+        )
     }
 
     /// Records a change of `metrics` and wakes their watchers.
@@ -165,9 +254,11 @@ impl Memory {
         notify
     }
 
-    /// Every series a selector matches, with its points in `from..=to` (each series
-    /// once, however many selectors match it).
-    pub fn read(&self, selectors: &[Selector], from: i64, to: i64) -> Data {
+    /// Every series a selector matches, with its points in `from..=to` at
+    /// `resolution_ms` (each series once, however many selectors match it): raw points,
+    /// or the points that draw the buckets of the tier the resolution picks.
+    pub fn read(&self, selectors: &[Selector], from: i64, to: i64, resolution_ms: i64) -> Data {
+        let tier = tiers::choose(resolution_ms);
         let mut found: Vec<(SeriesKey, Window)> = Vec::new();
         if let Ok(windows) = self.series.read() {
             for selector in selectors {
@@ -187,14 +278,23 @@ impl Memory {
         let series = found
             .into_iter()
             .map(|((metric, tags), window)| {
-                let points = match window.read() {
-                    Ok(points) => {
-                        let begin = points.partition_point(|p| p.t < from);
-                        let end = points.partition_point(|p| p.t <= to).max(begin);
-                        points.range(begin..end).copied().collect()
+                let mut points = Vec::new();
+                if let Ok(held) = window.read() {
+                    match tier {
+                        Some(tier) => tiers::points_for_drawing(
+                            held.tiers.read(tier, from, to),
+                            from,
+                            to,
+                            &mut points,
+                        ),
+                        None => {
+                            let raw = &held.raw;
+                            let begin = raw.partition_point(|p| p.t < from);
+                            let end = raw.partition_point(|p| p.t <= to).max(begin);
+                            points.extend(raw.range(begin..end));
+                        }
                     }
-                    Err(_) => Vec::new(),
-                };
+                }
                 Series {
                     metric,
                     tags,
@@ -214,9 +314,12 @@ impl Memory {
             .by_key
             .iter()
             .map(|((metric, tags), window)| {
-                let (last, points) = window.read().map_or((None, 0), |points| {
-                    let last = points.back().map(|p| (p.t, p.v.is_finite().then_some(p.v)));
-                    (last, points.len())
+                let (last, points) = window.read().map_or((None, 0), |held| {
+                    let last = held
+                        .raw
+                        .back()
+                        .map(|p| (p.t, p.v.is_finite().then_some(p.v)));
+                    (last, held.raw.len())
                 });
                 SeriesInfo {
                     metric: metric.clone(),
@@ -228,17 +331,18 @@ impl Memory {
             .collect()
     }
 
-    /// Drops points older than `now_ms - horizon`.
+    /// Drops raw points and buckets that fell out of their horizons.
     pub fn trim(&self, now_ms: i64) {
         let Ok(windows) = self.series.read() else {
             return;
         };
-        let cutoff = now_ms.saturating_sub(windows.horizon_ms);
+        let cutoff = now_ms.saturating_sub(windows.horizons.raw_ms);
         for window in windows.by_key.values() {
-            if let Ok(mut points) = window.write() {
-                while points.front().is_some_and(|p| p.t < cutoff) {
-                    points.pop_front();
+            if let Ok(mut held) = window.write() {
+                while held.raw.front().is_some_and(|p| p.t < cutoff) {
+                    held.raw.pop_front();
                 }
+                held.tiers.trim(now_ms);
             }
         }
     }
@@ -270,6 +374,13 @@ mod tests {
     use super::*;
     use crate::ingest::{Sample, SeriesPoints};
 
+    fn raw(ms: i64) -> Horizons {
+        Horizons {
+            raw_ms: ms,
+            tier_ms: [0; TIERS],
+        }
+    }
+
     fn all(metric: &str) -> Vec<Selector> {
         vec![Selector {
             metric: metric.into(),
@@ -292,28 +403,32 @@ mod tests {
 
     #[test]
     fn out_of_order_points_are_sorted_and_generations_are_per_metric() {
-        let memory = Memory::new(1000);
-        memory.insert_batch(&batch("a", &[(500, 1.0), (400, 2.0), (500, 3.0)]), 1000);
+        let memory = Memory::new(raw(1000));
+        memory.insert_batch(
+            &batch("a", &[(500, 1.0), (400, 2.0), (500, 3.0)]),
+            &Vec::new(),
+            1000,
+        );
         let g_a = memory.generation_of(&all("a"));
-        memory.insert_batch(&batch("b", &[(900, 1.0)]), 1000);
+        memory.insert_batch(&batch("b", &[(900, 1.0)]), &Vec::new(), 1000);
         assert_eq!(memory.generation_of(&all("a")), g_a);
         let both = [all("a"), all("b")].concat();
         assert!(memory.generation_of(&both) > g_a);
-        let data = memory.read(&all("a"), 0, 2000);
+        let data = memory.read(&all("a"), 0, 2000, 1);
         assert_eq!(
             data.series[0].points,
             [Point { t: 400, v: 2.0 }, Point { t: 500, v: 3.0 }]
         );
-        memory.insert_batch(&batch("a", &[(1700, 4.0)]), 1700);
+        memory.insert_batch(&batch("a", &[(1700, 4.0)]), &Vec::new(), 1700);
         assert_eq!(
-            memory.read(&all("a"), 0, 2000).series[0].points,
+            memory.read(&all("a"), 0, 2000, 1).series[0].points,
             [Point { t: 1700, v: 4.0 }]
         );
     }
 
     #[test]
     fn a_run_is_appended_or_merged_where_it_overlaps() {
-        let memory = Memory::new(1000);
+        let memory = Memory::new(raw(1000));
         let points =
             |ts: &[(i64, f64)]| ts.iter().map(|&(t, v)| Point { t, v }).collect::<Vec<_>>();
         let run = |ts: &[(i64, f64)]| Batch {
@@ -324,12 +439,16 @@ mod tests {
             }],
             samples: ts.len(),
         };
-        memory.insert_batch(&run(&[(100, 1.0), (300, 1.0)]), 1000);
-        memory.insert_batch(&run(&[(400, 2.0), (500, 2.0)]), 1000);
-        memory.insert_batch(&run(&[(200, 3.0), (300, 3.0), (600, 3.0)]), 1000);
+        memory.insert_batch(&run(&[(100, 1.0), (300, 1.0)]), &Vec::new(), 1000);
+        memory.insert_batch(&run(&[(400, 2.0), (500, 2.0)]), &Vec::new(), 1000);
+        memory.insert_batch(
+            &run(&[(200, 3.0), (300, 3.0), (600, 3.0)]),
+            &Vec::new(),
+            1000,
+        );
         // Points before the horizon are not added.
-        memory.insert_batch(&run(&[(-5, 4.0)]), 1000);
-        let got = memory.read(&all("a"), i64::MIN, i64::MAX).series[0]
+        memory.insert_batch(&run(&[(-5, 4.0)]), &Vec::new(), 1000);
+        let got = memory.read(&all("a"), i64::MIN, i64::MAX, 1).series[0]
             .points
             .clone();
         let want = points(&[
@@ -345,7 +464,7 @@ mod tests {
 
     #[test]
     fn tag_filters_select_series_and_a_write_wakes_only_its_watchers() {
-        let memory = Memory::new(1000);
+        let memory = Memory::new(raw(1000));
         let tagged = |host: &str| Batch {
             series: vec![SeriesPoints {
                 metric: "cpu".into(),
@@ -354,19 +473,19 @@ mod tests {
             }],
             samples: 1,
         };
-        memory.insert_batch(&tagged("a"), 100);
-        memory.insert_batch(&tagged("b"), 100);
+        memory.insert_batch(&tagged("a"), &Vec::new(), 100);
+        memory.insert_batch(&tagged("b"), &Vec::new(), 100);
         let only_a = [Selector {
             metric: "cpu".into(),
             tags: BTreeMap::from([("host".to_string(), "a".to_string())]),
         }];
-        let data = memory.read(&only_a, 0, 100);
+        let data = memory.read(&only_a, 0, 100, 1);
         assert_eq!(data.series.len(), 1);
         assert_eq!(data.series[0].tags["host"], "a");
         // Two selectors matching one series give it once.
         assert_eq!(
             memory
-                .read(&[only_a[0].clone(), all("cpu")[0].clone()], 0, 100)
+                .read(&[only_a[0].clone(), all("cpu")[0].clone()], 0, 100, 1)
                 .series
                 .len(),
             2
@@ -374,7 +493,7 @@ mod tests {
 
         let cpu = memory.watch(&all("cpu"));
         let mem = memory.watch(&all("mem"));
-        memory.insert_batch(&tagged("a"), 100);
+        memory.insert_batch(&tagged("a"), &Vec::new(), 100);
         // A stored permit completes `notified()` at its first poll.
         let woke = |n: &Notify| n.notified().now_or_never().is_some();
         assert!(woke(&cpu), "a write of cpu wakes a cpu chart");

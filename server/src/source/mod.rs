@@ -14,6 +14,6 @@ mod seam;
 mod selector;
 
 pub use builtin::BuiltinSource;
-pub use memory::SeriesInfo;
+pub use memory::{Horizons, SeriesInfo};
 pub use seam::{Query, Source};
 pub use selector::Selector;

@@ -1,0 +1,185 @@
+//! Tiers (rollups) for long windows: per series, buckets of first/min/max/last (and
+//! count/sum for averages) at five coarser steps, persisted in SQLite next to the raw
+//! points and held in memory for the charts, so a "last 90 days" chart neither reads
+//! 90 days of raw points nor needs them kept.
+//!
+//! # The ladder
+//!
+//! | tier | step   | SQLite retention | memory horizon |
+//! |------|--------|------------------|----------------|
+//! | 0    | 10 s   | 7 d              | 16 h 40 min    |
+//! | 1    | 1 min  | 7 d              | 3 d 11 h 20 min|
+//! | 2    | 5 min  | 42 d             | 20 d 20 h      |
+//! | 3    | 30 min | 250 d            | 125 d          |
+//! | 4    | 3 h    | 400 d            | 366 d          |
+//!
+//! (raw points: 7 d, the server's `retention`, pruned by the store.)
+//!
+//! *Steps*: a chart with `R` ms per pixel column reads the coarsest tier whose step is at
+//! most `R` ([`choose`]; raw points below 10 s). Neighbouring steps differ by at most 6×,
+//! so every resolution from 10 s up to 18 h finds a tier within a factor 6 of it: a
+//! 30-day window on 800 px (54 min per column) reads 30 min buckets (1.8×), 400 days on
+//! 800 px (12 h per column) reads 3 h buckets (4×). Each step divides the next, so a
+//! coarse bucket is exactly a run of finer ones, and a frame reads fewer than 6
+//! buckets per pixel column per series (never more than the 2,929 3-hour buckets of
+//! the 366-day window cap), whatever the window.
+//!
+//! *SQLite retention* of a tier is the longest window it serves on a 2,000-px plot
+//! (`next step × 2,000`: 1.4 d, 6.9 d, 42 d, 250 d), but the finest tiers are kept at
+//! least as long as raw points (so that within raw retention every tier is recomputed
+//! exactly, see [`sql::apply`]), and the coarsest at least 400 d (longer than the
+//! 366-day window cap). No finer tier is kept longer than a coarser one.
+//!
+//! *Memory horizon* of a tier is the longest window it serves on a 1,000-px plot
+//! (`next step × 1,000`; the 3 h tier: the 366-day window cap). [`SeriesTiers`] holds
+//! at most `horizon / step + 1` buckets per tier — 6,001, 5,001, 6,001, 6,001 and
+//! 2,929 — of 72 bytes: at most 1.9 MB per series with a point every 10 s or more
+//! often, fewer for sparser series (a bucket holds at least one point). Memory is
+//! bounded by series × these sizes, never by the longest window. Tiers no chart reads
+//! can be given a horizon of 0 (nothing held): e.g. 1,000 series on one 30-day chart
+//! need only tier 3 for 32 days, 1,537 buckets = 111 KB per series.
+//!
+//! # Gaps
+//!
+//! A non-finite point is a gap (the store keeps it as NULL). A bucket counts its gaps;
+//! its first and last points keep their value, NaN included, so a gap at a bucket's edge
+//! stays where it was, and a bucket of gaps only draws as a gap ([`Bucket`]).
+//!
+//! # Accuracy: a frame from tiers is the frame from raw points, ±1 pixel column
+//!
+//! [`points_for_drawing`] emits per bucket its first point, its min and max (in the
+//! order that makes the line shortest, at a third and two thirds of the way between
+//! first and last, since where they were is not kept) and its last point. With a step at
+//! most the time of a pixel column, a bucket spans less than one column, so the line
+//! through these points covers the same rows as the line through the raw points, each
+//! at most one column to the side: the first and last points and every line between
+//! buckets are the raw ones, and inside a bucket both lines run through every value
+//! from the bucket's min to its max. M4 in the renderer then keeps per column the same
+//! first, min, max and last. Every in-window min and max is drawn, so the value axis,
+//! its labels and the grid are the same.
+//!
+//! *The bound*, checked by `draw::tests::frame_from_tiers_matches_frame_from_raw_points`
+//! (random walks with spikes and jumps, 0.05 to 200 points per pixel column, windows of
+//! 2,000 s to 366 days, black lines on white so a pixel's darkness is its ink): the
+//! value axes are equal, and no pixel of either frame is darker by more than 2 grey
+//! levels than every pixel of the other frame within ±1 column and ±1 row — nothing
+//! drawn in one frame is missing from the other, or moved by more than a column. The
+//! row of slack is for anti-aliasing: a line's round cap or join that moved sideways by
+//! a fraction of a pixel reaches up to ~0.2 px less far up or down (measured in the
+//! same row only: up to 49 of 255 levels). Lighter pixels inside solid ink are allowed:
+//! two zig-zags through the same points in another order leave different pinholes.
+//!
+//! Where this bound does not hold, by construction (the test keeps out of these):
+//! - a gap strictly inside a bucket ([`Bucket::inner_gaps`]) breaks the line between the
+//!   bucket's extremes and its last point, not where it was (within the bucket's columns);
+//! - a window start that cuts a bucket: the bucket's min and max are drawn at the first
+//!   column even if they were before the window start (at most one step, < 1 column);
+//! - pauses without points: the renderer breaks a line at pauses longer than 5× the
+//!   median spacing of the points it draws, and four points per bucket are spaced
+//!   differently from raw points, so a pause of up to ~2 columns may be a gap in one
+//!   frame and not in the other. Longer pauses (≥ 10 steps) are gaps in both, as are
+//!   runs of gaps covering whole buckets.
+//!
+//! # Files
+//! - `bucket.rs` — [`Bucket`], [`rollup`], [`merge`], [`coarsen`], [`ladder`].
+//! - `draw.rs` — [`points_for_drawing`] and the frame property test.
+//! - `memory.rs` — [`SeriesTiers`], one series' buckets in memory.
+//! - `sql.rs` — persistence: [`sql::SCHEMA`], [`sql::apply`], [`sql::load`],
+//!   [`sql::prune`]; its tests (and the cost printout of `apply`) in `sql/tests.rs`.
+
+mod bucket;
+mod draw;
+mod memory;
+pub mod sql;
+
+pub use bucket::{coarsen, ladder, merge, rollup, Bucket};
+pub use draw::points_for_drawing;
+pub use memory::SeriesTiers;
+
+/// Number of tiers.
+pub const TIERS: usize = 5;
+
+/// Index into the ladder: 0 is the finest tier.
+pub type Tier = usize;
+
+/// Bucket width of each tier, ms, finest first; each divides the next.
+pub const STEPS_MS: [i64; TIERS] = [10_000, 60_000, 300_000, 1_800_000, 10_800_000];
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The coarsest tier whose step is at most `resolution_ms` (time per pixel column);
+/// `None` means raw points.
+pub fn choose(resolution_ms: i64) -> Option<Tier> {
+    STEPS_MS.iter().rposition(|&step| step <= resolution_ms)
+}
+
+/// How long tiers are kept, in SQLite and in memory. [`Default`] is the documented
+/// ladder (module docs); every field can be overridden.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TierConfig {
+    /// How long the store keeps raw points, ms (the server's `retention`): buckets whose
+    /// raw points may have been pruned are never recomputed from them.
+    pub raw_retention_ms: i64,
+    /// How long SQLite keeps each tier's buckets, ms. Keep it non-decreasing from tier
+    /// to tier, and tier 0 at least as long as raw points: a bucket is recomputed
+    /// exactly only while its source (raw points, the tier below) still holds its range.
+    pub retention_ms: [i64; TIERS],
+    /// How far back [`SeriesTiers`] holds each tier's buckets, ms (0: none).
+    pub memory_ms: [i64; TIERS],
+}
+
+impl Default for TierConfig {
+    fn default() -> TierConfig {
+        TierConfig {
+            raw_retention_ms: 7 * DAY_MS,
+            retention_ms: [
+                7 * DAY_MS,
+                7 * DAY_MS,
+                42 * DAY_MS,
+                250 * DAY_MS,
+                400 * DAY_MS,
+            ],
+            // The window a tier serves at most on a 1,000-px plot: the next step × 1,000;
+            // for the coarsest, the renderer's window cap (366 days).
+            memory_ms: [
+                STEPS_MS[1] * 1_000,
+                STEPS_MS[2] * 1_000,
+                STEPS_MS[3] * 1_000,
+                STEPS_MS[4] * 1_000,
+                366 * DAY_MS,
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choose_picks_the_coarsest_step_within_the_resolution() {
+        assert_eq!(choose(9_999), None);
+        assert_eq!(choose(10_000), Some(0));
+        assert_eq!(choose(59_999), Some(0));
+        assert_eq!(choose(30 * DAY_MS / 800), Some(3));
+        assert_eq!(choose(400 * DAY_MS / 800), Some(4));
+        // Every resolution the ladder covers is within 6× of its tier's step.
+        for resolution in (10_000..18 * 3_600_000).step_by(7_919) {
+            let tier = choose(resolution).expect("a tier");
+            assert!(resolution < 6 * STEPS_MS[tier], "{resolution}");
+        }
+        assert!(STEPS_MS.windows(2).all(|w| w[1] % w[0] == 0));
+    }
+
+    #[test]
+    fn default_retention_keeps_coarser_tiers_longer_and_outlives_raw_points() {
+        let config = TierConfig::default();
+        assert!(config.retention_ms.windows(2).all(|w| w[0] <= w[1]));
+        assert!(config.retention_ms[0] >= config.raw_retention_ms);
+        assert!(config.retention_ms[TIERS - 1] >= 400 * DAY_MS);
+        let buckets: i64 = (0..TIERS)
+            .map(|t| config.memory_ms[t] / STEPS_MS[t] + 1)
+            .sum();
+        assert_eq!(buckets, 6_001 + 5_001 + 6_001 + 6_001 + 2_929);
+    }
+}
