@@ -89,6 +89,14 @@ fn project_root() -> Result<PathBuf> {
         .context("xtask manifest directory has no parent")
 }
 
+/// Cargo's target directory (`CARGO_TARGET_DIR`, relative to the root, or `target/`).
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
 /// The `cargo` to use for nested invocations (the one running us, if known).
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())

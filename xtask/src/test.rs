@@ -137,8 +137,11 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
         ],
     )?;
     tools::ensure_wasm_target(sh)?;
-    tools::ensure_wasm_bindgen(sh, root)?;
-    tools::ensure_trunk(sh)?;
+    tools::ensure_cargo_tools(
+        sh,
+        root,
+        vec![tools::wasm_bindgen(sh, root)?, tools::trunk()],
+    )?;
 
     let cargo = cargo();
     let steps: Vec<Step<'_>> = vec![
