@@ -169,17 +169,26 @@ impl CargoTool {
         )
     }
 
-    /// Starts `cargo install` in a thread, with its own target directory (so it waits
-    /// for no other build's lock) under `target/tools/`, its output in a log file there.
+    /// Starts `cargo install` in a thread, niced, with its own target directory (so it
+    /// waits for no other build's lock) under `target/tools/`, its output logged there.
     pub fn install_in_background(self, root: &Path, step: Step) -> Result<Install> {
         let dir = target_dir(root).join("tools");
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let log_path = dir.join(format!("{}.log", self.krate));
         let log = std::fs::File::create(&log_path)
             .with_context(|| format!("creating {}", log_path.display()))?;
-        let mut command = Command::new(cargo());
+        // At a lower priority: builds that run meanwhile (the server) come first.
+        let mut command = Command::new("nice");
         command
-            .args(["install", self.krate, "--version", &self.version])
+            .args([
+                "-n",
+                "10",
+                &cargo(),
+                "install",
+                self.krate,
+                "--version",
+                &self.version,
+            ])
             .args(self.args)
             .arg("--target-dir")
             .arg(dir.join(self.krate))
