@@ -469,9 +469,11 @@ impl Graph {
                     .find_map(|len| index.get(&path[..len]).copied())
                     .unwrap_or(0);
                 if to != 0 && to != from {
-                    edges[from]
-                        .entry(to)
-                        .or_insert_with(|| (reference.line, reference.segments.join("::")));
+                    edges[from].entry(to).or_insert_with(|| {
+                        let written = reference.segments.join("::");
+                        let written = written.strip_suffix("::self").unwrap_or(&written);
+                        (reference.line, written.to_owned())
+                    });
                 }
             }
         }

@@ -195,7 +195,7 @@ impl CargoTool {
             .stdout(log.try_clone().context("opening the install log")?)
             .stderr(log);
         let what = format!("cargo install {} --version {}", self.krate, self.version);
-        println!("{step} (log: {})", log_path.display());
+        println!("{step}: in the background, log in {}", log_path.display());
         let thread = std::thread::spawn(move || {
             let start = Instant::now();
             let status = command
