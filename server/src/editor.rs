@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse};
 use axum::routing::MethodRouter;
 use axum::Router;
 use tower_http::services::ServeDir;
