@@ -41,13 +41,16 @@ pub fn run(sh: &Shell, root: &Path, args: &[String]) -> Result<()> {
         EDITOR_BUILD,
     );
     if !installs.is_empty() {
-        let tools_ready = install_steps.iter().map(Step::estimate).max();
-        let editor_ready =
-            tools_ready.unwrap_or_default().max(server.estimate()) + editor.estimate();
+        // The installs yield to the server build; all of them share the cores.
+        let editor_ready: Duration = install_steps
+            .iter()
+            .chain([&server, &editor])
+            .map(Step::estimate)
+            .sum();
         println!(
             "first run: {total} steps, the tools install while the server builds (2 cores; \
              later runs take seconds). The demo and the API answer in about {}, the editor \
-             in about {}:",
+             within about {}:",
             tools::roughly(server.estimate()),
             tools::roughly(editor_ready)
         );
