@@ -5,13 +5,13 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::{cargo, tools};
+use crate::{cargo, target_dir, tools};
 
 /// One row of the results table.
 struct Row {
@@ -47,7 +47,7 @@ pub fn run(sh: &Shell, root: &Path, quick: bool) -> Result<()> {
     // wasm-bindgen-test-runner.
     tools::ensure_apt(sh, tools::BUILD_PACKAGES)?;
     tools::ensure_wasm_target(sh)?;
-    tools::ensure_wasm_bindgen(sh, root)?;
+    tools::ensure_cargo_tools(sh, root, vec![tools::wasm_bindgen(sh, root)?])?;
     let load_before = loadavg();
     let mut commands = Vec::new();
     let mut rows = Vec::new();
@@ -349,11 +349,6 @@ fn run_tee(
         bail!("`{command}` failed: {status}");
     }
     Ok(captured)
-}
-
-/// The cargo target directory.
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
 /// `SPEED <target> <n> frames <ms> ms/frame` from the speed bench.

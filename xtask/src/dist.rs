@@ -1,12 +1,12 @@
 //! `cargo xtask dist`: build a release bundle into `dist/`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::{cargo, run::build_editor, tools};
+use crate::{cargo, run::build_editor, target_dir, tools};
 
 /// systemd unit installed alongside the binary.
 const SERVICE_UNIT: &str = "\
@@ -66,14 +66,6 @@ pub fn run(sh: &Shell, root: &Path) -> Result<()> {
 
     println!("dist ready in {}", dist.display());
     Ok(())
-}
-
-/// Cargo's target directory (`CARGO_TARGET_DIR`, relative to the root, or `target/`).
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
 }
 
 /// Copies one file, with context.

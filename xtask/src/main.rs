@@ -3,6 +3,7 @@
 //! Run `cargo xtask --help` for the list of commands.
 
 mod bench;
+mod cycles;
 mod dist;
 mod fuzz;
 mod run;
@@ -35,6 +36,8 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Check that no module of a crate uses itself through others (import cycles).
+    Cycles,
     /// Build a release bundle into `dist/`.
     Dist,
     /// Run every benchmark (criterion, wasm vs native, server load) and write
@@ -70,6 +73,7 @@ fn main() -> Result<ExitCode> {
             });
         }
         Command::Run { args } => run::run(&sh, &root, &args)?,
+        Command::Cycles => cycles::run(&sh, &root)?,
         Command::Dist => dist::run(&sh, &root)?,
         Command::Bench { quick } => bench::run(&sh, &root, quick)?,
         Command::Fuzz { seconds, target } => fuzz::run(&sh, &root, seconds, target.as_deref())?,
@@ -83,6 +87,14 @@ fn project_root() -> Result<PathBuf> {
         .parent()
         .map(Path::to_path_buf)
         .context("xtask manifest directory has no parent")
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR`, relative to the root, or `target/`).
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
 }
 
 /// The `cargo` to use for nested invocations (the one running us, if known).

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::{cargo, fuzz, tools};
+use crate::{cargo, cycles, fuzz, tools};
 
 /// Seconds each fuzz target runs in `cargo xtask test` (longer runs: `cargo xtask fuzz`).
 const FUZZ_SECONDS: u64 = 15;
@@ -73,6 +73,51 @@ fn cargo_test(args: &[&str]) -> Result<Tally> {
     Ok(tally)
 }
 
+/// Crates render-core must not depend on, directly or not (it does no I/O).
+const NOT_IN_RENDER_CORE: &[&str] = &["tokio", "axum", "hyper"];
+/// Crates render-core must not depend on directly (plotters brings web-sys on wasm32;
+/// render-core itself never touches the browser).
+const NOT_DIRECTLY_IN_RENDER_CORE: &[&str] = &["web-sys"];
+
+/// Fails when render-core's normal dependencies (every target) include a crate of
+/// `NOT_IN_RENDER_CORE`, or its direct ones one of `NOT_DIRECTLY_IN_RENDER_CORE`, or
+/// when `cargo tree` fails.
+fn render_core_is_platform_free(sh: &Shell) -> Result<()> {
+    let cargo = cargo();
+    let tree = |extra: &[&str]| {
+        cmd!(
+            sh,
+            "{cargo} tree -p render-core -e normal --target all --prefix none {extra...}"
+        )
+        .read()
+        .context("running `cargo tree` for render-core")
+    };
+    let mut found = packages_among(&tree(&[])?, NOT_IN_RENDER_CORE);
+    found.extend(
+        packages_among(&tree(&["--depth", "1"])?, NOT_DIRECTLY_IN_RENDER_CORE)
+            .into_iter()
+            .map(|name| format!("{name} (directly)")),
+    );
+    if !found.is_empty() {
+        bail!("render-core depends on {}", found.join(", "));
+    }
+    Ok(())
+}
+
+/// The packages of `cargo tree --prefix none` output (`NAME vVERSION …` a line) that
+/// are in `names`, once each.
+fn packages_among(tree: &str, names: &[&str]) -> Vec<String> {
+    let present: std::collections::BTreeSet<&str> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    names
+        .iter()
+        .filter(|name| present.contains(*name))
+        .map(|name| (*name).to_owned())
+        .collect()
+}
+
 /// Runs all test steps; returns whether every test passed.
 ///
 /// Tool setup errors abort with `Err`; a failing step is recorded and the remaining
@@ -92,8 +137,11 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
         ],
     )?;
     tools::ensure_wasm_target(sh)?;
-    tools::ensure_wasm_bindgen(sh, root)?;
-    tools::ensure_trunk(sh)?;
+    tools::ensure_cargo_tools(
+        sh,
+        root,
+        vec![tools::wasm_bindgen(sh, root)?, tools::trunk()],
+    )?;
 
     let cargo = cargo();
     let steps: Vec<Step<'_>> = vec![
@@ -121,15 +169,16 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
             }),
         ),
         (
-            "render-core has no tokio, and web builds for wasm32",
+            "no import cycles between the modules of a crate",
+            Box::new(|| check(cycles::run(sh, root))),
+        ),
+        (
+            "render-core depends on no tokio, axum, hyper, and not directly on web-sys",
+            Box::new(|| check(render_core_is_platform_free(sh))),
+        ),
+        (
+            "web builds for wasm32",
             Box::new(|| {
-                let tree = cmd!(sh, "{cargo} tree -p render-core -e normal -i tokio")
-                    .ignore_stderr()
-                    .read()
-                    .unwrap_or_default();
-                if !tree.trim().is_empty() {
-                    bail!("render-core depends on tokio:\n{tree}");
-                }
                 check(
                     cmd!(sh, "{cargo} build -p web --target wasm32-unknown-unknown")
                         .run()
@@ -212,4 +261,21 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
     }
     println!("{} passed, {} failed", tally.passed, tally.failed);
     Ok(failed_steps.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TREE: &str = "render-core v0.1.0 (/w/render-core)\nplotters v0.3.7\n\
+                        web-sys v0.3.107\ntokio-util v0.7.0\nhyper v1.0.0\nhyper v1.0.0 (*)\n";
+
+    #[test]
+    fn finds_forbidden_packages_by_exact_name() {
+        assert_eq!(
+            packages_among(TREE, &["tokio", "axum", "hyper", "web-sys"]),
+            ["hyper", "web-sys"]
+        );
+        assert!(packages_among(TREE, &["tokio", "axum"]).is_empty());
+    }
 }
