@@ -8,7 +8,8 @@ use axum::Json;
 use render_core::Spec;
 use serde_json::{json, Value};
 
-use crate::api::{read_body, Authorized, ViewerCredentials};
+use crate::api::access::{Authorized, ViewerCredentials};
+use crate::api::body::read_body;
 use crate::error::AppError;
 use crate::state::AppState;
 

@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::Authorized;
+use crate::api::access::Authorized;
 use crate::error::AppError;
 
 /// `GET|HEAD /ping`.

@@ -8,7 +8,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::{read_body, Authorized};
+use crate::api::access::Authorized;
+use crate::api::body::read_body;
 use crate::error::AppError;
 use crate::ingest::line_protocol::{self, Precision};
 use crate::ingest::{self, json as json_points, IngestLimits};

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use render_core::{Data, Spec};
 use serde::Deserialize;
 
-use crate::api::{parse_json, read_body};
+use crate::api::body::{parse_json, read_body};
 use crate::error::AppError;
 use crate::frames::ImageFormat;
 use crate::state::AppState;

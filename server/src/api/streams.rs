@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
 
+use crate::api::access::ViewerCredentials;
 use crate::api::charts::check_id;
-use crate::api::ViewerCredentials;
 use crate::error::AppError;
 use crate::frames::ImageFormat;
 use crate::state::AppState;

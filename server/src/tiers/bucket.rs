@@ -5,7 +5,7 @@
 
 use render_core::{Point, Timestamp};
 
-use super::{STEPS_MS, TIERS};
+use super::steps::{STEPS_MS, TIERS};
 
 /// The points of one series in one step `[start, start + step)`.
 ///

@@ -4,7 +4,7 @@
 
 use render_core::{Point, Timestamp};
 
-use super::Bucket;
+use super::bucket::Bucket;
 
 /// Appends to `out` the points to draw for `buckets` (sorted by start) in the window
 /// `from..=to`, in time order; at most five per bucket.
@@ -58,8 +58,10 @@ mod tests {
     use render_core::{Data, Frame, Renderer, Series, Spec};
 
     use super::*;
+    use crate::tiers::bucket::ladder;
     use crate::tiers::bucket::start_of;
-    use crate::tiers::{choose, ladder, STEPS_MS};
+    use crate::tiers::choose;
+    use crate::tiers::steps::STEPS_MS;
 
     const WIDTH: usize = 200;
     const HEIGHT: usize = 120;
@@ -257,7 +259,7 @@ mod tests {
         let p = |t, v| Point { t, v };
         let nan = f64::NAN;
         let raw = [p(0, 5.0), p(1, 9.0), p(2, nan), p(3, 1.0), p(9, 2.0)];
-        let buckets = crate::tiers::rollup(&raw, 10);
+        let buckets = crate::tiers::bucket::rollup(&raw, 10);
         let mut out = Vec::new();
         points_for_drawing(&buckets, 0, 100, &mut out);
         let got: Vec<(i64, Option<f64>)> = out
@@ -282,7 +284,12 @@ mod tests {
         assert_eq!(times, [7, 7, 7, 9]);
         // Two points are drawn as they are.
         out.clear();
-        points_for_drawing(&crate::tiers::rollup(&raw[..2], 10), 0, 100, &mut out);
+        points_for_drawing(
+            &crate::tiers::bucket::rollup(&raw[..2], 10),
+            0,
+            100,
+            &mut out,
+        );
         assert_eq!(out, raw[..2]);
     }
 }

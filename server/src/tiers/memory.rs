@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 
 use render_core::Timestamp;
 
-use super::{Bucket, Tier, TierConfig, STEPS_MS, TIERS};
+use super::bucket::Bucket;
+use super::steps::{Tier, TierConfig, STEPS_MS, TIERS};
 
 /// The buckets of one series, per tier, newest last. Tier `k` holds at most
 /// `memory_ms[k] / step + 1` buckets (the oldest go first), and [`SeriesTiers::trim`]
@@ -41,9 +42,9 @@ impl SeriesTiers {
     /// `replace` with).
     #[cfg(test)]
     pub fn append(&mut self, points: &[render_core::Point]) {
-        for (tier, buckets) in super::ladder(points).iter().enumerate() {
+        for (tier, buckets) in super::bucket::ladder(points).iter().enumerate() {
             for b in buckets {
-                self.put(tier, b, super::merge);
+                self.put(tier, b, super::bucket::merge);
             }
         }
     }
@@ -109,8 +110,8 @@ mod tests {
     use render_core::Point;
 
     use super::*;
+    use crate::tiers::bucket::ladder;
     use crate::tiers::bucket::tests::{keys, points};
-    use crate::tiers::ladder;
 
     fn unbounded() -> TierConfig {
         TierConfig {

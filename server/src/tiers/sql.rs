@@ -21,7 +21,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Statement, Transactio
 
 use render_core::{Point, Timestamp};
 
-use super::{coarsen, ladder, merge, rollup, Bucket, Tier, TierConfig, STEPS_MS, TIERS};
+use super::bucket::{coarsen, ladder, merge, rollup, Bucket};
+use super::steps::{Tier, TierConfig, STEPS_MS, TIERS};
 
 /// The table of every tier's buckets; NULL reals are NaN (gaps, or no finite value).
 /// Keyed by tier, series and start, so one series' buckets of a tier are one range.
