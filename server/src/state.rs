@@ -110,7 +110,11 @@ impl AppState {
             }
         }
         let source = state.0.source.clone();
-        tokio::task::spawn_blocking(move || source.reach(&needs)).await??;
+        tokio::task::spawn_blocking(move || {
+            source.backfill_tiers()?;
+            source.reach(&needs)
+        })
+        .await??;
         Ok(state)
     }
 

@@ -374,6 +374,49 @@ impl Store {
         Ok(updates)
     }
 
+    /// Builds the tiers from the raw points when the store has raw points but no tier
+    /// buckets at all (a data directory written before tiers existed), series by
+    /// series, one transaction each; returns how many raw points it rolled up.
+    pub fn backfill_tiers(&self, tiers: &TierConfig, now_ms: i64) -> Result<usize, StoreError> {
+        /// Points read and rolled up at a time.
+        const CHUNK: i64 = 100_000;
+        let mut inner = self.lock()?;
+        let has_tiers: bool = inner
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM tier_buckets)", [], |row| row.get(0))?;
+        if has_tiers {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = inner.series_ids.values().copied().collect();
+        let mut rolled = 0;
+        for id in ids {
+            let tx = inner.conn.transaction()?;
+            let mut after = i64::MIN;
+            loop {
+                let points: Vec<Point> = {
+                    let mut select = tx.prepare_cached(
+                        "SELECT t, v FROM points WHERE series_id = ?1 AND t > ?2 ORDER BY t LIMIT ?3",
+                    )?;
+                    let rows = select.query_map(params![id, after, CHUNK], |row| {
+                        Ok(Point {
+                            t: row.get(0)?,
+                            v: row.get::<_, Option<f64>>(1)?.unwrap_or(f64::NAN),
+                        })
+                    })?;
+                    rows.collect::<Result<_, _>>()?
+                };
+                let Some(last) = points.last() else {
+                    break;
+                };
+                after = last.t;
+                rolled += points.len();
+                tiers::sql::apply(&tx, tiers, now_ms, id, &points)?;
+            }
+            tx.commit()?;
+        }
+        Ok(rolled)
+    }
+
     /// Every series with its points at or after `since_ms`.
     pub fn load_since(&self, since_ms: i64) -> Result<Vec<Series>, StoreError> {
         self.query(None, &BTreeMap::new(), since_ms, i64::MAX)
@@ -622,6 +665,36 @@ mod tests {
             .is_err());
         assert_eq!(store.load_since(0)?.len(), 2);
         let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    #[test]
+    fn a_store_without_tiers_gets_them_built_from_its_raw_points() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Task(e.to_string()))?;
+        let store = Store::open(dir.path())?;
+        let config = TierConfig::default();
+        // Two series, a point every 7 s for a day, with a gap now and then.
+        let samples: Vec<Sample> = (0..2 * 12_343)
+            .map(|i| Sample {
+                metric: "m".into(),
+                tags: BTreeMap::from([("s".to_string(), (i % 2).to_string())]),
+                t: 1_700_000_000_000 + (i / 2) * 7_000,
+                v: if i % 97 == 0 { f64::NAN } else { (i % 13) as f64 },
+            })
+            .collect();
+        let now = 1_700_000_000_000 + 86_400_000;
+        store.write_batch(&Batch::from_samples(&samples), 10, &config, now)?;
+        let written: Vec<_> = (0..tiers::TIERS)
+            .map(|tier| store.load_tier(tier, 0))
+            .collect::<Result<_, _>>()?;
+        assert!(written.iter().all(|t| t.len() == 2), "both series in every tier");
+        store.lock()?.conn.execute("DELETE FROM tier_buckets", [])?;
+        assert_eq!(store.backfill_tiers(&config, now)?, samples.len());
+        let rebuilt: Vec<_> = (0..tiers::TIERS)
+            .map(|tier| store.load_tier(tier, 0))
+            .collect::<Result<_, _>>()?;
+        assert_eq!(format!("{rebuilt:?}"), format!("{written:?}"), "NaN-aware equality");
+        assert_eq!(store.backfill_tiers(&config, now)?, 0, "once tiers exist, nothing to do");
         Ok(())
     }
 }

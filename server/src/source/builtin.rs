@@ -82,6 +82,17 @@ impl BuiltinSource {
         needs
     }
 
+    /// Rolls the raw points of a store written before tiers existed up into tiers
+    /// (blocking; nothing to do once tiers exist).
+    pub fn backfill_tiers(&self) -> Result<(), StoreError> {
+        let _order = self.order.lock().map_err(|_| StoreError::Poisoned)?;
+        let rolled = self.store.backfill_tiers(&self.tiers, self.clock.now_ms())?;
+        if rolled > 0 {
+            tracing::info!(points = rolled, "built tiers from the stored raw points");
+        }
+        Ok(())
+    }
+
     /// Stores a batch (one transaction with its tier buckets; blocking) and, before any
     /// reload can start, makes it visible to every reader.
     pub fn write(&self, batch: &Batch, max_series: usize) -> Result<(), StoreError> {
