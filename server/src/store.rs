@@ -381,9 +381,12 @@ impl Store {
         /// Points read and rolled up at a time.
         const CHUNK: i64 = 100_000;
         let mut inner = self.lock()?;
-        let has_tiers: bool = inner
-            .conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM tier_buckets)", [], |row| row.get(0))?;
+        let has_tiers: bool =
+            inner
+                .conn
+                .query_row("SELECT EXISTS (SELECT 1 FROM tier_buckets)", [], |row| {
+                    row.get(0)
+                })?;
         if has_tiers {
             return Ok(0);
         }
@@ -679,7 +682,11 @@ mod tests {
                 metric: "m".into(),
                 tags: BTreeMap::from([("s".to_string(), (i % 2).to_string())]),
                 t: 1_700_000_000_000 + (i / 2) * 7_000,
-                v: if i % 97 == 0 { f64::NAN } else { (i % 13) as f64 },
+                v: if i % 97 == 0 {
+                    f64::NAN
+                } else {
+                    (i % 13) as f64
+                },
             })
             .collect();
         let now = 1_700_000_000_000 + 86_400_000;
@@ -687,14 +694,25 @@ mod tests {
         let written: Vec<_> = (0..tiers::TIERS)
             .map(|tier| store.load_tier(tier, 0))
             .collect::<Result<_, _>>()?;
-        assert!(written.iter().all(|t| t.len() == 2), "both series in every tier");
+        assert!(
+            written.iter().all(|t| t.len() == 2),
+            "both series in every tier"
+        );
         store.lock()?.conn.execute("DELETE FROM tier_buckets", [])?;
         assert_eq!(store.backfill_tiers(&config, now)?, samples.len());
         let rebuilt: Vec<_> = (0..tiers::TIERS)
             .map(|tier| store.load_tier(tier, 0))
             .collect::<Result<_, _>>()?;
-        assert_eq!(format!("{rebuilt:?}"), format!("{written:?}"), "NaN-aware equality");
-        assert_eq!(store.backfill_tiers(&config, now)?, 0, "once tiers exist, nothing to do");
+        assert_eq!(
+            format!("{rebuilt:?}"),
+            format!("{written:?}"),
+            "NaN-aware equality"
+        );
+        assert_eq!(
+            store.backfill_tiers(&config, now)?,
+            0,
+            "once tiers exist, nothing to do"
+        );
         Ok(())
     }
 }

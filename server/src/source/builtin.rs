@@ -86,7 +86,9 @@ impl BuiltinSource {
     /// (blocking; nothing to do once tiers exist).
     pub fn backfill_tiers(&self) -> Result<(), StoreError> {
         let _order = self.order.lock().map_err(|_| StoreError::Poisoned)?;
-        let rolled = self.store.backfill_tiers(&self.tiers, self.clock.now_ms())?;
+        let rolled = self
+            .store
+            .backfill_tiers(&self.tiers, self.clock.now_ms())?;
         if rolled > 0 {
             tracing::info!(points = rolled, "built tiers from the stored raw points");
         }
