@@ -120,13 +120,15 @@ impl From<IngestError> for AppError {
                     .map(|p| json!({"path": p.path, "message": p.message}))
                     .collect(),
             },
-            IngestError::Lines(lines) => AppError::BadRequest {
-                message,
-                details: lines
+            IngestError::Lines(lines) => {
+                let details = lines
                     .iter()
-                    .map(|e| json!({"line": e.line, "message": e.message}))
-                    .collect(),
-            },
+                    .map(|e| json!({"line": e.line, "message": e.message}));
+                AppError::BadRequest {
+                    message,
+                    details: details.collect(),
+                }
+            }
             IngestError::TooManyPoints { .. } => {
                 AppError::limit(StatusCode::PAYLOAD_TOO_LARGE, "max_points", message)
             }

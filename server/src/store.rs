@@ -378,8 +378,8 @@ impl Store {
     /// buckets at all (a data directory written before tiers existed), series by
     /// series, one transaction each; returns how many raw points it rolled up.
     pub fn backfill_tiers(&self, tiers: &TierConfig, now_ms: i64) -> Result<usize, StoreError> {
-        /// Points read and rolled up at a time.
-        const CHUNK: i64 = 100_000;
+        /// Time span of raw points read and rolled up at a time.
+        const SPAN_MS: i64 = 86_400_000;
         let mut inner = self.lock()?;
         let has_tiers: bool =
             inner
@@ -394,26 +394,20 @@ impl Store {
         let mut rolled = 0;
         for id in ids {
             let tx = inner.conn.transaction()?;
-            let mut after = i64::MIN;
-            loop {
-                let points: Vec<Point> = {
-                    let mut select = tx.prepare_cached(
-                        "SELECT t, v FROM points WHERE series_id = ?1 AND t > ?2 ORDER BY t LIMIT ?3",
-                    )?;
-                    let rows = select.query_map(params![id, after, CHUNK], |row| {
-                        Ok(Point {
-                            t: row.get(0)?,
-                            v: row.get::<_, Option<f64>>(1)?.unwrap_or(f64::NAN),
-                        })
-                    })?;
-                    rows.collect::<Result<_, _>>()?
-                };
-                let Some(last) = points.last() else {
-                    break;
-                };
-                after = last.t;
-                rolled += points.len();
-                tiers::sql::apply(&tx, tiers, now_ms, id, &points)?;
+            let range: (Option<i64>, Option<i64>) = tx.query_row(
+                "SELECT MIN(t), MAX(t) FROM points WHERE series_id = ?1",
+                [id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            if let (Some(first), Some(last)) = range {
+                let mut from = first;
+                while from <= last {
+                    let end = from.saturating_add(SPAN_MS);
+                    let points = tiers::sql::raw_points(&tx, id, from, end)?;
+                    rolled += points.len();
+                    tiers::sql::apply(&tx, tiers, now_ms, id, &points)?;
+                    from = end;
+                }
             }
             tx.commit()?;
         }

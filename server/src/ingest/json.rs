@@ -161,11 +161,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-
-    const LIMITS: IngestLimits = IngestLimits {
-        max_points: 2,
-        max_name: 5,
-    };
+    use crate::ingest::limits::tests::LIMITS;
 
     #[test]
     fn json_points_are_parsed_and_limited() {

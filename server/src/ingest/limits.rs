@@ -66,11 +66,12 @@ pub(super) fn too_long(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::Sample;
     use super::*;
 
-    const LIMITS: IngestLimits = IngestLimits {
+    /// Small limits for tests of the parsers.
+    pub const LIMITS: IngestLimits = IngestLimits {
         max_points: 2,
         max_name: 5,
     };

@@ -369,16 +369,19 @@ mod tests {
         }
     }
 
+    /// The errors of a body that must not parse, and their line numbers.
+    fn refused(body: &str) -> (Vec<usize>, Vec<LineError>) {
+        let errors = parse(body, Precision::Nanoseconds, 0)
+            .err()
+            .unwrap_or_default();
+        (errors.iter().map(|e| e.line).collect(), errors)
+    }
+
     #[test]
     fn integers_outside_i64_and_u64_are_refused_naming_the_line() {
-        let errors = parse(
+        let (lines, errors) = refused(
             "m v=1i\nm v=99999999999999999999999i\nm v=18446744073709551615u\nm v=-1u\nm v=9223372036854775807i",
-            Precision::Nanoseconds,
-            0,
-        )
-        .err()
-        .unwrap_or_default();
-        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        );
         assert_eq!(lines, [2, 4], "{errors:?}");
         assert!(
             errors[0].message.contains("out of range"),
@@ -426,14 +429,7 @@ mod tests {
 
     #[test]
     fn errors_name_every_bad_line() {
-        let errors = parse(
-            "ok v=1\nbad\nm v=abc\n\nm v=1 12x",
-            Precision::Nanoseconds,
-            0,
-        )
-        .err()
-        .unwrap_or_default();
-        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        let (lines, errors) = refused("ok v=1\nbad\nm v=abc\n\nm v=1 12x");
         assert_eq!(lines, [2, 3, 5]);
         assert!(
             errors[1].message.contains("\"abc\" is not a number"),

@@ -14,14 +14,17 @@ use crate::ingest::Sample;
 use crate::state::AppState;
 use crate::stream::viewer::{self, ViewerOptions};
 
-async fn state(dir: &std::path::Path) -> AppState {
+/// A state on paused time over a new data directory (dropped with the `TempDir`).
+async fn fresh() -> (tempfile::TempDir, AppState) {
+    let dir = tempfile::tempdir().expect("temp dir");
     let hooks = Hooks {
         clock: Clock::tokio(),
         ..Hooks::default()
     };
-    AppState::open(Config::for_data_dir(dir), hooks)
+    let state = AppState::open(Config::for_data_dir(dir.path()), hooks)
         .await
-        .expect("state opens")
+        .expect("state opens");
+    (dir, state)
 }
 
 async fn publish(state: &AppState, id: &str, json: &str) {
@@ -42,8 +45,7 @@ fn frames(state: &AppState, id: &str) -> u64 {
 
 #[tokio::test(start_paused = true)]
 async fn changing_data_renders_at_the_charts_fps_cap() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = state(dir.path()).await;
+    let (_dir, state) = fresh().await;
     publish(
         &state,
         "capped",
@@ -73,8 +75,7 @@ async fn changing_data_renders_at_the_charts_fps_cap() {
 
 #[tokio::test(start_paused = true)]
 async fn without_new_data_a_chart_renders_when_its_time_axis_moves_a_pixel() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = state(dir.path()).await;
+    let (_dir, state) = fresh().await;
     let json = r#"{"version":1,"width":320,"height":200,"fps":30,"window":"10m",
         "panels":[{"series":[{"metric":"m"}]}]}"#;
     publish(&state, "still", json).await;
@@ -96,8 +97,7 @@ async fn without_new_data_a_chart_renders_when_its_time_axis_moves_a_pixel() {
 
 #[tokio::test(start_paused = true)]
 async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewers_stops() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = state(dir.path()).await;
+    let (_dir, state) = fresh().await;
     // No time axis and no data changes: one frame, then only keepalive repeats.
     publish(
         &state,
@@ -132,8 +132,7 @@ async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewer
 
 #[tokio::test(start_paused = true)]
 async fn points_past_retention_are_pruned_from_the_store_and_from_memory() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = state(dir.path()).await;
+    let (_dir, state) = fresh().await;
     let sample = |t: i64| Sample {
         metric: "old".into(),
         tags: Default::default(),

@@ -218,8 +218,8 @@ fn recompute(
 }
 
 /// The raw points of a series in `from..end`.
-fn raw_points(
-    tx: &Transaction<'_>,
+pub fn raw_points(
+    tx: &Connection,
     series_id: i64,
     from: Timestamp,
     end: Timestamp,

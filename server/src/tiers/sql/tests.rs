@@ -109,7 +109,7 @@ proptest! {
             }
         }
         for series_id in 1..3 {
-            let raw = raw_points(&conn.transaction()?, series_id, i64::MIN, i64::MAX)?;
+            let raw = raw_points(&conn, series_id, i64::MIN, i64::MAX)?;
             let expected = ladder(&raw);
             let stored = stored_tiers(&conn, series_id)?;
             for tier in 0..TIERS {
