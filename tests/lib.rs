@@ -611,6 +611,11 @@ pub fn viewers(metrics: &str, chart: &str) -> Option<usize> {
     metric_value(metrics, &format!("plotcast_viewers{{chart=\"{chart}\"}}"))
 }
 
+/// The head of a minimal HTTP/1.1 `GET path` request, for raw connections.
+pub fn get_request(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n")
+}
+
 /// Connects a viewer of `path` with a 4 KiB receive buffer that sends its request and
 /// then is never read from: once the socket buffers fill, the server's writes stall.
 pub async fn stalled_viewer(addr: SocketAddr, path: &str) -> tokio::net::TcpStream {
@@ -619,7 +624,7 @@ pub async fn stalled_viewer(addr: SocketAddr, path: &str) -> tokio::net::TcpStre
         .set_recv_buffer_size(4096)
         .expect("small receive buffer");
     let mut stream = socket.connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+    let request = get_request(path);
     stream
         .write_all(request.as_bytes())
         .await
@@ -630,7 +635,7 @@ pub async fn stalled_viewer(addr: SocketAddr, path: &str) -> tokio::net::TcpStre
 /// Sends `GET path` on the raw connection `stream` and returns what one read gets within
 /// `deadline` (the response head and maybe the start of the body), as text.
 pub async fn raw_get(stream: &mut tokio::net::TcpStream, path: &str, deadline: Duration) -> String {
-    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+    let request = get_request(path);
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut buffer = vec![0; 4096];
     let n = within(deadline, "a response", stream.read(&mut buffer))

@@ -10,7 +10,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::json;
-use tests::{metric_value, now_ms, poll, raw_connection, red, within, Image, TestServer};
+use tests::{
+    get_request, metric_value, now_ms, poll, raw_connection, red, within, Image, TestServer,
+};
 
 use crate::temp_chart;
 
@@ -99,8 +101,7 @@ pub async fn frames_across_a_change(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_does_not_dechunk_reads_the_stream() {
     let server = short_bar_server().await;
-    let request = |path: &str| format!("GET {path} HTTP/1.1\r\nhost: plotcast\r\n\r\n");
-    let pipelined = request("/healthz") + &request("/charts/bar.mjpg");
+    let pipelined = get_request("/healthz") + &get_request("/charts/bar.mjpg");
     let mut reader = raw_connection(server.addr, &pipelined).await;
 
     let health = within(DEADLINE, "the /healthz head", reader.response_head())
