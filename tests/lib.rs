@@ -1,8 +1,9 @@
 //! Shared helpers of plotcast's end-to-end tests (the tests live in `tests/tests/`):
-//! a real server on `127.0.0.1:0`, an MJPEG part reader over a real HTTP response, JPEG
-//! and pixel helpers, polling with a deadline (never sleeps as synchronisation), HTTP
-//! and metrics helpers, the `plotcast` binary as a child process ([`spawn_plotcast`]),
-//! and a WebDriver client for headless Chromium ([`webdriver`]).
+//! a real server on `127.0.0.1:0`, an MJPEG part reader over a real HTTP response or
+//! the raw bytes of a connection, JPEG and pixel helpers, polling with a deadline
+//! (never sleeps as synchronisation), HTTP and metrics helpers, the `plotcast` binary
+//! as a child process ([`spawn_plotcast`]), and a WebDriver client for headless
+//! Chromium ([`webdriver`]).
 
 pub mod webdriver;
 
@@ -300,18 +301,62 @@ pub struct Part {
 /// checking the framing strictly: every part has a `Content-Length` and exactly that
 /// many body bytes, followed by CRLF and the next boundary.
 pub struct MjpegReader {
-    stream: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    stream: Pin<Box<dyn Stream<Item = Result<Bytes, String>> + Send>>,
     buffer: Vec<u8>,
     after_body: bool,
     /// Total bytes received.
     pub received: usize,
 }
 
+/// The status line and headers (lower-case names) of an HTTP response.
+#[derive(Debug)]
+pub struct ResponseHead {
+    /// E.g. `HTTP/1.0 200 OK`.
+    pub status_line: String,
+    /// Header values by lower-case name (a repeated header: its last value).
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Connects to `addr`, sends `request` (a whole HTTP request head) and returns the reader
+/// of the raw bytes of the connection, as a client that knows no transfer codings sees
+/// them: nothing is de-chunked, the body ends when the server closes the connection.
+pub async fn raw_connection(addr: SocketAddr, request: &str) -> MjpegReader {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send the request");
+    let bytes = futures_util::stream::unfold(Some(stream), |stream| async move {
+        let mut stream = stream?;
+        let mut buffer = vec![0; 64 * 1024];
+        match stream.read(&mut buffer).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buffer.truncate(n);
+                Some((Ok(Bytes::from(buffer)), Some(stream)))
+            }
+            Err(e) => Some((Err(e.to_string()), None)),
+        }
+    });
+    MjpegReader::from_stream(bytes)
+}
+
 impl MjpegReader {
     /// Wraps a streaming response.
     pub fn new(response: reqwest::Response) -> MjpegReader {
+        MjpegReader::from_stream(
+            response
+                .bytes_stream()
+                .map(|r| r.map_err(|e| e.to_string())),
+        )
+    }
+
+    /// Reads the multipart body from `stream`.
+    fn from_stream(
+        stream: impl Stream<Item = Result<Bytes, String>> + Send + 'static,
+    ) -> MjpegReader {
         MjpegReader {
-            stream: Box::pin(response.bytes_stream()),
+            stream: Box::pin(stream),
             buffer: Vec::new(),
             after_body: false,
             received: 0,
@@ -330,7 +375,8 @@ impl MjpegReader {
         }
     }
 
-    async fn take_exact(&mut self, n: usize) -> Result<Vec<u8>, String> {
+    /// Reads exactly `n` bytes (e.g. a body of a known length on a [`raw_connection`]).
+    pub async fn take_exact(&mut self, n: usize) -> Result<Vec<u8>, String> {
         while self.buffer.len() < n {
             self.fill().await?;
         }
@@ -362,19 +408,35 @@ impl MjpegReader {
         if boundary != "--plotcastframe" {
             return Err(format!("expected the boundary, got {boundary:?}"));
         }
+        let headers = self.header_block().await?;
+        self.after_body = false;
+        Ok(headers)
+    }
+
+    /// Reads header lines up to the blank line that ends them.
+    async fn header_block(&mut self) -> Result<BTreeMap<String, String>, String> {
         let mut headers = BTreeMap::new();
         loop {
             let line = self.take_line().await?;
             if line.is_empty() {
-                break;
+                return Ok(headers);
             }
             let (name, value) = line
                 .split_once(':')
                 .ok_or_else(|| format!("bad header line {line:?}"))?;
             headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
         }
-        self.after_body = false;
-        Ok(headers)
+    }
+
+    /// Reads the head of the HTTP response on a [`raw_connection`]; the multipart body
+    /// follows.
+    pub async fn response_head(&mut self) -> Result<ResponseHead, String> {
+        let status_line = self.take_line().await?;
+        let headers = self.header_block().await?;
+        Ok(ResponseHead {
+            status_line,
+            headers,
+        })
     }
 
     /// Reads the body of a part whose headers were read.
@@ -549,6 +611,11 @@ pub fn viewers(metrics: &str, chart: &str) -> Option<usize> {
     metric_value(metrics, &format!("plotcast_viewers{{chart=\"{chart}\"}}"))
 }
 
+/// The head of a minimal HTTP/1.1 `GET path` request, for raw connections.
+pub fn get_request(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n")
+}
+
 /// Connects a viewer of `path` with a 4 KiB receive buffer that sends its request and
 /// then is never read from: once the socket buffers fill, the server's writes stall.
 pub async fn stalled_viewer(addr: SocketAddr, path: &str) -> tokio::net::TcpStream {
@@ -557,7 +624,7 @@ pub async fn stalled_viewer(addr: SocketAddr, path: &str) -> tokio::net::TcpStre
         .set_recv_buffer_size(4096)
         .expect("small receive buffer");
     let mut stream = socket.connect(addr).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+    let request = get_request(path);
     stream
         .write_all(request.as_bytes())
         .await
@@ -568,7 +635,7 @@ pub async fn stalled_viewer(addr: SocketAddr, path: &str) -> tokio::net::TcpStre
 /// Sends `GET path` on the raw connection `stream` and returns what one read gets within
 /// `deadline` (the response head and maybe the start of the body), as text.
 pub async fn raw_get(stream: &mut tokio::net::TcpStream, path: &str, deadline: Duration) -> String {
-    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+    let request = get_request(path);
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut buffer = vec![0; 4096];
     let n = within(deadline, "a response", stream.read(&mut buffer))

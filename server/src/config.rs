@@ -90,6 +90,10 @@ pub struct Config {
     #[arg(long, env = "PLOTCAST_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
     #[serde(deserialize_with = "duration_in_file")]
     pub header_read_timeout: Duration,
+    /// Most bytes a request's start line and headers may take in all (431 beyond).
+    #[arg(long, env = "PLOTCAST_MAX_HEADER_BYTES", default_value = "16384", value_parser = limit)]
+    #[serde(deserialize_with = "limit_in_file")]
+    pub max_header_bytes: usize,
     /// Extra TTF/OTF/TTC font for the fallback chain, after the embedded one
     /// (repeatable; in the environment separated by `:`). The editor fetches them too.
     #[arg(long = "font", env = "PLOTCAST_FONTS", value_delimiter = ':')]

@@ -78,17 +78,15 @@ pub async fn run_with(
         config.max_connections_per_ip,
         state.metrics().clone(),
     );
-    let header_read_timeout = config.header_read_timeout;
-    serve::serve(
-        listener,
-        app(state.clone()),
-        header_read_timeout,
-        async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            hub.shutdown();
-        },
-    )
+    let limits = serve::RequestLimits {
+        header_read_timeout: config.header_read_timeout,
+        max_header_bytes: config.max_header_bytes,
+    };
+    serve::serve(listener, app(state.clone()), limits, async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        hub.shutdown();
+    })
     .await;
     for task in background {
         task.abort();

@@ -1,7 +1,8 @@
 //! The HTTP/1.1 connection loop (instead of `axum::serve`, which gives hyper no timer
 //! and so no header read timeout): accepts from a [`LimitedListener`], serves each
 //! connection with hyper's `header_read_timeout` (a client that does not finish a
-//! request's headers in time is disconnected: slowloris), and shuts down gracefully.
+//! request's headers in time is disconnected: slowloris) and a cap on the size of a
+//! request's headers, and shuts down gracefully.
 
 use std::future::Future;
 use std::time::Duration;
@@ -14,12 +15,24 @@ use tokio::sync::watch;
 
 use crate::listener::LimitedListener;
 
+/// What hyper enforces on each request of a connection.
+#[derive(Clone, Copy)]
+pub struct RequestLimits {
+    /// A client must send a request's headers within this time.
+    pub header_read_timeout: Duration,
+    /// Bytes a request's start line and headers may take in all. hyper answers a
+    /// request beyond it with `431 Request Header Fields Too Large` and closes the
+    /// connection; so a connection holds little more than this of unfinished headers
+    /// (without it, hyper's ~400 KiB read buffer let 800 connections take 300 MiB).
+    pub max_header_bytes: usize,
+}
+
 /// Serves `app` on `listener` until `shutdown` completes; then stops accepting, lets
 /// every connection finish its current response, and returns once all are closed.
 pub async fn serve(
     mut listener: LimitedListener,
     app: Router,
-    header_read_timeout: Duration,
+    limits: RequestLimits,
     shutdown: impl Future<Output = ()>,
 ) {
     // Connections watch `stop` (closed = shut down) and hold `open` until they end.
@@ -38,7 +51,8 @@ pub async fn serve(
             let mut builder = http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
-                .header_read_timeout(header_read_timeout);
+                .header_read_timeout(limits.header_read_timeout)
+                .max_header_size(limits.max_header_bytes);
             let connection = builder.serve_connection(TokioIo::new(io), service);
             let mut connection = std::pin::pin!(connection);
             tokio::select! {

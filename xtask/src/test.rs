@@ -124,13 +124,15 @@ fn packages_among(tree: &str, names: &[&str]) -> Vec<String> {
 /// steps still run.
 pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
     // Everything the steps need, installed up front; never silently skip a test.
-    // (ffmpeg and chromium are real clients of the stream, the CJK font is for
-    // render-core's font fallback test, trunk builds the editor for the browser test.)
+    // (ffmpeg, GStreamer and chromium are real clients of the stream, the CJK font is
+    // for render-core's font fallback test, trunk builds the editor for the browser test.)
     tools::ensure_apt(sh, tools::BUILD_PACKAGES)?;
     tools::ensure_apt(
         sh,
         &[
             "ffmpeg",
+            "gstreamer1.0-tools",
+            "gstreamer1.0-plugins-good",
             "chromium",
             "chromium-driver",
             "fonts-wqy-microhei",

@@ -68,11 +68,13 @@ pub fn ensure_apt(sh: &Shell, packages: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// Whether `package` is installed: its binary is on `PATH`, or for data packages
-/// (fonts) the file tests use exists.
+/// Whether `package` is installed: its binary is on `PATH`, for data packages (fonts)
+/// the file tests use exists, for GStreamer plugins the elements tests use are found.
 fn is_installed(sh: &Shell, package: &str) -> bool {
     match package {
         "chromium-driver" => has_binary(sh, "chromedriver"),
+        "gstreamer1.0-tools" => has_binary(sh, "gst-launch-1.0"),
+        "gstreamer1.0-plugins-good" => has_gstreamer_elements(sh, GSTREAMER_ELEMENTS),
         "fonts-wqy-microhei" => {
             Path::new("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists()
         }
@@ -88,6 +90,22 @@ fn has_binary(sh: &Shell, bin: &str) -> bool {
         .ignore_stderr()
         .run()
         .is_ok()
+}
+
+/// The GStreamer elements the e2e tests use (`souphttpsrc`, `multipartdemux`, `jpegdec`
+/// and `pngenc` are in gstreamer1.0-plugins-good).
+const GSTREAMER_ELEMENTS: &[&str] = &["souphttpsrc", "multipartdemux", "jpegdec", "pngenc"];
+
+/// Whether `gst-inspect-1.0` finds each of `elements`.
+fn has_gstreamer_elements(sh: &Shell, elements: &[&str]) -> bool {
+    elements.iter().all(|element| {
+        cmd!(sh, "gst-inspect-1.0 {element}")
+            .quiet()
+            .ignore_stdout()
+            .ignore_stderr()
+            .run()
+            .is_ok()
+    })
 }
 
 /// Whether we run as root (`id -u` == 0).

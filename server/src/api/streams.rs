@@ -1,11 +1,12 @@
 //! The chart images: `GET /charts/{id}.mjpg` (the live stream, `?fps=` may lower the
-//! rate), `GET /charts/{id}.jpg` and `.png` (the latest frame, at once).
+//! rate, sent close-delimited), `GET /charts/{id}.jpg` and `.png` (the latest frame,
+//! at once).
 
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, HeaderValue, Version};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -29,6 +30,25 @@ pub struct StreamQuery {
 
 /// Seconds a viewer refused by a viewer limit is asked to wait.
 const VIEWER_RETRY_AFTER: u32 = 5;
+
+/// Makes the stream's body end where the connection ends, with no transfer coding, as
+/// mjpg-streamer, ustreamer and IP cameras send it: NVRs and camera apps that do not
+/// de-chunk (Synology Surveillance Station) read it, and so does every HTTP client.
+///
+/// hyper (`proto/h1/role.rs`, `Server::encode_headers`) chunks a body of unknown length
+/// in every HTTP/1.1 response, `Connection: close` or not (that header only ends the
+/// connection after the body); it sends the body unframed, ended by closing the
+/// connection, only in an HTTP/1.0 response. So the stream is answered `HTTP/1.0 200 OK`
+/// with `Connection: close`, the status line ustreamer and mjpg-streamer send to every
+/// client; HTTP/1.1 clients read HTTP/1.0 responses. Other responses keep HTTP/1.1
+/// and keep-alive.
+fn close_delimited(mut response: Response) -> Response {
+    *response.version_mut() = Version::HTTP_10;
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
 
 /// `GET /charts/{file}` where file is `ID.mjpg`, `ID.jpg` or `ID.png`.
 pub async fn chart_file(
@@ -77,14 +97,14 @@ pub async fn chart_file(
                 min_interval: Duration::from_secs_f64(1.0 / fps),
             };
             let body = viewer::body(subscription, options, state.metrics().clone());
-            Ok((
+            let response = (
                 [
                     (header::CONTENT_TYPE, mjpeg::content_type()),
                     (no_store.0, no_store.1.to_string()),
                 ],
                 Body::from_stream(body),
-            )
-                .into_response())
+            );
+            Ok(close_delimited(response.into_response()))
         }
         "jpg" | "jpeg" => {
             let latest = chart.frames.borrow().as_ref().map(|part| part.jpeg.clone());

@@ -1,52 +1,42 @@
-//! ffmpeg, a strict client, reads frames from the stream: with its multipart demuxer
-//! (`mpjpeg`, which reads each part by its `Content-Length`) and its raw `mjpeg` one.
+//! ffmpeg, a strict client, reads frames from the close-delimited stream and sees a data
+//! change: with its multipart demuxer (`mpjpeg`, which reads each part by its
+//! `Content-Length`), its raw `mjpeg` one, and with no format given, as OpenCV's
+//! `VideoCapture(url)` opens it (its FFmpeg backend lets libavformat probe the format).
 
-use std::process::Stdio;
-use std::time::Duration;
+use tests::Image;
 
-use tests::{within, Image, TestServer};
+use crate::strict_clients::{frames_across_a_change, short_bar_server};
 
-use crate::temp_chart;
-
-async fn ffmpeg_reads_three_frames(format: &str) {
-    let server = TestServer::start_fresh(|_| {}).await;
-    server
-        .create_chart("temp", &temp_chart("timeseries", "10s"))
-        .await;
+/// ffmpeg with `format` (`-f format`, or none: probed) writes 4 frames of the stream.
+async fn ffmpeg_reads_four_frames(format: Option<&str>) {
+    let server = short_bar_server().await;
     let out = tempfile::tempdir().expect("temp dir");
-    let pattern = out.path().join("frame%d.jpg");
-    let child = tokio::process::Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-f", format, "-i"])
-        .arg(server.url("/charts/temp.mjpg"))
-        .args(["-frames:v", "3"])
-        .arg(&pattern)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("ffmpeg runs (install it: apt-get install ffmpeg)");
-    let output = within(Duration::from_secs(60), "ffmpeg", child.wait_with_output())
-        .await
-        .expect("ffmpeg output");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "ffmpeg -f {format} failed: {stderr}"
-    );
-    for i in 1..=3 {
-        let bytes = std::fs::read(out.path().join(format!("frame{i}.jpg"))).expect("a frame file");
-        let image = Image::from_jpeg(&bytes);
-        assert_eq!((image.width, image.height), (400, 300), "frame {i}");
+    let mut ffmpeg = tokio::process::Command::new("ffmpeg");
+    ffmpeg.args(["-nostdin", "-loglevel", "error"]);
+    if let Some(format) = format {
+        ffmpeg.args(["-f", format]);
     }
+    ffmpeg
+        .arg("-i")
+        .arg(server.url("/charts/bar.mjpg"))
+        .args(["-frames:v", "4"])
+        .arg(out.path().join("frame%03d.jpg"));
+    let what = format!("ffmpeg -f {format:?} (install it: apt-get install ffmpeg)");
+    frames_across_a_change(&server, ffmpeg, &what, out.path(), 4, Image::from_jpeg).await;
     server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ffmpeg_multipart_demuxer_reads_frames() {
-    ffmpeg_reads_three_frames("mpjpeg").await;
+    ffmpeg_reads_four_frames(Some("mpjpeg")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ffmpeg_mjpeg_demuxer_reads_frames() {
-    ffmpeg_reads_three_frames("mjpeg").await;
+    ffmpeg_reads_four_frames(Some("mjpeg")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ffmpeg_probing_the_format_reads_frames_as_opencv_does() {
+    ffmpeg_reads_four_frames(None).await;
 }

@@ -1,7 +1,7 @@
 //! Limits: each refusal is a clear JSON error naming the option that sets the limit —
 //! points per request, name length, series cardinality, viewers per chart and in
-//! total (503 + Retry-After), connections per client IP (429), and the header read
-//! timeout against slowloris.
+//! total (503 + Retry-After), connections per client IP (429), the header read
+//! timeout against slowloris, and the size of a request's headers (431).
 
 use std::time::Duration;
 
@@ -178,5 +178,50 @@ async fn slowloris_headers_are_cut_off_by_the_header_read_timeout() {
     assert!(raw_get(&mut stream, "/healthz", Duration::from_secs(10))
         .await
         .starts_with("HTTP/1.1 200"));
+    server.stop().await;
+}
+
+/// Sends `GET /healthz` with a header `x-big` of `size` bytes on a new connection and
+/// returns what the server answers until it closes the connection, as text.
+async fn healthz_with_a_header_of(server: &TestServer, size: usize) -> String {
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    // Borrowed halves: the write side stays open (hyper drops a request on EOF).
+    let (mut read, mut write) = stream.split();
+    let big = "a".repeat(size);
+    let request =
+        format!("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\nx-big: {big}\r\n\r\n");
+    // The server may answer and close before it read everything: writing then fails.
+    let send = async {
+        let _ = write.write_all(request.as_bytes()).await;
+    };
+    let receive = async {
+        let mut answer = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while let Ok(n @ 1..) = read.read(&mut buffer).await {
+            answer.extend_from_slice(&buffer[..n]);
+        }
+        answer
+    };
+    let ((), answer) = within(Duration::from_secs(10), "the answer", async {
+        tokio::join!(send, receive)
+    })
+    .await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_headers_beyond_16_kib_get_431() {
+    let server = TestServer::start_fresh(|_| {}).await;
+    let within_cap = healthz_with_a_header_of(&server, 15 * 1024).await;
+    assert!(
+        within_cap.starts_with("HTTP/1.1 200 OK\r\n"),
+        "{within_cap}"
+    );
+    let beyond = healthz_with_a_header_of(&server, 100_000).await;
+    assert!(
+        beyond.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        "{beyond:?}"
+    );
+    assert_eq!(server.get("/healthz").await.status(), 200);
     server.stop().await;
 }

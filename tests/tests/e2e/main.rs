@@ -1,6 +1,6 @@
 //! plotcast end-to-end tests: one binary, one module per area. Each test starts the
 //! real server on `127.0.0.1:0` with its own data directory and talks to it with real
-//! clients (reqwest, ffmpeg, headless Chromium).
+//! clients (reqwest, raw sockets, ffmpeg, GStreamer, headless Chromium).
 
 mod access;
 mod api;
@@ -15,6 +15,7 @@ mod ingest;
 mod limits;
 mod restart;
 mod stream;
+mod strict_clients;
 
 /// A light-theme chart of metric `temp` in red, fixed 0..100 axis, no legend.
 pub fn temp_chart(kind: &str, window: &str) -> String {
