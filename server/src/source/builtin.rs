@@ -113,11 +113,15 @@ impl BuiltinSource {
         let _order = self.order.lock().map_err(|_| StoreError::Poisoned)?;
         let current = self.memory.horizons();
         let mut wanted = current.max(needs);
-        wanted.raw_ms = wanted.raw_ms.min(self.tiers.raw_retention_ms).max(1);
+        wanted.raw_ms = wanted
+            .raw_ms
+            .max(MIN_RAW_MS)
+            .min(self.tiers.raw_retention_ms)
+            .max(1);
         for (ms, retention) in wanted.tier_ms.iter_mut().zip(self.tiers.retention_ms) {
             *ms = (*ms).min(retention);
         }
-        if current.cover(&wanted) && current.raw_ms > 0 {
+        if current.cover(&wanted) {
             return Ok(());
         }
         let now = self.clock.now_ms();
