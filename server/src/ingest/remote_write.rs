@@ -246,7 +246,8 @@ mod tests {
         ]);
         let write = parse(&body).expect("valid request");
         assert_eq!(write.batch.samples, 4);
-        let got: Vec<(&str, BTreeMap<String, String>, Vec<(i64, f64)>)> = write
+        type Row<'a> = (&'a str, BTreeMap<String, String>, Vec<(i64, f64)>);
+        let got: Vec<Row<'_>> = write
             .batch
             .series
             .iter()

@@ -133,10 +133,16 @@ fn field(number: u8, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A series' labels, `(name, value)`.
+type Labels<'a> = &'a [(&'a str, &'a str)];
+
+/// A series' samples, `(t_ms, value)`.
+type Samples<'a> = &'a [(i64, f64)];
+
 /// A remote_write body: a `WriteRequest` (timeseries = 1; labels = 1 with name = 1 and
 /// value = 2; samples = 2 with value = 1 (double) and timestamp = 2 (int64)), snappy
 /// block format.
-fn write_request(series: &[(&[(&str, &str)], &[(i64, f64)])]) -> Vec<u8> {
+fn write_request(series: &[(Labels<'_>, Samples<'_>)]) -> Vec<u8> {
     let mut request = Vec::new();
     for (labels, samples) in series {
         let mut timeseries = Vec::new();
@@ -191,7 +197,7 @@ async fn remote_write_refusals_name_the_problem_with_the_status_senders_expect()
     })
     .await;
     let t = tests::now_ms() - 5000;
-    let one: &[(&str, &str)] = &[("__name__", "rw_temp"), ("room", "a")];
+    let one: Labels<'_> = &[("__name__", "rw_temp"), ("room", "a")];
     let stored = post_write(&server, write_request(&[(one, &[(t, 21.5)])]), &[], &[]).await;
     assert_eq!(
         stored,
@@ -230,7 +236,7 @@ async fn remote_write_refusals_name_the_problem_with_the_status_senders_expect()
             .is_some_and(|e| e.starts_with("snappy: ")),
         "{error}"
     );
-    let nameless: &[(&str, &str)] = &[("job", "j")];
+    let nameless: Labels<'_> = &[("job", "j")];
     let body = write_request(&[(one, &[(t, 1.0)]), (nameless, &[(t, 1.0)])]);
     let (status, error) = post_write(&server, body, &[], &[]).await;
     assert_eq!(status, 400);
@@ -249,8 +255,7 @@ async fn remote_write_refusals_name_the_problem_with_the_status_senders_expect()
     );
 
     // Over max_series: 422 (retrying cannot help until the operator raises it).
-    let (b, c): (&[(&str, &str)], &[(&str, &str)]) =
-        (&[("__name__", "rw_b")], &[("__name__", "rw_c")]);
+    let (b, c): (Labels<'_>, Labels<'_>) = (&[("__name__", "rw_b")], &[("__name__", "rw_c")]);
     let body = write_request(&[(b, &[(t, 1.0)]), (c, &[(t, 1.0)])]);
     let (status, error) = post_write(&server, body, &[], &[]).await;
     assert_eq!(
