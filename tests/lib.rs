@@ -2,9 +2,10 @@
 //! a real server on `127.0.0.1:0`, an MJPEG part reader over a real HTTP response or
 //! the raw bytes of a connection, JPEG and pixel helpers, polling with a deadline
 //! (never sleeps as synchronisation), HTTP and metrics helpers, the `plotcast` binary
-//! as a child process ([`spawn_plotcast`]), and a WebDriver client for headless
-//! Chromium ([`webdriver`]).
+//! as a child process ([`spawn_plotcast`]), a real Prometheus and a scrape target
+//! ([`prometheus`]), and a WebDriver client for headless Chromium ([`webdriver`]).
 
+pub mod prometheus;
 pub mod webdriver;
 
 use std::collections::BTreeMap;

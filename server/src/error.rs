@@ -36,6 +36,9 @@ pub enum AppError {
     /// Missing or wrong token on a write endpoint.
     #[error("a valid token is required: send `Authorization: Bearer <token>`")]
     Unauthorized,
+    /// The body's `Content-Type` or `Content-Encoding` is not one the endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The body is larger than the configured limit.
     #[error("request body is larger than the limit of {0} bytes (max_body)")]
     TooLarge(usize),
@@ -92,6 +95,7 @@ impl AppError {
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -112,8 +116,10 @@ impl From<IngestError> for AppError {
     fn from(error: IngestError) -> AppError {
         let message = error.to_string();
         match error {
-            IngestError::Json(_) => AppError::bad_request(message),
-            IngestError::Points(points) => AppError::BadRequest {
+            IngestError::Json(_) | IngestError::Snappy(_) | IngestError::Protobuf(_) => {
+                AppError::bad_request(message)
+            }
+            IngestError::Points(points) | IngestError::Series(points) => AppError::BadRequest {
                 message,
                 details: points
                     .iter()
@@ -131,6 +137,9 @@ impl From<IngestError> for AppError {
             }
             IngestError::TooManyPoints { .. } => {
                 AppError::limit(StatusCode::PAYLOAD_TOO_LARGE, "max_points", message)
+            }
+            IngestError::DecodedTooLarge { .. } => {
+                AppError::limit(StatusCode::PAYLOAD_TOO_LARGE, "max_body", message)
             }
             IngestError::NameTooLong { .. } => {
                 AppError::limit(StatusCode::BAD_REQUEST, "max_name", message)

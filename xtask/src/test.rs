@@ -124,8 +124,9 @@ fn packages_among(tree: &str, names: &[&str]) -> Vec<String> {
 /// steps still run.
 pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
     // Everything the steps need, installed up front; never silently skip a test.
-    // (ffmpeg, GStreamer and chromium are real clients of the stream, the CJK font is
-    // for render-core's font fallback test, trunk builds the editor for the browser test.)
+    // (ffmpeg, GStreamer and chromium are real clients of the stream, Prometheus
+    // remote_writes to the server, the CJK font is for render-core's font fallback test,
+    // trunk builds the editor for the browser test.)
     tools::ensure_apt(sh, tools::BUILD_PACKAGES)?;
     tools::ensure_apt(
         sh,
@@ -136,6 +137,7 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
             "chromium",
             "chromium-driver",
             "fonts-wqy-microhei",
+            "prometheus",
         ],
     )?;
     tools::ensure_wasm_target(sh)?;

@@ -1,5 +1,6 @@
-//! Reading request bodies: a size limit (also after gzip) and JSON parsing whose
-//! errors are clear 400s.
+//! Reading request bodies: a size limit (also after gzip; or raw, for remote_write's
+//! snappy, which its parser decodes and limits) and JSON parsing whose errors are
+//! clear 400s.
 
 use std::io::Read;
 
@@ -13,17 +14,7 @@ use crate::error::AppError;
 /// Reads a whole body, refusing more than `limit` bytes; a gzip `Content-Encoding` is
 /// decoded (the limit applies to the decoded size too).
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, AppError> {
-    let raw = axum::body::to_bytes(body, limit).await.map_err(|error| {
-        let inner = error.into_inner();
-        if inner
-            .downcast_ref::<http_body_util::LengthLimitError>()
-            .is_some()
-        {
-            AppError::TooLarge(limit)
-        } else {
-            AppError::bad_request(format!("reading the request body failed: {inner}"))
-        }
-    })?;
+    let raw = read_raw(body, limit).await?;
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -45,6 +36,22 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
             "Content-Encoding {other:?} is not supported (use gzip)"
         ))),
     }
+}
+
+/// Reads a whole body as sent (no `Content-Encoding` decoded), refusing more than
+/// `limit` bytes.
+pub async fn read_raw(body: Body, limit: usize) -> Result<Bytes, AppError> {
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let inner = error.into_inner();
+        if inner
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
+            AppError::TooLarge(limit)
+        } else {
+            AppError::bad_request(format!("reading the request body failed: {inner}"))
+        }
+    })
 }
 
 /// Parses JSON, turning serde's message (with line and column) into a 400.

@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/charts/{id}/sign", post(charts::sign))
         .route("/write", post(ingest::write))
         .route("/api/v2/write", post(ingest::write))
+        .route("/api/v1/write", post(ingest::remote_write))
         .route("/ping", get(influx::ping))
         .route("/query", get(influx::query).post(influx::query))
         .route("/api/fonts", get(fonts::list))

@@ -18,13 +18,20 @@ impl fmt::Display for LineError {
     }
 }
 
-/// A problem with one point of a JSON body, at its JSON path.
+/// A problem at one path of a structured body: a point of a JSON body
+/// (`points[3].metric`) or a series of a remote_write body (`timeseries[3]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PointError {
-    /// JSON path, e.g. `points[3].metric`.
+    /// Path in the body, e.g. `points[3].metric`.
     pub path: String,
     /// What is wrong.
     pub message: String,
+}
+
+impl fmt::Display for PointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
 }
 
 /// Why nothing of a write was stored.
@@ -37,8 +44,28 @@ pub enum IngestError {
     #[error("{} invalid points; nothing stored", .0.len())]
     Points(Vec<PointError>),
     /// Lines of a line-protocol body are invalid.
-    #[error("{}", lines_message(.0))]
+    #[error("{}", first_of("invalid line protocol", "lines", .0))]
     Lines(Vec<LineError>),
+    /// A remote_write body is not snappy (block format).
+    #[error("snappy: {0}")]
+    Snappy(String),
+    /// A remote_write body does not decode to a protobuf `WriteRequest`.
+    #[error("protobuf: {0}")]
+    Protobuf(String),
+    /// Series of a remote_write body are invalid.
+    #[error("{}", first_of("invalid remote_write", "series", .0))]
+    Series(Vec<PointError>),
+    /// A compressed body announces more decoded bytes than `max_body` (refused before
+    /// decoding).
+    #[error(
+        "the body decodes to {size} bytes, more than the limit of {max} (max_body); nothing stored"
+    )]
+    DecodedTooLarge {
+        /// Decoded size the body announces.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The request carries more samples than `max_points`.
     #[error("the request carries {count} points, more than the limit of {max} per request (max_points); nothing stored")]
     TooManyPoints {
@@ -57,13 +84,11 @@ pub enum IngestError {
     },
 }
 
-fn lines_message(errors: &[LineError]) -> String {
+/// `WHAT: problem`, or for several problems `WHAT in N UNIT, first: problem`.
+fn first_of<E: fmt::Display>(what: &str, unit: &str, errors: &[E]) -> String {
     match errors {
-        [one] => format!("invalid line protocol: {one}"),
-        [first, ..] => format!(
-            "invalid line protocol in {} lines, first: {first}",
-            errors.len()
-        ),
-        [] => "invalid line protocol".to_string(),
+        [one] => format!("{what}: {one}"),
+        [first, ..] => format!("{what} in {} {unit}, first: {first}", errors.len()),
+        [] => what.to_string(),
     }
 }

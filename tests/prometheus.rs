@@ -1,0 +1,147 @@
+//! A real Prometheus for the end-to-end tests — `/usr/bin/prometheus` (Debian's
+//! package, which `cargo xtask test` installs) on a free loopback port with a temporary
+//! storage directory and the config a test gives, killed when dropped — and
+//! [`Exporter`], a scrape target serving the text exposition format a test changes.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
+
+use crate::poll;
+
+/// A Prometheus child process.
+pub struct Prometheus {
+    /// Where its HTTP API listens.
+    pub addr: SocketAddr,
+    child: tokio::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    /// Starts Prometheus with `config` (YAML) and waits until `/-/ready` answers 200.
+    pub async fn start(config: &str) -> Prometheus {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config_file = dir.path().join("prometheus.yml");
+        std::fs::write(&config_file, config).expect("writing prometheus.yml");
+        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
+        let addr = free_port();
+        let child = tokio::process::Command::new("prometheus")
+            .arg(format!("--config.file={}", config_file.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address={addr}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .expect(
+                "prometheus starts (Debian package `prometheus`; `cargo xtask test` installs it)",
+            );
+        let mut prometheus = Prometheus { addr, child, dir };
+        let client = reqwest::Client::new();
+        let ready = format!("http://{addr}/-/ready");
+        poll(Duration::from_secs(30), "Prometheus to be ready", || {
+            let exited = prometheus.child.try_wait().ok().flatten();
+            assert!(
+                exited.is_none(),
+                "Prometheus exited ({exited:?}):\n{}",
+                prometheus.log()
+            );
+            let request = client.get(&ready).send();
+            async move { request.await.ok().filter(|r| r.status() == 200) }
+        })
+        .await;
+        prometheus
+    }
+
+    /// Prometheus' log so far (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("prometheus.log")).unwrap_or_default()
+    }
+
+    /// Kills Prometheus and waits until it is gone.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+impl Drop for Prometheus {
+    /// After a failed assertion, shows what Prometheus logged (scrape and remote_write
+    /// errors are there).
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("Prometheus' log:\n{}", self.log());
+        }
+    }
+}
+
+/// A free loopback address (bound and released, for a child that needs a fixed port).
+fn free_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
+    listener.local_addr().expect("local address")
+}
+
+/// A scrape target: answers every request with the exposition text last set.
+pub struct Exporter {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    text: Arc<Mutex<String>>,
+    task: JoinHandle<()>,
+}
+
+impl Exporter {
+    /// Starts serving `text` (the Prometheus text exposition format) on a free port.
+    pub async fn start(text: &str) -> Exporter {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let text = Arc::new(Mutex::new(text.to_string()));
+        let served = text.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                tokio::spawn(answer(socket, served.clone()));
+            }
+        });
+        Exporter { addr, text, task }
+    }
+
+    /// Serves `text` from the next scrape on.
+    pub fn set(&self, text: &str) {
+        if let Ok(mut served) = self.text.lock() {
+            *served = text.to_string();
+        }
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Reads one request head and answers it with the current text.
+async fn answer(mut socket: tokio::net::TcpStream, text: Arc<Mutex<String>>) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let body = text.lock().map(|t| t.clone()).unwrap_or_default();
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = socket.write_all(response.as_bytes()).await;
+    let _ = socket.shutdown().await;
+}
