@@ -306,7 +306,8 @@ async fn measure(plotcast: &Path, size: &Size, label: &str) -> Result<Figures> {
         .await?;
     let sum_supported = status.is_success();
     if !sum_supported {
-        if status != reqwest::StatusCode::UNPROCESSABLE_ENTITY {
+        // Refused as an unknown field (400) or an invalid spec (422).
+        if !status.is_client_error() {
             bail!("PUT chart lw_sum: {status} {body}");
         }
         detail(format!(
