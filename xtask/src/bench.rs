@@ -1,11 +1,14 @@
 //! `cargo xtask bench`: every benchmark in one session — criterion (render-core frame,
 //! server JPEG encode), native vs wasm render time, and the load suite against a
-//! release `plotcast` (viewers, idle, ingest, latency) — written to `BENCHMARKS.md`
-//! with the machine, the commands, each figure against its target, and the load.
+//! release `plotcast` (viewers, idle, ingest, latency, and the long-window phase also
+//! against the `plotcast` before the data layer) — written to `BENCHMARKS.md` with the
+//! machine, the commands, each figure against its target, and the load.
+//! `cargo xtask bench --only longwindow` runs just those load phases and writes their
+//! report to `target/bench-only.md` instead.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
@@ -40,19 +43,125 @@ impl Row {
 /// Frames the native/wasm render-time bench (`render-core/benches/speed.rs`) times.
 const SPEED_FRAMES: &str = "200";
 
+/// The commit before the data layer (issue 11): the long-window rows compare with a
+/// release `plotcast` built from it.
+const BEFORE: &str = "c17c5fa";
+
 /// Runs everything (`quick`: a short smoke run of the load suite) and writes
-/// `BENCHMARKS.md`.
-pub fn run(sh: &Shell, root: &Path, quick: bool) -> Result<()> {
+/// `BENCHMARKS.md`; with `only` (load suite phases, e.g. `longwindow`) runs just those
+/// phases and prints their rows instead, leaving `BENCHMARKS.md` as it is.
+pub fn run(sh: &Shell, root: &Path, quick: bool, only: &[String]) -> Result<()> {
     // turbojpeg builds libjpeg-turbo (cmake, nasm); the wasm run needs the target and
     // wasm-bindgen-test-runner.
     tools::ensure_apt(sh, tools::BUILD_PACKAGES)?;
-    tools::ensure_wasm_target(sh)?;
-    tools::ensure_cargo_tools(sh, root, vec![tools::wasm_bindgen(sh, root)?])?;
+    if only.is_empty() {
+        tools::ensure_wasm_target(sh)?;
+        tools::ensure_cargo_tools(sh, root, vec![tools::wasm_bindgen(sh, root)?])?;
+    }
     let load_before = loadavg();
     let mut commands = Vec::new();
     let mut rows = Vec::new();
     let mut details = Vec::new();
+    let criterion = if only.is_empty() {
+        render_benches(root, &mut commands, &mut rows, &mut details)?
+    } else {
+        String::new()
+    };
 
+    // The server under load.
+    let build_args = [
+        "build",
+        "--release",
+        "-p",
+        "server",
+        "--bin",
+        "plotcast",
+        "-p",
+        "tests",
+        "--bin",
+        "load",
+    ];
+    run_tee(root, &cargo(), &build_args, &[], &mut commands)?;
+    let target = target_dir(root);
+    let load = target.join("release/load");
+    let plotcast = target.join("release/plotcast");
+    let mut suite_args = vec![
+        "suite".to_owned(),
+        "--plotcast".to_owned(),
+        plotcast.display().to_string(),
+    ];
+    if quick {
+        suite_args.push("--quick".to_owned());
+    }
+    if !only.is_empty() {
+        suite_args.extend(["--only".to_owned(), only.join(",")]);
+    }
+    if only.is_empty() || only.iter().any(|p| p == "longwindow") {
+        let before = build_before(sh, root, &mut commands)?;
+        suite_args.extend(["--before".to_owned(), before.display().to_string()]);
+    }
+    let suite_args: Vec<&str> = suite_args.iter().map(String::as_str).collect();
+    let suite_out = run_tee(
+        root,
+        &load.display().to_string(),
+        &suite_args,
+        &[],
+        &mut commands,
+    )?;
+    for line in suite_out.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields.as_slice() {
+            ["RESULT", measure, figure, target, verdict] => rows.push(Row {
+                measure: (*measure).to_owned(),
+                figure: (*figure).to_owned(),
+                target: (*target).to_owned(),
+                verdict: (*verdict).to_owned(),
+            }),
+            ["DETAIL", text] => details.push((*text).to_owned()),
+            _ => {}
+        }
+    }
+    let load_after = loadavg();
+
+    let mut invocation = "`cargo xtask bench".to_owned();
+    if quick {
+        invocation.push_str(" --quick");
+    }
+    if !only.is_empty() {
+        invocation.push_str(&format!(" --only {}", only.join(",")));
+    }
+    invocation.push('`');
+    if quick {
+        invocation.push_str(" (a SHORT smoke run)");
+    }
+    let md = markdown(
+        sh,
+        &invocation,
+        &commands,
+        &rows,
+        &details,
+        &load_before,
+        &load_after,
+    )? + &criterion;
+    // Only some phases: their rows go into BENCHMARKS.md by hand.
+    let path = if only.is_empty() {
+        root.join("BENCHMARKS.md")
+    } else {
+        target.join("bench-only.md")
+    };
+    std::fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+/// The render-core and encoder benches (criterion, native vs wasm): their rows and
+/// details; returns criterion's result lines for the report.
+fn render_benches(
+    root: &Path,
+    commands: &mut Vec<String>,
+    rows: &mut Vec<Row>,
+    details: &mut Vec<String>,
+) -> Result<String> {
     // Criterion.
     let frame_args = [
         "bench",
@@ -63,11 +172,11 @@ pub fn run(sh: &Shell, root: &Path, quick: bool) -> Result<()> {
         "--",
         "--noplot",
     ];
-    let frame_out = run_tee(root, &cargo(), &frame_args, &[], &mut commands)?;
+    let frame_out = run_tee(root, &cargo(), &frame_args, &[], commands)?;
     let encode_args = [
         "bench", "-p", "server", "--bench", "encode", "--", "--noplot",
     ];
-    let encode_out = run_tee(root, &cargo(), &encode_args, &[], &mut commands)?;
+    let encode_out = run_tee(root, &cargo(), &encode_args, &[], commands)?;
     let criterion: Vec<(String, f64)> = criterion_results(&frame_out)
         .into_iter()
         .chain(criterion_results(&encode_out))
@@ -123,7 +232,7 @@ pub fn run(sh: &Shell, root: &Path, quick: bool) -> Result<()> {
         "--",
         "--nocapture",
     ];
-    let native_out = run_tee(root, &cargo(), &native_args, &frames_env, &mut commands)?;
+    let native_out = run_tee(root, &cargo(), &native_args, &frames_env, commands)?;
     let wasm_args = [
         "test",
         "--release",
@@ -136,7 +245,7 @@ pub fn run(sh: &Shell, root: &Path, quick: bool) -> Result<()> {
         "--",
         "--nocapture",
     ];
-    let wasm_out = run_tee(root, &cargo(), &wasm_args, &frames_env, &mut commands)?;
+    let wasm_out = run_tee(root, &cargo(), &wasm_args, &frames_env, commands)?;
     let native = speed(&native_out, "native");
     let wasm = speed(&wasm_out, "wasm32");
     rows.push(Row::new(
@@ -155,73 +264,41 @@ pub fn run(sh: &Shell, root: &Path, quick: bool) -> Result<()> {
         ));
     }
 
-    // The server under load.
-    let build_args = [
-        "build",
-        "--release",
-        "-p",
-        "server",
-        "--bin",
-        "plotcast",
-        "-p",
-        "tests",
-        "--bin",
-        "load",
-    ];
-    run_tee(root, &cargo(), &build_args, &[], &mut commands)?;
-    let target = target_dir(root);
-    let load = target.join("release/load");
-    let plotcast = target.join("release/plotcast");
-    let mut suite_args = vec![
-        "suite".to_owned(),
-        "--plotcast".to_owned(),
-        plotcast.display().to_string(),
-    ];
-    if quick {
-        suite_args.push("--quick".to_owned());
-    }
-    let suite_args: Vec<&str> = suite_args.iter().map(String::as_str).collect();
-    let suite_out = run_tee(
-        root,
-        &load.display().to_string(),
-        &suite_args,
-        &[],
-        &mut commands,
-    )?;
-    for line in suite_out.lines() {
-        let fields: Vec<&str> = line.split('\t').collect();
-        match fields.as_slice() {
-            ["RESULT", measure, figure, target, verdict] => rows.push(Row {
-                measure: (*measure).to_owned(),
-                figure: (*figure).to_owned(),
-                target: (*target).to_owned(),
-                verdict: (*verdict).to_owned(),
-            }),
-            ["DETAIL", text] => details.push((*text).to_owned()),
-            _ => {}
-        }
-    }
-    let load_after = loadavg();
+    Ok(raw_criterion(&frame_out, &encode_out))
+}
 
-    let md = markdown(
-        sh,
-        quick,
-        &commands,
-        &rows,
-        &details,
-        &load_before,
-        &load_after,
-    )? + &raw_criterion(&frame_out, &encode_out);
-    let path = root.join("BENCHMARKS.md");
-    std::fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;
-    println!("wrote {}", path.display());
-    Ok(())
+/// Builds the release `plotcast` of [`BEFORE`] (its source from `git archive`, its own
+/// target directory, both under `target/bench-before/`); returns the binary.
+fn build_before(sh: &Shell, root: &Path, commands: &mut Vec<String>) -> Result<PathBuf> {
+    let dir = target_dir(root).join("bench-before");
+    let src = dir.join(BEFORE);
+    if !src.join("Cargo.toml").exists() {
+        std::fs::create_dir_all(&src).with_context(|| format!("creating {}", src.display()))?;
+        let tar = dir.join(format!("{BEFORE}.tar"));
+        cmd!(sh, "git archive --format=tar -o {tar} {BEFORE}")
+            .run()
+            .with_context(|| format!("git archive {BEFORE} (needs the repository's history)"))?;
+        cmd!(sh, "tar -xf {tar} -C {src}").run()?;
+        commands.push(format!(
+            "git archive --format=tar -o {BEFORE}.tar {BEFORE} && tar -xf {BEFORE}.tar -C target/bench-before/{BEFORE}"
+        ));
+    }
+    let target = dir.join("target");
+    let target_env = target.display().to_string();
+    run_tee(
+        &src,
+        &cargo(),
+        &["build", "--release", "-p", "server", "--bin", "plotcast"],
+        &[("CARGO_TARGET_DIR", &target_env)],
+        commands,
+    )?;
+    Ok(target.join("release/plotcast"))
 }
 
 /// The report.
 fn markdown(
     sh: &Shell,
-    quick: bool,
+    invocation: &str,
     commands: &[String],
     rows: &[Row],
     details: &[String],
@@ -246,14 +323,9 @@ fn markdown(
     let _ = writeln!(md, "# Benchmarks\n");
     let _ = writeln!(
         md,
-        "Written by `cargo xtask bench{}`. Targets are those of issue 6; every figure is \
+        "Written by {invocation}. Targets are those of issues 6 and 11; every figure is \
          reported, reached or not. All figures come from one session on one machine, so \
-         compare ratios within this file rather than with other machines.\n",
-        if quick {
-            " --quick` (a SHORT smoke run"
-        } else {
-            ""
-        }
+         compare ratios within this file rather than with other machines.\n"
     );
     let _ = writeln!(md, "- Date: {date}");
     let _ = writeln!(

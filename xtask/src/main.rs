@@ -46,6 +46,10 @@ enum Command {
         /// A short smoke run of the server load suite (smaller numbers).
         #[arg(long)]
         quick: bool,
+        /// Only these load suite phases (comma-separated, e.g. `longwindow`), no
+        /// criterion; the report goes to `target/bench-only.md`, not `BENCHMARKS.md`.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Run every cargo-fuzz target (nightly) for a while against a copy of its corpus.
     Fuzz {
@@ -75,7 +79,7 @@ fn main() -> Result<ExitCode> {
         Command::Run { args } => run::run(&sh, &root, &args)?,
         Command::Cycles => cycles::run(&sh, &root)?,
         Command::Dist => dist::run(&sh, &root)?,
-        Command::Bench { quick } => bench::run(&sh, &root, quick)?,
+        Command::Bench { quick, only } => bench::run(&sh, &root, quick, &only)?,
         Command::Fuzz { seconds, target } => fuzz::run(&sh, &root, seconds, target.as_deref())?,
     }
     Ok(ExitCode::SUCCESS)

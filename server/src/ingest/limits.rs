@@ -67,7 +67,7 @@ pub(super) fn too_long(
 
 #[cfg(test)]
 pub(super) mod tests {
-    use super::super::Sample;
+    use super::super::batch::Sample;
     use super::*;
 
     /// Small limits for tests of the parsers.

@@ -32,6 +32,11 @@ use crate::tiers::{self, TierConfig, TIERS};
 /// The least memory keeps of raw points, whatever the charts' windows.
 const MIN_RAW_MS: i64 = 3_600_000;
 
+/// How much further back than a chart's data range memory keeps: a render's "now" and
+/// the source's differ by a few ms, and a read starting before memory's horizon goes
+/// to SQLite.
+const SLACK_MS: i64 = 60_000;
+
 /// The built-in source.
 pub struct BuiltinSource {
     store: Arc<Store>,
@@ -70,13 +75,13 @@ impl BuiltinSource {
     /// at (raw points, or the tier that resolution picks), and an hour of raw points.
     pub fn needs(spec: &ValidSpec) -> Horizons {
         let (from, _) = spec.data_range(0);
-        let span = from.saturating_neg();
+        let span = from.saturating_neg().saturating_add(SLACK_MS);
         let mut needs = Horizons {
             raw_ms: MIN_RAW_MS,
             tier_ms: [0; TIERS],
         };
         match tiers::choose(spec.time_resolution_ms().unwrap_or(1)) {
-            Some(tier) => needs.tier_ms[tier] = span,
+            Some(tier) => needs.tier_ms[tier] = span.saturating_add(tiers::STEPS_MS[tier]),
             None => needs.raw_ms = needs.raw_ms.max(span),
         }
         needs

@@ -97,4 +97,4 @@ mod steps;
 pub use bucket::Bucket;
 pub use draw::points_for_drawing;
 pub use memory::SeriesTiers;
-pub use steps::{choose, Tier, TierConfig, TIERS};
+pub use steps::{choose, Tier, TierConfig, STEPS_MS, TIERS};

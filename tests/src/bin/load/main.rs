@@ -7,12 +7,18 @@
 //!   against a running server (e.g. one under `perf record`).
 //! - `load ingest --addr 127.0.0.1:8080 --pid PID` runs the suite's ingest phase (line
 //!   protocol, then JSON) against a running server started with `--max-points` ≥ 5000.
+//! - `load suite --plotcast P --only longwindow --before OLD` runs only the long-window
+//!   phase (1,000 series × 30 days, charts over all of it, restart), for `P` and `OLD`.
 
+mod ingest;
+mod long_window;
 mod mjpeg;
 mod procfs;
+mod report;
 mod server;
 mod suite;
 mod viewers;
+mod watcher;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,12 +44,24 @@ enum Cmd {
         #[arg(long)]
         plotcast: PathBuf,
         /// Only these phases (comma-separated): idle, viewers1k, viewers10k, static,
-        /// latency, ingest.
+        /// latency, ingest, longwindow.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Smaller numbers everywhere (a smoke test of the suite itself).
         #[arg(long)]
         quick: bool,
+        /// The `plotcast` to compare with in the longwindow phase (the build before
+        /// the data layer), measured the same way right after.
+        #[arg(long)]
+        before: Option<PathBuf>,
+        /// Size of the longwindow store, `SERIESxDAYS` [default: 1000x30; 100x3 with
+        /// --quick].
+        #[arg(long)]
+        long_size: Option<String>,
+        /// Size of the longwindow store for `--before`, `SERIESxDAYS` [default: the
+        /// same as --long-size].
+        #[arg(long)]
+        before_size: Option<String>,
     },
     /// Open viewers against a running server and report.
     Viewers {
@@ -99,10 +117,33 @@ fn main() -> Result<()> {
                 plotcast,
                 only,
                 quick,
-            } => suite::run(&plotcast, &only, quick).await,
+                before,
+                long_size,
+                before_size,
+            } => {
+                let base = if quick {
+                    long_window::Size::QUICK
+                } else {
+                    long_window::Size::FULL
+                };
+                let size = match long_size {
+                    Some(text) => long_window::Size::parse(&text, &base)?,
+                    None => base,
+                };
+                let before_size = match before_size {
+                    Some(text) => long_window::Size::parse(&text, &size)?,
+                    None => size.clone(),
+                };
+                let long = suite::LongWindow {
+                    before: before.as_deref(),
+                    size,
+                    before_size,
+                };
+                suite::run(&plotcast, &only, quick, &long).await
+            }
             Cmd::Ingest { addr, pid, secs } => {
                 let server = server::Server::attach(addr, pid)?;
-                suite::ingest(&server, Duration::from_secs_f64(secs)).await
+                ingest::run(&server, Duration::from_secs_f64(secs)).await
             }
             Cmd::Viewers {
                 addr,

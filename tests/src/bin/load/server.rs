@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,8 @@ use anyhow::{bail, Context, Result};
 pub struct Server {
     /// The child process, unless attached to a server started elsewhere.
     child: Option<Child>,
+    /// The binary it runs (`None`: attached).
+    program: Option<PathBuf>,
     /// Its address.
     pub addr: SocketAddr,
     /// Its process id.
@@ -36,6 +38,12 @@ const RAISED_LIMITS: &[(&str, &str)] = &[
 impl Server {
     /// Starts `plotcast` and waits for `/healthz`.
     pub async fn start(plotcast: &Path) -> Result<Server> {
+        Server::start_with(plotcast, &[]).await
+    }
+
+    /// Starts `plotcast` with `extra` flags after the suite's own and waits for
+    /// `/healthz`.
+    pub async fn start_with(plotcast: &Path, extra: &[&str]) -> Result<Server> {
         let help = Command::new(plotcast)
             .args(["serve", "--help"])
             .output()
@@ -60,38 +68,76 @@ impl Server {
                 args.extend([(*flag).to_owned(), (*value).to_owned()]);
             }
         }
-        let log = std::fs::File::create(data.path().join("server.log")).context("log file")?;
-        let child = Command::new(plotcast)
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {}", plotcast.display()))?;
-        let pid = child.id();
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(1)
             .timeout(Duration::from_secs(60))
             .build()?;
-        let server = Server {
-            child: Some(child),
+        let mut server = Server {
+            child: None,
+            program: Some(plotcast.to_owned()),
             addr,
-            pid,
+            pid: 0,
             http,
             args,
             _data: Some(data),
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
+        server.spawn()?;
+        server.wait_healthy(Duration::from_secs(20)).await?;
+        Ok(server)
+    }
+
+    /// Starts the child process (its stderr appended to `server.log` in the data dir).
+    fn spawn(&mut self) -> Result<()> {
+        let (Some(program), Some(data)) = (&self.program, &self._data) else {
+            bail!("a server started elsewhere cannot be started");
+        };
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data.path().join("server.log"))
+            .context("log file")?;
+        let child = Command::new(program)
+            .args(&self.args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", program.display()))?;
+        self.pid = child.id();
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Waits until `/healthz` answers 200, at most `limit`.
+    pub async fn wait_healthy(&self, limit: Duration) -> Result<()> {
+        let deadline = Instant::now() + limit;
         loop {
-            if let Ok(r) = server.http.get(server.url("/healthz")).send().await {
+            if let Ok(r) = self.http.get(self.url("/healthz")).send().await {
                 if r.status().is_success() {
-                    return Ok(server);
+                    return Ok(());
                 }
             }
             if Instant::now() > deadline {
-                bail!("plotcast did not answer /healthz on {addr} within 20 s");
+                bail!(
+                    "plotcast did not answer /healthz on {} within {limit:?}",
+                    self.addr
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Kills the server (SIGKILL, as a crash would) and starts it again with the same
+    /// flags on the same data directory; returns when the new process was started,
+    /// without waiting for it to answer.
+    pub fn restart(&mut self) -> Result<Instant> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().context("killing plotcast")?;
+            child.wait().context("waiting for plotcast to exit")?;
+        }
+        let started = Instant::now();
+        self.spawn()?;
+        Ok(started)
     }
 
     /// A server started elsewhere (e.g. under `perf record`) at `addr`, process `pid`.
@@ -102,6 +148,7 @@ impl Server {
             .build()?;
         Ok(Server {
             child: None,
+            program: None,
             addr,
             pid,
             http,
@@ -117,6 +164,19 @@ impl Server {
 
     /// Publishes a chart.
     pub async fn put_chart(&self, id: &str, spec: &str) -> Result<()> {
+        let (status, body) = self.put_chart_status(id, spec).await?;
+        if !status.is_success() {
+            bail!("PUT chart {id}: {status} {body}");
+        }
+        Ok(())
+    }
+
+    /// Publishes a chart; returns the response's status and body, whatever they are.
+    pub async fn put_chart_status(
+        &self,
+        id: &str,
+        spec: &str,
+    ) -> Result<(reqwest::StatusCode, String)> {
         let response = self
             .http
             .put(self.url(&format!("/api/charts/{id}")))
@@ -124,14 +184,8 @@ impl Server {
             .body(spec.to_owned())
             .send()
             .await?;
-        if !response.status().is_success() {
-            bail!(
-                "PUT chart {id}: {} {}",
-                response.status(),
-                response.text().await?
-            );
-        }
-        Ok(())
+        let status = response.status();
+        Ok((status, response.text().await?))
     }
 
     /// Writes line protocol (`precision=ms`); fails unless acknowledged (204).
@@ -171,15 +225,20 @@ impl Server {
         Ok(())
     }
 
-    /// `plotcast_frames_rendered_total` per chart, from `/metrics`.
-    pub async fn frames_rendered(&self) -> Result<BTreeMap<String, u64>> {
-        let text = self
+    /// The `/metrics` text.
+    async fn metrics(&self) -> Result<String> {
+        Ok(self
             .http
             .get(self.url("/metrics"))
             .send()
             .await?
             .text()
-            .await?;
+            .await?)
+    }
+
+    /// `plotcast_frames_rendered_total` per chart, from `/metrics`.
+    pub async fn frames_rendered(&self) -> Result<BTreeMap<String, u64>> {
+        let text = self.metrics().await?;
         let mut out = BTreeMap::new();
         for line in text.lines() {
             let Some(rest) = line.strip_prefix("plotcast_frames_rendered_total{chart=\"") else {
@@ -192,6 +251,34 @@ impl Server {
         }
         Ok(out)
     }
+
+    /// The sum (seconds) and count of the render and the encode time histograms
+    /// (`plotcast_render_seconds`, `plotcast_encode_seconds`), from `/metrics`.
+    pub async fn frame_times(&self) -> Result<FrameTimes> {
+        let text = self.metrics().await?;
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .with_context(|| format!("no {name} in /metrics"))
+        };
+        Ok(FrameTimes {
+            render_secs: value("plotcast_render_seconds_sum")?,
+            renders: value("plotcast_render_seconds_count")? as u64,
+            encode_secs: value("plotcast_encode_seconds_sum")?,
+        })
+    }
+}
+
+/// Totals of the server's frame time histograms.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameTimes {
+    /// Seconds spent rendering (reading the data included), all frames so far.
+    pub render_secs: f64,
+    /// Frames rendered so far, all charts.
+    pub renders: u64,
+    /// Seconds spent JPEG-encoding them.
+    pub encode_secs: f64,
 }
 
 impl Drop for Server {

@@ -1,5 +1,6 @@
-//! The benchmark suite against one `plotcast serve`: idle renders, 1,000 and 10,000
-//! viewers, a static chart with viewers, write-to-frame latency and ingest. Prints
+//! The benchmark suite: against one `plotcast serve` idle renders, 1,000 and 10,000
+//! viewers, a static chart with viewers, write-to-frame latency and ingest; then the
+//! long-window phase against servers of its own. Prints
 //! `RESULT\tname\tfigure\ttarget\tverdict` and `DETAIL\ttext` lines.
 
 use std::fmt::Write as _;
@@ -8,11 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
+use crate::ingest::{self, now_ms};
+use crate::long_window;
 use crate::mjpeg::{jpeg_identity, StreamParser};
 use crate::procfs::{self, CpuMeter};
+use crate::report::{detail, result};
 use crate::server::{delta, Server};
 use crate::viewers::{self, percentile, Plan};
 
@@ -35,31 +38,57 @@ fn gauge(title: &str, metric: &str) -> String {
     )
 }
 
-/// Milliseconds since the epoch.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+/// The phases that share one server, in the order they run.
+const SHARED_PHASES: [&str; 6] = [
+    "idle",
+    "viewers1k",
+    "viewers10k",
+    "static",
+    "latency",
+    "ingest",
+];
+
+/// What the longwindow phase compares.
+pub struct LongWindow<'a> {
+    /// The plotcast before the data layer, if any.
+    pub before: Option<&'a Path>,
+    /// The store's size.
+    pub size: long_window::Size,
+    /// The store's size for `before`.
+    pub before_size: long_window::Size,
 }
 
-/// Prints one result row.
-fn result(name: &str, figure: String, target: &str, reached: Option<bool>) {
-    let verdict = match reached {
-        Some(true) => "reached",
-        Some(false) => "NOT reached",
-        None => "-",
-    };
-    println!("RESULT\t{name}\t{figure}\t{target}\t{verdict}");
-}
-
-/// Prints one detail line.
-fn detail(text: String) {
-    println!("DETAIL\t{text}");
-}
-
-/// Runs the phases in `only` (all if empty).
-pub async fn run(plotcast: &Path, only: &[String], quick: bool) -> Result<()> {
+/// Runs the phases in `only` (all if empty): those of [`SHARED_PHASES`] against one
+/// server, then `longwindow` against servers of its own (this plotcast's, then
+/// `long.before`'s).
+pub async fn run(
+    plotcast: &Path,
+    only: &[String],
+    quick: bool,
+    long: &LongWindow<'_>,
+) -> Result<()> {
     let wants = |phase: &str| only.is_empty() || only.iter().any(|p| p == phase);
+    if let Some(unknown) = only
+        .iter()
+        .find(|p| !SHARED_PHASES.contains(&p.as_str()) && p.as_str() != "longwindow")
+    {
+        bail!("unknown phase {unknown:?}");
+    }
+    if SHARED_PHASES.iter().any(|p| wants(p)) {
+        shared_server_phases(plotcast, &wants, quick).await?;
+    }
+    if wants("longwindow") {
+        long_window::run(plotcast, &long.size, long.before, &long.before_size).await?;
+    }
+    Ok(())
+}
+
+/// The phases of [`SHARED_PHASES`] that `wants`, against one server.
+async fn shared_server_phases(
+    plotcast: &Path,
+    wants: &dyn Fn(&str) -> bool,
+    quick: bool,
+) -> Result<()> {
     let server = Server::start(plotcast).await?;
     detail(format!("server: `plotcast {}`", server.args.join(" ")));
     detail(format!("loadavg at start: {}", procfs::loadavg()));
@@ -148,7 +177,7 @@ pub async fn run(plotcast: &Path, only: &[String], quick: bool) -> Result<()> {
     let _ = stop_tx.send(true);
     let _ = collector.await;
     if wants("ingest") {
-        ingest(&server, secs(10, 3)).await?;
+        ingest::run(&server, secs(10, 3)).await?;
     }
     detail(format!("loadavg at end: {}", procfs::loadavg()));
     Ok(())
@@ -427,118 +456,4 @@ async fn latency(server: &Server, n: usize) -> Result<()> {
         percentile(&ack_ms, 0.99)
     ));
     Ok(())
-}
-
-/// Points per ingest request.
-const BATCH: usize = 5_000;
-
-/// Line protocol batch `b`: 10 series, timestamps from `base` on, 1 ms apart per series.
-fn line_batch(b: usize, base: i64) -> Bytes {
-    let mut body = String::with_capacity(BATCH * 40);
-    for j in 0..BATCH {
-        let i = (b * BATCH + j) as i64;
-        let _ = writeln!(
-            body,
-            "ingest,host=h{} value={}.5 {}",
-            i % 10,
-            i % 1000,
-            base + i / 10
-        );
-    }
-    Bytes::from(body)
-}
-
-/// JSON batch `b`, like [`line_batch`].
-fn json_batch(b: usize, base: i64) -> Bytes {
-    let mut body = String::with_capacity(BATCH * 70);
-    body.push_str("{\"points\":[");
-    for j in 0..BATCH {
-        let i = (b * BATCH + j) as i64;
-        if j > 0 {
-            body.push(',');
-        }
-        let _ = write!(
-            body,
-            r#"{{"metric":"ingestj","tags":{{"host":"h{}"}},"t":{},"v":{}.5}}"#,
-            i % 10,
-            base + i / 10,
-            i % 1000
-        );
-    }
-    body.push_str("]}");
-    Bytes::from(body)
-}
-
-/// Line protocol and JSON ingest on one connection, large batches back to back.
-pub async fn ingest(server: &Server, duration: Duration) -> Result<()> {
-    let base = now_ms() - 3_600_000;
-    let (points, secs, cores) = timed_batches(server.pid, line_batch, base, duration, |body| {
-        server.write_lines(body)
-    })
-    .await?;
-    let rate = points as f64 / secs;
-    result(
-        "ingest: line protocol, one connection, 5,000-line batches",
-        format!("{rate:.0} points/s"),
-        "≥ 1,000,000 points/s",
-        Some(rate >= 1_000_000.0),
-    );
-    detail(format!(
-        "line protocol ingest: {points} points acknowledged (committed) in {secs:.2} s; server {cores:.2} cores"
-    ));
-    let (points, secs, cores) = timed_batches(server.pid, json_batch, base, duration, |body| {
-        server.write_json(body)
-    })
-    .await?;
-    let rate = points as f64 / secs;
-    result(
-        "ingest: JSON /api/points, one connection, 5,000-point batches",
-        format!("{rate:.0} points/s"),
-        "-",
-        None,
-    );
-    detail(format!(
-        "JSON ingest: {points} points acknowledged in {secs:.2} s; server {cores:.2} cores"
-    ));
-    Ok(())
-}
-
-/// Sends batches made by `make` (on another thread, a few ahead) one after the other
-/// for `duration`; returns (points acknowledged, seconds, server cores).
-async fn timed_batches<F, Fut>(
-    pid: u32,
-    make: fn(usize, i64) -> Bytes,
-    base: i64,
-    duration: Duration,
-    send: F,
-) -> Result<(usize, f64, f64)>
-where
-    F: Fn(Bytes) -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
-{
-    let (tx, mut rx) = mpsc::channel::<Bytes>(4);
-    let producer = std::thread::spawn(move || {
-        let mut b = 0;
-        while tx.blocking_send(make(b, base)).is_ok() {
-            b += 1;
-        }
-    });
-    // Warm the connection and the series.
-    let Some(first) = rx.recv().await else {
-        bail!("no batches");
-    };
-    send(first).await?;
-    let cpu = CpuMeter::start(pid);
-    let started = Instant::now();
-    let mut points = 0;
-    while started.elapsed() < duration {
-        let Some(batch) = rx.recv().await else { break };
-        send(batch).await?;
-        points += BATCH;
-    }
-    let secs = started.elapsed().as_secs_f64();
-    let cores = cpu.cores();
-    drop(rx);
-    let _ = producer.join();
-    Ok((points, secs, cores))
 }
