@@ -195,6 +195,12 @@ impl TestServer {
         body["series"].as_array().expect("series").clone()
     }
 
+    /// The metric of every series `GET /api/series` lists, in its order.
+    pub async fn series_metrics(&self) -> Vec<Value> {
+        let series = self.series().await;
+        series.iter().map(|s| s["metric"].clone()).collect()
+    }
+
     /// Polls `/metrics` until chart `chart` has `count` viewers (panics with `what`
     /// after `deadline`).
     pub async fn wait_for_viewers(

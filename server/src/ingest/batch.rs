@@ -166,3 +166,19 @@ impl Grouper {
         }
     }
 }
+
+/// A batch's series as plain rows, for tests to compare: metric, tags, `(t, v)` points.
+#[cfg(test)]
+pub type Row = (String, BTreeMap<String, String>, Vec<(i64, f64)>);
+
+#[cfg(test)]
+impl Batch {
+    /// The series as [`Row`]s, in batch order.
+    pub fn rows(&self) -> Vec<Row> {
+        let row = |s: &SeriesPoints| {
+            let points = s.points.iter().map(|p| (p.t, p.v)).collect();
+            (s.metric.clone(), s.tags.clone(), points)
+        };
+        self.series.iter().map(row).collect()
+    }
+}

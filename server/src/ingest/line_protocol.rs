@@ -443,14 +443,11 @@ mod tests {
         let body = "m,b=x\\y,a=1 v=1,w=2 30\nm,a=1,b=x\\\\y v=3 10\nm,a=1,b=x\\y v=4 30\nm,a=1 v=5 20\nm,a=1,b=x\\y v=6 40";
         let batch = parse_batch(body, Precision::Milliseconds, 0).unwrap_or_default();
         assert_eq!(batch.samples, 6);
-        type Row = (String, usize, Vec<(i64, f64)>);
-        let got: Vec<Row> = batch
-            .series
-            .iter()
-            .map(|s| {
-                let points = s.points.iter().map(|p| (p.t, p.v)).collect();
-                (s.metric.clone(), s.tags.len(), points)
-            })
+        type Counted = (String, usize, Vec<(i64, f64)>);
+        let got: Vec<Counted> = batch
+            .rows()
+            .into_iter()
+            .map(|(metric, tags, points)| (metric, tags.len(), points))
             .collect();
         // Tag order and an escape that changes nothing find the same series.
         let want = [

@@ -246,25 +246,15 @@ mod tests {
         ]);
         let write = parse(&body).expect("valid request");
         assert_eq!(write.batch.samples, 4);
-        type Row<'a> = (&'a str, BTreeMap<String, String>, Vec<(i64, f64)>);
-        let got: Vec<Row<'_>> = write
-            .batch
-            .series
-            .iter()
-            .map(|s| {
-                let points = s.points.iter().map(|p| (p.t, p.v)).collect();
-                (s.metric.as_str(), s.tags.clone(), points)
-            })
-            .collect();
         assert_eq!(
-            got,
+            write.batch.rows(),
             [
                 (
-                    "up",
+                    "up".to_string(),
                     tags(&[("instance", "h:9100"), ("job", "node")]),
                     vec![(1000, 0.0), (2000, 1.0), (3000, 1.0)]
                 ),
-                ("temp", tags(&[]), vec![(1000, 21.5)]),
+                ("temp".to_string(), tags(&[]), vec![(1000, 21.5)]),
             ]
         );
     }

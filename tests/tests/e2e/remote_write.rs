@@ -265,13 +265,7 @@ async fn remote_write_refusals_name_the_problem_with_the_status_senders_expect()
     );
 
     // Nothing of a refused write was stored.
-    let series: Vec<Value> = server
-        .series()
-        .await
-        .iter()
-        .map(|s| s["metric"].clone())
-        .collect();
-    assert_eq!(series, [json!("rw_temp")]);
+    assert_eq!(server.series_metrics().await, [json!("rw_temp")]);
     let data = server
         .get_json("/api/series/points?metric=rw_temp&tag.room=a")
         .await;

@@ -190,39 +190,15 @@ impl Server {
 
     /// Writes line protocol (`precision=ms`); fails unless acknowledged (204).
     pub async fn write_lines(&self, body: impl Into<reqwest::Body>) -> Result<()> {
-        let response = self
-            .http
-            .post(self.url("/write?precision=ms"))
-            .body(body)
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            bail!(
-                "POST /write: {} {}",
-                response.status(),
-                response.text().await?
-            );
-        }
-        Ok(())
+        let request = self.http.post(self.url("/write?precision=ms"));
+        acknowledged(request.body(body), "POST /write").await
     }
 
     /// Writes JSON points; fails unless acknowledged.
     pub async fn write_json(&self, body: impl Into<reqwest::Body>) -> Result<()> {
-        let response = self
-            .http
-            .post(self.url("/api/points"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            bail!(
-                "POST /api/points: {} {}",
-                response.status(),
-                response.text().await?
-            );
-        }
-        Ok(())
+        let request = self.http.post(self.url("/api/points"));
+        let request = request.header("content-type", "application/json");
+        acknowledged(request.body(body), "POST /api/points").await
     }
 
     /// The `/metrics` text.
@@ -297,4 +273,13 @@ pub fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, char
         .copied()
         .unwrap_or(0)
         .saturating_sub(before.get(chart).copied().unwrap_or(0))
+}
+
+/// Sends a write; fails, naming `what`, unless it was acknowledged (2xx).
+async fn acknowledged(request: reqwest::RequestBuilder, what: &str) -> Result<()> {
+    let response = request.send().await?;
+    if !response.status().is_success() {
+        bail!("{what}: {} {}", response.status(), response.text().await?);
+    }
+    Ok(())
 }
