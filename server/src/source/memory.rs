@@ -261,19 +261,17 @@ impl Memory {
         let tier = tiers::choose(resolution_ms);
         let mut found: Vec<(SeriesKey, Window)> = Vec::new();
         if let Ok(windows) = self.series.read() {
+            // Keyed like `by_key`, so a series two selectors match is taken once.
+            let mut matched: BTreeMap<&SeriesKey, &Window> = BTreeMap::new();
             for selector in selectors {
                 let start = (selector.metric.clone(), BTreeMap::new());
-                for ((metric, tags), window) in windows.by_key.range(start..) {
-                    if *metric != selector.metric {
-                        break;
-                    }
-                    if selector.matches(metric, tags)
-                        && !found.iter().any(|(k, _)| k.1 == *tags && k.0 == *metric)
-                    {
-                        found.push(((metric.clone(), tags.clone()), window.clone()));
-                    }
-                }
+                let same_metric = windows
+                    .by_key
+                    .range(start..)
+                    .take_while(|((metric, _), _)| *metric == selector.metric);
+                matched.extend(same_metric.filter(|((m, tags), _)| selector.matches(m, tags)));
             }
+            found.extend(matched.into_iter().map(|(k, w)| (k.clone(), w.clone())));
         }
         let series = found
             .into_iter()
