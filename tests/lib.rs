@@ -651,15 +651,34 @@ pub async fn raw_get(stream: &mut tokio::net::TcpStream, path: &str, deadline: D
     String::from_utf8_lossy(&buffer[..n]).into_owned()
 }
 
+/// The directory of this build profile (`target/debug`): the test binary is
+/// `target/<profile dir>/deps/e2e-HASH`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("target profile directory")
+        .to_path_buf()
+}
+
+/// The Python of the OpenCV environment `cargo xtask test` installs
+/// (`target/tools/opencv`, see `xtask/src/opencv.rs`).
+pub fn opencv_python() -> PathBuf {
+    let target = profile_dir()
+        .parent()
+        .expect("target directory")
+        .to_path_buf();
+    target
+        .join("tools")
+        .join("opencv")
+        .join("bin")
+        .join("python")
+}
+
 /// The `plotcast` binary of this build profile, built if needed (blocking: see
 /// [`built_plotcast`]).
 pub fn plotcast_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    // target/<profile dir>/deps/e2e-HASH -> target/<profile dir>/plotcast
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target profile directory");
+    let profile_dir = profile_dir();
     let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
         Some("debug") | None => "dev".to_string(),
         Some(other) => other.to_string(),

@@ -6,6 +6,7 @@ mod bench;
 mod cycles;
 mod dist;
 mod fuzz;
+mod opencv;
 mod run;
 mod test;
 mod tools;

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
-use crate::{cargo, cycles, fuzz, tools};
+use crate::{cargo, cycles, fuzz, opencv, tools};
 
 /// Seconds each fuzz target runs in `cargo xtask test` (longer runs: `cargo xtask fuzz`).
 const FUZZ_SECONDS: u64 = 15;
@@ -124,9 +124,9 @@ fn packages_among(tree: &str, names: &[&str]) -> Vec<String> {
 /// steps still run.
 pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
     // Everything the steps need, installed up front; never silently skip a test.
-    // (ffmpeg, GStreamer and chromium are real clients of the stream, Prometheus
-    // remote_writes to the server, the CJK font is for render-core's font fallback test,
-    // trunk builds the editor for the browser test.)
+    // (ffmpeg, GStreamer, OpenCV and chromium are real clients of the stream,
+    // Prometheus remote_writes to the server, the CJK font is for render-core's font
+    // fallback test, trunk builds the editor for the browser test.)
     tools::ensure_apt(sh, tools::BUILD_PACKAGES)?;
     tools::ensure_apt(
         sh,
@@ -140,6 +140,7 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
             "prometheus",
         ],
     )?;
+    opencv::ensure(sh, root)?;
     tools::ensure_wasm_target(sh)?;
     tools::ensure_cargo_tools(
         sh,

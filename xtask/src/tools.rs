@@ -75,6 +75,12 @@ fn is_installed(sh: &Shell, package: &str) -> bool {
         "chromium-driver" => has_binary(sh, "chromedriver"),
         "gstreamer1.0-tools" => has_binary(sh, "gst-launch-1.0"),
         "gstreamer1.0-plugins-good" => has_gstreamer_elements(sh, GSTREAMER_ELEMENTS),
+        // Debian's python3 lacks `ensurepip` (so `python3 -m venv` fails) without it.
+        "python3-venv" => cmd!(sh, "python3 -c 'import ensurepip'")
+            .quiet()
+            .ignore_stderr()
+            .run()
+            .is_ok(),
         "fonts-wqy-microhei" => {
             Path::new("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc").exists()
         }

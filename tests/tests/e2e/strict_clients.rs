@@ -1,7 +1,8 @@
 //! Clients that do not de-chunk read the stream: it is close-delimited (no
 //! `Transfer-Encoding`, `Connection: close`, the body ends where the server closes the
 //! connection), read here by a raw-socket client that knows no transfer codings and by
-//! GStreamer (`souphttpsrc ! multipartdemux ! jpegdec`), each seeing a data change;
+//! GStreamer (`souphttpsrc ! multipartdemux ! jpegdec`) and OpenCV
+//! (`cv2.VideoCapture`), each seeing a data change;
 //! other responses keep HTTP/1.1 keep-alive. [`frames_across_a_change`] runs the
 //! external clients (ffmpeg's too, in `ffmpeg.rs`).
 
@@ -11,7 +12,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use tests::{
-    get_request, metric_value, now_ms, poll, raw_connection, red, within, Image, TestServer,
+    get_request, metric_value, now_ms, opencv_python, poll, raw_connection, red, within, Image,
+    TestServer,
 };
 
 use crate::temp_chart;
@@ -179,5 +181,34 @@ async fn gstreamer_decodes_frames() {
         .args(["!", "multifilesink", &frames]);
     let what = "gst-launch-1.0 (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-good)";
     frames_across_a_change(&server, gst, what, out.path(), 4, Image::from_png).await;
+    server.stop().await;
+}
+
+/// Reads `argv[3]` frames of the stream at `argv[1]` with OpenCV and writes them as
+/// `frame000.png`, ... into `argv[2]`.
+const OPENCV_READER: &str = r#"
+import sys, cv2
+url, out, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+capture = cv2.VideoCapture(url, cv2.CAP_FFMPEG)
+if not capture.isOpened():
+    sys.exit("cannot open " + url)
+for i in range(count):
+    ok, frame = capture.read()
+    if not ok:
+        sys.exit(f"frame {i}: read failed")
+    cv2.imwrite(f"{out}/frame{i:03}.png", frame)
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opencv_decodes_frames() {
+    let server = short_bar_server().await;
+    let out = tempfile::tempdir().expect("temp dir");
+    let mut opencv = tokio::process::Command::new(opencv_python());
+    opencv
+        .args(["-c", OPENCV_READER, &server.url("/charts/bar.mjpg")])
+        .arg(out.path())
+        .arg("4");
+    let what = "OpenCV (cargo xtask test installs it into target/tools/opencv)";
+    frames_across_a_change(&server, opencv, what, out.path(), 4, Image::from_png).await;
     server.stop().await;
 }
