@@ -98,6 +98,11 @@ pub struct Config {
     /// (repeatable; in the environment separated by `:`). The editor fetches them too.
     #[arg(long = "font", env = "PLOTCAST_FONTS", value_delimiter = ':')]
     pub fonts: Vec<PathBuf>,
+    /// Add the machine's installed fonts that cover characters the chain lacks (CJK,
+    /// Hebrew, symbols ...) after the `--font` ones, so text in any language renders.
+    /// The editor fetches them too.
+    #[arg(long, env = "PLOTCAST_SYSTEM_FONTS", action = ArgAction::Set, default_value = "true")]
+    pub system_fonts: bool,
 }
 
 /// `plotcast serve`'s flags: [`Config`]'s options and `--config`, keeping only the
@@ -197,11 +202,13 @@ impl Config {
         i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX)
     }
 
-    /// Defaults for a data directory, without demo: what tests start from.
+    /// Defaults for a data directory, without demo and system fonts (the same text on
+    /// every machine): what tests start from.
     pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Config {
         Config {
             data_dir: data_dir.into(),
             demo: false,
+            system_fonts: false,
             ..Config::default()
         }
     }

@@ -25,6 +25,7 @@ mod source;
 mod state;
 mod store;
 mod stream;
+pub mod system_fonts;
 mod tiers;
 
 use std::future::Future;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use render_core::{Data, Frame, Renderer, Spec};
+use server::system_fonts::{fallback_chain, FontFile};
 use server::{image_files, Config, ServeArgs};
 use tracing_subscriber::EnvFilter;
 
@@ -39,6 +40,10 @@ enum Command {
         /// Extra TTF/OTF fonts for the fallback chain (repeatable).
         #[arg(long = "font")]
         fonts: Vec<PathBuf>,
+        /// Add the installed fonts that cover characters the chain lacks, as `serve`
+        /// does.
+        #[arg(long, action = clap::ArgAction::Set, default_value = "true")]
+        system_fonts: bool,
         /// Output file; `.png`, `.jpg` or `.jpeg`.
         #[arg(short, long)]
         output: PathBuf,
@@ -69,8 +74,15 @@ fn main() -> anyhow::Result<()> {
             data,
             now,
             fonts,
+            system_fonts,
             output,
-        } => render(&spec, data.as_deref(), now.as_deref(), &fonts, &output),
+        } => render(
+            &spec,
+            data.as_deref(),
+            now.as_deref(),
+            (&fonts, system_fonts),
+            &output,
+        ),
         Command::Sign {
             id,
             ttl,
@@ -166,7 +178,7 @@ fn render(
     spec_path: &std::path::Path,
     data_path: Option<&std::path::Path>,
     now: Option<&str>,
-    font_paths: &[PathBuf],
+    (font_paths, system_fonts): (&[PathBuf], bool),
     output: &std::path::Path,
 ) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(spec_path)
@@ -189,12 +201,18 @@ fn render(
             .latest_timestamp()
             .unwrap_or_else(|| chrono::Utc::now().timestamp_millis()),
     };
-    let mut fonts = Vec::new();
+    let mut configured = Vec::new();
     for path in font_paths {
-        fonts
-            .push(std::fs::read(path).with_context(|| format!("reading font {}", path.display()))?);
+        let bytes =
+            std::fs::read(path).with_context(|| format!("reading font {}", path.display()))?;
+        configured.push(FontFile {
+            path: path.clone(),
+            bytes,
+        });
     }
-    let renderer = Renderer::with_fonts(fonts).context("registering fonts")?;
+    let chain = fallback_chain(configured, system_fonts);
+    let renderer =
+        Renderer::with_fonts(chain.into_iter().map(|f| f.bytes)).context("registering fonts")?;
     let mut frame = Frame::default();
     renderer.render(&spec, &data, now, &mut frame);
     let extension = output

@@ -2,8 +2,9 @@
 //! serves the trunk-built editor at `/`; a chart is built from a live series, retitled,
 //! checked in the JSON view, published (asking for the API token) and streamed. The preview canvas must hold
 //! exactly the pixels of the server's `POST /api/render` of the same spec, data and
-//! "now" — the preview is the stream frame. A screenshot goes to
-//! `target/editor-e2e.png`.
+//! "now" — the preview is the stream frame, Chinese title included: the server finds
+//! the installed CJK font by itself (no `--font`) and the editor fetches it. A
+//! screenshot goes to `target/editor-e2e.png`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -13,6 +14,10 @@ use base64::Engine;
 use serde_json::{json, Value};
 use tests::webdriver::{PageLoad, WebDriver};
 use tests::{config, now_ms, poll, within, Image, TestServer};
+
+/// The title the test gives its chart: Latin and Chinese (fonts-wqy-microhei, which
+/// `cargo xtask test` installs, is the only font here that has the Chinese characters).
+const TITLE: &str = "Kitchen 城市温度";
 
 /// The workspace root.
 fn root() -> PathBuf {
@@ -161,6 +166,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = config(dir.path());
     settings.token = Some("s3cret".into());
+    settings.system_fonts = true;
     let server = TestServer::start(settings).await;
     // A live series: a minute of a rising temperature, plus another room.
     let now = now_ms();
@@ -232,12 +238,10 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     );
 
     // Retitle: the preview changes where the title is, and still equals the server's render.
-    driver
-        .set("[data-field='title']", "Kitchen temperature")
-        .await;
+    driver.set("[data-field='title']", TITLE).await;
     let retitled = poll(Duration::from_secs(10), "the retitled preview", || async {
         let shown = shown(&driver).await?;
-        (shown.spec["title"] == "Kitchen temperature").then_some(shown)
+        (shown.spec["title"] == TITLE).then_some(shown)
     })
     .await;
     assert!(
@@ -249,6 +253,17 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         &server_render(&server, &retitled).await,
         "the retitled preview",
     );
+    // A server without system fonts draws boxes for the Chinese characters.
+    let without_fonts = TestServer::start_fresh(|_| {}).await;
+    assert!(
+        rows_differ(
+            &retitled.image,
+            &server_render(&without_fonts, &retitled).await,
+            0..30
+        ),
+        "the Chinese title is drawn with the system's CJK font, not as boxes"
+    );
+    without_fonts.stop().await;
 
     // The JSON view names the path of a problem and the preview keeps the last valid spec.
     let bad = driver
@@ -315,7 +330,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         snippet.as_str(),
         Some(
             format!(
-                "<img src=\"{}\" width=\"640\" height=\"360\" alt=\"Kitchen temperature\">",
+                "<img src=\"{}\" width=\"640\" height=\"360\" alt=\"{TITLE}\">",
                 server.url("/charts/kitchen.mjpg")
             )
             .as_str()
@@ -385,7 +400,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
                     json!([]),
                 )
                 .await;
-            (title == "Kitchen temperature").then_some(())
+            (title == TITLE).then_some(())
         },
     )
     .await;
