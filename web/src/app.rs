@@ -1,5 +1,6 @@
 //! The editor application: one [`App`] per page holding the editor state, the preview
-//! and what came from the server; page routing (`#/` list, `#/new`, `#/edit/ID`);
+//! and what came from the server; page routing (`#/` list, `#/new` the template
+//! chooser, `#/new/TEMPLATE`, `#/duplicate/ID`, `#/edit/ID`);
 //! delegated event listeners for the form, the JSON view and the buttons; the timers
 //! that refresh the preview's data and the list's thumbnails.
 
@@ -16,6 +17,7 @@ use crate::fields::Field;
 use crate::form::SeriesInfo;
 use crate::preview::{points_paths, Preview};
 use crate::state::{to_text, EditorState, NEW_CHART};
+use crate::templates::{chooser_html, with_live_series, TemplateList};
 use crate::{api, dom, form, json_view, list, preview, publish};
 
 const TOKEN_KEY: &str = "plotcast-token";
@@ -162,7 +164,13 @@ fn route() {
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default();
     if hash == "#/new" {
-        open_editor(None, NEW_CHART.to_string());
+        with(|app| app.view = View::List);
+        show_only("template-view");
+        spawn(show_templates());
+    } else if let Some(name) = hash.strip_prefix("#/new/") {
+        spawn(new_from_template(name.to_string()));
+    } else if let Some(id) = hash.strip_prefix("#/duplicate/") {
+        spawn(duplicate(id.to_string()));
     } else if let Some(id) = hash.strip_prefix("#/edit/") {
         let id = id.to_string();
         let already = with(|app| app.view == View::Editor && app.chart_id.as_deref() == Some(&id));
@@ -171,8 +179,7 @@ fn route() {
         }
     } else {
         with(|app| app.view = View::List);
-        dom::set_visible("editor-view", false);
-        dom::set_visible("list-view", true);
+        show_only("list-view");
         spawn(async {
             list::load().await;
             list::refresh_thumbnails().await;
@@ -180,7 +187,30 @@ fn route() {
     }
 }
 
-async fn open_chart(id: String) {
+/// Shows the page section `id` and hides the others.
+fn show_only(id: &str) {
+    for section in ["list-view", "template-view", "editor-view"] {
+        dom::set_visible(section, section == id);
+    }
+}
+
+/// The template chooser: blank, the server's templates, a duplicate of each chart.
+async fn show_templates() {
+    let templates = match api::get_json::<TemplateList>("/api/templates").await {
+        Ok(list) => list.templates,
+        Err(error) => return dom::show_error(&error.to_string()),
+    };
+    let charts: Vec<String> = match api::get_json::<list::ChartList>("/api/charts").await {
+        Ok(list) => list.charts.into_iter().map(|c| c.id).collect(),
+        Err(error) => return dom::show_error(&error.to_string()),
+    };
+    if let Some(container) = dom::by_id("template-list") {
+        container.set_inner_html(&chooser_html(&templates, &charts));
+    }
+}
+
+/// A published chart's spec text (as the editor writes it) and version.
+async fn chart_text(id: &str) -> Option<(String, u64)> {
     match api::get_json::<Value>(&format!("/api/charts/{id}")).await {
         Ok(chart) => {
             let text = serde_json::from_value::<Spec>(chart["spec"].clone())
@@ -188,11 +218,59 @@ async fn open_chart(id: String) {
                 .unwrap_or_else(|_| {
                     serde_json::to_string_pretty(&chart["spec"]).unwrap_or_default()
                 });
-            let version = chart["version"].as_u64().unwrap_or(0);
-            open_editor(Some((id, version)), text);
+            Some((text, chart["version"].as_u64().unwrap_or(0)))
         }
-        Err(error) => dom::show_error(&error.to_string()),
+        Err(error) => {
+            dom::show_error(&error.to_string());
+            None
+        }
     }
+}
+
+async fn open_chart(id: String) {
+    if let Some((text, version)) = chart_text(&id).await {
+        open_editor(Some((id, version)), text);
+    }
+}
+
+/// A new chart from template `name` (`blank`: the blank chart), its series pointed at
+/// live series where it has none.
+async fn new_from_template(name: String) {
+    let spec = if name == "blank" {
+        Spec::from_json(NEW_CHART).ok()
+    } else {
+        match api::get_json::<TemplateList>("/api/templates").await {
+            Ok(list) => list
+                .templates
+                .into_iter()
+                .find(|t| t.name == name)
+                .and_then(|t| serde_json::from_value::<Spec>(t.spec).ok()),
+            Err(error) => return dom::show_error(&error.to_string()),
+        }
+    };
+    let Some(spec) = spec else {
+        return dom::show_error(&format!("no template {name:?}"));
+    };
+    open_live(spec).await;
+}
+
+/// A new chart copying published chart `id`.
+async fn duplicate(id: String) {
+    if let Some((text, _)) = chart_text(&id).await {
+        match Spec::from_json(&text) {
+            Ok(spec) => open_live(spec).await,
+            Err(_) => open_editor(None, text),
+        }
+    }
+}
+
+/// Opens `spec` as a new chart, with its series that have no live data pointed at live
+/// series (fetched first, so the preview moves at once).
+async fn open_live(mut spec: Spec) {
+    refresh_series().await;
+    let live = with(|app| app.series.clone());
+    with_live_series(&mut spec, &live);
+    open_editor(None, to_text(&spec));
 }
 
 fn open_editor(published: Option<(String, u64)>, text: String) {
@@ -218,8 +296,7 @@ fn open_editor(published: Option<(String, u64)>, text: String) {
     if let Some(input) = dom::by_id("chart-id") {
         dom::set_value(&input, &id);
     }
-    dom::set_visible("list-view", false);
-    dom::set_visible("editor-view", true);
+    show_only("editor-view");
     dom::set_visible("published", false);
     if let Some((id, version)) = &published {
         let spec = with(|app| app.state.valid().map(|v| v.spec().clone()));

@@ -28,8 +28,14 @@ fn root() -> PathBuf {
 }
 
 /// Builds the editor into `web/dist` (where the server looks for it) with trunk, in
-/// its own target directory so it never waits on the lock of the running `cargo test`.
+/// its own target directory so it never waits on the lock of the running `cargo test`;
+/// once per test run, whichever test asks first.
 async fn build_editor() {
+    static BUILT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    BUILT.get_or_init(trunk_build).await;
+}
+
+async fn trunk_build() {
     let root = root();
     let status = tokio::process::Command::new("trunk")
         .args(["build", "--release", "--offline"])
@@ -195,7 +201,29 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
             "the chart list",
         )
         .await;
+    // "New chart" offers templates; the blank chart starts with the first live series,
+    // so its preview draws data at once.
     driver.click("#new-chart").await;
+    driver
+        .wait_for_text(
+            "#template-list",
+            "Blank chart",
+            Duration::from_secs(30),
+            "the template chooser",
+        )
+        .await;
+    driver.click("a[href='#/new/blank']").await;
+    let blank = poll(
+        Duration::from_secs(30),
+        "a preview of the blank chart",
+        || async {
+            let shown = shown(&driver).await?;
+            (shown.points() > 0).then_some(shown)
+        },
+    )
+    .await;
+    assert_eq!(blank.spec["panels"][0]["series"][0]["metric"], "temp");
+    driver.click("[data-action='remove-series:0:0']").await;
     poll(Duration::from_secs(30), "the series picker with the live series", || async {
         let options = driver.run("return [...document.querySelectorAll('#series-pick option')].map(o => o.value);", json!([])).await;
         options.as_array()?.iter().any(|o| o == "temp{room=kitchen}").then_some(())
@@ -424,5 +452,82 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     )
     .await;
     driver.close().await;
+    server.stop().await;
+}
+
+/// "New chart" starts from something that moves: a gallery template whose series have
+/// no data here draws a live series instead, and "duplicate" copies a published chart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_charts_start_from_templates_with_live_series_or_duplicates() {
+    build_editor().await;
+    let server = TestServer::start_fresh(|_| {}).await;
+    let now = now_ms();
+    let points: Vec<Value> = (0..30)
+        .map(|i| json!({"metric": "temp", "tags": {"room": "hall"}, "t": now - 30_000 + i * 1000, "v": 20.0 + f64::from(i as u32) / 10.0}))
+        .collect();
+    assert_eq!(
+        server
+            .post_points(json!({ "points": points }))
+            .await
+            .status(),
+        200
+    );
+    server
+        .create_chart("hall", &crate::temp_chart("timeseries", "5m"))
+        .await;
+
+    let driver = WebDriver::start(1600, 1000, PageLoad::Normal).await;
+    driver.open(&server.url("/#/new")).await;
+    driver
+        .wait_for_text(
+            "#template-list",
+            "Lab temperature",
+            Duration::from_secs(30),
+            "the templates",
+        )
+        .await;
+    driver.click("a[href='#/new/temperature']").await;
+    let lab = poll(
+        Duration::from_secs(30),
+        "the template's preview with live data",
+        || async {
+            let shown = shown(&driver).await?;
+            (shown.spec["title"] == "Lab temperature" && shown.points() > 0).then_some(shown)
+        },
+    )
+    .await;
+    let series = &lab.spec["panels"][0]["series"][0];
+    assert_eq!(
+        (&series["metric"], &series["tags"]["room"]),
+        (&json!("temp"), &json!("hall"))
+    );
+    assert_eq!(series["color"], "#D55E00", "the template's design is kept");
+    assert_same(
+        &lab.image,
+        &server_render(&server, &lab).await,
+        "the template's preview",
+    );
+
+    driver.open(&server.url("/#/new")).await;
+    driver
+        .wait_for_text(
+            "#template-list",
+            "Duplicate hall",
+            Duration::from_secs(30),
+            "the duplicate card",
+        )
+        .await;
+    driver.click("a[href='#/duplicate/hall']").await;
+    let published = server.get_json("/api/charts/hall").await;
+    poll(
+        Duration::from_secs(30),
+        "the duplicate in the editor",
+        || async {
+            let shown = shown(&driver).await?;
+            (shown.spec == published["spec"]).then_some(())
+        },
+    )
+    .await;
+    drop(driver);
     server.stop().await;
 }
