@@ -187,6 +187,13 @@ fn route() {
     }
 }
 
+/// Flips a toggle button's `aria-pressed`; returns whether it is now pressed.
+fn toggle(button: &Element) -> bool {
+    let pressed = button.get_attribute("aria-pressed").as_deref() != Some("true");
+    let _ = button.set_attribute("aria-pressed", if pressed { "true" } else { "false" });
+    pressed
+}
+
 /// Shows the page section `id` and hides the others.
 fn show_only(id: &str) {
     for section in ["list-view", "template-view", "editor-view"] {
@@ -493,6 +500,16 @@ fn on_click(event: Event) {
     };
     match button.id().as_str() {
         "publish" => spawn(publish_chart()),
+        "toggle-json" => {
+            let shown = toggle(&button);
+            dom::set_visible("json-view", shown);
+        }
+        "toggle-size" => {
+            let actual = toggle(&button);
+            if let Some(the_box) = dom::by_id("preview-box") {
+                let _ = the_box.class_list().toggle_with_force("actual", actual);
+            }
+        }
         "copy-snippet" => publish::copy_snippet(),
         "close-message" => dom::clear_error(),
         "token-submit" => {

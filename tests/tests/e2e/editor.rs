@@ -4,7 +4,8 @@
 //! exactly the pixels of the server's `POST /api/render` of the same spec, data and
 //! "now" — the preview is the stream frame, Chinese title included: the server finds
 //! the installed CJK font by itself (no `--font`) and the editor fetches it. A
-//! screenshot goes to `target/editor-e2e.png`.
+//! screenshot (1280×800) goes to `target/editor-e2e.png` (the README shows one as
+//! `docs/editor.png`).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -160,6 +161,32 @@ fn assert_same(preview: &Image, server: &Image, what: &str) {
     );
 }
 
+/// Asserts that the page is no wider than the window (no horizontal scrolling).
+async fn assert_fits_the_window(driver: &WebDriver, what: &str) {
+    let sizes = driver
+        .run(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            json!([]),
+        )
+        .await;
+    let (page, window) = (sizes[0].as_u64(), sizes[1].as_u64());
+    assert!(
+        page <= window,
+        "{what}: the page is {page:?} px wide in a {window:?} px window"
+    );
+}
+
+/// How wide the preview canvas is drawn on the page, in CSS pixels (without its border).
+async fn preview_shown_width(driver: &WebDriver) -> u64 {
+    let width = driver
+        .run(
+            "return document.getElementById('preview').clientWidth;",
+            json!([]),
+        )
+        .await;
+    width.as_u64().expect("a width")
+}
+
 /// Rows `rows` of two same-size images differ somewhere.
 fn rows_differ(a: &Image, b: &Image, rows: std::ops::Range<usize>) -> bool {
     let span = rows.start * a.width * 3..rows.end * a.width * 3;
@@ -190,7 +217,8 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         .expect("POST /api/points");
     assert_eq!(written.status(), 200);
 
-    let driver = WebDriver::start(1600, 1000, PageLoad::Normal).await;
+    // A 1280x800 screen: the editor fits without horizontal scrolling.
+    let driver = WebDriver::start(1280, 800, PageLoad::Normal).await;
     // The start page is the editor's.
     driver.open(&server.url("/")).await;
     driver
@@ -293,6 +321,26 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     );
     without_fonts.stop().await;
 
+    // The preview is scaled to fit beside the form; 1:1 shows it at its real size, in
+    // its own scrolling box, never widening the page.
+    assert_fits_the_window(&driver, "the editor").await;
+    assert_eq!(
+        preview_shown_width(&driver).await,
+        640,
+        "640 px fit at 1280x800"
+    );
+    driver.click("#toggle-json").await;
+    assert_fits_the_window(&driver, "the editor with the JSON view").await;
+    let scaled = preview_shown_width(&driver).await;
+    assert!(
+        scaled < 640,
+        "with the JSON view open the preview is scaled down ({scaled} px)"
+    );
+    driver.click("#toggle-size").await;
+    assert_eq!(preview_shown_width(&driver).await, 640, "1:1");
+    assert_fits_the_window(&driver, "the editor at 1:1").await;
+    driver.click("#toggle-size").await;
+
     // The JSON view names the path of a problem and the preview keeps the last valid spec.
     let bad = driver
         .run(
@@ -320,6 +368,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         || async { driver.text("#problems").await.is_empty().then_some(()) },
     )
     .await;
+    driver.click("#toggle-json").await;
 
     // Publish, then the stream plays the published design.
     driver.set("#chart-id", "kitchen").await;
