@@ -437,7 +437,7 @@ fn on_input(event: Event) {
         return;
     };
     let text = dom::value(&area);
-    if with(|app| app.state.edit_text(text)) {
+    if with(|app| app.state.type_text(text, dom::now_ms())) {
         refresh(Source::Json);
     }
 }
