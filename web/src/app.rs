@@ -433,6 +433,13 @@ fn on_tick() {
 }
 
 fn on_input(event: Event) {
+    if let Some(search) = target_closest(&event, "#series-search") {
+        let options = with(|app| form::picker_options(&app.series, &dom::value(&search)));
+        if let Some(select) = dom::by_id("series-pick") {
+            select.set_inner_html(&options);
+        }
+        return;
+    }
     let Some(area) = target_closest(&event, "#spec-json") else {
         return;
     };

@@ -258,7 +258,19 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     })
     .await;
 
-    // Build the chart from the live series.
+    // Build the chart from the live series, found by searching the picker.
+    driver.set("#series-search", "KITCHEN").await;
+    let found = driver
+        .run(
+            "return [...document.querySelectorAll('#series-pick option')].map(o => o.value);",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        found,
+        json!(["temp{room=kitchen}"]),
+        "the search narrows the picker"
+    );
     driver.set("#series-pick", "temp{room=kitchen}").await;
     driver.click("[data-action='add-series:0:']").await;
     driver.set("[data-field='p0.s0.color']", "#ff0000").await;
