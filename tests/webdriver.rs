@@ -150,6 +150,21 @@ impl WebDriver {
             .await;
     }
 
+    /// Drags the mouse from `from` to `to` (viewport CSS pixels) with the left button
+    /// held, as a user would: press, move, release.
+    pub async fn drag(&self, from: (f64, f64), to: (f64, f64)) {
+        let at = |(x, y): (f64, f64), duration: u32| {
+            json!({"type": "pointerMove", "duration": duration, "origin": "viewport",
+                   "x": x.round() as i64, "y": y.round() as i64})
+        };
+        let actions = json!({"actions": [{
+            "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+            "actions": [at(from, 0), {"type": "pointerDown", "button": 0},
+                        at(to, 150), {"type": "pointerUp", "button": 0}]
+        }]});
+        self.command("actions", actions).await;
+    }
+
     /// Sets a form control's value and fires `change` (and `input`), as typing does.
     pub async fn set(&self, css: &str, value: &str) {
         let done = self

@@ -10,11 +10,12 @@ use render_core::{Data, Spec};
 use serde_json::Value;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event, KeyboardEvent};
+use web_sys::{Element, Event, HtmlCanvasElement, KeyboardEvent, MouseEvent};
 
 use crate::actions::Action;
 use crate::fields::Field;
 use crate::form::SeriesInfo;
+use crate::manipulate::{place, resize_grid, Gesture, Nudge};
 use crate::preview::{points_paths, Preview};
 use crate::state::{to_text, EditorState, NEW_CHART};
 use crate::templates::{chooser_html, with_live_series, TemplateList};
@@ -50,6 +51,8 @@ struct App {
     retry_publish: bool,
     fetching: bool,
     ticks: u64,
+    /// A drag on the preview in progress.
+    gesture: Option<Gesture>,
 }
 
 thread_local! {
@@ -82,6 +85,8 @@ pub fn start() {
     listen(&document, "change", on_change);
     listen(&document, "input", on_input);
     listen(&document, "keydown", on_key);
+    listen(&document, "mousedown", on_mouse_down);
+    listen(&document, "mouseup", on_mouse_up);
     listen(&window, "hashchange", |_| route());
 
     // The check (and anyone curious) can read exactly what the preview shows.
@@ -92,6 +97,19 @@ pub fn start() {
         shown.as_ref(),
     );
     shown.forget();
+    // And where each panel lies in it (the drag tests aim with it).
+    let layout = Closure::<dyn Fn() -> String>::new(|| {
+        with(|app| {
+            let layout = app.state.valid().map(|v| app.preview.layout(v));
+            serde_json::to_string(&layout).unwrap_or_default()
+        })
+    });
+    let _ = js_sys::Reflect::set(
+        &window,
+        &JsValue::from_str("plotcastLayout"),
+        layout.as_ref(),
+    );
+    layout.forget();
 
     let tick = Closure::<dyn FnMut()>::new(on_tick);
     let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
@@ -333,6 +351,13 @@ fn refresh(source: Source) {
             return false;
         };
         preview::draw(&mut app.preview, &valid);
+        let layout = app.preview.layout(&valid);
+        show_selection(
+            layout
+                .panels
+                .get(app.state.selected_panel())
+                .map(|(_, rect)| *rect),
+        );
         let metrics: Vec<String> = valid.metrics().into_iter().map(String::from).collect();
         metrics.iter().any(|m| !app.preview.metrics.contains(m))
     });
@@ -474,10 +499,156 @@ fn on_change(event: Event) {
     }
 }
 
+/// Where a mouse event is on the preview image, in image pixels (the canvas may be
+/// drawn scaled).
+fn image_point(event: &Event) -> Option<(f32, f32)> {
+    let mouse = event.dyn_ref::<MouseEvent>()?;
+    let canvas = dom::by_id("preview")?
+        .dyn_into::<HtmlCanvasElement>()
+        .ok()?;
+    let bounds = canvas.get_bounding_client_rect();
+    let scale_x = canvas.width() as f64 / f64::from(canvas.client_width().max(1));
+    let scale_y = canvas.height() as f64 / f64::from(canvas.client_height().max(1));
+    let x =
+        (f64::from(mouse.client_x()) - bounds.left() - f64::from(canvas.client_left())) * scale_x;
+    let y = (f64::from(mouse.client_y()) - bounds.top() - f64::from(canvas.client_top())) * scale_y;
+    Some((x as f32, y as f32))
+}
+
+/// A press on the preview selects the panel under it and starts moving it (or, at
+/// its bottom-right corner, resizing it).
+fn on_mouse_down(event: Event) {
+    if target_closest(&event, "#preview").is_none() {
+        return;
+    }
+    let Some((x, y)) = image_point(&event) else {
+        return;
+    };
+    let gesture = with(|app| {
+        let layout = app.preview.layout(app.state.valid()?);
+        let gesture = Gesture::start(&layout, x, y)?;
+        app.gesture = Some(gesture);
+        Some(gesture)
+    });
+    if let Some(gesture) = gesture {
+        event.prevent_default();
+        if let Some(canvas) = dom::by_id("preview") {
+            let _ = canvas.dyn_into::<web_sys::HtmlElement>().map(|c| c.focus());
+        }
+        run_action(Action::SelectPanel(gesture.panel()));
+    }
+}
+
+/// Releasing a drag puts the panel where it was dropped: one edit, one undo step.
+fn on_mouse_up(event: Event) {
+    let Some(gesture) = with(|app| app.gesture.take()) else {
+        return;
+    };
+    let Some((x, y)) = image_point(&event) else {
+        return;
+    };
+    let result = with(|app| {
+        let layout = app.preview.layout(app.state.valid()?);
+        let target = gesture.target(&layout, x, y)?;
+        let panel = gesture.panel();
+        if layout.panels.get(panel).map(|(cell, _)| *cell) == Some(target) {
+            return None;
+        }
+        Some(
+            app.state
+                .edit_spec(|spec| place(spec, &layout, panel, target)),
+        )
+    });
+    show_edit_result(result);
+}
+
+/// Arrow keys on the focused preview move the selected panel a cell (Shift: resize),
+/// Delete removes it.
+fn on_preview_key(event: &Event, key: &KeyboardEvent) -> bool {
+    let focused = dom::document().and_then(|d| d.active_element());
+    if focused.is_none_or(|e| e.id() != "preview") {
+        return false;
+    }
+    if matches!(key.key().as_str(), "Delete" | "Backspace") {
+        event.prevent_default();
+        let selected = with(|app| app.state.selected_panel());
+        run_action(Action::RemovePanel(selected));
+        return true;
+    }
+    let Some(nudge) = Nudge::of_key(&key.key(), key.shift_key()) else {
+        return false;
+    };
+    event.prevent_default();
+    let result = with(|app| {
+        let layout = app.preview.layout(app.state.valid()?);
+        let panel = app.state.selected_panel();
+        let target = nudge.target(&layout, panel)?;
+        Some(
+            app.state
+                .edit_spec(|spec| place(spec, &layout, panel, target)),
+        )
+    });
+    show_edit_result(result);
+    true
+}
+
+/// Adds or removes a grid column or row (the buttons under the preview).
+fn resize_layout(columns: i32, rows: i32) {
+    let result = with(|app| {
+        let layout = app.preview.layout(app.state.valid()?);
+        Some(
+            app.state
+                .edit_spec(|spec| resize_grid(spec, &layout, columns, rows)),
+        )
+    });
+    show_edit_result(result);
+}
+
+/// Outlines the selected panel (`rect` in image pixels) over the preview, which may be
+/// drawn scaled; the preview itself stays exactly the stream's frame.
+fn show_selection(rect: Option<[f32; 4]>) {
+    let (Some(outline), Some(canvas)) = (
+        dom::by_id("selection"),
+        dom::by_id("preview").and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok()),
+    ) else {
+        return;
+    };
+    let Some([x0, y0, x1, y1]) = rect.filter(|_| canvas.width() > 0) else {
+        let _ = outline.set_attribute("hidden", "");
+        return;
+    };
+    let scale = canvas.client_width() as f32 / canvas.width() as f32;
+    let (left, top) = (canvas.client_left() as f32, canvas.client_top() as f32);
+    let style = format!(
+        "left:{}px;top:{}px;width:{}px;height:{}px",
+        left + x0 * scale,
+        top + y0 * scale,
+        (x1 - x0) * scale,
+        (y1 - y0) * scale
+    );
+    let _ = outline.set_attribute("style", &style);
+    let _ = outline.remove_attribute("hidden");
+}
+
+/// Brings the page in line after an edit of the preview, or shows why it was refused.
+fn show_edit_result(result: Option<Result<bool, String>>) {
+    match result {
+        Some(Ok(true)) => {
+            dom::clear_error();
+            refresh(Source::Other);
+        }
+        Some(Err(message)) => dom::show_error(&message),
+        Some(Ok(false)) | None => {}
+    }
+}
+
 fn on_key(event: Event) {
     let Some(key) = event.dyn_ref::<KeyboardEvent>() else {
         return;
     };
+    if on_preview_key(&event, key) {
+        return;
+    }
     let typing = dom::document()
         .and_then(|d| d.active_element())
         .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
@@ -507,6 +678,10 @@ fn on_click(event: Event) {
     };
     match button.id().as_str() {
         "publish" => spawn(publish_chart()),
+        "grid-add-column" => resize_layout(1, 0),
+        "grid-remove-column" => resize_layout(-1, 0),
+        "grid-add-row" => resize_layout(0, 1),
+        "grid-remove-row" => resize_layout(0, -1),
         "toggle-json" => {
             let shown = toggle(&button);
             dom::set_visible("json-view", shown);

@@ -11,6 +11,7 @@ pub mod form;
 pub mod html;
 pub mod json_view;
 pub mod list;
+pub mod manipulate;
 pub mod preview;
 pub mod publish;
 pub mod state;

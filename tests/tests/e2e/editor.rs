@@ -592,3 +592,134 @@ async fn new_charts_start_from_templates_with_live_series_or_duplicates() {
     drop(driver);
     server.stop().await;
 }
+
+/// The preview's geometry as the editor computed it (`window.plotcastLayout`) and how
+/// image pixels map to the viewport: `(layout, [left, top, scale])`.
+async fn preview_geometry(driver: &WebDriver) -> Option<(Value, [f64; 3])> {
+    let value = driver
+        .run(
+            "const c = document.getElementById('preview');
+             if (!c || !c.width || !window.plotcastLayout) return null;
+             const r = c.getBoundingClientRect();
+             return {layout: window.plotcastLayout(),
+                     place: [r.left + c.clientLeft, r.top + c.clientTop, c.clientWidth / c.width]};",
+            json!([]),
+        )
+        .await;
+    let layout: Value = serde_json::from_str(value["layout"].as_str()?).ok()?;
+    let place = value["place"].as_array()?;
+    let number = |i: usize| place.get(i).and_then(Value::as_f64);
+    Some((layout, [number(0)?, number(1)?, number(2)?]))
+}
+
+/// The viewport point of image point `(x, y)`.
+fn on_screen([left, top, scale]: [f64; 3], (x, y): (f64, f64)) -> (f64, f64) {
+    (left + x * scale, top + y * scale)
+}
+
+/// The image point at the middle of grid cell `(col, row)`.
+fn cell_middle(layout: &Value, (col, row): (f64, f64)) -> (f64, f64) {
+    let number = |v: &Value| v.as_f64().expect("a number");
+    let area: Vec<f64> = layout["area"]
+        .as_array()
+        .expect("area")
+        .iter()
+        .map(number)
+        .collect();
+    let (gap, columns, rows) = (
+        number(&layout["gap"]),
+        number(&layout["columns"]),
+        number(&layout["rows"]),
+    );
+    let width = (area[2] - area[0] - gap * (columns - 1.0)) / columns;
+    let height = (area[3] - area[1] - gap * (rows - 1.0)) / rows;
+    (
+        area[0] + col * (width + gap) + width / 2.0,
+        area[1] + row * (height + gap) + height / 2.0,
+    )
+}
+
+/// Panel `panel`'s cell in the spec the preview shows, as `(col, row, col_span, row_span)`.
+async fn shown_cell(driver: &WebDriver, panel: usize) -> Option<(u64, u64, u64, u64)> {
+    let shown = shown(driver).await?;
+    let cell = &shown.spec["panels"][panel]["cell"];
+    let span = |key: &str| cell[key].as_u64().or(Some(1));
+    Some((
+        cell["col"].as_u64()?,
+        cell["row"].as_u64()?,
+        span("col_span")?,
+        span("row_span")?,
+    ))
+}
+
+/// Panels are placed by direct manipulation on the preview: a column added from the
+/// preview, a panel dragged into it, another's corner dragged to widen it; each gesture
+/// is one undo step, and the preview still equals the server's render.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panels_are_moved_and_resized_by_dragging_them_on_the_preview() {
+    build_editor().await;
+    let server = TestServer::start_fresh(|_| {}).await;
+    let driver = WebDriver::start(1280, 800, PageLoad::Normal).await;
+    // "This host": a 2×2 grid, CPU across the top, memory and network below.
+    driver.open(&server.url("/#/new/this-host")).await;
+    poll(
+        Duration::from_secs(30),
+        "the template's preview",
+        || async {
+            let (layout, _) = preview_geometry(&driver).await?;
+            (layout["panels"].as_array()?.len() == 3).then_some(())
+        },
+    )
+    .await;
+    driver.click("#grid-add-column").await;
+    let (layout, place) = poll(Duration::from_secs(10), "a third column", || async {
+        let geometry = preview_geometry(&driver).await?;
+        (geometry.0["columns"] == 3).then_some(geometry)
+    })
+    .await;
+
+    // Drag "Memory used" (column 0, row 1) to the new column's top cell.
+    let from = on_screen(place, cell_middle(&layout, (0.0, 1.0)));
+    let to = on_screen(place, cell_middle(&layout, (2.0, 0.0)));
+    driver.drag(from, to).await;
+    poll(Duration::from_secs(10), "the moved panel", || async {
+        (shown_cell(&driver, 1).await? == (2, 0, 1, 1)).then_some(())
+    })
+    .await;
+
+    // Drag the bottom-right corner of "Network" (column 1, row 1) one column right.
+    let (layout, place) = preview_geometry(&driver).await.expect("geometry");
+    let corner = &layout["panels"][2][1];
+    let (x1, y1) = (
+        corner[2].as_f64().expect("x1"),
+        corner[3].as_f64().expect("y1"),
+    );
+    let from = on_screen(place, (x1 - 4.0, y1 - 4.0));
+    let to = on_screen(place, cell_middle(&layout, (2.0, 1.0)));
+    driver.drag(from, to).await;
+    let widened = poll(Duration::from_secs(10), "the widened panel", || async {
+        let shown = shown(&driver).await?;
+        (shown_cell(&driver, 2).await? == (1, 1, 2, 1)).then_some(shown)
+    })
+    .await;
+    assert_eq!(shown_cell(&driver, 1).await, Some((2, 0, 1, 1)));
+    assert_same(
+        &widened.image,
+        &server_render(&server, &widened).await,
+        "after the drags",
+    );
+
+    // One undo takes back the whole resize gesture, not the move before it.
+    driver.click("#undo").await;
+    poll(Duration::from_secs(10), "the resize undone", || async {
+        (shown_cell(&driver, 2).await? == (1, 1, 1, 1)).then_some(())
+    })
+    .await;
+    assert_eq!(
+        shown_cell(&driver, 1).await,
+        Some((2, 0, 1, 1)),
+        "the move stays"
+    );
+    drop(driver);
+    server.stop().await;
+}
