@@ -94,6 +94,13 @@ pub struct Config {
     #[arg(long, env = "PLOTCAST_MAX_HEADER_BYTES", default_value = "16384", value_parser = limit)]
     #[serde(deserialize_with = "limit_in_file")]
     pub max_header_bytes: usize,
+    /// PEM certificate chain for HTTPS (with --tls-key): the port then speaks TLS only,
+    /// HTTP/2 and HTTP/1.1 by ALPN. Without it: plain HTTP/1.1 and h2c (prior knowledge).
+    #[arg(long, env = "PLOTCAST_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, env = "PLOTCAST_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
     /// Extra TTF/OTF/TTC font for the fallback chain, after the embedded one
     /// (repeatable; in the environment separated by `:`). The editor fetches them too.
     #[arg(long = "font", env = "PLOTCAST_FONTS", value_delimiter = ':')]

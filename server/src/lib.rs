@@ -19,6 +19,7 @@ pub mod image_files;
 pub mod ingest;
 mod listener;
 mod metrics;
+mod preface;
 mod serve;
 pub mod signing;
 mod source;
@@ -26,6 +27,7 @@ mod state;
 mod store;
 mod stream;
 mod tiers;
+mod tls;
 
 use std::future::Future;
 use std::time::Duration;
@@ -38,6 +40,7 @@ pub use config::{Config, ServeArgs};
 pub use faults::Faults;
 pub use hooks::Hooks;
 pub use state::{AppState, StartError};
+pub use tls::TlsError;
 
 /// The HTTP application.
 pub fn app(state: AppState) -> Router {
@@ -62,6 +65,7 @@ pub async fn run_with(
     hooks: Hooks,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let tls = tls::acceptor(&config).map_err(StartError::Tls)?;
     let state = AppState::open(config, hooks).await?;
     let mut background = vec![tokio::spawn(prune(state.clone()))];
     if state.config().demo {
@@ -81,8 +85,9 @@ pub async fn run_with(
     let limits = serve::RequestLimits {
         header_read_timeout: config.header_read_timeout,
         max_header_bytes: config.max_header_bytes,
+        ping_interval: config.write_timeout,
     };
-    serve::serve(listener, app(state.clone()), limits, async move {
+    serve::serve(listener, app(state.clone()), limits, tls, async move {
         shutdown.await;
         tracing::info!("shutting down");
         hub.shutdown();

@@ -81,6 +81,11 @@ impl LimitedListener {
         }
     }
 
+    /// The counters connections are reported in.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
     fn take_slot(&self, ip: IpAddr) -> Option<Slot> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let count = open.entry(ip).or_insert(0);
