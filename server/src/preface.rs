@@ -109,11 +109,11 @@ mod tests {
 
     async fn detected(sent: &[u8]) -> (Protocol, Vec<u8>) {
         let (mut client, server) = tokio::io::duplex(64);
-        client.write_all(sent).await.unwrap();
+        client.write_all(sent).await.expect("the pipe takes it");
         drop(client);
-        let (protocol, mut rewind) = detect(server).await.unwrap();
+        let (protocol, mut rewind) = detect(server).await.expect("reading a pipe");
         let mut again = Vec::new();
-        rewind.read_to_end(&mut again).await.unwrap();
+        rewind.read_to_end(&mut again).await.expect("reading a pipe");
         (protocol, again)
     }
 
