@@ -21,6 +21,8 @@ use clap::parser::ValueSource;
 use clap::{ArgAction, ArgMatches, Args, Command, FromArgMatches};
 use serde::{Deserialize, Deserializer};
 
+use crate::tls::TlsError;
+
 /// The configuration: every option of `plotcast serve`, resolved and checked. The doc
 /// comments are the `--help` texts.
 #[derive(Debug, Clone, clap::Args, Deserialize)]
@@ -179,6 +181,9 @@ pub enum ConfigError {
     /// Listening beyond loopback needs a token.
     #[error("refusing to listen on {0} (not a loopback address) without a token: set --token or PLOTCAST_TOKEN (or --insecure to allow anyone to write)")]
     NoToken(SocketAddr),
+    /// `--tls-cert` / `--tls-key` cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 impl Default for Config {
@@ -197,6 +202,15 @@ impl Config {
     /// The secret signed URLs are made with: `--signing-key`, else the token.
     pub fn signing_secret(&self) -> Option<&str> {
         self.signing_key.as_deref().or(self.token.as_deref())
+    }
+
+    /// `https` with a certificate, else `http`: the scheme of the server's URLs.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// Point retention in ms.
@@ -227,6 +241,8 @@ impl Config {
         if !config.addr.ip().is_loopback() && config.token.is_none() && !config.insecure {
             return Err(ConfigError::NoToken(config.addr));
         }
+        // Read here too, so a bad file stops `plotcast serve` before it says it serves.
+        crate::tls::acceptor(config.tls_cert.as_deref(), config.tls_key.as_deref())?;
         Ok(config)
     }
 }

@@ -65,7 +65,8 @@ pub async fn run_with(
     hooks: Hooks,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let tls = tls::acceptor(&config).map_err(StartError::Tls)?;
+    let tls = tls::acceptor(config.tls_cert.as_deref(), config.tls_key.as_deref())
+        .map_err(StartError::Tls)?;
     let state = AppState::open(config, hooks).await?;
     let mut background = vec![tokio::spawn(prune(state.clone()))];
     if state.config().demo {

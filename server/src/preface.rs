@@ -113,7 +113,10 @@ mod tests {
         drop(client);
         let (protocol, mut rewind) = detect(server).await.expect("reading a pipe");
         let mut again = Vec::new();
-        rewind.read_to_end(&mut again).await.expect("reading a pipe");
+        rewind
+            .read_to_end(&mut again)
+            .await
+            .expect("reading a pipe");
         (protocol, again)
     }
 

@@ -9,8 +9,6 @@ use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
-use crate::config::Config;
-
 /// Why TLS could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -45,10 +43,10 @@ pub enum TlsError {
     },
 }
 
-/// The acceptor for `config`'s certificate and key, or `None` when both are unset
-/// (plain HTTP).
-pub fn acceptor(config: &Config) -> Result<Option<TlsAcceptor>, TlsError> {
-    let (cert, key) = match (&config.tls_cert, &config.tls_key) {
+/// The acceptor for the certificate chain `cert` and key `key` (`--tls-cert`,
+/// `--tls-key`), or `None` when both are unset (plain HTTP).
+pub fn acceptor(cert: Option<&Path>, key: Option<&Path>) -> Result<Option<TlsAcceptor>, TlsError> {
+    let (cert, key) = match (cert, key) {
         (None, None) => return Ok(None),
         (Some(_), None) => return Err(TlsError::Half("--tls-cert")),
         (None, Some(_)) => return Err(TlsError::Half("--tls-key")),
