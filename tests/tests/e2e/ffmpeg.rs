@@ -12,8 +12,11 @@ use crate::strict_clients::{frames_across_a_change, short_bar_server};
 pub async fn ffmpeg_reads_four_frames(server: TestServer, format: Option<&str>) {
     let out = tempfile::tempdir().expect("temp dir");
     let mut ffmpeg = tokio::process::Command::new("ffmpeg");
-    // `-tls_verify 0`: the HTTPS tests' certificate is self-signed (and 0 is the default).
-    ffmpeg.args(["-nostdin", "-loglevel", "error", "-tls_verify", "0"]);
+    ffmpeg.args(["-nostdin", "-loglevel", "error"]);
+    if server.scheme == "https" {
+        // The HTTPS tests' certificate is self-signed (0 is also ffmpeg's default).
+        ffmpeg.args(["-tls_verify", "0"]);
+    }
     if let Some(format) = format {
         ffmpeg.args(["-f", format]);
     }
