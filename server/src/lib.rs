@@ -81,6 +81,7 @@ pub async fn run_with(
         listener,
         config.write_timeout,
         config.max_connections_per_ip,
+        tls.is_some(),
         state.metrics().clone(),
     );
     let limits = serve::RequestLimits {

@@ -8,7 +8,7 @@
 //! clients on the TLS port free their connection slots.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tests::webdriver::{PageLoad, WebDriver};
 use tests::{
@@ -107,12 +107,18 @@ async fn streams_in_chromium(server: &TestServer, updating: usize) -> (Vec<Shows
     server
         .wait_for_viewers("bar", updating, DEADLINE, "the streams' viewers")
         .await;
+    let written = Instant::now();
     set_temp(server, 90.0).await;
     let shown = poll(DEADLINE, "the tall bar in the streams", || async {
         let shown = shown(&browser).await?;
         (count(&shown, Shows::TallBar) >= updating).then_some(shown)
     })
     .await;
+    eprintln!(
+        "Chromium ({}) showed the new frame in {updating} images {:?} after the write",
+        server.scheme,
+        written.elapsed()
+    );
     let metrics = server.metrics().await;
     browser.close().await;
     (shown, metrics)
@@ -387,5 +393,12 @@ async fn plain_http_and_silent_clients_on_the_tls_port_free_their_slots() {
         (first.status() == 200 && second.status() == 200).then_some(())
     })
     .await;
+    // A connection beyond the cap is closed without the plain-HTTP 429 (a TLS client
+    // would read it as garbage).
+    let refused = "plotcast_connections_refused_total";
+    let before = metric_value::<u64>(&server.metrics().await, refused);
+    assert_eq!(answer_to(&server, b"").await, b"");
+    let after = metric_value::<u64>(&server.metrics().await, refused);
+    assert_eq!(after, before.map(|n| n + 1));
     server.stop().await;
 }
