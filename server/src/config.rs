@@ -504,4 +504,17 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn unusable_tls_files_stop_resolve_naming_them() {
+        let error = resolve(
+            &[],
+            &["--tls-cert", "/nonexistent/cert.pem", "--tls-key", "k.pem"],
+        );
+        let error = error.expect_err("a missing certificate is refused");
+        assert!(error.contains("/nonexistent/cert.pem"), "{error}");
+        let error = resolve(&[("PLOTCAST_TLS_KEY", "/nonexistent/key.pem")], &[]);
+        let error = error.expect_err("a key without a certificate is refused");
+        assert!(error.contains("go together"), "{error}");
+    }
 }
