@@ -1,6 +1,7 @@
 //! Shared helpers of plotcast's end-to-end tests (the tests live in `tests/tests/`):
-//! a real server on `127.0.0.1:0`, an MJPEG part reader over a real HTTP response or
-//! the raw bytes of a connection, JPEG and pixel helpers, polling with a deadline
+//! a real server on `127.0.0.1:0` (also over HTTPS, with a self-signed certificate),
+//! an MJPEG part reader over a real HTTP response or the raw bytes of a connection,
+//! JPEG and pixel helpers, polling with a deadline
 //! (never sleeps as synchronisation), HTTP and metrics helpers, the `plotcast` binary
 //! as a child process ([`spawn_plotcast`]), a real Prometheus and a scrape target
 //! ([`prometheus`]), and a WebDriver client for headless Chromium ([`webdriver`]).
