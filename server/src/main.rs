@@ -110,7 +110,7 @@ fn sign(id: &str, ttl: &str, base: Option<&str>, args: ServeArgs) -> anyhow::Res
     let sig = server::signing::sign(secret, id, exp);
     let base = match base {
         Some(base) => base.trim_end_matches('/').to_string(),
-        None => format!("http://{}", config.addr),
+        None => format!("{}://{}", config.scheme(), config.addr),
     };
     println!("{base}/charts/{id}.mjpg?exp={exp}&sig={sig}");
     Ok(())
@@ -131,13 +131,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", config.addr))?;
         let addr = listener.local_addr()?;
+        let base = format!("{}://{addr}", config.scheme());
         let mut banner = format!(
-            "plotcast serving on http://{addr}/  (data in {})\n",
+            "plotcast serving on {base}/  (data in {})\n",
             config.data_dir.display()
         );
-        banner.push_str(&format!("editor:      http://{addr}/\n"));
+        banner.push_str(&format!("editor:      {base}/\n"));
         if config.demo {
-            banner.push_str(&format!("demo stream: http://{addr}/charts/demo.mjpg\n"));
+            banner.push_str(&format!("demo stream: {base}/charts/demo.mjpg\n"));
         }
         // A closed stdout must not stop the server (println! would panic).
         let mut stdout = std::io::stdout();

@@ -50,6 +50,9 @@ pub enum StartError {
         /// What is wrong.
         message: String,
     },
+    /// `--tls-cert` / `--tls-key` cannot be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// A blocking task failed.
     #[error("startup task failed: {0}")]
     Join(#[from] tokio::task::JoinError),

@@ -1,5 +1,6 @@
 //! The chart images: `GET /charts/{id}.mjpg` (the live stream, `?fps=` may lower the
-//! rate, sent close-delimited), `GET /charts/{id}.jpg` and `.png` (the latest frame,
+//! rate; over HTTP/1.x sent close-delimited, over HTTP/2 as a normal stream body with a
+//! stall check), `GET /charts/{id}.jpg` and `.png` (the latest frame,
 //! at once).
 
 use std::time::Duration;
@@ -17,8 +18,8 @@ use crate::error::AppError;
 use crate::frames::ImageFormat;
 use crate::state::AppState;
 use crate::stream::hub::SubscribeError;
-use crate::stream::mjpeg;
 use crate::stream::viewer::{self, ViewerOptions};
+use crate::stream::{mjpeg, stall};
 
 /// Stream query parameters (`exp`, `sig` and `p` are read by [`ViewerCredentials`]).
 /// Other parameters are ignored: pages and dashboards add cache-busters such as
@@ -53,6 +54,7 @@ fn close_delimited(mut response: Response) -> Response {
 /// `GET /charts/{file}` where file is `ID.mjpg`, `ID.jpg` or `ID.png`.
 pub async fn chart_file(
     State(state): State<AppState>,
+    version: Version,
     Path(file): Path<String>,
     Query(query): Query<StreamQuery>,
     credentials: ViewerCredentials,
@@ -97,14 +99,18 @@ pub async fn chart_file(
                 min_interval: Duration::from_secs_f64(1.0 / fps),
             };
             let body = viewer::body(subscription, options, state.metrics().clone());
-            let response = (
-                [
-                    (header::CONTENT_TYPE, mjpeg::content_type()),
-                    (no_store.0, no_store.1.to_string()),
-                ],
-                Body::from_stream(body),
-            );
-            Ok(close_delimited(response.into_response()))
+            let headers = [
+                (header::CONTENT_TYPE, mjpeg::content_type()),
+                (no_store.0, no_store.1.to_string()),
+            ];
+            // HTTP/2 has no Connection header and frames every body itself.
+            if version >= Version::HTTP_2 {
+                let body = stall::guarded(body, state.config().write_timeout);
+                return Ok((headers, Body::from_stream(body)).into_response());
+            }
+            Ok(close_delimited(
+                (headers, Body::from_stream(body)).into_response(),
+            ))
         }
         "jpg" | "jpeg" => {
             let latest = chart.frames.borrow().as_ref().map(|part| part.jpeg.clone());
