@@ -187,6 +187,30 @@ async fn preview_shown_width(driver: &WebDriver) -> u64 {
     width.as_u64().expect("a width")
 }
 
+/// On the template chooser, waits for the card titled `title`, clicks the one linking
+/// to `href`, and waits for a preview that passes `ready`.
+async fn pick_template(
+    driver: &WebDriver,
+    title: &str,
+    href: &str,
+    ready: impl Fn(&Shown) -> bool,
+) -> Shown {
+    let what = format!("the template card {title:?}");
+    driver
+        .wait_for_text("#template-list", title, Duration::from_secs(30), &what)
+        .await;
+    driver.click(&format!("a[href='{href}']")).await;
+    poll(
+        Duration::from_secs(30),
+        "the template's preview",
+        || async {
+            let shown = shown(driver).await?;
+            ready(&shown).then_some(shown)
+        },
+    )
+    .await
+}
+
 /// Rows `rows` of two same-size images differ somewhere.
 fn rows_differ(a: &Image, b: &Image, rows: std::ops::Range<usize>) -> bool {
     let span = rows.start * a.width * 3..rows.end * a.width * 3;
@@ -232,23 +256,9 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     // "New chart" offers templates; the blank chart starts with the first live series,
     // so its preview draws data at once.
     driver.click("#new-chart").await;
-    driver
-        .wait_for_text(
-            "#template-list",
-            "Blank chart",
-            Duration::from_secs(30),
-            "the template chooser",
-        )
-        .await;
-    driver.click("a[href='#/new/blank']").await;
-    let blank = poll(
-        Duration::from_secs(30),
-        "a preview of the blank chart",
-        || async {
-            let shown = shown(&driver).await?;
-            (shown.points() > 0).then_some(shown)
-        },
-    )
+    let blank = pick_template(&driver, "Blank chart", "#/new/blank", |shown| {
+        shown.points() > 0
+    })
     .await;
     assert_eq!(blank.spec["panels"][0]["series"][0]["metric"], "temp");
     driver.click("[data-action='remove-series:0:0']").await;
@@ -539,23 +549,9 @@ async fn new_charts_start_from_templates_with_live_series_or_duplicates() {
 
     let driver = WebDriver::start(1600, 1000, PageLoad::Normal).await;
     driver.open(&server.url("/#/new")).await;
-    driver
-        .wait_for_text(
-            "#template-list",
-            "Lab temperature",
-            Duration::from_secs(30),
-            "the templates",
-        )
-        .await;
-    driver.click("a[href='#/new/temperature']").await;
-    let lab = poll(
-        Duration::from_secs(30),
-        "the template's preview with live data",
-        || async {
-            let shown = shown(&driver).await?;
-            (shown.spec["title"] == "Lab temperature" && shown.points() > 0).then_some(shown)
-        },
-    )
+    let lab = pick_template(&driver, "Lab temperature", "#/new/temperature", |shown| {
+        shown.spec["title"] == "Lab temperature" && shown.points() > 0
+    })
     .await;
     let series = &lab.spec["panels"][0]["series"][0];
     assert_eq!(

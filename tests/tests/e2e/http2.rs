@@ -21,8 +21,8 @@ use tokio::net::TcpStream;
 use crate::browser::serve_page;
 use crate::ffmpeg::ffmpeg_reads_four_frames;
 use crate::strict_clients::{
-    frames_across_a_change, gstreamer_decoder, set_temp, short_bar_server, short_bar_server_tls,
-    tall_bar, GSTREAMER,
+    frames_across_a_change, gstreamer_decoder, raise_the_bar_and_see_it, set_temp,
+    short_bar_server, short_bar_server_tls, tall_bar, GSTREAMER,
 };
 use crate::temp_chart;
 
@@ -210,15 +210,10 @@ async fn h2c_serves_requests_and_streams_next_to_http1_on_the_plain_port() {
     assert!(response.headers().get("connection").is_none());
     let mut reader = MjpegReader::new(response);
     assert!(!tall_bar(&reader.next_part_within(DEADLINE).await.jpeg()));
-    set_temp(&server, 90.0).await;
-    let mut changed = false;
-    for _ in 0..40 {
-        if tall_bar(&reader.next_part_within(DEADLINE).await.jpeg()) {
-            changed = true;
-            break;
-        }
-    }
-    assert!(changed, "a frame over h2c shows the data change");
+    assert!(
+        raise_the_bar_and_see_it(&server, &mut reader).await,
+        "a frame over h2c shows the data change"
+    );
 
     // Request headers are capped at 16 KiB (max_header_bytes) over HTTP/2 as well (the
     // h2 crate answers 431 up to 4 times the cap, and ends the connection beyond).

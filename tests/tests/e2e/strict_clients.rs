@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::json;
 use tests::{
     get_request, metric_value, now_ms, opencv_python, poll, raw_connection, red, within, Image,
-    TestServer,
+    MjpegReader, TestServer,
 };
 
 use crate::temp_chart;
@@ -45,6 +45,18 @@ async fn with_short_bar(server: TestServer) -> TestServer {
 pub async fn set_temp(server: &TestServer, value: f64) {
     let point = json!({"points": [{"metric": "temp", "t": now_ms(), "v": value}]});
     assert_eq!(server.post_points(point).await.status(), 200);
+}
+
+/// Raises the bar and reads `reader`'s next parts (at most 40, each within the
+/// deadline) until one shows it; whether one did.
+pub async fn raise_the_bar_and_see_it(server: &TestServer, reader: &mut MjpegReader) -> bool {
+    set_temp(server, 90.0).await;
+    for _ in 0..40 {
+        if tall_bar(&reader.next_part_within(DEADLINE).await.jpeg()) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether `image` (a frame of `bar`) shows the tall bar of `temp = 90`, red high up.
@@ -146,15 +158,10 @@ async fn a_client_that_does_not_dechunk_reads_the_stream() {
     let first = reader.next_part_within(DEADLINE).await.jpeg();
     assert_eq!((first.width, first.height), (400, 300));
     assert!(!tall_bar(&first), "the first frame shows the short bar");
-    set_temp(&server, 90.0).await;
-    let mut changed = false;
-    for _ in 0..20 {
-        if tall_bar(&reader.next_part_within(DEADLINE).await.jpeg()) {
-            changed = true;
-            break;
-        }
-    }
-    assert!(changed, "a frame shows the data change");
+    assert!(
+        raise_the_bar_and_see_it(&server, &mut reader).await,
+        "a frame shows the data change"
+    );
 
     // Shutdown ends the stream: the rest of the padded part, the closing boundary, then
     // the server closes the connection (the end of a close-delimited body).
