@@ -1,6 +1,8 @@
 //! Live MJPEG streams: one render task per watched chart ([`hub`], [`render`]), the
-//! wire format ([`mjpeg`]) and each viewer's response body ([`viewer`]).
+//! wire format ([`mjpeg`], the announced lengths: [`budget`]) and each viewer's
+//! response body ([`viewer`]).
 
+pub mod budget;
 pub mod chart;
 pub mod hub;
 pub mod mjpeg;
