@@ -54,7 +54,7 @@ pub struct Spec {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scroll {
-    /// The time axis moves in steps: a frame once it moved 8 px, or 2 s after the
+    /// The time axis moves in steps: a frame once it moved 8 px, or 1.5 s after the
     /// last frame, whichever comes first (and never faster than one pixel's time).
     #[default]
     Step,

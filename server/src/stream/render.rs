@@ -29,8 +29,10 @@ pub fn pixel_interval(spec: &ValidSpec) -> Option<Duration> {
 /// pixels ...
 const STEP_PIXELS: u32 = 8;
 /// ... or this long after the previous frame, whichever comes first. Longer than the
-/// 1 s of a typical collector, so a 1 Hz source costs one frame a second.
-const STEP_IDLE: Duration = Duration::from_secs(2);
+/// 1 s of a typical collector, so a 1 Hz source costs one frame a second, and shorter
+/// than the default 2 s keepalive, so an idle chart's viewers get new frames rather
+/// than repeats.
+const STEP_IDLE: Duration = Duration::from_millis(1500);
 
 /// How long after a frame the chart renders again without new data, or `None` if no
 /// panel has a time axis: one pixel's time when `smooth`, else the step of
