@@ -45,13 +45,17 @@ fn encoders(c: &mut Criterion) {
     let (width, height) = (frame.width(), frame.height());
     let optimised = server::image_files::jpeg(&frame, 85).map_or(0, |j| j.len());
     let default = default_tables(&frame).map_or(0, |j| j.len());
-    println!("reference frame: {optimised} bytes Huffman-optimised, {default} bytes with default tables");
-    c.bench_function("jpeg q85 444 800x450: libjpeg-turbo, optimised Huffman (server)", |b| {
-        b.iter(|| server::image_files::jpeg(&frame, 85).map(|j| j.len()))
-    });
-    c.bench_function("jpeg q85 444 800x450: libjpeg-turbo, default Huffman (before)", |b| {
-        b.iter(|| default_tables(&frame).map(|j| j.len()))
-    });
+    println!(
+        "reference frame: {optimised} bytes Huffman-optimised, {default} bytes with default tables"
+    );
+    c.bench_function(
+        "jpeg q85 444 800x450: libjpeg-turbo, optimised Huffman (server)",
+        |b| b.iter(|| server::image_files::jpeg(&frame, 85).map(|j| j.len())),
+    );
+    c.bench_function(
+        "jpeg q85 444 800x450: libjpeg-turbo, default Huffman (before)",
+        |b| b.iter(|| default_tables(&frame).map(|j| j.len())),
+    );
     c.bench_function("jpeg q85 444 800x450: jpeg-encoder (pure Rust)", |b| {
         b.iter(|| {
             let mut bytes = Vec::new();

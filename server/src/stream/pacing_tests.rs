@@ -140,7 +140,10 @@ async fn a_one_hertz_source_costs_one_frame_a_second() {
     let json = r#"{"version":1,"width":800,"height":450,"window":"5m",
         "panels":[{"series":[{"metric":"m"}]}]}"#;
     publish(&state, "ref", json).await;
-    assert!(resolution(json) < 500, "the axis moves more than 2 px a second");
+    assert!(
+        resolution(json) < 500,
+        "the axis moves more than 2 px a second"
+    );
     let _viewer = state.hub().subscribe("ref", false).expect("subscribed");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let start = frames(&state, "ref");

@@ -152,7 +152,10 @@ async fn viewers_share_one_render_and_are_counted_out_when_they_leave() {
     assert_eq!(bad.status(), 400);
     let (status, body) = status_and_json(server.get("/charts/bar.mjpg?scroll=fast").await).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["error"].as_str().is_some_and(|e| e.contains("scroll")), "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|e| e.contains("scroll")),
+        "{body}"
+    );
     server.stop().await;
 }
 

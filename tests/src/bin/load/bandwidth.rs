@@ -113,7 +113,9 @@ pub async fn run(plotcast: &Path, before: Option<&Path>, window: Duration) -> Re
     let bytes_at_end: Vec<u64> = readers.iter().map(|(r, _, _)| lock(r).bytes).collect();
     let last_point = feeding.stop().await?;
     for (_, keep_after, _) in &readers {
-        *keep_after.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(last_point);
+        *keep_after
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(last_point);
     }
     // Long enough for a step-mode frame (2 s after the last) and a few smooth ones.
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -125,7 +127,7 @@ pub async fn run(plotcast: &Path, before: Option<&Path>, window: Duration) -> Re
         }
         let server = servers[i / STREAMS.len()];
         let (_, chart, _) = STREAMS[i % STREAMS.len()];
-        let record = lock(&record);
+        let record = std::mem::take(&mut *lock(&record));
         let bytes = bytes_at_end[i] - bytes_at_start[i];
         let psnr = if chart == "demo" {
             None
@@ -306,7 +308,11 @@ fn summarise(
     psnr: Option<(f64, usize)>,
 ) -> Figures {
     let secs = (end - start).as_secs_f64();
-    let mut previous = parts.iter().rev().find(|p| p.at < start).map(|p| p.identity);
+    let mut previous = parts
+        .iter()
+        .rev()
+        .find(|p| p.at < start)
+        .map(|p| p.identity);
     let (mut count, mut pictures, mut repeats, mut len, mut padding) = (0, 0, 0, 0, 0);
     for part in parts.iter().filter(|p| p.at >= start && p.at < end) {
         count += 1;

@@ -239,7 +239,12 @@ impl StreamParser {
         }
         header(head, "content-length")
             .and_then(|value| value.parse().ok())
-            .ok_or_else(|| format!("part without Content-Length: {:?}", String::from_utf8_lossy(head)))
+            .ok_or_else(|| {
+                format!(
+                    "part without Content-Length: {:?}",
+                    String::from_utf8_lossy(head)
+                )
+            })
     }
 }
 
