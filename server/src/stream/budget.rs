@@ -1,14 +1,15 @@
-//! The length budget announced after each frame (see `docs/STREAMING.md`): the largest
-//! of the chart's recent frame sizes plus a margin as large as twice their largest
-//! frame-to-frame change, so the next frame almost always fits with little padding.
-//! A frame that does not fit costs a repeat and a fresh part (`stream/viewer.rs`), so
-//! the margin follows how much the sizes actually move.
+//! The length budget announced after each frame (see `docs/STREAMING.md`): the frame's
+//! size plus twice the largest growth from one frame to the next among the chart's
+//! recent frames, so the next frame almost always fits with little padding. A frame
+//! that does not fit costs a repeat and a fresh part (`stream/viewer.rs`), so the
+//! margin follows how much the sizes actually grow.
 
 use std::collections::VecDeque;
 
 /// How many recent frame sizes the budget looks at.
 const RECENT: usize = 16;
-/// Least margin in bytes (room for a few more changed blocks).
+/// Least margin in bytes (room for a few more changed blocks, and always enough for a
+/// COM segment).
 const MIN_MARGIN: usize = 128;
 
 /// Recent frame sizes of one chart's stream.
@@ -24,21 +25,15 @@ impl Budget {
             self.sizes.pop_front();
         }
         self.sizes.push_back(len);
-        let largest = self.sizes.iter().copied().max().unwrap_or(len);
-        let largest_change = self
+        let largest_growth = self
             .sizes
             .iter()
             .zip(self.sizes.iter().skip(1))
-            .map(|(a, b)| a.abs_diff(*b))
-            .max()
-            .unwrap_or(0);
+            .map(|(a, b)| b.saturating_sub(*a))
+            .max();
         // A first frame has no history: allow it an eighth to grow.
-        let margin = if self.sizes.len() == 1 {
-            len / 8
-        } else {
-            2 * largest_change
-        };
-        largest + margin.max(MIN_MARGIN)
+        let margin = largest_growth.map_or(len / 8, |growth| 2 * growth);
+        len + margin.max(MIN_MARGIN)
     }
 }
 
@@ -47,12 +42,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn steady_sizes_get_a_tight_budget_and_a_jump_widens_it() {
+    fn steady_sizes_get_a_tight_budget_and_growth_widens_it() {
         let mut budget = Budget::default();
         assert_eq!(budget.after(80_000), 90_000, "no history: an eighth");
         assert_eq!(budget.after(80_100), 80_100 + 200);
-        assert_eq!(budget.after(80_050), 80_100 + 200);
-        // Unchanged sizes: the least margin once the changes left the window.
+        // Shrinking frames do not widen the margin.
+        assert_eq!(budget.after(79_000), 79_000 + 200);
+        // Unchanged sizes: the least margin once the growth left the window.
         for _ in 0..RECENT {
             budget.after(80_000);
         }

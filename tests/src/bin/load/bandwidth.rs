@@ -7,7 +7,6 @@
 //! `X-Timestamp`, after the feed stopped so both see the same data). With `before`, the
 //! same against an older `plotcast`, at the same time with the same data.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -66,6 +65,8 @@ struct Figures {
     pictures_per_sec: f64,
     /// Padding bytes over part bytes.
     padding: f64,
+    /// Mean JPEG size without padding, bytes.
+    mean_jpeg: f64,
     /// Parts that repeated the picture before them (fallbacks and keepalives).
     repeats: usize,
     /// PSNR in dB of the frames compared (reference streams only), and how many.
@@ -149,20 +150,23 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Five minutes of history for the four `cpu` series of the reference chart, 1 Hz.
 async fn prefill(server: &Server) -> Result<()> {
     let now = now_ms();
-    let mut body = String::new();
-    for i in 0..300i64 {
-        cpu_lines(&mut body, now - 300_000 + i * 1000);
-    }
-    server.write_lines(body).await
+    let points: Vec<serde_json::Value> = (0..300i64)
+        .flat_map(|i| cpu_points(now - 300_000 + i * 1000))
+        .collect();
+    server
+        .write_json(serde_json::json!({ "points": points }).to_string())
+        .await
 }
 
-/// One point per core at `t`.
-fn cpu_lines(body: &mut String, t: i64) {
-    for core in 0..4 {
-        let x = t as f64 / 7000.0 + core as f64 * 1.7;
-        let v = 50.0 + 30.0 * x.sin() + 10.0 * (x * 3.1).cos();
-        let _ = writeln!(body, "cpu,core={core} usage={v:.2} {t}");
-    }
+/// One point per core at `t` (JSON points: the chart reads metric `cpu`).
+fn cpu_points(t: i64) -> Vec<serde_json::Value> {
+    (0..4)
+        .map(|core| {
+            let x = t as f64 / 7000.0 + f64::from(core) * 1.7;
+            let v = 50.0 + 30.0 * x.sin() + 10.0 * (x * 3.1).cos();
+            serde_json::json!({"metric": "cpu", "tags": {"core": core.to_string()}, "t": t, "v": v})
+        })
+        .collect()
 }
 
 /// Writes the reference chart's four series once a second to every server.
@@ -175,7 +179,7 @@ impl Feeder {
     fn start(servers: &[&Server]) -> Feeder {
         let targets: Vec<(reqwest::Client, String)> = servers
             .iter()
-            .map(|s| (s.http.clone(), s.url("/write?precision=ms")))
+            .map(|s| (s.http.clone(), s.url("/api/points")))
             .collect();
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
@@ -185,10 +189,9 @@ impl Feeder {
                     _ = tick.tick() => {}
                     _ = stopped.changed() => return Ok(now_ms()),
                 }
-                let mut body = String::new();
-                cpu_lines(&mut body, now_ms());
+                let body = serde_json::json!({ "points": cpu_points(now_ms()) });
                 for (http, url) in &targets {
-                    let response = http.post(url).body(body.clone()).send().await?;
+                    let response = http.post(url).json(&body).send().await?;
                     if !response.status().is_success() {
                         bail!("write: {}", response.status());
                     }
@@ -330,6 +333,7 @@ fn summarise(
         parts_per_sec: f64::from(count) / secs,
         pictures_per_sec: f64::from(pictures) / secs,
         padding: padding as f64 / len.max(1) as f64,
+        mean_jpeg: (len - padding) as f64 / f64::from(count.max(1)),
         repeats,
         psnr,
     }
@@ -362,10 +366,11 @@ fn rows(figures: &[Figures], with_before: bool, window: Duration) {
         );
         let describe = |f: &Figures| {
             format!(
-                "{:.2} parts/s ({:.2} new pictures/s, {} repeats), padding {:.1} %",
+                "{:.2} parts/s ({:.2} new pictures/s, {} repeats) of {:.1} KB, padding {:.1} %",
                 f.parts_per_sec,
                 f.pictures_per_sec,
                 f.repeats,
+                f.mean_jpeg / 1e3,
                 f.padding * 100.0
             )
         };
