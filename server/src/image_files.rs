@@ -32,9 +32,8 @@ pub fn png(frame: &Frame) -> Result<Vec<u8>, EncodeError> {
     Ok(bytes)
 }
 
-/// The frame as a baseline JPEG at `quality` (1..=100) with 4:4:4 sampling and
-/// Huffman tables optimised for the image (same pixels, fewer bytes), encoded straight
-/// from the frame's RGBA pixels (no RGB copy).
+/// The frame as a baseline JPEG at `quality` (1..=100) with 4:4:4 sampling, encoded
+/// straight from the frame's RGBA pixels (no RGB copy).
 pub fn jpeg(frame: &Frame, quality: u8) -> Result<Vec<u8>, EncodeError> {
     let (width, height) = (frame.width(), frame.height());
     if width > 65_535 || height > 65_535 {
@@ -51,6 +50,5 @@ pub fn jpeg(frame: &Frame, quality: u8) -> Result<Vec<u8>, EncodeError> {
     let mut compressor = turbojpeg::Compressor::new()?;
     compressor.set_quality(i32::from(quality))?;
     compressor.set_subsamp(turbojpeg::Subsamp::None)?;
-    compressor.set_optimize(true)?;
     Ok(compressor.compress_to_vec(image)?)
 }
