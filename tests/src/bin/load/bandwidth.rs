@@ -40,6 +40,11 @@ const STREAMS: [(&str, &str, &str); 3] = [
     ("demo chart", "demo", "/charts/demo.mjpg"),
 ];
 
+/// How much the PSNR of one chart's frames varies from picture to picture with the same
+/// encoder (37.71–37.75 dB for the reference chart): the two servers' frames are
+/// rendered at different times, so they are not the same pictures.
+const PSNR_NOISE_DB: f64 = 0.1;
+
 /// How long the streams run before the window.
 const WARM_UP: Duration = Duration::from_secs(20);
 
@@ -407,8 +412,8 @@ fn rows(figures: &[Figures], with_before: bool, window: Duration) {
                     }
                     None => format!("{db:.2} dB ({n} frames)"),
                 },
-                "not below before",
-                old_db.map(|(before, _)| db >= before - 0.01),
+                "not below before (± 0.1 dB: not the same pictures)",
+                old_db.map(|(before, _)| db >= before - PSNR_NOISE_DB),
             );
         }
     }
