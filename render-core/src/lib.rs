@@ -35,7 +35,7 @@ mod validate;
 pub use data::{Data, Point, Series, Timestamp};
 pub use frame::Frame;
 pub use layout::PanelLayout;
-pub use spec::{json_schema, Spec};
+pub use spec::{json_schema, Scroll, Spec};
 pub use text::{FontBook, FontError, DEFAULT_FONT};
 pub use valid::{ValidSpec, DATA_MARGIN_MS};
 pub use validate::{

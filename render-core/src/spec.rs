@@ -39,11 +39,27 @@ pub struct Spec {
     /// Maximum frames per second a stream of this chart renders (1..=30). Default 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fps: Option<u32>,
+    /// How a stream scrolls its time axes between data changes. Default `step`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scroll: Option<Scroll>,
     /// Grid the panels are placed on. Default: one column, one row per panel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<Layout>,
     /// The panels, at least one.
     pub panels: Vec<Panel>,
+}
+
+/// How a stream re-renders while no new data arrives (data changes always re-render,
+/// capped by `fps`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scroll {
+    /// The time axis moves in steps: a frame once it moved 8 px, or 1.5 s after the
+    /// last frame, whichever comes first (and never faster than one pixel's time).
+    #[default]
+    Step,
+    /// A frame every time a time axis moves a pixel (costs more frames per second).
+    Smooth,
 }
 
 /// Built-in colour themes.

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use crate::color::{Rgba, Theme};
 use crate::format::ValueFormat;
 use crate::layout::{Grid, PADDING};
-use crate::spec::{Axis, Legend, PanelKind, SeriesStyle, Spec};
+use crate::spec::{Axis, Legend, PanelKind, Scroll, SeriesStyle, Spec};
 
 /// The time window of a panel when neither it nor the chart sets one.
 pub(crate) const DEFAULT_WINDOW_MS: i64 = 5 * 60_000;
@@ -84,6 +84,11 @@ impl ValidSpec {
     /// Most frames per second a stream of this chart should render.
     pub fn fps(&self) -> u32 {
         self.fps
+    }
+
+    /// How a stream scrolls between data changes.
+    pub fn scroll(&self) -> Scroll {
+        self.spec.scroll.unwrap_or_default()
     }
 
     /// The longest time window of any panel, in ms: how much data a render needs.

@@ -1,6 +1,8 @@
 //! JPEG encoding of the reference frame (800×450, quality 85, 4:4:4), measured in one
-//! run: the server's encoder (libjpeg-turbo through `turbojpeg`) against the pure-Rust
-//! `jpeg-encoder` it replaced, both from the frame's RGBA pixels.
+//! run: the server's encoder (libjpeg-turbo through `turbojpeg`, default Huffman
+//! tables) against libjpeg-turbo with Huffman tables optimised per image (considered,
+//! see ARCHITECTURE.md "Decisions") and the pure-Rust `jpeg-encoder` it replaced, all
+//! from the frame's RGBA pixels; prints the two libjpeg-turbo sizes.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
@@ -23,12 +25,39 @@ fn reference_frame() -> Frame {
     frame
 }
 
+/// libjpeg-turbo as the server calls it, plus Huffman tables optimised for the image.
+fn optimised_tables(frame: &Frame) -> Result<Vec<u8>, turbojpeg::Error> {
+    let (width, height) = (frame.width() as usize, frame.height() as usize);
+    let image = turbojpeg::Image {
+        pixels: frame.rgba(),
+        width,
+        pitch: width * 4,
+        height,
+        format: turbojpeg::PixelFormat::RGBX,
+    };
+    let mut compressor = turbojpeg::Compressor::new()?;
+    compressor.set_quality(85)?;
+    compressor.set_subsamp(turbojpeg::Subsamp::None)?;
+    compressor.set_optimize(true)?;
+    compressor.compress_to_vec(image)
+}
+
 fn encoders(c: &mut Criterion) {
     let frame = reference_frame();
     let (width, height) = (frame.width(), frame.height());
-    c.bench_function("jpeg q85 444 800x450: libjpeg-turbo (server)", |b| {
-        b.iter(|| server::image_files::jpeg(&frame, 85).map(|j| j.len()))
-    });
+    let default = server::image_files::jpeg(&frame, 85).map_or(0, |j| j.len());
+    let optimised = optimised_tables(&frame).map_or(0, |j| j.len());
+    println!(
+        "reference frame: {optimised} bytes Huffman-optimised, {default} bytes with default tables"
+    );
+    c.bench_function(
+        "jpeg q85 444 800x450: libjpeg-turbo, default Huffman (server)",
+        |b| b.iter(|| server::image_files::jpeg(&frame, 85).map(|j| j.len())),
+    );
+    c.bench_function(
+        "jpeg q85 444 800x450: libjpeg-turbo, optimised Huffman (considered)",
+        |b| b.iter(|| optimised_tables(&frame).map(|j| j.len())),
+    );
     c.bench_function("jpeg q85 444 800x450: jpeg-encoder (pure Rust)", |b| {
         b.iter(|| {
             let mut bytes = Vec::new();

@@ -189,6 +189,7 @@ fn spec() -> impl Strategy<Value = Spec> {
             timezone: Some("Europe/Berlin".into()),
             window: Some(window.into()),
             fps: None,
+            scroll: None,
             layout: Some(Layout {
                 columns: 1,
                 rows,

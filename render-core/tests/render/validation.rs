@@ -136,7 +136,7 @@ fn schema_describes_the_spec() {
     let schema = render_core::json_schema();
     let properties = &schema["properties"];
     for field in [
-        "version", "width", "height", "theme", "panels", "layout", "timezone",
+        "version", "width", "height", "theme", "panels", "layout", "timezone", "fps", "scroll",
     ] {
         assert!(
             properties.get(field).is_some(),
@@ -191,6 +191,28 @@ fn transforms_and_aggregates_are_closed_lists() {
             "{error}"
         );
     }
+}
+
+#[test]
+fn scroll_is_step_unless_the_spec_says_smooth() {
+    let spec = |extra: &str| {
+        Spec::from_json(&format!(
+            r#"{{"version":1,"width":10,"height":10,{extra}"panels":[{{"series":[{{"metric":"m"}}]}}]}}"#
+        ))
+    };
+    let scroll = |extra: &str| {
+        render_core::validate(spec(extra).expect("parses"))
+            .expect("valid")
+            .scroll()
+    };
+    assert_eq!(scroll(""), render_core::Scroll::Step);
+    assert_eq!(scroll(r#""scroll":"step","#), render_core::Scroll::Step);
+    assert_eq!(scroll(r#""scroll":"smooth","#), render_core::Scroll::Smooth);
+    let error = spec(r#""scroll":"fast","#).expect_err("unknown variant");
+    assert!(
+        error.to_string().contains("unknown variant `fast`"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The chart images: `GET /charts/{id}.mjpg` (the live stream, `?fps=` may lower the
-//! rate; over HTTP/1.x sent close-delimited, over HTTP/2 as a normal stream body with a
-//! stall check), `GET /charts/{id}.jpg` and `.png` (the latest frame,
+//! rate, `?scroll=smooth` makes its time axes scroll every pixel; over HTTP/1.x sent
+//! close-delimited, over HTTP/2 as a normal stream body with a stall check),
+//! `GET /charts/{id}.jpg` and `.png` (the latest frame,
 //! at once).
 
 use std::time::Duration;
@@ -27,6 +28,19 @@ use crate::stream::{mjpeg, stall};
 #[derive(Debug, Deserialize)]
 pub struct StreamQuery {
     fps: Option<f64>,
+    scroll: Option<String>,
+}
+
+/// Whether `?scroll=` asks for smooth scrolling (`step`, the default, asks nothing: the
+/// chart's spec decides).
+fn smooth_requested(scroll: Option<&str>) -> Result<bool, AppError> {
+    match scroll {
+        None | Some("step") => Ok(false),
+        Some("smooth") => Ok(true),
+        Some(other) => Err(AppError::bad_request(format!(
+            "scroll={other:?} must be \"step\" or \"smooth\""
+        ))),
+    }
 }
 
 /// Seconds a viewer refused by a viewer limit is asked to wait.
@@ -71,7 +85,8 @@ pub async fn chart_file(
     let no_store = (header::CACHE_CONTROL, "no-store, no-cache, must-revalidate");
     match extension {
         "mjpg" | "mjpeg" => {
-            let subscription = state.hub().subscribe(id).map_err(|error| {
+            let smooth = smooth_requested(query.scroll.as_deref())?;
+            let subscription = state.hub().subscribe(id, smooth).map_err(|error| {
                 let limit = match error {
                     SubscribeError::NotFound(_) => return missing(),
                     SubscribeError::ChartFull(..) => "max_viewers_per_chart",

@@ -18,6 +18,9 @@ pub struct ChartStream {
     pub(crate) spec: watch::Sender<Option<Arc<ValidSpec>>>,
     pub(crate) frames: watch::Sender<Option<Arc<Part>>>,
     pub(crate) viewers: AtomicUsize,
+    /// Viewers that asked for smooth scrolling (`?scroll=smooth`): while there is one,
+    /// the chart renders every pixel its time axis moves, for all its viewers.
+    pub(crate) smooth_viewers: AtomicUsize,
     pub(crate) running: AtomicBool,
     pub(crate) ended: AtomicBool,
     pub(crate) wake: Notify,
@@ -37,6 +40,13 @@ impl ChartStream {
         self.spec.borrow().clone()
     }
 
+    /// Whether the chart renders every pixel its time axis moves: its spec says
+    /// `"scroll": "smooth"` or a viewer asked for it.
+    pub fn smooth(&self, spec: &ValidSpec) -> bool {
+        spec.scroll() == render_core::Scroll::Smooth
+            || self.smooth_viewers.load(Ordering::Acquire) > 0
+    }
+
     /// Whether the chart was deleted or the server is shutting down.
     pub fn ended(&self) -> bool {
         self.ended.load(Ordering::Acquire)
@@ -51,11 +61,16 @@ pub struct Subscription {
     pub frames: watch::Receiver<Option<Arc<Part>>>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) total: Arc<AtomicUsize>,
+    /// Whether this viewer counts in [`ChartStream::smooth_viewers`].
+    pub(crate) smooth: bool,
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.chart.viewers.fetch_sub(1, Ordering::AcqRel);
+        if self.smooth {
+            self.chart.smooth_viewers.fetch_sub(1, Ordering::AcqRel);
+        }
         self.total.fetch_sub(1, Ordering::AcqRel);
         self.chart.wake.notify_one();
         self.metrics

@@ -86,6 +86,7 @@ impl Hub {
                     spec: watch::channel(Some(spec)).0,
                     frames: watch::channel(None).0,
                     viewers: AtomicUsize::new(0),
+                    smooth_viewers: AtomicUsize::new(0),
                     running: AtomicBool::new(false),
                     ended: AtomicBool::new(false),
                     wake: Notify::new(),
@@ -119,7 +120,12 @@ impl Hub {
 
     /// Adds a viewer to a chart, starting its render task if it has none; refused
     /// beyond the viewer limits (checked under the hub lock, so they are never exceeded).
-    pub fn subscribe(self: &Arc<Self>, id: &str) -> Result<Subscription, SubscribeError> {
+    /// A `smooth` viewer makes the chart scroll smoothly while it watches.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        id: &str,
+        smooth: bool,
+    ) -> Result<Subscription, SubscribeError> {
         let charts = self.charts();
         let missing = || SubscribeError::NotFound(id.to_string());
         let chart = charts.get(id).ok_or_else(missing)?.clone();
@@ -137,6 +143,11 @@ impl Hub {
         }
         self.total.fetch_add(1, Ordering::AcqRel);
         chart.viewers.fetch_add(1, Ordering::AcqRel);
+        if smooth {
+            chart.smooth_viewers.fetch_add(1, Ordering::AcqRel);
+            // A running task re-plans its next frame.
+            chart.wake.notify_one();
+        }
         if !chart.running.swap(true, Ordering::AcqRel) {
             let (hub, chart) = (self.clone(), chart.clone());
             tokio::spawn(async move {
@@ -156,6 +167,7 @@ impl Hub {
             frames,
             metrics: self.context.metrics.clone(),
             total: self.total.clone(),
+            smooth,
         })
     }
 

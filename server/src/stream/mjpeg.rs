@@ -4,7 +4,7 @@
 //! Chromium shows part N only once the header block of part N+1 has arrived
 //! (crbug 527446). So right after each JPEG we send the boundary and the header block
 //! of the *next* part, announcing a length budget (`Content-Length`) a little larger
-//! than the current frame. The next frame is padded to exactly that budget with JPEG
+//! than the recent frames (`stream/budget.rs`). The next frame is padded to exactly that budget with JPEG
 //! comment (`COM`) segments, which every decoder skips. When it does not fit (or a
 //! slow viewer skipped frames), the announced part is filled with a padded repeat of
 //! the frame the viewer already shows, followed by a complete fresh part. See
@@ -34,12 +34,6 @@ pub fn part_header(content_length: usize, timestamp_ms: i64) -> Bytes {
     Bytes::from(format!(
         "Content-Type: image/jpeg\r\nContent-Length: {content_length}\r\nX-Timestamp: {secs}.{millis:03}\r\n\r\n"
     ))
-}
-
-/// The length budget announced after a frame of `len` bytes: room for the next frame
-/// to grow by an eighth plus 512 bytes.
-pub fn budget_after(len: usize) -> usize {
-    len + len / 8 + 512
 }
 
 /// Smallest JPEG COM segment: marker (2) + length (2).

@@ -1,7 +1,8 @@
 //! Live MJPEG streams: one render task per watched chart ([`hub`], [`render`]), the
-//! wire format ([`mjpeg`]), each viewer's response body ([`viewer`]) and the HTTP/2
-//! viewer's stall check ([`stall`]).
+//! wire format ([`mjpeg`], the announced lengths: [`budget`]), each viewer's response
+//! body ([`viewer`]) and the HTTP/2 viewer's stall check ([`stall`]).
 
+pub mod budget;
 pub mod chart;
 pub mod hub;
 pub mod mjpeg;

@@ -53,7 +53,7 @@ async fn changing_data_renders_at_the_charts_fps_cap() {
         "panels":[{"series":[{"metric":"m"}]}]}"#,
     )
     .await;
-    let _viewer = state.hub().subscribe("capped").expect("subscribed");
+    let _viewer = state.hub().subscribe("capped", false).expect("subscribed");
     // A new point every 10 ms for 10 virtual seconds: far more changes than frames.
     let start = frames(&state, "capped");
     for i in 0..1000 {
@@ -73,25 +73,112 @@ async fn changing_data_renders_at_the_charts_fps_cap() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn without_new_data_a_chart_renders_when_its_time_axis_moves_a_pixel() {
-    let (_dir, state) = fresh().await;
-    let json = r#"{"version":1,"width":320,"height":200,"fps":30,"window":"10m",
-        "panels":[{"series":[{"metric":"m"}]}]}"#;
-    publish(&state, "still", json).await;
-    let resolution = render_core::validate(render_core::Spec::from_json(json).expect("spec"))
+/// A 320 px wide chart (~300 px of time axis) over `window`, with `extra` top-level
+/// fields.
+fn chart(window: &str, extra: &str) -> String {
+    format!(
+        r#"{{"version":1,"width":320,"height":200,"fps":30,"window":"{window}",{extra}
+        "panels":[{{"series":[{{"metric":"m"}}]}}]}}"#
+    )
+}
+
+/// How long the time axis of `json` takes to move a pixel, in ms.
+fn resolution(json: &str) -> i64 {
+    render_core::validate(render_core::Spec::from_json(json).expect("spec"))
         .expect("valid")
         .time_resolution_ms()
-        .expect("a time axis");
-    let _viewer = state.hub().subscribe("still").expect("subscribed");
+        .expect("a time axis")
+}
+
+/// Frames the chart `id` renders in the next `secs` virtual seconds without new data.
+async fn frames_over(state: &AppState, id: &str, secs: u64) -> i64 {
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let start = frames(&state, "still");
-    tokio::time::sleep(Duration::from_secs(60)).await;
-    let rendered = (frames(&state, "still") - start) as i64;
+    let start = frames(state, id);
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    (frames(state, id) - start) as i64
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_smooth_chart_renders_whenever_its_time_axis_moves_a_pixel() {
+    let (_dir, state) = fresh().await;
+    let json = chart("10m", r#""scroll":"smooth","#);
+    publish(&state, "smooth", &json).await;
+    let resolution = resolution(&json);
+    let _viewer = state.hub().subscribe("smooth", false).expect("subscribed");
+    let rendered = frames_over(&state, "smooth", 60).await;
     let expected = 60_000 / resolution;
     assert!(
         (rendered - expected).abs() <= 1,
         "{rendered} frames in 60 s, one per {resolution} ms pixel expected {expected}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_chart_scrolls_in_steps_of_eight_pixels_or_one_and_a_half_seconds() {
+    let (_dir, state) = fresh().await;
+    // 5 minutes over ~300 px: a pixel takes ~1 s, 8 px ~8 s, so the 1.5 s step applies.
+    publish(&state, "idle", &chart("5m", "")).await;
+    let _viewer = state.hub().subscribe("idle", false).expect("subscribed");
+    let rendered = frames_over(&state, "idle", 60).await;
+    assert!((39..=41).contains(&rendered), "{rendered} frames in 60 s");
+    // 20 s over ~300 px: 8 px take ~0.5 s.
+    let json = chart("20s", "");
+    publish(&state, "idle", &json).await;
+    let step = 8 * resolution(&json);
+    let rendered = frames_over(&state, "idle", 60).await;
+    let expected = 60_000 / step;
+    assert!(
+        (rendered - expected).abs() <= 1,
+        "{rendered} frames in 60 s, one per {step} ms (8 px) expected {expected}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_one_hertz_source_costs_one_frame_a_second() {
+    let (_dir, state) = fresh().await;
+    // The reference chart's shape: 800 px over 5 minutes, a pixel every ~400 ms.
+    let json = r#"{"version":1,"width":800,"height":450,"window":"5m",
+        "panels":[{"series":[{"metric":"m"}]}]}"#;
+    publish(&state, "ref", json).await;
+    assert!(
+        resolution(json) < 500,
+        "the axis moves more than 2 px a second"
+    );
+    let _viewer = state.hub().subscribe("ref", false).expect("subscribed");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let start = frames(&state, "ref");
+    for i in 0..60 {
+        let sample = Sample {
+            metric: "m".into(),
+            tags: Default::default(),
+            t: state.now_ms(),
+            v: f64::from(i % 7),
+        };
+        state.ingest(vec![sample]).await.expect("stored");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let rendered = frames(&state, "ref") - start;
+    assert!((59..=61).contains(&rendered), "{rendered} frames in 60 s");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_smooth_viewer_makes_its_chart_scroll_smoothly_while_it_watches() {
+    let (_dir, state) = fresh().await;
+    let json = chart("5m", "");
+    publish(&state, "mixed", &json).await;
+    let expected = 60_000 / resolution(&json);
+    let _step = state.hub().subscribe("mixed", false).expect("subscribed");
+    let smooth = state.hub().subscribe("mixed", true).expect("subscribed");
+    let rendered = frames_over(&state, "mixed", 60).await;
+    assert!(
+        (rendered - expected).abs() <= 1,
+        "{rendered} frames in 60 s with a smooth viewer, expected {expected}"
+    );
+    drop(smooth);
+    let rendered = frames_over(&state, "mixed", 60).await;
+    assert!(
+        (39..=41).contains(&rendered),
+        "{rendered} frames in 60 s once the smooth viewer left"
     );
 }
 
@@ -105,7 +192,7 @@ async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewer
         r#"{"version":1,"width":320,"height":200,"panels":[{"kind":"text","text":"hi"}]}"#,
     )
     .await;
-    let subscription = state.hub().subscribe("note").expect("subscribed");
+    let subscription = state.hub().subscribe("note", false).expect("subscribed");
     let options = ViewerOptions {
         keepalive: Duration::from_secs(2),
         min_interval: Duration::from_millis(100),

@@ -1,7 +1,7 @@
 //! A chart's render task: renders on change (data of its series changed, or its time
-//! axis moved a pixel), capped by the chart's fps, encodes the JPEG once and publishes
-//! one shared [`Part`] for all viewers. Returns when the chart has no viewers (the hub
-//! decides whether it stops for good).
+//! axis scrolled: see [`scroll_interval`]), capped by the chart's fps, encodes the JPEG
+//! once and publishes one shared [`Part`] for all viewers. Returns when the chart has
+//! no viewers (the hub decides whether it stops for good).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use tokio::time::{sleep_until, Instant};
 use crate::frames::{render_into, RenderContext, JPEG_QUALITY};
 use crate::image_files;
 use crate::source::Selector;
+use crate::stream::budget::Budget;
 use crate::stream::chart::ChartStream;
 use crate::stream::mjpeg::{self, Part};
 
@@ -22,6 +23,26 @@ use crate::stream::mjpeg::{self, Part};
 pub fn pixel_interval(spec: &ValidSpec) -> Option<Duration> {
     spec.time_resolution_ms()
         .map(|ms| Duration::from_millis(ms.unsigned_abs()))
+}
+
+/// In step mode a frame without new data waits until the time axis moved this many
+/// pixels ...
+const STEP_PIXELS: u32 = 8;
+/// ... or this long after the previous frame, whichever comes first. Longer than the
+/// 1 s of a typical collector, so a 1 Hz source costs one frame a second, and shorter
+/// than the default 2 s keepalive, so an idle chart's viewers get new frames rather
+/// than repeats.
+const STEP_IDLE: Duration = Duration::from_millis(1500);
+
+/// How long after a frame the chart renders again without new data, or `None` if no
+/// panel has a time axis: one pixel's time when `smooth`, else the step of
+/// [`STEP_PIXELS`] or [`STEP_IDLE`], whichever is shorter (never under one pixel's time).
+pub fn scroll_interval(spec: &ValidSpec, smooth: bool) -> Option<Duration> {
+    let pixel = pixel_interval(spec)?;
+    if smooth {
+        return Some(pixel);
+    }
+    Some((pixel * STEP_PIXELS).min(STEP_IDLE).max(pixel))
 }
 
 struct Rendered {
@@ -41,6 +62,7 @@ pub async fn run(chart: &Arc<ChartStream>, context: &RenderContext) -> bool {
     });
     let mut last: Option<(Instant, i64, u64, Arc<ValidSpec>)> = None;
     let mut budget: Option<usize> = None;
+    let mut sizes = Budget::default();
     tracing::debug!(chart = %chart.id, "render task started");
     loop {
         if chart.viewers.load(Ordering::Acquire) == 0 || chart.ended() {
@@ -62,7 +84,7 @@ pub async fn run(chart: &Arc<ChartStream>, context: &RenderContext) -> bool {
         let generation = context.source.version(&selectors);
         let now = Instant::now();
         let min_gap = Duration::from_millis(1000 / u64::from(spec.fps().max(1)));
-        let pixel = pixel_interval(&spec);
+        let scroll = scroll_interval(&spec, chart.smooth(&spec));
         let due_at = match &last {
             None => Some(now),
             Some((at, now_ms, rendered_generation, rendered_spec)) => {
@@ -72,7 +94,7 @@ pub async fn run(chart: &Arc<ChartStream>, context: &RenderContext) -> bool {
                 if changed {
                     Some(earliest)
                 } else {
-                    pixel.map(|p| {
+                    scroll.map(|p| {
                         let elapsed = Duration::from_millis(
                             (context.clock.now_ms() - now_ms).max(0).unsigned_abs(),
                         );
@@ -98,7 +120,7 @@ pub async fn run(chart: &Arc<ChartStream>, context: &RenderContext) -> bool {
                 return false;
             };
             if let Some(jpeg) = rendered.jpeg.take() {
-                let part = make_part(chart, jpeg, budget, render_now);
+                let part = make_part(chart, jpeg, budget, &mut sizes, render_now);
                 budget = Some(part.budget);
                 chart.frames.send_replace(Some(Arc::new(part)));
                 chart.frames_rendered.fetch_add(1, Ordering::Relaxed);
@@ -143,13 +165,19 @@ fn render_frame(
     buffers
 }
 
-fn make_part(chart: &ChartStream, jpeg: Vec<u8>, previous_budget: Option<usize>, now: i64) -> Part {
+fn make_part(
+    chart: &ChartStream,
+    jpeg: Vec<u8>,
+    previous_budget: Option<usize>,
+    sizes: &mut Budget,
+    now: i64,
+) -> Part {
     let seq = chart.seq.fetch_add(1, Ordering::AcqRel) + 1;
-    let budget = mjpeg::budget_after(jpeg.len());
+    let budget = sizes.after(jpeg.len());
     let cont = previous_budget
         .and_then(|b| mjpeg::pad_jpeg(&jpeg, b))
         .map(Bytes::from);
-    // `budget` is always at least 512 bytes more than the JPEG, so this pads.
+    // A budget is always over 100 bytes more than its JPEG, so this pads.
     let repeat = Bytes::from(mjpeg::pad_jpeg(&jpeg, budget).unwrap_or_else(|| jpeg.clone()));
     let budget = repeat.len();
     Part {

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use tests::{
-    now_ms, quick_write_timeout, red, stalled_viewer, within, Image, MjpegReader, TestServer,
+    now_ms, quick_write_timeout, red, stalled_viewer, status_and_json, within, Image, MjpegReader,
+    TestServer,
 };
 
 use crate::temp_chart;
@@ -149,6 +150,12 @@ async fn viewers_share_one_render_and_are_counted_out_when_they_leave() {
         .await;
     let bad = server.get("/charts/bar.mjpg?fps=0").await;
     assert_eq!(bad.status(), 400);
+    let (status, body) = status_and_json(server.get("/charts/bar.mjpg?scroll=fast").await).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|e| e.contains("scroll")),
+        "{body}"
+    );
     server.stop().await;
 }
 
@@ -174,7 +181,8 @@ async fn a_viewer_that_stops_reading_is_dropped_after_the_write_timeout() {
     server
         .create_chart("fast", &temp_chart("timeseries", "10s"))
         .await;
-    let stuck = stalled_viewer(server.addr, "/charts/fast.mjpg").await;
+    // Smooth scrolling: a frame for every pixel its 10 s axis moves, no data needed.
+    let stuck = stalled_viewer(server.addr, "/charts/fast.mjpg?scroll=smooth").await;
     server
         .wait_for_viewers("fast", 1, DEADLINE, "the viewer to connect")
         .await;

@@ -9,7 +9,10 @@
 //!   protocol, then JSON) against a running server started with `--max-points` ≥ 5000.
 //! - `load suite --plotcast P --only longwindow --before OLD` runs only the long-window
 //!   phase (1,000 series × 30 days, charts over all of it, restart), for `P` and `OLD`.
+//! - `load suite --plotcast P --only bandwidth --bandwidth-before OLD` runs only the
+//!   bandwidth phase (bytes per viewer-minute, padding, PSNR), for `P` and `OLD` at once.
 
+mod bandwidth;
 mod ingest;
 mod long_window;
 mod mjpeg;
@@ -44,7 +47,7 @@ enum Cmd {
         #[arg(long)]
         plotcast: PathBuf,
         /// Only these phases (comma-separated): idle, viewers1k, viewers10k, static,
-        /// latency, ingest, longwindow.
+        /// latency, ingest, longwindow, bandwidth.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Smaller numbers everywhere (a smoke test of the suite itself).
@@ -62,6 +65,10 @@ enum Cmd {
         /// same as --long-size].
         #[arg(long)]
         before_size: Option<String>,
+        /// The `plotcast` to compare with in the bandwidth phase (e.g. main before a
+        /// streaming change), measured at the same time.
+        #[arg(long)]
+        bandwidth_before: Option<PathBuf>,
     },
     /// Open viewers against a running server and report.
     Viewers {
@@ -120,6 +127,7 @@ fn main() -> Result<()> {
                 before,
                 long_size,
                 before_size,
+                bandwidth_before,
             } => {
                 let base = if quick {
                     long_window::Size::QUICK
@@ -139,7 +147,7 @@ fn main() -> Result<()> {
                     size,
                     before_size,
                 };
-                suite::run(&plotcast, &only, quick, &long).await
+                suite::run(&plotcast, &only, quick, &long, bandwidth_before.as_deref()).await
             }
             Cmd::Ingest { addr, pid, secs } => {
                 let server = server::Server::attach(addr, pid)?;

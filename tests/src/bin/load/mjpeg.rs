@@ -37,6 +37,11 @@ pub struct StreamParser {
     head: Vec<u8>,
     keep_body: bool,
     body: Vec<u8>,
+    /// `X-Timestamp` (ms) of the part being read.
+    timestamp: Option<i64>,
+    /// `X-Timestamp`s of the parts completed since [`StreamParser::take_timestamps`]
+    /// (kept only with `keep_body`).
+    timestamps: Vec<Option<i64>>,
     /// The closing boundary was read.
     pub ended: bool,
 }
@@ -52,6 +57,8 @@ impl StreamParser {
             head: Vec::new(),
             keep_body,
             body: Vec::new(),
+            timestamp: None,
+            timestamps: Vec::new(),
             ended: false,
         }
     }
@@ -180,6 +187,10 @@ impl StreamParser {
                     };
                     data = rest;
                     let len = self.parse_part_head()?;
+                    self.timestamp = header(&self.head, "x-timestamp").and_then(|v| {
+                        let (secs, millis) = v.split_once('.')?;
+                        Some(secs.parse::<i64>().ok()? * 1000 + millis.parse::<i64>().ok()?)
+                    });
                     self.head.clear();
                     self.part = Part::Body(len);
                     if len == 0 {
@@ -203,9 +214,18 @@ impl StreamParser {
     }
 
     fn frame_done(&mut self, on_frame: &mut dyn FnMut(&[u8])) {
+        if self.keep_body {
+            self.timestamps.push(self.timestamp.take());
+        }
         on_frame(&self.body);
         self.body.clear();
         self.part = Part::Head;
+    }
+
+    /// The `X-Timestamp`s (ms) of the parts completed since the last call, in order
+    /// (with `keep_body`; `None` for a part without one).
+    pub fn take_timestamps(&mut self) -> Vec<Option<i64>> {
+        std::mem::take(&mut self.timestamps)
     }
 
     /// Checks the boundary line of the accumulated part head; returns Content-Length.
@@ -217,16 +237,27 @@ impl StreamParser {
                 String::from_utf8_lossy(&head[..head.len().min(80)])
             ));
         }
-        let text = String::from_utf8_lossy(head);
-        text.split("\r\n")
-            .skip(1)
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("content-length")
-                    .then(|| value.trim().parse().ok())?
+        header(head, "content-length")
+            .and_then(|value| value.parse().ok())
+            .ok_or_else(|| {
+                format!(
+                    "part without Content-Length: {:?}",
+                    String::from_utf8_lossy(head)
+                )
             })
-            .ok_or_else(|| format!("part without Content-Length: {text:?}"))
     }
+}
+
+/// The value of header `name` in a part's header block.
+fn header(head: &[u8], name: &str) -> Option<String> {
+    String::from_utf8_lossy(trim_crlf(head))
+        .split("\r\n")
+        .skip(1)
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
 }
 
 /// Appends bytes of `data` to `head` up to and including the first blank line
@@ -252,6 +283,21 @@ fn trim_crlf(bytes: &[u8]) -> &[u8] {
         .position(|&b| b != b'\r' && b != b'\n')
         .unwrap_or(bytes.len());
     &bytes[start..]
+}
+
+/// How many bytes of `jpeg` are COM segments (the stream's padding: libjpeg-turbo
+/// writes none).
+pub fn comment_bytes(jpeg: &[u8]) -> usize {
+    let mut total = 0;
+    let mut i = 2;
+    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF && jpeg[i + 1] != 0xDA {
+        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+        if jpeg[i + 1] == 0xFE {
+            total += 2 + len;
+        }
+        i += 2 + len;
+    }
+    total
 }
 
 /// A hash of a JPEG's content with its COM segments (the stream's padding) left out:

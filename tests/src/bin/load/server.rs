@@ -60,9 +60,11 @@ impl Server {
             addr.to_string(),
             "--data-dir".into(),
             data.path().display().to_string(),
-            "--demo".into(),
-            "false".into(),
         ];
+        // No demo chart and collector unless `extra` asks for them.
+        if !extra.contains(&"--demo") {
+            args.extend(["--demo".into(), "false".into()]);
+        }
         for (flag, value) in RAISED_LIMITS {
             if help.contains(&format!("{flag} ")) {
                 args.extend([(*flag).to_owned(), (*value).to_owned()]);

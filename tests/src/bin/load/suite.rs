@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use tokio::sync::{mpsc, watch};
 
+use crate::bandwidth;
 use crate::ingest::{self, now_ms};
 use crate::long_window;
 use crate::mjpeg::{jpeg_identity, StreamParser};
@@ -48,6 +49,9 @@ const SHARED_PHASES: [&str; 6] = [
     "ingest",
 ];
 
+/// The phases with servers of their own, after the shared ones.
+const OWN_PHASES: [&str; 2] = ["longwindow", "bandwidth"];
+
 /// What the longwindow phase compares.
 pub struct LongWindow<'a> {
     /// The plotcast before the data layer, if any.
@@ -60,17 +64,19 @@ pub struct LongWindow<'a> {
 
 /// Runs the phases in `only` (all if empty): those of [`SHARED_PHASES`] against one
 /// server, then `longwindow` against servers of its own (this plotcast's, then
-/// `long.before`'s).
+/// `long.before`'s), then `bandwidth` (this plotcast's and `bandwidth_before`'s at
+/// once).
 pub async fn run(
     plotcast: &Path,
     only: &[String],
     quick: bool,
     long: &LongWindow<'_>,
+    bandwidth_before: Option<&Path>,
 ) -> Result<()> {
     let wants = |phase: &str| only.is_empty() || only.iter().any(|p| p == phase);
     if let Some(unknown) = only
         .iter()
-        .find(|p| !SHARED_PHASES.contains(&p.as_str()) && p.as_str() != "longwindow")
+        .find(|p| !SHARED_PHASES.contains(&p.as_str()) && !OWN_PHASES.contains(&p.as_str()))
     {
         bail!("unknown phase {unknown:?}");
     }
@@ -79,6 +85,10 @@ pub async fn run(
     }
     if wants("longwindow") {
         long_window::run(plotcast, &long.size, long.before, &long.before_size).await?;
+    }
+    if wants("bandwidth") {
+        let window = Duration::from_secs(if quick { 15 } else { 60 });
+        bandwidth::run(plotcast, bandwidth_before, window).await?;
     }
     Ok(())
 }
