@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/points", post(ingest::points))
         .route("/api/series", get(series::list))
         .route("/api/series/points", get(series::points))
+        .route("/api/sources", get(series::sources))
         .route("/api/render", post(render::render))
         .route("/charts/{file}", get(streams::chart_file))
         .layer(axum::middleware::from_fn_with_state(

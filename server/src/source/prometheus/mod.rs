@@ -1,0 +1,258 @@
+//! [`Prometheus`]: the configured Prometheus sources as a [`Source`] of the PromQL
+//! selectors ([`Promql`]). Per distinct (source, query, step) one [`Poller`] task runs
+//! while a render task watches it (render tasks watch only while they have viewers),
+//! asking `query_range` every max(step, refresh); `read` returns its latest answer
+//! without asking again, so every chart and panel of that query at that step shares
+//! one result. A read of a query nobody watches (the editor's preview, a `.jpg`) asks
+//! once, the same way.
+
+mod answer;
+mod client;
+mod poller;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use render_core::{Data, SourceNote};
+use tokio::sync::Notify;
+
+pub use client::QueryError;
+
+use self::client::Client;
+use self::poller::{Answer, Key, Poller};
+use super::config::SourceConfig;
+use super::seam::{Query, Source};
+use super::selector::{Promql, Selectors};
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+
+/// Every configured Prometheus source and the queries being polled.
+#[derive(Clone)]
+pub struct Prometheus(Arc<Inner>);
+
+struct Inner {
+    clients: BTreeMap<String, Arc<Client>>,
+    /// Held briefly; a poller leaves it (under this lock) when nobody watches it.
+    pollers: Mutex<HashMap<Key, Arc<Poller>>>,
+    /// Source of answer generations (unique across pollers).
+    generations: AtomicU64,
+    clock: Clock,
+}
+
+impl Prometheus {
+    /// The sources of `configs`.
+    pub fn new(
+        configs: &[SourceConfig],
+        metrics: &Arc<Metrics>,
+        clock: Clock,
+    ) -> Result<Prometheus, String> {
+        let mut clients = BTreeMap::new();
+        for config in configs {
+            let client = Client::new(config.clone(), metrics.clone())?;
+            clients.insert(config.name.clone(), Arc::new(client));
+        }
+        Ok(Prometheus(Arc::new(Inner {
+            clients,
+            pollers: Mutex::new(HashMap::new()),
+            generations: AtomicU64::new(1),
+            clock,
+        })))
+    }
+
+    /// The configured sources.
+    pub fn configs(&self) -> impl Iterator<Item = &SourceConfig> {
+        self.0.clients.values().map(|c| &c.config)
+    }
+
+    /// Asks `query` of `source` once (over the last minute), for publishing: `Ok` when
+    /// it answers, its refusal, or why it could not be asked. `None`: no such source.
+    pub async fn check(&self, source: &str, query: &str) -> Option<Result<(), QueryError>> {
+        let client = self.0.clients.get(source)?;
+        let now = self.0.clock.now_ms();
+        let end = now.div_euclid(1000) * 1000;
+        Some(
+            client
+                .range(query, end - 60_000, end, 60_000)
+                .await
+                .map(drop),
+        )
+    }
+}
+
+impl Inner {
+    fn key(promql: &Promql) -> Key {
+        Key {
+            source: promql.source.clone(),
+            query: promql.query.clone(),
+            step_ms: promql.step_ms,
+        }
+    }
+
+    /// `start..=end` (ms) of an answer reaching `span_ms` back at `step_ms`, aligned to
+    /// the step so that every reader of a step asks for the same points.
+    fn range(&self, span_ms: i64, step_ms: i64) -> (i64, i64) {
+        let end = self.clock.now_ms().div_euclid(step_ms) * step_ms;
+        (
+            end - span_ms.div_euclid(step_ms).saturating_add(1) * step_ms,
+            end,
+        )
+    }
+
+    /// The latest answer of `promql`: its poller's (waiting for the first one up to
+    /// the source's timeout), else one asked now (blocking).
+    fn answer(&self, promql: &Promql) -> Arc<Answer> {
+        let now = self.clock.now_ms();
+        let Some(client) = self.clients.get(&promql.source) else {
+            return Arc::new(Answer::after(
+                None,
+                &promql.source,
+                Err(QueryError::Unreachable("not configured".into())),
+                now,
+                0,
+            ));
+        };
+        let poller = self
+            .pollers
+            .lock()
+            .ok()
+            .and_then(|pollers| pollers.get(&Inner::key(promql)).cloned());
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return Arc::new(Answer::default());
+        };
+        if let Some(poller) = poller {
+            if let Some(answer) = poller.latest() {
+                return answer;
+            }
+            let mut answers = poller.answers();
+            let first = runtime.block_on(async {
+                let wait = answers.wait_for(Option::is_some);
+                tokio::time::timeout(client.config.timeout, wait)
+                    .await
+                    .ok()
+                    .and_then(|answer| answer.ok().and_then(|a| a.clone()))
+            });
+            if let Some(answer) = first {
+                return answer;
+            }
+        }
+        let step = promql.step_ms;
+        let (start, end) = self.range(promql.span_ms, step);
+        let result = runtime.block_on(client.range(&promql.query, start, end, step));
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed);
+        Arc::new(Answer::after(None, &promql.source, result, now, generation))
+    }
+
+    /// Registers `notify` with the poller of `promql` (started if there is none),
+    /// under the map's lock so the poller cannot end before it counts the watcher.
+    fn watch(self: &Arc<Inner>, promql: &Promql, notify: &Arc<Notify>) {
+        let Some(client) = self.clients.get(&promql.source) else {
+            return;
+        };
+        let refresh = promql.refresh_ms.unwrap_or_else(|| {
+            i64::try_from(client.config.refresh.as_millis()).unwrap_or(i64::MAX)
+        });
+        let Ok(mut pollers) = self.pollers.lock() else {
+            return;
+        };
+        let key = Inner::key(promql);
+        let poller = match pollers.get(&key) {
+            Some(poller) => poller.clone(),
+            None => {
+                let poller = Arc::new(Poller::new(key.clone()));
+                pollers.insert(key, poller.clone());
+                tokio::spawn(poll(self.clone(), poller.clone(), client.clone()));
+                poller
+            }
+        };
+        poller.register(notify, promql.span_ms, refresh);
+    }
+
+    /// What `poller`'s watchers need, or `None` after taking it out of the map when
+    /// nobody watches it any more (under the map's lock, so a new watch either finds
+    /// it still running or starts a new one).
+    fn demand(&self, poller: &Arc<Poller>) -> Option<(i64, i64)> {
+        let mut pollers = self.pollers.lock().ok()?;
+        let demand = poller.demand();
+        if demand.is_none()
+            && pollers
+                .get(&poller.key)
+                .is_some_and(|p| Arc::ptr_eq(p, poller))
+        {
+            pollers.remove(&poller.key);
+        }
+        demand
+    }
+}
+
+/// A poller's task: ask, publish, sleep max(step, refresh); end when nobody watches.
+async fn poll(inner: Arc<Inner>, poller: Arc<Poller>, client: Arc<Client>) {
+    let step = poller.key.step_ms;
+    tracing::debug!(source = %poller.key.source, query = %poller.key.query, step, "polling");
+    while let Some((span, refresh)) = inner.demand(&poller) {
+        let (start, end) = inner.range(span, step);
+        let result = client.range(&poller.key.query, start, end, step).await;
+        if let Err(error) = &result {
+            tracing::warn!(source = %poller.key.source, query = %poller.key.query, ?error, "query failed");
+        }
+        let previous = poller.latest();
+        let generation = inner.generations.fetch_add(1, Ordering::Relaxed);
+        let now = inner.clock.now_ms();
+        poller.publish(Answer::after(
+            previous.as_deref(),
+            &poller.key.source,
+            result,
+            now,
+            generation,
+        ));
+        let pause = step.max(refresh).max(1);
+        tokio::time::sleep(Duration::from_millis(pause.unsigned_abs())).await;
+    }
+    tracing::debug!(source = %poller.key.source, query = %poller.key.query, "nobody watches; polling ends");
+}
+
+impl Source for Prometheus {
+    fn read(&self, query: &Query<'_>) -> Data {
+        let mut data = Data::default();
+        let mut notes: Vec<SourceNote> = Vec::new();
+        for promql in &query.selectors.promql {
+            let answer = self.0.answer(promql);
+            data.series.extend(answer.series.iter().cloned());
+            if let Some(note) = &answer.note {
+                match notes
+                    .iter_mut()
+                    .find(|n| n.source == note.source && n.problem == note.problem)
+                {
+                    Some(same) => same.since_ms = same.since_ms.min(note.since_ms),
+                    None => notes.push(note.clone()),
+                }
+            }
+        }
+        data.notes = notes;
+        data
+    }
+
+    fn version(&self, selectors: &Selectors) -> u64 {
+        let Ok(pollers) = self.0.pollers.lock() else {
+            return 0;
+        };
+        selectors
+            .promql
+            .iter()
+            .filter_map(|p| pollers.get(&Inner::key(p)))
+            .filter_map(|p| p.latest().map(|a| a.generation))
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn watch(&self, selectors: &Selectors, notify: &Arc<Notify>) {
+        for promql in &selectors.promql {
+            self.0.watch(promql, notify);
+        }
+    }
+
+    fn list(&self) -> Vec<crate::source::SeriesInfo> {
+        Vec::new()
+    }
+}
