@@ -86,13 +86,13 @@ impl Promql {
         refresh_ms: Option<i64>,
     ) -> Promql {
         let span_ms = span_ms.max(1);
-        let least = resolution_ms.max(span_ms.div_euclid(MAX_POINTS).saturating_add(1));
+        let least = resolution_ms.max(span_ms.saturating_add(MAX_POINTS - 1) / MAX_POINTS);
         let day = NICE_STEPS_MS[NICE_STEPS_MS.len() - 1];
         let step_ms = NICE_STEPS_MS
             .iter()
             .copied()
             .find(|step| *step >= least)
-            .unwrap_or_else(|| least.div_euclid(day).saturating_add(1).saturating_mul(day));
+            .unwrap_or_else(|| least.saturating_add(day - 1) / day * day);
         Promql {
             source: source.to_string(),
             query: query.to_string(),

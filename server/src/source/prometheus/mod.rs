@@ -95,7 +95,7 @@ impl Inner {
     fn range(&self, span_ms: i64, step_ms: i64) -> (i64, i64) {
         let end = self.clock.now_ms().div_euclid(step_ms) * step_ms;
         (
-            end - span_ms.div_euclid(step_ms).saturating_add(1) * step_ms,
+            end - span_ms.saturating_add(step_ms - 1) / step_ms * step_ms,
             end,
         )
     }
