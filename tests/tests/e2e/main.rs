@@ -13,6 +13,7 @@ mod ffmpeg;
 mod hostile;
 mod ingest;
 mod limits;
+mod promql;
 mod remote_write;
 mod restart;
 mod stream;
