@@ -23,6 +23,7 @@ pub use client::QueryError;
 use self::client::Client;
 use self::poller::{Answer, Key, Poller};
 use super::config::SourceConfig;
+use super::memory::SeriesInfo;
 use super::seam::{Query, Source};
 use super::selector::{Promql, Selectors};
 use crate::clock::Clock;
@@ -252,7 +253,7 @@ impl Source for Prometheus {
         }
     }
 
-    fn list(&self) -> Vec<crate::source::SeriesInfo> {
+    fn list(&self) -> Vec<SeriesInfo> {
         Vec::new()
     }
 }
