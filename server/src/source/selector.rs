@@ -106,8 +106,7 @@ impl Promql {
     /// over its data range.
     fn of_spec(spec: &ValidSpec) -> Vec<Promql> {
         let (from, to) = spec.data_range(0);
-        let span = to - from;
-        let resolution = spec.time_resolution_ms().unwrap_or(span / 300);
+        let resolution = spec.query_resolution_ms();
         let mut all: Vec<Promql> = spec
             .spec()
             .panels
@@ -119,7 +118,7 @@ impl Promql {
                     .refresh
                     .as_deref()
                     .and_then(render_core::parse_duration_ms);
-                Some(Promql::new(source, query, resolution, span, refresh))
+                Some(Promql::new(source, query, resolution, to - from, refresh))
             })
             .collect();
         all.sort();
