@@ -9,11 +9,14 @@
 //!   protocol, then JSON) against a running server started with `--max-points` ≥ 5000.
 //! - `load suite --plotcast P --only longwindow --before OLD` runs only the long-window
 //!   phase (1,000 series × 30 days, charts over all of it, restart), for `P` and `OLD`.
+//! - `load suite --plotcast P --only promql` runs only the Prometheus-source phase (100
+//!   charts of 10 PromQL queries of a real Prometheus, one viewer each).
 
 mod ingest;
 mod long_window;
 mod mjpeg;
 mod procfs;
+mod promql;
 mod report;
 mod server;
 mod suite;
@@ -44,7 +47,7 @@ enum Cmd {
         #[arg(long)]
         plotcast: PathBuf,
         /// Only these phases (comma-separated): idle, viewers1k, viewers10k, static,
-        /// latency, ingest, longwindow.
+        /// latency, ingest, longwindow, promql.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Smaller numbers everywhere (a smoke test of the suite itself).
