@@ -106,13 +106,15 @@ impl Inner {
     fn answer(&self, promql: &Promql) -> Arc<Answer> {
         let now = self.clock.now_ms();
         let Some(client) = self.clients.get(&promql.source) else {
-            return Arc::new(Answer::after(
-                None,
-                &promql.source,
-                Err(QueryError::Unreachable("not configured".into())),
-                now,
-                0,
-            ));
+            // A stored chart of a source the configuration no longer has.
+            return Arc::new(Answer {
+                note: Some(SourceNote {
+                    source: promql.source.clone(),
+                    problem: "is not configured".into(),
+                    since_ms: now,
+                }),
+                ..Answer::default()
+            });
         };
         let poller = self
             .pollers
@@ -255,5 +257,53 @@ impl Source for Prometheus {
 
     fn list(&self) -> Vec<SeriesInfo> {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::config::SourceConfig;
+
+    #[tokio::test]
+    async fn charts_of_one_query_at_one_step_share_a_poller_that_ends_without_watchers() {
+        // Nothing listens there: every query fails fast, which is all this test needs.
+        let config = SourceConfig::parse_flag("prom=http://127.0.0.1:9;refresh=1s;timeout=1s")
+            .expect("a source");
+        let metrics = Arc::new(Metrics::default());
+        let prometheus = Prometheus::new(&[config], &metrics, Clock::default()).expect("sources");
+        let selectors = |resolution| Selectors {
+            series: Vec::new(),
+            promql: vec![Promql::new("prom", "up", resolution, 420_000, None)],
+        };
+        let pollers = || prometheus.0.pollers.lock().map(|p| p.len()).unwrap_or(0);
+        let (a, b, c) = (
+            Arc::new(Notify::new()),
+            Arc::new(Notify::new()),
+            Arc::new(Notify::new()),
+        );
+        prometheus.watch(&selectors(400), &a);
+        prometheus.watch(&selectors(900), &b);
+        assert_eq!(pollers(), 1, "both ask `up` at a 1 s step");
+        prometheus.watch(&selectors(1_500), &c);
+        assert_eq!(pollers(), 2, "a 2 s step is another answer");
+        // Each watcher is woken by the (failing) answer, which notes the source.
+        a.notified().await;
+        let data = prometheus.read(&Query {
+            selectors: &selectors(400),
+            from: 0,
+            to: 0,
+            resolution_ms: 400,
+        });
+        assert_eq!(data.notes.len(), 1, "{data:?}");
+        assert_eq!(data.notes[0].problem, "unreachable");
+        drop((a, b, c));
+        let ended = tokio::time::timeout(Duration::from_secs(30), async {
+            while pollers() > 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        assert!(ended.await.is_ok(), "pollers end once nobody watches");
+        assert!(metrics.source_query_errors.load(Ordering::Relaxed) >= 2);
     }
 }
