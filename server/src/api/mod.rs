@@ -11,6 +11,7 @@ mod ingest;
 mod ops;
 mod render;
 mod series;
+mod sources;
 mod streams;
 
 use axum::extract::{Request, State};
@@ -45,7 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/points", post(ingest::points))
         .route("/api/series", get(series::list))
         .route("/api/series/points", get(series::points))
-        .route("/api/sources", get(series::sources))
+        .route("/api/sources", get(sources::list))
         .route("/api/render", post(render::render))
         .route("/charts/{file}", get(streams::chart_file))
         .layer(axum::middleware::from_fn_with_state(

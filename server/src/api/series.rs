@@ -1,7 +1,6 @@
 //! Series discovery and queries: `GET /api/series` (names, tags, last value),
 //! `GET /api/series/points?metric=..&tag.KEY=VALUE&from=..&to=..` or
-//! `?source=..&query=..&from=..&to=..&step=..` (render-core `Data` JSON), and
-//! `GET /api/sources` (the configured sources).
+//! `?source=..&query=..&from=..&to=..&step=..` (render-core `Data` JSON).
 
 use std::collections::BTreeMap;
 
@@ -17,19 +16,6 @@ use crate::state::AppState;
 /// `GET /api/series`.
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "series": state.series() }))
-}
-
-/// `GET /api/sources`: each configured source's name and kind (never its URL or
-/// credentials).
-pub async fn sources(State(state): State<AppState>) -> Json<Value> {
-    let sources: Vec<Value> = state
-        .prometheus()
-        .configs()
-        .map(
-            |c| json!({"name": c.name, "kind": c.kind, "refresh_ms": c.refresh.as_millis() as u64}),
-        )
-        .collect();
-    Json(json!({ "sources": sources }))
 }
 
 /// `GET /api/series/points`: `from`/`to` are ms since the epoch (default: the last
