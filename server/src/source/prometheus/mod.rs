@@ -4,7 +4,7 @@
 //! asking `query_range` every max(step, refresh); `read` returns its latest answer
 //! without asking again, so every chart and panel of that query at that step shares
 //! one result. A read of a query nobody watches (the editor's preview, a `.jpg`) asks
-//! once, the same way.
+//! once, the same way, and that answer serves the reads of the next max(step, refresh).
 
 mod answer;
 mod client;
@@ -37,6 +37,8 @@ struct Inner {
     clients: BTreeMap<String, Arc<Client>>,
     /// Held briefly; a poller leaves it (under this lock) when nobody watches it.
     pollers: Mutex<HashMap<Key, Arc<Poller>>>,
+    /// Answers asked by reads of queries nobody watched, with when they were asked.
+    asked: Mutex<HashMap<Key, (i64, Arc<Answer>)>>,
     /// Source of answer generations (unique across pollers).
     generations: AtomicU64,
     clock: Clock,
@@ -57,6 +59,7 @@ impl Prometheus {
         Ok(Prometheus(Arc::new(Inner {
             clients,
             pollers: Mutex::new(HashMap::new()),
+            asked: Mutex::new(HashMap::new()),
             generations: AtomicU64::new(1),
             clock,
         })))
@@ -141,10 +144,26 @@ impl Inner {
             }
         }
         let step = promql.step_ms;
+        let fresh_ms = step.max(refresh_ms(client, promql));
+        let key = Inner::key(promql);
+        let recent = self.asked.lock().ok().and_then(|asked| {
+            let (at, answer) = asked.get(&key)?;
+            (now - at < fresh_ms).then(|| answer.clone())
+        });
+        if let Some(answer) = recent {
+            return answer;
+        }
         let (start, end) = self.range(promql.span_ms, step);
         let result = runtime.block_on(client.range(&promql.query, start, end, step));
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Answer::after(None, &promql.source, result, now, generation))
+        let answer = Arc::new(Answer::after(None, &promql.source, result, now, generation));
+        if let Ok(mut asked) = self.asked.lock() {
+            // What is past its time is of no use to anyone: the map holds only what
+            // was read within the last refresh or so.
+            asked.retain(|_, (at, _)| now - *at < fresh_ms);
+            asked.insert(key, (now, answer.clone()));
+        }
+        answer
     }
 
     /// Registers `notify` with the poller of `promql` (started if there is none),
@@ -153,9 +172,7 @@ impl Inner {
         let Some(client) = self.clients.get(&promql.source) else {
             return;
         };
-        let refresh = promql.refresh_ms.unwrap_or_else(|| {
-            i64::try_from(client.config.refresh.as_millis()).unwrap_or(i64::MAX)
-        });
+        let refresh = refresh_ms(client, promql);
         let Ok(mut pollers) = self.pollers.lock() else {
             return;
         };
@@ -187,6 +204,13 @@ impl Inner {
         }
         demand
     }
+}
+
+/// How often `promql` is asked again: the spec's refresh, else its source's.
+fn refresh_ms(client: &Client, promql: &Promql) -> i64 {
+    promql
+        .refresh_ms
+        .unwrap_or_else(|| i64::try_from(client.config.refresh.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A poller's task: ask, publish, sleep max(step, refresh); end when nobody watches.
@@ -305,5 +329,33 @@ mod tests {
         });
         assert!(ended.await.is_ok(), "pollers end once nobody watches");
         assert!(metrics.source_query_errors.load(Ordering::Relaxed) >= 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_of_an_unwatched_query_within_its_refresh_share_one_answer() {
+        let config = SourceConfig::parse_flag("prom=http://127.0.0.1:9;refresh=1h;timeout=1s")
+            .expect("a source");
+        let metrics = Arc::new(Metrics::default());
+        let prometheus = Prometheus::new(&[config], &metrics, Clock::default()).expect("sources");
+        let read = move |query: &'static str| {
+            let selectors = Selectors {
+                series: Vec::new(),
+                promql: vec![Promql::new("prom", query, 1_000, 420_000, None)],
+            };
+            prometheus.read(&Query {
+                selectors: &selectors,
+                from: 0,
+                to: 0,
+                resolution_ms: 1_000,
+            })
+        };
+        let notes = tokio::task::spawn_blocking(move || {
+            [read("up"), read("up"), read("down")].map(|data| data.notes.len())
+        })
+        .await
+        .expect("reads");
+        assert_eq!(notes, [1, 1, 1], "each read notes the unreachable source");
+        let asked = metrics.source_queries.load(Ordering::Relaxed);
+        assert_eq!(asked, 2, "`up` was asked once, `down` once");
     }
 }
