@@ -24,41 +24,46 @@ pub struct Prometheus {
 impl Prometheus {
     /// Starts Prometheus with `config` (YAML) and waits until `/-/ready` answers 200.
     pub async fn start(config: &str) -> Prometheus {
+        Prometheus::start_at(config, free_port()).await
+    }
+
+    /// [`Prometheus::start`] listening on `addr` (e.g. a [`free_port`] that a server's
+    /// configuration already names).
+    pub async fn start_at(config: &str, addr: SocketAddr) -> Prometheus {
         let dir = tempfile::tempdir().expect("temp dir");
-        let config_file = dir.path().join("prometheus.yml");
-        std::fs::write(&config_file, config).expect("writing prometheus.yml");
-        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
-        let addr = free_port();
-        let child = tokio::process::Command::new("prometheus")
-            .arg(format!("--config.file={}", config_file.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address={addr}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .expect(
-                "prometheus starts (Debian package `prometheus`; `cargo xtask test` installs it)",
-            );
+        std::fs::write(dir.path().join("prometheus.yml"), config).expect("writing prometheus.yml");
+        let child = launch(dir.path(), addr);
         let mut prometheus = Prometheus { addr, child, dir };
+        prometheus.wait_ready().await;
+        prometheus
+    }
+
+    /// Kills Prometheus (it stays killed until [`Prometheus::restart`]).
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
+    }
+
+    /// Starts Prometheus again on the same address with the same storage, and waits
+    /// until it is ready.
+    pub async fn restart(&mut self) {
+        self.child = launch(self.dir.path(), self.addr);
+        self.wait_ready().await;
+    }
+
+    async fn wait_ready(&mut self) {
         let client = reqwest::Client::new();
-        let ready = format!("http://{addr}/-/ready");
+        let ready = format!("http://{}/-/ready", self.addr);
         poll(Duration::from_secs(30), "Prometheus to be ready", || {
-            let exited = prometheus.child.try_wait().ok().flatten();
+            let exited = self.child.try_wait().ok().flatten();
             assert!(
                 exited.is_none(),
                 "Prometheus exited ({exited:?}):\n{}",
-                prometheus.log()
+                self.log()
             );
             let request = client.get(&ready).send();
             async move { request.await.ok().filter(|r| r.status() == 200) }
         })
         .await;
-        prometheus
     }
 
     /// Prometheus' log so far (for failure messages).
@@ -82,8 +87,34 @@ impl Drop for Prometheus {
     }
 }
 
+/// Runs `prometheus` with the config and storage in `dir`, listening on `addr`, its
+/// log appended to `dir/prometheus.log`.
+fn launch(dir: &std::path::Path, addr: SocketAddr) -> tokio::process::Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("prometheus.log"))
+        .expect("log file");
+    tokio::process::Command::new("prometheus")
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address={addr}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("prometheus starts (Debian package `prometheus`; `cargo xtask test` installs it)")
+}
+
 /// A free loopback address (bound and released, for a child that needs a fixed port).
-fn free_port() -> SocketAddr {
+pub fn free_port() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0");
     listener.local_addr().expect("local address")
 }

@@ -35,7 +35,9 @@ fn million_points() -> (render_core::ValidSpec, Data) {
             metric: "big".into(),
             tags: Default::default(),
             points,
+            source: None,
         }],
+        notes: Vec::new(),
     };
     (render_core::validate(spec).expect("valid"), data)
 }

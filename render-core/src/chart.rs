@@ -4,6 +4,7 @@
 use crate::canvas::{Canvas, Rect};
 use crate::data::{Data, Timestamp};
 use crate::layout::{PanelLayout, PADDING};
+use crate::notes;
 use crate::panels::{bar, gauge, note, stat, timeseries, PanelContext};
 use crate::spec::PanelKind;
 use crate::text::{self, FontBook, GlyphCache, HAlign, TextStyle, VAlign};
@@ -100,4 +101,5 @@ pub(crate) fn draw(
             PanelKind::Text => note::draw(&mut context),
         }
     }
+    notes::draw(canvas, glyphs, fonts, &data.notes, spec.tz);
 }

@@ -2,6 +2,8 @@
 //!
 //! The caller (server or editor) hands over every series whose metric a spec names;
 //! render-core itself matches the tag filters, so both targets pick the same series.
+//! A series of a PromQL query's result carries the source's name and the query as its
+//! metric. A source that could not be asked is a [`SourceNote`], drawn on the chart.
 
 use std::collections::BTreeMap;
 
@@ -25,8 +27,12 @@ pub struct Point {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Series {
-    /// Metric name.
+    /// Metric name; for a series of a PromQL query's result, the query.
     pub metric: String,
+    /// The configured source whose query this series answers; `None`: the built-in
+    /// store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// Tags that identify this series among others of the same metric.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -42,6 +48,22 @@ pub struct Data {
     /// The series.
     #[serde(default)]
     pub series: Vec<Series>,
+    /// Sources that did not answer (drawn as a note on the chart).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<SourceNote>,
+}
+
+/// A source that failed to answer: the chart keeps drawing what it last got and says
+/// since when that is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceNote {
+    /// The source's name.
+    pub source: String,
+    /// What is wrong, e.g. `unreachable`.
+    pub problem: String,
+    /// Since when, ms since the epoch (written in the chart's time zone).
+    pub since_ms: Timestamp,
 }
 
 impl Data {
@@ -50,10 +72,13 @@ impl Data {
         serde_json::from_str(json)
     }
 
-    /// The series a query selects: same metric, and every filter tag present and equal.
+    /// The series a query selects: same metric (or same source and PromQL query), and
+    /// every filter tag present and equal.
     pub fn matching<'a>(&'a self, query: &'a SeriesSpec) -> impl Iterator<Item = &'a Series> {
+        let metric = query.query.as_deref().unwrap_or(&query.metric);
         self.series.iter().filter(move |series| {
-            series.metric == query.metric
+            series.metric == metric
+                && series.source == query.source
                 && query
                     .tags
                     .iter()

@@ -23,6 +23,7 @@ mod frame;
 mod layout;
 mod legend;
 mod m4;
+mod notes;
 mod panels;
 pub mod spec;
 mod stats;
@@ -32,14 +33,15 @@ mod transform;
 mod valid;
 mod validate;
 
-pub use data::{Data, Point, Series, Timestamp};
+pub use data::{Data, Point, Series, SourceNote, Timestamp};
 pub use frame::Frame;
 pub use layout::PanelLayout;
 pub use spec::{json_schema, Scroll, Spec};
 pub use text::{FontBook, FontError, DEFAULT_FONT};
 pub use valid::{ValidSpec, DATA_MARGIN_MS};
 pub use validate::{
-    parse_duration_ms, valid_chart_id, validate, ValidationError, ValidationErrors,
+    parse_duration_ms, valid_chart_id, valid_source_name, validate, ValidationError,
+    ValidationErrors,
 };
 
 /// Draws specs; holds the font fallback chain.

@@ -210,21 +210,39 @@ fn is_one(value: &u32) -> bool {
 }
 
 /// One series query: a metric name plus tag filters, optionally transformed and
-/// aggregated.
+/// aggregated; or a PromQL `query` of a configured `source`.
 ///
 /// Every data series with this metric whose tags include all the filter tags is drawn;
 /// several matches draw several lines (e.g. one per CPU core) unless `aggregate`
-/// combines them (e.g. into the CPU total).
+/// combines them (e.g. into the CPU total). A PromQL query draws every series of its
+/// result (its labels are the series' tags).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesSpec {
-    /// Metric name, e.g. `cpu_usage`.
+    /// Metric name, e.g. `cpu_usage` (of the built-in store). Either `metric` or
+    /// `source` + `query`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub metric: String,
+    /// A data source the server is configured with (`GET /api/sources`), e.g. `prom`;
+    /// only with `query`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// A PromQL query of `source`, e.g. `sum by (mode) (rate(node_cpu_seconds_total[1m]))`;
+    /// asked at the chart's time per pixel column. `tags`, `transform`, `aggregate` and
+    /// `by` do not apply (PromQL does all of that).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// How often the server asks `source` again, e.g. `10s` (1s..=1h). Default: the
+    /// source's, else 5s; never more often than one query step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<String>,
     /// Tag filters: a data series must carry each of these tags with this value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
-    /// Legend label. Default: the metric, inside its transform and aggregate
-    /// (`rate(net_bytes)`, `sum(rate(net_bytes))`), and the tags that tell the series apart.
+    /// Legend label. `{{tag}}` is replaced by the series' value of that tag (e.g.
+    /// `"{{mode}}"`). Default: the metric (or the query), inside its transform and
+    /// aggregate (`rate(net_bytes)`, `sum(rate(net_bytes))`), and the tags that tell the
+    /// series apart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// Colour. Default: the next palette colour.

@@ -131,18 +131,16 @@ pub(crate) fn derive<'a>(
 }
 
 /// The legend label of a query without its own: the metric inside its transform and
-/// aggregate, e.g. `cpu`, `rate(net_bytes)`, `sum(rate(net_bytes))`.
+/// aggregate, e.g. `cpu`, `rate(net_bytes)`, `sum(rate(net_bytes))`; or the PromQL query.
 pub(crate) fn default_label(query: &SeriesSpec) -> String {
     let functions = [
         query.transform.map(variant_name),
         query.aggregate.map(variant_name),
     ];
-    functions
-        .into_iter()
-        .flatten()
-        .fold(query.metric.clone(), |inner, function| {
-            format!("{function}({inner})")
-        })
+    functions.into_iter().flatten().fold(
+        query.query.as_ref().unwrap_or(&query.metric).clone(),
+        |inner, function| format!("{function}({inner})"),
+    )
 }
 
 /// The snake_case name serde gives a spec enum variant.
@@ -369,6 +367,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             points: points.iter().map(|&(t, v)| Point { t, v }).collect(),
+            source: None,
         }
     }
 
@@ -636,7 +635,15 @@ mod tests {
             );
             let spec = validate(Spec::from_json(&json).expect("spec")).expect("valid");
             let mut frame = Frame::default();
-            Renderer::default().render(&spec, &Data { series: data }, 4 * S, &mut frame);
+            Renderer::default().render(
+                &spec,
+                &Data {
+                    series: data,
+                    notes: Vec::new(),
+                },
+                4 * S,
+                &mut frame,
+            );
             frame.rgb()
         };
         let a = series(

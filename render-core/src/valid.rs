@@ -131,13 +131,37 @@ impl ValidSpec {
             .map(|ms| ms.max(1))
     }
 
-    /// Every metric name the spec reads.
+    /// The time per pixel column a PromQL query of this spec is asked at: that of the
+    /// finest time axis, else (gauges, bars) the data range over 300.
+    pub fn query_resolution_ms(&self) -> i64 {
+        let (from, to) = self.data_range(0);
+        self.time_resolution_ms()
+            .unwrap_or((to - from) / 300)
+            .max(1)
+    }
+
+    /// Every distinct `(source, PromQL query)` the spec reads, sorted.
+    pub fn queries(&self) -> Vec<(&str, &str)> {
+        let mut queries: Vec<(&str, &str)> = self
+            .spec
+            .panels
+            .iter()
+            .flat_map(|p| &p.series)
+            .filter_map(|s| Some((s.source.as_deref()?, s.query.as_deref()?)))
+            .collect();
+        queries.sort_unstable();
+        queries.dedup();
+        queries
+    }
+
+    /// Every metric name the spec reads (of the built-in store).
     pub fn metrics(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self
             .spec
             .panels
             .iter()
             .flat_map(|p| p.series.iter().map(|s| s.metric.as_str()))
+            .filter(|metric| !metric.is_empty())
             .collect();
         names.sort_unstable();
         names.dedup();

@@ -25,6 +25,8 @@ pub const MAX_PANELS: usize = 64;
 pub const MAX_SERIES: usize = 64;
 /// Longest title, label, metric, tag or colour string, in characters.
 pub const MAX_NAME: usize = 200;
+/// Longest PromQL query of a series, in characters.
+pub const MAX_QUERY: usize = 4000;
 /// Longest text of a text panel, in characters.
 pub const MAX_TEXT: usize = 4000;
 /// Longest time window: a year.
@@ -274,9 +276,7 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel, chart_window: i64
     let mut valid_series = Vec::with_capacity(panel.series.len());
     for (j, series) in panel.series.iter().enumerate() {
         let path = format!("{path}.series[{j}]");
-        if series.metric.is_empty() {
-            check.fail(&format!("{path}.metric"), "is empty".into());
-        }
+        check_what(check, &path, series);
         check.text(&format!("{path}.metric"), Some(&series.metric), MAX_NAME);
         if series.tags.len() > 32 {
             check.fail(
@@ -400,6 +400,77 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel, chart_window: i64
         series: valid_series,
         font_size: panel.font_size.unwrap_or(16.0),
     }
+}
+
+/// Checks what a series query reads: a `metric`, or a `source` with a PromQL `query`
+/// (and then none of what only applies to a metric), and its `refresh`.
+fn check_what(check: &mut Checker, path: &str, series: &SeriesSpec) {
+    match (&series.source, &series.query) {
+        (None, None) if series.metric.is_empty() => check.fail(
+            &format!("{path}.metric"),
+            "is empty (name a metric, or a source and a query)".into(),
+        ),
+        (None, None) => {}
+        (None, Some(_)) => check.fail(
+            &format!("{path}.source"),
+            "is missing: a query is asked of a configured source (GET /api/sources)".into(),
+        ),
+        (Some(_), None) => check.fail(
+            &format!("{path}.query"),
+            "is missing: a series of a source is a query of it".into(),
+        ),
+        (Some(source), Some(query)) => {
+            if !valid_source_name(source) {
+                check.fail(
+                    &format!("{path}.source"),
+                    format!(
+                        "{:?} is not a source name (1 to 64 of a-z, A-Z, 0-9, '_', '-')",
+                        clip(source)
+                    ),
+                );
+            }
+            if query.trim().is_empty() {
+                check.fail(&format!("{path}.query"), "is empty".into());
+            }
+            check.text(&format!("{path}.query"), Some(query), MAX_QUERY);
+            let metric_only = [
+                ("metric", !series.metric.is_empty()),
+                ("tags", !series.tags.is_empty()),
+                ("transform", series.transform.is_some()),
+                ("aggregate", series.aggregate.is_some()),
+                ("by", !series.by.is_empty()),
+            ];
+            for (key, set) in metric_only {
+                if set {
+                    check.fail(
+                        &format!("{path}.{key}"),
+                        "does not apply to a query (write it in PromQL)".into(),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(text) = &series.refresh {
+        let refresh_path = format!("{path}.refresh");
+        if series.query.is_none() {
+            check.fail(&refresh_path, "only applies to a query of a source".into());
+        }
+        match parse_duration_ms(text) {
+            Some(ms) if (1000..=3_600_000).contains(&ms) => {}
+            _ => check.fail(
+                &refresh_path,
+                format!("{:?} is not a duration within 1s..=1h", clip(text)),
+            ),
+        }
+    }
+}
+
+/// Whether `name` can name a configured source: 1 to 64 of a-z, A-Z, 0-9, `_`, `-`.
+pub fn valid_source_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Checks the `by` tag keys of a series query: only with an aggregate, each a

@@ -21,6 +21,8 @@ use clap::parser::ValueSource;
 use clap::{ArgAction, ArgMatches, Args, Command, FromArgMatches};
 use serde::{Deserialize, Deserializer};
 
+use crate::source::check_sources;
+pub use crate::source::{SourceConfig, SourceKind};
 use crate::tls::TlsError;
 
 /// The configuration: every option of `plotcast serve`, resolved and checked. The doc
@@ -112,6 +114,13 @@ pub struct Config {
     /// The editor fetches them too.
     #[arg(long, env = "PLOTCAST_SYSTEM_FONTS", action = ArgAction::Set, default_value = "true")]
     pub system_fonts: bool,
+    /// A data source specs may query by name: `NAME=URL[;key=value...]`, e.g.
+    /// `prom=http://127.0.0.1:9090;timeout=5s` (repeatable; in the environment separated
+    /// by `,`). Keys: kind (prometheus), bearer_token, username, password, timeout,
+    /// refresh, header.NAME; in the file, `[[sources]]` tables with `name`, `url` and
+    /// these keys (`headers` a table).
+    #[arg(long = "source", env = "PLOTCAST_SOURCES", value_delimiter = ',', value_parser = SourceConfig::parse_flag, hide_env_values = true)]
+    pub sources: Vec<SourceConfig>,
 }
 
 /// `plotcast serve`'s flags: [`Config`]'s options and `--config`, keeping only the
@@ -183,6 +192,9 @@ pub enum ConfigError {
     /// The parsed flags do not fit [`Config`] (a bug: both come from one declaration).
     #[error(transparent)]
     Flags(#[from] clap::Error),
+    /// A configured source is wrong (the message names it).
+    #[error("--source / [[sources]]: {0}")]
+    Source(String),
     /// Listening beyond loopback needs a token.
     #[error("refusing to listen on {0} (not a loopback address) without a token: set --token or PLOTCAST_TOKEN (or --insecure to allow anyone to write)")]
     NoToken(SocketAddr),
@@ -245,6 +257,7 @@ impl Config {
         // An empty secret (e.g. `PLOTCAST_TOKEN=`) means none, even over the file's.
         config.token = config.token.filter(|token| !token.is_empty());
         config.signing_key = config.signing_key.filter(|key| !key.is_empty());
+        check_sources(&config.sources).map_err(ConfigError::Source)?;
         if !config.addr.ip().is_loopback() && config.token.is_none() && !config.insecure {
             return Err(ConfigError::NoToken(config.addr));
         }
@@ -473,6 +486,36 @@ mod tests {
             let error = resolve(&[], &["--config", &path]).err().unwrap_or_default();
             assert!(error.contains(&format!("unknown field `{key}`")), "{error}");
         }
+    }
+
+    #[test]
+    fn sources_come_from_flags_the_environment_or_the_file() {
+        let flag = resolve(&[], &["--source", "prom=http://127.0.0.1:9090;refresh=10s"]);
+        assert!(flag.is_ok_and(|c| c.sources.len() == 1
+            && c.sources[0].name == "prom"
+            && c.sources[0].refresh == Duration::from_secs(10)));
+        let env = [("PLOTCAST_SOURCES", "a=http://a:9090,b=https://b")];
+        let names =
+            resolve(&env, &[]).map(|c| c.sources.into_iter().map(|s| s.name).collect::<Vec<_>>());
+        assert_eq!(names, Ok(vec!["a".to_string(), "b".to_string()]));
+        let (_file, path) = file(
+            "[[sources]]\nname = \"prom\"\nurl = \"http://127.0.0.1:9090\"\ntimeout = \"2s\"\nheaders = { X-Org = \"1\" }\n",
+        );
+        let from_file = resolve(&[], &["--config", &path]);
+        assert!(
+            from_file.is_ok_and(|c| c.sources[0].timeout == Duration::from_secs(2)
+                && c.sources[0].headers["X-Org"] == "1")
+        );
+        let (_bad, path) = file("[[sources]]\nname = \"prom\"\nurl = \"file:///etc\"\n");
+        let error = resolve(&[], &["--config", &path]).err().unwrap_or_default();
+        assert!(error.contains("is not http:// or https://"), "{error}");
+        let error = resolve(&[], &["--source", "nourl"])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            error.contains("--source") && error.contains("NAME=URL"),
+            "{error}"
+        );
     }
 
     #[test]

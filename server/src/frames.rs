@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::faults::Faults;
 use crate::image_files;
 use crate::metrics::Metrics;
-use crate::source::{Query, Selector, Source};
+use crate::source::{Query, Selectors, Source};
 
 /// JPEG quality of stream frames and `.jpg` snapshots.
 pub const JPEG_QUALITY: u8 = 85;
@@ -35,7 +35,7 @@ pub struct RenderContext {
 
 /// What a chart draws at `now`: everything its selectors match over its data range, at
 /// the resolution of its finest time axis (the same query the editor's preview asks).
-fn query_of<'a>(spec: &ValidSpec, selectors: &'a [Selector], now: i64) -> Query<'a> {
+fn query_of<'a>(spec: &ValidSpec, selectors: &'a Selectors, now: i64) -> Query<'a> {
     let (from, to) = spec.data_range(now);
     Query {
         selectors,
@@ -60,7 +60,7 @@ pub fn render_into(
     let data = match data {
         Some(data) => data,
         None => {
-            let selectors = Selector::of_spec(spec);
+            let selectors = Selectors::of_spec(spec);
             read = context.source.read(&query_of(spec, &selectors, now));
             &read
         }

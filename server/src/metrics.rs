@@ -66,6 +66,12 @@ pub struct Metrics {
     pub connections_refused: AtomicU64,
     /// Connections that spoke HTTP/2 (over TLS or as h2c).
     pub http2_connections: AtomicU64,
+    /// Queries sent to configured sources (Prometheus).
+    pub source_queries: AtomicU64,
+    /// Queries to configured sources that failed (unreachable or refused).
+    pub source_query_errors: AtomicU64,
+    /// Time a source took to answer a query.
+    pub source_query_time: Histogram,
     /// Error responses by status code.
     errors: Mutex<BTreeMap<u16, u64>>,
 }
@@ -126,7 +132,24 @@ impl Metrics {
             "plotcast_encode_seconds",
             "Time to JPEG-encode one frame.",
         );
+        self.source_query_time.write(
+            &mut out,
+            "plotcast_source_query_seconds",
+            "Time a configured source (Prometheus) took to answer a query.",
+        );
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        counter(
+            &mut out,
+            "plotcast_source_queries_total",
+            "Queries sent to configured sources (Prometheus).",
+            load(&self.source_queries),
+        );
+        counter(
+            &mut out,
+            "plotcast_source_query_errors_total",
+            "Queries to configured sources that failed (unreachable or refused).",
+            load(&self.source_query_errors),
+        );
         counter(
             &mut out,
             "plotcast_stream_bytes_sent_total",

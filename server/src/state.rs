@@ -2,11 +2,12 @@
 //! operations handlers call on it: storing a write, publishing a chart, reading data,
 //! running store work off the async threads.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use render_core::{Data, Renderer, Spec, ValidSpec};
+use render_core::{Data, Renderer, Spec, ValidSpec, ValidationError, ValidationErrors};
 
 use crate::config::Config;
 use crate::error::AppError;
@@ -14,7 +15,9 @@ use crate::frames::{render_image, ImageFormat, RenderContext};
 use crate::hooks::Hooks;
 use crate::ingest::{Batch, Sample};
 use crate::metrics::Metrics;
-use crate::source::{BuiltinSource, Horizons, Query, Selector, SeriesInfo, Source};
+use crate::source::{
+    BuiltinSource, Horizons, Prometheus, Query, QueryError, Selectors, SeriesInfo, Source, Sources,
+};
 use crate::store::{Store, StoreError, StoredChart};
 use crate::stream::hub::{Hub, ViewerLimits};
 use crate::system_fonts::{fallback_chain, FontFile};
@@ -27,7 +30,12 @@ struct Inner {
     config: Config,
     /// Charts (and, through `source`, points).
     store: Arc<Store>,
+    /// The built-in store (writes go here).
     source: Arc<BuiltinSource>,
+    /// The configured Prometheus sources.
+    prometheus: Prometheus,
+    /// Both, as the renders and the previews read them.
+    sources: Arc<Sources>,
     hub: Arc<Hub>,
     metrics: Arc<Metrics>,
     render: RenderContext,
@@ -53,6 +61,9 @@ pub enum StartError {
     /// `--tls-cert` / `--tls-key` cannot be used.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    /// A configured source could not be set up.
+    #[error("{0}")]
+    Source(String),
     /// A blocking task failed.
     #[error("startup task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
@@ -70,9 +81,15 @@ impl AppState {
             hooks.clock,
         ));
         let metrics = Arc::new(Metrics::default());
+        let prometheus =
+            Prometheus::new(&config.sources, &metrics, hooks.clock).map_err(StartError::Source)?;
+        let sources = Arc::new(Sources::new(vec![
+            source.clone(),
+            Arc::new(prometheus.clone()),
+        ]));
         let (renderer, fonts) = load_fonts(&config)?;
         let render = RenderContext {
-            source: source.clone(),
+            source: sources.clone(),
             renderer: Arc::new(renderer),
             metrics: metrics.clone(),
             faults: hooks.faults.clone(),
@@ -87,6 +104,8 @@ impl AppState {
             config,
             store,
             source,
+            prometheus,
+            sources,
             hub,
             metrics,
             render,
@@ -172,16 +191,21 @@ impl AppState {
         self.0.source.list()
     }
 
+    /// The configured Prometheus sources.
+    pub fn prometheus(&self) -> &Prometheus {
+        &self.0.prometheus
+    }
+
     /// The series `selectors` match, with their points in `from..=to`, read through
     /// the same source the streams draw from.
     pub async fn read(
         &self,
-        selectors: Vec<Selector>,
+        selectors: Selectors,
         from: i64,
         to: i64,
         resolution_ms: i64,
     ) -> Result<Data, AppError> {
-        let source = self.0.source.clone();
+        let source = self.0.sources.clone();
         tokio::task::spawn_blocking(move || {
             source.read(&Query {
                 selectors: &selectors,
@@ -264,6 +288,7 @@ impl AppState {
         spec: ValidSpec,
         private: Option<bool>,
     ) -> Result<(i64, bool), AppError> {
+        self.check_queries(&spec).await?;
         let key = id.to_string();
         let now = self.now_ms();
         let (version, private) = self
@@ -274,6 +299,54 @@ impl AppState {
         self.blocking(move |_| source.reach(&needs)).await?;
         self.0.hub.publish(id, Arc::new(spec), private);
         Ok((version, private))
+    }
+
+    /// Asks each PromQL query of `spec` once: an unknown source or a query Prometheus
+    /// refuses is a 422 at its JSON path, with Prometheus' message. A source that
+    /// cannot be reached does not stop the publish (the chart then says so).
+    async fn check_queries(&self, spec: &ValidSpec) -> Result<(), AppError> {
+        let mut asked: HashMap<(&str, &str), Option<Result<(), QueryError>>> = HashMap::new();
+        let mut problems = Vec::new();
+        for (i, panel) in spec.spec().panels.iter().enumerate() {
+            for (j, series) in panel.series.iter().enumerate() {
+                let (Some(source), Some(query)) = (&series.source, &series.query) else {
+                    continue;
+                };
+                let path = format!("panels[{i}].series[{j}]");
+                let result = match asked.get(&(source.as_str(), query.as_str())) {
+                    Some(result) => result.clone(),
+                    None => {
+                        let result = self.0.prometheus.check(source, query).await;
+                        asked.insert((source, query), result.clone());
+                        result
+                    }
+                };
+                match result {
+                    None => problems.push(ValidationError {
+                        path: format!("{path}.source"),
+                        message: format!(
+                            "{source:?} is not a configured source (GET /api/sources lists them)"
+                        ),
+                    }),
+                    Some(Err(QueryError::Refused(refusal))) => problems.push(ValidationError {
+                        path: format!("{path}.query"),
+                        message: format!(
+                            "{source} refused it ({}): {}",
+                            refusal.kind, refusal.message
+                        ),
+                    }),
+                    Some(Err(QueryError::Unreachable(error))) => {
+                        tracing::warn!(%source, %error, "publishing a chart of a source that cannot be reached")
+                    }
+                    Some(Ok(())) => {}
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(problems).into())
+        }
     }
 
     /// Deletes points past retention and drops them from memory.

@@ -514,6 +514,7 @@ impl Store {
                     metric: name,
                     tags: series_tags,
                     points: pts,
+                    source: None,
                 });
             }
         }

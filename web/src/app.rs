@@ -331,6 +331,7 @@ fn open_editor(published: Option<(String, u64)>, text: String) {
     }
     refresh(Source::Other);
     spawn(refresh_series());
+    spawn(refresh_sources());
     spawn(refresh_data());
 }
 
@@ -358,8 +359,9 @@ fn refresh(source: Source) {
                 .get(app.state.selected_panel())
                 .map(|(_, rect)| *rect),
         );
-        let metrics: Vec<String> = valid.metrics().into_iter().map(String::from).collect();
-        metrics.iter().any(|m| !app.preview.metrics.contains(m))
+        preview::reads(&valid)
+            .iter()
+            .any(|m| !app.preview.metrics.contains(m))
     });
     if needs_data {
         spawn(refresh_data());
@@ -384,7 +386,7 @@ async fn refresh_data() {
             return None;
         }
         let valid = app.state.valid()?;
-        let metrics: Vec<String> = valid.metrics().into_iter().map(String::from).collect();
+        let metrics = preview::reads(valid);
         app.fetching = true;
         Some((points_paths(valid, now), metrics))
     });
@@ -395,7 +397,10 @@ async fn refresh_data() {
     let mut failed = None;
     for path in paths {
         match api::get_json::<Data>(&path).await {
-            Ok(part) => data.series.extend(part.series),
+            Ok(part) => {
+                data.series.extend(part.series);
+                data.notes.extend(part.notes);
+            }
             Err(error) => failed = Some(error),
         }
     }
@@ -413,6 +418,32 @@ async fn refresh_data() {
     });
     if let Some(error) = failed {
         dom::show_error(&error.to_string());
+    }
+}
+
+/// Fetches the configured sources (`GET /api/sources`) into `#source-names`, which
+/// the series' source fields suggest from.
+async fn refresh_sources() {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct List {
+        sources: Vec<Named>,
+    }
+    match api::get_json::<List>("/api/sources").await {
+        Ok(list) => {
+            let options: String = list
+                .sources
+                .iter()
+                .map(|s| format!("<option value=\"{}\">", crate::html::escape(&s.name)))
+                .collect();
+            if let Some(datalist) = dom::by_id("source-names") {
+                datalist.set_inner_html(&options);
+            }
+        }
+        Err(error) => dom::show_error(&error.to_string()),
     }
 }
 

@@ -88,6 +88,12 @@ pub enum PanelField {
 pub enum SeriesField {
     /// Metric name.
     Metric,
+    /// A configured source (`GET /api/sources`) whose PromQL `query` this is.
+    Source,
+    /// A PromQL query of the source.
+    Query,
+    /// How often the source is asked again.
+    Refresh,
     /// Tag filters as `k=v, k2=v2`.
     Tags,
     /// Legend label.
@@ -140,8 +146,11 @@ const PANEL_FIELDS: [(PanelField, &str); 18] = [
     (PanelField::FontSize, "font_size"),
 ];
 
-const SERIES_FIELDS: [(SeriesField, &str); 9] = [
+const SERIES_FIELDS: [(SeriesField, &str); 12] = [
     (SeriesField::Metric, "metric"),
+    (SeriesField::Source, "source"),
+    (SeriesField::Query, "query"),
+    (SeriesField::Refresh, "refresh"),
     (SeriesField::Tags, "tags"),
     (SeriesField::Label, "label"),
     (SeriesField::Color, "color"),
@@ -429,6 +438,9 @@ fn panel_set(panel: &mut Panel, field: PanelField, value: &str) -> Result<(), St
 fn series_get(series: &SeriesSpec, field: SeriesField) -> String {
     match field {
         SeriesField::Metric => series.metric.clone(),
+        SeriesField::Source => series.source.clone().unwrap_or_default(),
+        SeriesField::Query => series.query.clone().unwrap_or_default(),
+        SeriesField::Refresh => series.refresh.clone().unwrap_or_default(),
         SeriesField::Tags => format_tags(&series.tags),
         SeriesField::Label => series.label.clone().unwrap_or_default(),
         SeriesField::Color => series.color.clone().unwrap_or_default(),
@@ -442,7 +454,25 @@ fn series_get(series: &SeriesSpec, field: SeriesField) -> String {
 
 fn series_set(series: &mut SeriesSpec, field: SeriesField, value: &str) -> Result<(), String> {
     match field {
-        SeriesField::Metric => series.metric = value.to_string(),
+        SeriesField::Metric => {
+            series.metric = value.to_string();
+            // A metric of the built-in store is not a query of a source.
+            if !value.is_empty() {
+                (series.source, series.query, series.refresh) = (None, None, None);
+            }
+        }
+        SeriesField::Source => series.source = text(value),
+        SeriesField::Query => {
+            series.query = text(value);
+            // What only applies to a metric would make the spec invalid: drop it.
+            if series.query.is_some() {
+                series.metric.clear();
+                series.tags.clear();
+                (series.transform, series.aggregate) = (None, None);
+                series.by.clear();
+            }
+        }
+        SeriesField::Refresh => series.refresh = text(value),
         SeriesField::Tags => series.tags = parse_tags(value)?,
         SeriesField::Label => series.label = text(value),
         SeriesField::Color => series.color = text(value),
@@ -622,6 +652,36 @@ mod tests {
         ] {
             assert_eq!(Field::parse(bad), None, "{bad}");
         }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_query_replaces_the_metric_and_a_metric_the_query() {
+        let mut spec = spec();
+        Action::AddSeries(0, "cpu{host=a}".into())
+            .apply(&mut spec)
+            .expect("add series");
+        let s = spec.panels[0].series.len() - 1;
+        for (field, value) in [
+            (SeriesField::Transform, "rate"),
+            (SeriesField::Source, "prom"),
+            (SeriesField::Query, "sum(rate(cpu[1m]))"),
+            (SeriesField::Refresh, "10s"),
+        ] {
+            Field::Series(0, s, field)
+                .set(&mut spec, value)
+                .expect(value);
+        }
+        let series = &spec.panels[0].series[s];
+        assert!(series.metric.is_empty() && series.tags.is_empty() && series.transform.is_none());
+        assert_eq!(series.query.as_deref(), Some("sum(rate(cpu[1m]))"));
+        assert!(check(&serde_json::to_string(&spec).expect("json")).is_ok());
+        Field::Series(0, s, SeriesField::Metric)
+            .set(&mut spec, "cpu")
+            .expect("metric");
+        let series = &spec.panels[0].series[s];
+        assert!(series.source.is_none() && series.query.is_none() && series.refresh.is_none());
+        assert!(check(&serde_json::to_string(&spec).expect("json")).is_ok());
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]

@@ -131,10 +131,17 @@ fn control(field: Field, label: &str, spec: &Spec, hint: &str) -> String {
         None if matches!(field, Field::Panel(_, PanelField::Text)) => {
             format!("<textarea data-field=\"{key}\" rows=\"3\">{value}</textarea>")
         }
-        None => format!(
-            "<input data-field=\"{key}\" value=\"{value}\" placeholder=\"{}\">",
-            escape(hint)
-        ),
+        None => {
+            // The configured sources, which the app lists in `#source-names`.
+            let list = match field {
+                Field::Series(_, _, SeriesField::Source) => " list=\"source-names\"",
+                _ => "",
+            };
+            format!(
+                "<input data-field=\"{key}\" value=\"{value}\" placeholder=\"{}\"{list}>",
+                escape(hint)
+            )
+        }
     };
     let picker = if matches!(
         field,
@@ -259,6 +266,9 @@ pub fn form_html(spec: &Spec, selected: usize, series: &[SeriesInfo]) -> String 
                 html.push_str("<div class=\"item\">");
                 for (field, label, hint) in [
                     (SeriesField::Metric, "Metric", ""),
+                    (SeriesField::Source, "Source", "built-in"),
+                    (SeriesField::Query, "PromQL query", "rate(x_total[1m])"),
+                    (SeriesField::Refresh, "Refresh", "5s"),
                     (SeriesField::Tags, "Tag filters", "key=value, ..."),
                     (SeriesField::Label, "Label", "auto"),
                     (SeriesField::Color, "Colour", "palette"),

@@ -11,18 +11,39 @@ use serde::Serialize;
 use crate::html::url_encode;
 
 /// The `/api/series/points` paths that fetch everything `spec` draws at `now`: one per
-/// metric (render-core matches the tag filters itself, as the server does).
+/// metric (render-core matches the tag filters itself, as the server does), and one
+/// per PromQL query (which the server asks of its source, at the step the stream asks).
 pub fn points_paths(spec: &ValidSpec, now: Timestamp) -> Vec<String> {
     let (from, to) = spec.data_range(now);
     let step = spec.time_resolution_ms().unwrap_or(1).max(1);
+    let metrics = spec.metrics().into_iter().map(|metric| {
+        format!(
+            "/api/series/points?metric={}&from={from}&to={to}&step={step}",
+            url_encode(metric)
+        )
+    });
+    let step = spec.query_resolution_ms();
+    let queries = spec.queries().into_iter().map(|(source, query)| {
+        format!(
+            "/api/series/points?source={}&query={}&from={from}&to={to}&step={step}",
+            url_encode(source),
+            url_encode(query)
+        )
+    });
+    metrics.chain(queries).collect()
+}
+
+/// What the preview's data must hold for `spec`: its metrics and its queries (as
+/// `source` + NUL + `query`).
+pub fn reads(spec: &ValidSpec) -> Vec<String> {
+    let queries = spec
+        .queries()
+        .into_iter()
+        .map(|(source, query)| format!("{source}\0{query}"));
     spec.metrics()
         .into_iter()
-        .map(|metric| {
-            format!(
-                "/api/series/points?metric={}&from={from}&to={to}&step={step}",
-                url_encode(metric)
-            )
-        })
+        .map(String::from)
+        .chain(queries)
         .collect()
 }
 
@@ -44,7 +65,7 @@ pub struct Preview {
     frame: Frame,
     /// The data the preview draws from.
     pub data: Data,
-    /// Metrics `data` holds.
+    /// Metrics and queries `data` holds ([`reads`]).
     pub metrics: Vec<String>,
     shown: Option<(ValidSpec, Timestamp)>,
     /// How long the last render took, in ms.
@@ -176,6 +197,27 @@ mod tests {
                 format!("/api/series/points?metric=temp&from={from}&to={to}&step={step}"),
             ]
         );
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_query_is_fetched_once_from_its_source_through_the_server() {
+        let spec = check(
+            r#"{"version":1,"width":120,"height":80,"window":"1m","panels":[
+                {"series":[{"source":"prom","query":"sum by (mode) (rate(x[1m]))","label":"{{mode}}"}]},
+                {"kind":"stat","series":[{"source":"prom","query":"sum by (mode) (rate(x[1m]))"},{"metric":"temp"}]}]}"#,
+        )
+        .expect("valid");
+        let now = 1_000_000_000;
+        let (from, to) = spec.data_range(now);
+        let step = spec.query_resolution_ms();
+        let paths = points_paths(&spec, now);
+        assert_eq!(paths.len(), 2, "{paths:?}");
+        assert_eq!(
+            paths[1],
+            format!("/api/series/points?source=prom&query=sum%20by%20%28mode%29%20%28rate%28x%5B1m%5D%29%29&from={from}&to={to}&step={step}")
+        );
+        assert_eq!(reads(&spec), ["temp", "prom\0sum by (mode) (rate(x[1m]))"]);
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]

@@ -95,13 +95,18 @@ impl<'a> PanelContext<'a> {
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
                 let base = valid.label.clone();
+                let templated = fill_template(&base, &source.tags);
                 let several = several_sources && !distinguishing.is_empty();
-                let label = if several {
+                let label = if let Some(label) = &templated {
+                    label.clone()
+                } else if several {
                     format!("{base} {{{}}}", distinguishing.join(", "))
                 } else {
                     base.clone()
                 };
-                let short_label = if several {
+                let short_label = if let Some(label) = templated {
+                    label
+                } else if several {
                     let values: Vec<&str> = source
                         .tags
                         .iter()
@@ -231,6 +236,31 @@ impl<'a> Source<'a> {
     }
 }
 
+/// `label` with each `{{key}}` replaced by the series' value of tag `key` (empty when
+/// it has none), or `None` when `label` has no `{{`: it is then a plain label.
+fn fill_template(label: &str, tags: &BTreeMap<String, String>) -> Option<String> {
+    label.find("{{")?;
+    let mut out = String::with_capacity(label.len());
+    let mut rest = label;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        match after.find("}}") {
+            Some(close) => {
+                let key = after[..close].trim();
+                out.push_str(tags.get(key).map_or("", String::as_str));
+                rest = &after[close + 2..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 /// One pass over a series: whether it is sorted by time, and the statistics of its
 /// points with `start <= t <= end` (in data order).
 fn scan(points: &[Point], start: Timestamp, end: Timestamp) -> (bool, Stats) {
@@ -276,5 +306,24 @@ fn latest_of(points: &[Point], sorted: bool) -> Option<Point> {
             .copied()
             .filter(|p| p.v.is_finite())
             .max_by_key(|p| p.t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_templates_take_the_series_tags() {
+        let tags = BTreeMap::from([
+            ("mode".to_string(), "idle".to_string()),
+            ("cpu".to_string(), "0".to_string()),
+        ]);
+        assert_eq!(fill_template("plain", &tags), None);
+        assert_eq!(
+            fill_template("{{mode}} on {{ cpu }}, {{missing}}!", &tags).as_deref(),
+            Some("idle on 0, !")
+        );
+        assert_eq!(fill_template("{{mode", &tags).as_deref(), Some("{{mode"));
     }
 }

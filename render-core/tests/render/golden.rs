@@ -187,6 +187,7 @@ fn counter_rates_summed_by_host_match_their_golden_image() {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
                 points,
+                source: None,
             });
         }
     }

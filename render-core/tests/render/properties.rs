@@ -43,8 +43,10 @@ fn data() -> impl Strategy<Value = Data> {
                 metric: format!("m{metric}"),
                 tags: BTreeMap::from([("k".to_string(), tag.to_string())]),
                 points,
+                source: None,
             })
             .collect(),
+        notes: Vec::new(),
     })
 }
 
@@ -118,6 +120,9 @@ fn panel(index: u32) -> impl Strategy<Value = Panel> {
                                 tags: tag
                                     .map(|t| BTreeMap::from([("k".to_string(), t.to_string())]))
                                     .unwrap_or_default(),
+                                source: None,
+                                query: None,
+                                refresh: None,
                                 label: None,
                                 color: None,
                                 width: Some(width),

@@ -241,3 +241,28 @@ fn schema_lists_transforms_aggregates_and_by() {
     );
     assert_eq!(variants("Aggregate"), ["sum", "avg", "min", "max"]);
 }
+
+#[test]
+fn a_query_series_names_a_source_and_nothing_only_metrics_have() {
+    let found = errors(
+        r#"{"version":1,"width":100,"height":100,"panels":[{"series":[
+            {"source":"prom","query":"up","label":"{{job}}","refresh":"10s"},
+            {"query":"up"},
+            {"source":"prom"},
+            {"source":"bad name!","query":" ","metric":"cpu","transform":"rate"},
+            {"metric":"cpu","refresh":"0s"}]}]}"#,
+    );
+    assert_eq!(
+        found,
+        [
+            "panels[0].series[1].source: is missing: a query is asked of a configured source (GET /api/sources)",
+            "panels[0].series[2].query: is missing: a series of a source is a query of it",
+            "panels[0].series[3].source: \"bad name!\" is not a source name (1 to 64 of a-z, A-Z, 0-9, '_', '-')",
+            "panels[0].series[3].query: is empty",
+            "panels[0].series[3].metric: does not apply to a query (write it in PromQL)",
+            "panels[0].series[3].transform: does not apply to a query (write it in PromQL)",
+            "panels[0].series[4].refresh: only applies to a query of a source",
+            "panels[0].series[4].refresh: \"0s\" is not a duration within 1s..=1h",
+        ]
+    );
+}

@@ -11,6 +11,7 @@ mod ingest;
 mod ops;
 mod render;
 mod series;
+mod sources;
 mod streams;
 mod templates;
 
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/series", get(series::list))
         .route("/api/templates", get(templates::list))
         .route("/api/series/points", get(series::points))
+        .route("/api/sources", get(sources::list))
         .route("/api/render", post(render::render))
         .route("/charts/{file}", get(streams::chart_file))
         .layer(axum::middleware::from_fn_with_state(

@@ -1,5 +1,6 @@
-//! Series discovery and queries: `GET /api/series` (names, tags, last value) and
-//! `GET /api/series/points?metric=..&tag.KEY=VALUE&from=..&to=..` (render-core `Data` JSON).
+//! Series discovery and queries: `GET /api/series` (names, tags, last value),
+//! `GET /api/series/points?metric=..&tag.KEY=VALUE&from=..&to=..` or
+//! `?source=..&query=..&from=..&to=..&step=..` (render-core `Data` JSON).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use render_core::Data;
 use serde_json::{json, Value};
 
 use crate::error::AppError;
-use crate::source::Selector;
+use crate::source::{Promql, Selector, Selectors};
 use crate::state::AppState;
 
 /// `GET /api/series`.
@@ -19,12 +20,15 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
 
 /// `GET /api/series/points`: `from`/`to` are ms since the epoch (default: the last
 /// hour), `step` the time per pixel column the chart draws at (default 1 ms: every
-/// point). Read through the same source as the streams.
+/// point). A `source` and a PromQL `query` instead of `metric` ask that source, at the
+/// step a chart of that step and range asks (the stream's answer while one is live).
+/// Read through the same source as the streams.
 pub async fn points(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Data>, AppError> {
     let mut metric = None;
+    let (mut source, mut promql) = (None, None);
     let mut tags = BTreeMap::new();
     let now = state.now_ms();
     let (mut from, mut to) = (now - 3_600_000, now);
@@ -37,6 +41,8 @@ pub async fn points(
         };
         match key.as_ref() {
             "metric" => metric = Some(value.into_owned()),
+            "source" => source = Some(value.into_owned()),
+            "query" => promql = Some(value.into_owned()),
             "from" => from = time(&value)?,
             "to" => to = time(&value)?,
             "step" => {
@@ -56,19 +62,38 @@ pub async fn points(
                 }
                 _ => {
                     return Err(AppError::bad_request(format!(
-                        "unknown query parameter {other:?} (use metric, tag.KEY, from, to, step)"
+                        "unknown query parameter {other:?} (use metric, tag.KEY, source, query, from, to, step)"
                     )))
                 }
             },
         }
     }
-    let metric =
-        metric.ok_or_else(|| AppError::bad_request("the metric query parameter is required"))?;
     if from > to {
         return Err(AppError::bad_request(format!(
             "from {from} is after to {to}"
         )));
     }
-    let selector = Selector { metric, tags };
-    Ok(Json(state.read(vec![selector], from, to, step).await?))
+    let selectors = match (metric, source, promql) {
+        (Some(metric), None, None) => Selectors {
+            series: vec![Selector { metric, tags }],
+            promql: Vec::new(),
+        },
+        (None, Some(source), Some(query)) if tags.is_empty() => {
+            if !state.prometheus().configs().any(|c| c.name == source) {
+                return Err(AppError::bad_request(format!(
+                    "source={source:?} is not a configured source (GET /api/sources)"
+                )));
+            }
+            Selectors {
+                series: Vec::new(),
+                promql: vec![Promql::new(&source, &query, step, to - from, None)],
+            }
+        }
+        _ => {
+            return Err(AppError::bad_request(
+                "ask for a metric (with tag.KEY filters) or a source and a query",
+            ))
+        }
+    };
+    Ok(Json(state.read(selectors, from, to, step).await?))
 }

@@ -23,7 +23,7 @@ use tokio::sync::Notify;
 
 use super::memory::{Horizons, Memory, SeriesInfo};
 use super::seam::{Query, Source};
-use super::selector::Selector;
+use super::selector::Selectors;
 use crate::clock::Clock;
 use crate::ingest::Batch;
 use crate::store::{Store, StoreError};
@@ -153,7 +153,7 @@ impl BuiltinSource {
     /// The part of `query` before memory's horizon, from SQLite, per selector.
     fn read_older(&self, query: &Query<'_>, to: i64, data: &mut Data) -> Result<(), StoreError> {
         let tier = tiers::choose(query.resolution_ms);
-        for selector in query.selectors {
+        for selector in &query.selectors.series {
             let (metric, tags) = (&selector.metric, &selector.tags);
             let older = match tier {
                 None => self.store.query(Some(metric), tags, query.from, to)?,
@@ -168,6 +168,7 @@ impl BuiltinSource {
                             metric,
                             tags,
                             points,
+                            source: None,
                         }
                     })
                     .collect(),
@@ -187,7 +188,7 @@ impl Source for BuiltinSource {
         };
         let cutoff = self.clock.now_ms().saturating_sub(reach);
         let mut data = self.memory.read(
-            query.selectors,
+            &query.selectors.series,
             query.from.max(cutoff),
             query.to,
             query.resolution_ms,
@@ -201,12 +202,12 @@ impl Source for BuiltinSource {
         data
     }
 
-    fn version(&self, selectors: &[Selector]) -> u64 {
-        self.memory.generation_of(selectors)
+    fn version(&self, selectors: &Selectors) -> u64 {
+        self.memory.generation_of(&selectors.series)
     }
 
-    fn watch(&self, selectors: &[Selector]) -> Arc<Notify> {
-        self.memory.watch(selectors)
+    fn watch(&self, selectors: &Selectors, notify: &Arc<Notify>) {
+        self.memory.watch(&selectors.series, notify);
     }
 
     fn list(&self) -> Vec<SeriesInfo> {

@@ -241,17 +241,15 @@ impl Memory {
             .unwrap_or(0)
     }
 
-    /// A notification woken by every change of a metric of `selectors`.
-    pub fn watch(&self, selectors: &[Selector]) -> Arc<Notify> {
-        let notify = Arc::new(Notify::new());
+    /// Makes every change of a metric of `selectors` wake `notify`.
+    pub fn watch(&self, selectors: &[Selector], notify: &Arc<Notify>) {
         if let Ok(mut watchers) = self.watchers.lock() {
             for selector in selectors {
                 let list = watchers.entry(selector.metric.clone()).or_default();
                 list.retain(|weak| weak.strong_count() > 0);
-                list.push(Arc::downgrade(&notify));
+                list.push(Arc::downgrade(notify));
             }
         }
-        notify
     }
 
     /// Every series a selector matches, with its points in `from..=to` at
@@ -297,10 +295,14 @@ impl Memory {
                     metric,
                     tags,
                     points,
+                    source: None,
                 }
             })
             .collect();
-        Data { series }
+        Data {
+            series,
+            notes: Vec::new(),
+        }
     }
 
     /// Every known series with its latest point.
@@ -489,8 +491,9 @@ mod tests {
             2
         );
 
-        let cpu = memory.watch(&all("cpu"));
-        let mem = memory.watch(&all("mem"));
+        let (cpu, mem) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        memory.watch(&all("cpu"), &cpu);
+        memory.watch(&all("mem"), &mem);
         memory.insert_batch(&tagged("a"), &Vec::new(), 100);
         // A stored permit completes `notified()` at its first poll.
         let woke = |n: &Notify| n.notified().now_or_never().is_some();

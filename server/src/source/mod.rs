@@ -1,19 +1,26 @@
 //! The one seam data is read through. A [`Source`] answers "the series these
-//! [`Selector`]s match, over `[from, to]`, at `resolution_ms` per pixel column" and
+//! [`Selectors`] match, over `[from, to]`, at `resolution_ms` per pixel column" and
 //! tells a render task when *its* series changed. The render task, `.jpg`/`.png`,
 //! `POST /api/render` without data, the editor's preview (`GET /api/series/points`)
 //! and the series picker (`GET /api/series`) all read through it, so the preview and
 //! the stream can never draw different data.
 //!
-//! The built-in store ([`BuiltinSource`]: SQLite + in-memory windows) is the first
-//! source.
+//! The built-in store ([`BuiltinSource`]: SQLite + in-memory windows) answers the
+//! metric selectors; the configured Prometheus sources ([`Prometheus`]) the PromQL
+//! ones; [`Sources`] is both as one.
 
 mod builtin;
+mod config;
 mod memory;
+mod prometheus;
 mod seam;
 mod selector;
+mod sources;
 
 pub use builtin::BuiltinSource;
+pub use config::{check_sources, SourceConfig, SourceKind};
 pub use memory::{Horizons, SeriesInfo};
+pub use prometheus::{Prometheus, QueryError};
 pub use seam::{Query, Source};
-pub use selector::Selector;
+pub use selector::{Promql, Selector, Selectors};
+pub use sources::Sources;

@@ -242,12 +242,15 @@ async fn points_past_retention_are_pruned_from_the_store_and_from_memory() {
         1,
         "the first is 8 d old"
     );
-    let selector = crate::source::Selector {
-        metric: "old".into(),
-        tags: Default::default(),
+    let selectors = crate::source::Selectors {
+        series: vec![crate::source::Selector {
+            metric: "old".into(),
+            tags: Default::default(),
+        }],
+        promql: Vec::new(),
     };
     let data = state
-        .read(vec![selector], 0, state.now_ms(), 1)
+        .read(selectors, 0, state.now_ms(), 1)
         .await
         .expect("read");
     let points: usize = data.series.iter().map(|s| s.points.len()).sum();

@@ -13,7 +13,7 @@ use tokio::time::{sleep_until, Instant};
 
 use crate::frames::{render_into, RenderContext, JPEG_QUALITY};
 use crate::image_files;
-use crate::source::Selector;
+use crate::source::Selectors;
 use crate::stream::budget::Budget;
 use crate::stream::chart::ChartStream;
 use crate::stream::mjpeg::{self, Part};
@@ -55,7 +55,7 @@ struct Rendered {
 pub async fn run(chart: &Arc<ChartStream>, context: &RenderContext) -> bool {
     let mut spec_changes = chart.spec.subscribe();
     // The selectors the data watch was registered for, and the watch.
-    let mut watched: Option<(Vec<Selector>, Arc<tokio::sync::Notify>)> = None;
+    let mut watched: Option<(Selectors, Arc<tokio::sync::Notify>)> = None;
     let mut buffers = Some(Rendered {
         frame: Frame::default(),
         jpeg: None,
@@ -72,11 +72,12 @@ pub async fn run(chart: &Arc<ChartStream>, context: &RenderContext) -> bool {
         let Some(spec) = spec_changes.borrow_and_update().clone() else {
             return true;
         };
-        let selectors = Selector::of_spec(&spec);
+        let selectors = Selectors::of_spec(&spec);
         let changes = match &watched {
             Some((watching, notify)) if *watching == selectors => notify.clone(),
             _ => {
-                let notify = context.source.watch(&selectors);
+                let notify = Arc::new(tokio::sync::Notify::new());
+                context.source.watch(&selectors, &notify);
                 watched = Some((selectors.clone(), notify.clone()));
                 notify
             }

@@ -80,7 +80,9 @@ mod tests {
                 metric: "m".into(),
                 tags: Default::default(),
                 points,
+                source: None,
             }],
+            notes: Vec::new(),
         };
         let mut frame = Frame::default();
         Renderer::default().render(&spec, &data, now, &mut frame);

@@ -14,6 +14,7 @@ mod hostile;
 mod http2;
 mod ingest;
 mod limits;
+mod promql;
 mod remote_write;
 mod restart;
 mod stream;

@@ -11,12 +11,15 @@
 //!   phase (1,000 series × 30 days, charts over all of it, restart), for `P` and `OLD`.
 //! - `load suite --plotcast P --only bandwidth --bandwidth-before OLD` runs only the
 //!   bandwidth phase (bytes per viewer-minute, padding, PSNR), for `P` and `OLD` at once.
+//! - `load suite --plotcast P --only promql` runs only the Prometheus-source phase (100
+//!   charts of 10 PromQL queries of a real Prometheus, one viewer each).
 
 mod bandwidth;
 mod ingest;
 mod long_window;
 mod mjpeg;
 mod procfs;
+mod promql;
 mod report;
 mod server;
 mod suite;
@@ -47,7 +50,7 @@ enum Cmd {
         #[arg(long)]
         plotcast: PathBuf,
         /// Only these phases (comma-separated): idle, viewers1k, viewers10k, static,
-        /// latency, ingest, longwindow, bandwidth.
+        /// latency, ingest, longwindow, bandwidth, promql.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Smaller numbers everywhere (a smoke test of the suite itself).

@@ -230,16 +230,16 @@ impl Server {
         Ok(out)
     }
 
+    /// The value of the unlabelled series `name` in `/metrics`.
+    pub async fn metric(&self, name: &str) -> Result<f64> {
+        value_in(&self.metrics().await?, name)
+    }
+
     /// The sum (seconds) and count of the render and the encode time histograms
     /// (`plotcast_render_seconds`, `plotcast_encode_seconds`), from `/metrics`.
     pub async fn frame_times(&self) -> Result<FrameTimes> {
         let text = self.metrics().await?;
-        let value = |name: &str| {
-            text.lines()
-                .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .with_context(|| format!("no {name} in /metrics"))
-        };
+        let value = |name: &str| value_in(&text, name);
         Ok(FrameTimes {
             render_secs: value("plotcast_render_seconds_sum")?,
             renders: value("plotcast_render_seconds_count")? as u64,
@@ -266,6 +266,14 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
+}
+
+/// The value of the unlabelled series `name` in the `/metrics` text `text`.
+fn value_in(text: &str, name: &str) -> Result<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .with_context(|| format!("no {name} in /metrics"))
 }
 
 /// Frames rendered between two `/metrics` readings, for `chart`.

@@ -1,6 +1,6 @@
 //! The benchmark suite: against one `plotcast serve` idle renders, 1,000 and 10,000
 //! viewers, a static chart with viewers, write-to-frame latency and ingest; then the
-//! long-window phase against servers of its own. Prints
+//! long-window and the promql phases against servers of their own. Prints
 //! `RESULT\tname\tfigure\ttarget\tverdict` and `DETAIL\ttext` lines.
 
 use std::fmt::Write as _;
@@ -16,6 +16,7 @@ use crate::ingest::{self, now_ms};
 use crate::long_window;
 use crate::mjpeg::{jpeg_identity, StreamParser};
 use crate::procfs::{self, CpuMeter};
+use crate::promql;
 use crate::report::{detail, result};
 use crate::server::{delta, Server};
 use crate::viewers::{self, percentile, Plan};
@@ -49,8 +50,8 @@ const SHARED_PHASES: [&str; 6] = [
     "ingest",
 ];
 
-/// The phases with servers of their own, after the shared ones.
-const OWN_PHASES: [&str; 2] = ["longwindow", "bandwidth"];
+/// The phases that start servers of their own, in the order they run.
+const OWN_SERVER_PHASES: [&str; 3] = ["longwindow", "bandwidth", "promql"];
 
 /// What the longwindow phase compares.
 pub struct LongWindow<'a> {
@@ -65,7 +66,7 @@ pub struct LongWindow<'a> {
 /// Runs the phases in `only` (all if empty): those of [`SHARED_PHASES`] against one
 /// server, then `longwindow` against servers of its own (this plotcast's, then
 /// `long.before`'s), then `bandwidth` (this plotcast's and `bandwidth_before`'s at
-/// once).
+/// once), then `promql` (with a Prometheus).
 pub async fn run(
     plotcast: &Path,
     only: &[String],
@@ -76,7 +77,7 @@ pub async fn run(
     let wants = |phase: &str| only.is_empty() || only.iter().any(|p| p == phase);
     if let Some(unknown) = only
         .iter()
-        .find(|p| !SHARED_PHASES.contains(&p.as_str()) && !OWN_PHASES.contains(&p.as_str()))
+        .find(|p| !SHARED_PHASES.contains(&p.as_str()) && !OWN_SERVER_PHASES.contains(&p.as_str()))
     {
         bail!("unknown phase {unknown:?}");
     }
@@ -89,6 +90,9 @@ pub async fn run(
     if wants("bandwidth") {
         let window = Duration::from_secs(if quick { 15 } else { 60 });
         bandwidth::run(plotcast, bandwidth_before, window).await?;
+    }
+    if wants("promql") {
+        promql::run(plotcast, quick).await?;
     }
     Ok(())
 }
