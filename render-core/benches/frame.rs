@@ -1,5 +1,6 @@
 //! Criterion benchmarks of render-core: the reference chart (800×450, 4 series × 600
-//! points, 2 px lines, axes, labels, legend) and a 1,000,000-point series (M4).
+//! points, 2 px lines, axes, labels, legend), a 1,000,000-point series (M4) and 16
+//! series over 30 days shaped like the server's 30 min tier (issue 11's long window).
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
@@ -40,12 +41,57 @@ fn million_points() -> (render_core::ValidSpec, Data) {
     (render_core::validate(spec).expect("valid"), data)
 }
 
+/// 16 series × 30 days as the server draws them from its 30 min tier: per bucket its
+/// first point, its extremes at one and two thirds, its last point (`tiers::draw`), with
+/// the load client's long-window values (a sawtooth with noise ≈ 7 % of the range).
+fn long_window() -> (render_core::ValidSpec, Data) {
+    let spec = Spec::from_json(
+        r#"{"version":1,"width":800,"height":450,"title":"30 days, 16 series","window":"30d",
+            "panels":[{"series":[{"metric":"lw"}]}]}"#,
+    )
+    .expect("spec parses");
+    let (minute, bucket) = (60_000i64, 30usize);
+    let end = 1_700_000_000_000i64;
+    let start = end - 30 * 24 * 60 * minute;
+    let series = (0..16usize)
+        .map(|i| {
+            let value = |j: usize| ((j / 30 + i * 7) % 100 + j % 7) as f64;
+            let mut points = Vec::new();
+            for b in 0..30 * 24 * 60 / bucket {
+                let j0 = b * bucket;
+                let t0 = start + j0 as i64 * minute;
+                let span = (bucket as i64 - 1) * minute;
+                let (first, last) = (value(j0), value(j0 + bucket - 1));
+                // 30 consecutive minutes see every `j % 7`: the bucket spans base..base+6.
+                let min = ((j0 / 30 + i * 7) % 100) as f64;
+                let max = min + 6.0;
+                let (v1, v2) = if first > last { (max, min) } else { (min, max) };
+                points.push(Point { t: t0, v: first });
+                points.push(Point { t: t0 + span / 3, v: v1 });
+                points.push(Point { t: t0 + span - span / 3, v: v2 });
+                points.push(Point { t: t0 + span, v: last });
+            }
+            Series {
+                metric: "lw".into(),
+                tags: [("host".to_string(), format!("h{i}"))].into_iter().collect(),
+                points,
+            }
+        })
+        .collect();
+    (render_core::validate(spec).expect("valid"), Data { series })
+}
+
 fn frames(c: &mut Criterion) {
     let renderer = Renderer::default();
     let (spec, data) = reference();
     let now = data.latest_timestamp().unwrap_or_default();
     let mut frame = Frame::default();
     c.bench_function("render reference chart 800x450 (4x600 points)", |b| {
+        b.iter(|| renderer.render(&spec, &data, now, &mut frame))
+    });
+    let (spec, data) = long_window();
+    let now = data.latest_timestamp().unwrap_or_default();
+    c.bench_function("render 16 series x 30 days of 30 min buckets 800x450", |b| {
         b.iter(|| renderer.render(&spec, &data, now, &mut frame))
     });
     let (spec, data) = million_points();

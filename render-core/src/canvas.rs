@@ -246,19 +246,17 @@ impl Canvas {
         self.flush_coverage(color.with_opacity(opacity));
     }
 
+    /// Raises the coverage of the pixels within `radius` (+ ½ px of anti-aliasing) of
+    /// the segment `a`–`b` to their coverage by it.
+    ///
+    /// Row by row, only the pixels whose centres are inside the band around the line
+    /// are visited. Beside the segment a pixel's distance is its distance across the
+    /// line (a multiply-add); only the round caps past its ends need a square root.
     fn cover_segment(&mut self, a: (f32, f32), b: (f32, f32), radius: f32) {
         if !(a.0.is_finite() && a.1.is_finite() && b.0.is_finite() && b.1.is_finite()) {
             return;
         }
         let reach = radius + 0.5;
-        let (reach_sq, solid_sq) = (
-            reach * reach,
-            if reach > 1.0 {
-                (reach - 1.0) * (reach - 1.0)
-            } else {
-                -1.0
-            },
-        );
         let clip = self.clip;
         // Integer pixel bounds (clamped first, so the casts cannot overflow).
         let bound = |v: f32, lo: f32, hi: f32| v.clamp(lo, hi) as i32;
@@ -270,42 +268,53 @@ impl Canvas {
             return;
         }
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-        let length_sq = dx * dx + dy * dy;
-        let steep = dy.abs() > 1e-3;
-        let (slope, half) = if steep {
-            (dx / dy, reach * length_sq.sqrt() / dy.abs() + 0.5)
+        let length = (dx * dx + dy * dy).sqrt();
+        // Unit direction; a point (zero length) is all cap.
+        let (ux, uy) = if length > 0.0 {
+            (dx / length, dy / length)
         } else {
             (0.0, 0.0)
         };
-        let inverse_length_sq = if length_sq > 0.0 {
-            1.0 / length_sq
+        let steep = dy.abs() > 1e-3;
+        // Half the width of the band |across| < reach along a row, plus a margin that
+        // only admits pixels too faint to show (coverage < 1/512).
+        let (slope, half) = if steep {
+            (dx / dy, (reach + 2e-3) * length / dy.abs())
         } else {
-            0.0
+            (0.0, 0.0)
         };
         let width = self.width() as usize;
         for y in y_start..y_end {
             let cy = y as f32 + 0.5;
-            // The pixels this row can touch: around where the centre line crosses it.
             let (mut row_lo, mut row_hi) = (x_lo, x_hi);
             if steep {
-                let cross = a.0 + (cy - a.1) * slope;
-                row_lo = row_lo.max(bound(cross - half, clip.x0, clip.x1));
-                row_hi = row_hi.min(bound(cross + half + 1.0, clip.x0, clip.x1));
+                // Centres x + ½ within `half` of where the centre line crosses the row.
+                let cross = a.0 + (cy - a.1) * slope - 0.5;
+                row_lo = row_lo.max(bound((cross - half).ceil(), clip.x0, clip.x1));
+                row_hi = row_hi.min(bound((cross + half).floor() + 1.0, clip.x0, clip.x1));
             }
+            if row_lo >= row_hi {
+                continue;
+            }
+            let ey = cy - a.1;
+            // Across the line, the row's part is constant: per pixel a multiply-add.
+            let (along_y, across_y) = (ey * uy, ey * ux);
             let row = y as usize * width;
             for x in row_lo..row_hi {
-                let cx = x as f32 + 0.5;
-                let t = (((cx - a.0) * dx + (cy - a.1) * dy) * inverse_length_sq).clamp(0.0, 1.0);
-                let (px, py) = (a.0 + t * dx - cx, a.1 + t * dy - cy);
-                let distance_sq = px * px + py * py;
-                if distance_sq >= reach_sq {
+                let ex = x as f32 + 0.5 - a.0;
+                let along = ex * ux + along_y;
+                let distance = if along < 0.0 || length == 0.0 {
+                    (ex * ex + ey * ey).sqrt()
+                } else if along > length {
+                    let (px, py) = (x as f32 + 0.5 - b.0, cy - b.1);
+                    (px * px + py * py).sqrt()
+                } else {
+                    (ex * uy - across_y).abs()
+                };
+                let coverage = (reach - distance).min(1.0);
+                if coverage <= 0.0 {
                     continue;
                 }
-                let coverage = if distance_sq <= solid_sq {
-                    1.0
-                } else {
-                    (reach - distance_sq.sqrt()).min(1.0)
-                };
                 let slot = &mut self.coverage[row + x as usize];
                 if *slot == 0.0 {
                     self.touched.push((row + x as usize) as u32);
