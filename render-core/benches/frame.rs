@@ -1,11 +1,15 @@
 //! Criterion benchmarks of render-core: the reference chart (800×450, 4 series × 600
 //! points, 2 px lines, axes, labels, legend), a 1,000,000-point series (M4) and 16
 //! series over 30 days shaped like the server's 30 min tier (issue 11's long window).
+//!
+//! Times are this thread's CPU time (`cpu-time`: `CLOCK_THREAD_CPUTIME_ID`), not wall time: the
+//! machine the benchmarks run on is shared, and a busy neighbour should not count.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use render_core::{Data, Frame, Point, Renderer, Series, Spec};
 
 fn reference() -> (render_core::ValidSpec, Data) {
@@ -81,7 +85,63 @@ fn long_window() -> (render_core::ValidSpec, Data) {
     (render_core::validate(spec).expect("valid"), Data { series })
 }
 
-fn frames(c: &mut Criterion) {
+/// CPU time of the calling thread, in nanoseconds.
+struct ThreadCpuTime;
+
+impl ThreadCpuTime {
+    fn now() -> cpu_time::ThreadTime {
+        cpu_time::ThreadTime::now()
+    }
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = cpu_time::ThreadTime;
+    type Value = u64;
+
+    fn start(&self) -> cpu_time::ThreadTime {
+        ThreadCpuTime::now()
+    }
+
+    fn end(&self, start: cpu_time::ThreadTime) -> u64 {
+        start.elapsed().as_nanos() as u64
+    }
+
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+
+    fn zero(&self) -> u64 {
+        0
+    }
+
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &Nanoseconds
+    }
+}
+
+/// Shows nanoseconds as ms (the frames take milliseconds).
+struct Nanoseconds;
+
+impl ValueFormatter for Nanoseconds {
+    fn scale_values(&self, _typical: f64, values: &mut [f64]) -> &'static str {
+        values.iter_mut().for_each(|v| *v /= 1e6);
+        "ms (CPU)"
+    }
+
+    fn scale_throughputs(&self, _typical: f64, _: &Throughput, values: &mut [f64]) -> &'static str {
+        self.scale_values(0.0, values)
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+fn frames(c: &mut Criterion<ThreadCpuTime>) {
     let renderer = Renderer::default();
     let (spec, data) = reference();
     let now = data.latest_timestamp().unwrap_or_default();
@@ -103,7 +163,7 @@ fn frames(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().sample_size(30);
+    config = Criterion::default().with_measurement(ThreadCpuTime).sample_size(30);
     targets = frames
 }
 criterion_main!(benches);
