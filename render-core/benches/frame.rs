@@ -71,13 +71,24 @@ fn long_window() -> (render_core::ValidSpec, Data) {
                 let max = min + 6.0;
                 let (v1, v2) = if first > last { (max, min) } else { (min, max) };
                 points.push(Point { t: t0, v: first });
-                points.push(Point { t: t0 + span / 3, v: v1 });
-                points.push(Point { t: t0 + span - span / 3, v: v2 });
-                points.push(Point { t: t0 + span, v: last });
+                points.push(Point {
+                    t: t0 + span / 3,
+                    v: v1,
+                });
+                points.push(Point {
+                    t: t0 + span - span / 3,
+                    v: v2,
+                });
+                points.push(Point {
+                    t: t0 + span,
+                    v: last,
+                });
             }
             Series {
                 metric: "lw".into(),
-                tags: [("host".to_string(), format!("h{i}"))].into_iter().collect(),
+                tags: [("host".to_string(), format!("h{i}"))]
+                    .into_iter()
+                    .collect(),
                 points,
             }
         })
@@ -151,9 +162,10 @@ fn frames(c: &mut Criterion<ThreadCpuTime>) {
     });
     let (spec, data) = long_window();
     let now = data.latest_timestamp().unwrap_or_default();
-    c.bench_function("render 16 series x 30 days of 30 min buckets 800x450", |b| {
-        b.iter(|| renderer.render(&spec, &data, now, &mut frame))
-    });
+    c.bench_function(
+        "render 16 series x 30 days of 30 min buckets 800x450",
+        |b| b.iter(|| renderer.render(&spec, &data, now, &mut frame)),
+    );
     let (spec, data) = million_points();
     let now = data.latest_timestamp().unwrap_or_default();
     c.bench_function("render 1,000,000-point series 800x450", |b| {

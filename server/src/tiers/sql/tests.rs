@@ -138,9 +138,17 @@ fn a_series_first_table_is_migrated() -> Result<(), Box<dyn std::error::Error>> 
             .collect()
     };
     for series_id in 1..3 {
-        write(&mut conn, &config, now, series_id, &points(now - 86_400_000, 5_000))?;
+        write(
+            &mut conn,
+            &config,
+            now,
+            series_id,
+            &points(now - 86_400_000, 5_000),
+        )?;
     }
-    let before: Vec<_> = (1..3).map(|id| stored_tiers(&conn, id)).collect::<Result<_, _>>()?;
+    let before: Vec<_> = (1..3)
+        .map(|id| stored_tiers(&conn, id))
+        .collect::<Result<_, _>>()?;
     let new_key = "PRIMARY KEY (tier, start, series_id)";
     let old_table = SCHEMA
         .split_inclusive("WITHOUT ROWID;")
@@ -161,16 +169,19 @@ fn a_series_first_table_is_migrated() -> Result<(), Box<dyn std::error::Error>> 
         |row| row.get(0),
     )?;
     assert!(sql.contains(new_key), "{sql}");
-    let after: Vec<_> = (1..3).map(|id| stored_tiers(&conn, id)).collect::<Result<_, _>>()?;
+    let after: Vec<_> = (1..3)
+        .map(|id| stored_tiers(&conn, id))
+        .collect::<Result<_, _>>()?;
     for (b, a) in before.iter().zip(&after) {
         for tier in 0..TIERS {
             assert_eq!(keys(&b[tier]), keys(&a[tier]), "tier {tier}");
         }
     }
-    let newest: i64 =
-        conn.query_row("SELECT last_t FROM tier_newest WHERE series_id = 1", [], |row| {
-            row.get(0)
-        })?;
+    let newest: i64 = conn.query_row(
+        "SELECT last_t FROM tier_newest WHERE series_id = 1",
+        [],
+        |row| row.get(0),
+    )?;
     assert_eq!(newest, now - 86_400_000 + 4_999 * 7_000);
     // Migrating again changes nothing.
     migrate(&mut conn)?;
