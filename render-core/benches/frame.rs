@@ -1,10 +1,15 @@
 //! Criterion benchmarks of render-core: the reference chart (800×450, 4 series × 600
-//! points, 2 px lines, axes, labels, legend) and a 1,000,000-point series (M4).
+//! points, 2 px lines, axes, labels, legend), a 1,000,000-point series (M4) and 16
+//! series over 30 days shaped like the server's 30 min tier (issue 11's long window).
+//!
+//! Times are this thread's CPU time (`cpu-time`: `CLOCK_THREAD_CPUTIME_ID`), not wall time: the
+//! machine the benchmarks run on is shared, and a busy neighbour should not count.
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use render_core::{Data, Frame, Point, Renderer, Series, Spec};
 
 fn reference() -> (render_core::ValidSpec, Data) {
@@ -42,7 +47,119 @@ fn million_points() -> (render_core::ValidSpec, Data) {
     (render_core::validate(spec).expect("valid"), data)
 }
 
-fn frames(c: &mut Criterion) {
+/// 16 series × 30 days as the server draws them from its 30 min tier: per bucket its
+/// first point, its extremes at one and two thirds, its last point (`tiers::draw`), with
+/// the load client's long-window values (a sawtooth with noise ≈ 7 % of the range).
+fn long_window() -> (render_core::ValidSpec, Data) {
+    let spec = Spec::from_json(
+        r#"{"version":1,"width":800,"height":450,"title":"30 days, 16 series","window":"30d",
+            "panels":[{"series":[{"metric":"lw"}]}]}"#,
+    )
+    .expect("spec parses");
+    let (minute, bucket) = (60_000i64, 30usize);
+    let end = 1_700_000_000_000i64;
+    let start = end - 30 * 24 * 60 * minute;
+    let series = (0..16usize)
+        .map(|i| {
+            let value = |j: usize| ((j / 30 + i * 7) % 100 + j % 7) as f64;
+            let mut points = Vec::new();
+            for b in 0..30 * 24 * 60 / bucket {
+                let j0 = b * bucket;
+                let t0 = start + j0 as i64 * minute;
+                let span = (bucket as i64 - 1) * minute;
+                let (first, last) = (value(j0), value(j0 + bucket - 1));
+                // 30 consecutive minutes see every `j % 7`: the bucket spans base..base+6.
+                let min = ((j0 / 30 + i * 7) % 100) as f64;
+                let max = min + 6.0;
+                let (v1, v2) = if first > last { (max, min) } else { (min, max) };
+                points.push(Point { t: t0, v: first });
+                points.push(Point {
+                    t: t0 + span / 3,
+                    v: v1,
+                });
+                points.push(Point {
+                    t: t0 + span - span / 3,
+                    v: v2,
+                });
+                points.push(Point {
+                    t: t0 + span,
+                    v: last,
+                });
+            }
+            Series {
+                metric: "lw".into(),
+                tags: [("host".to_string(), format!("h{i}"))]
+                    .into_iter()
+                    .collect(),
+                points,
+                source: None,
+            }
+        })
+        .collect();
+    let data = Data {
+        series,
+        notes: Vec::new(),
+    };
+    (render_core::validate(spec).expect("valid"), data)
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+struct ThreadCpuTime;
+
+impl ThreadCpuTime {
+    fn now() -> cpu_time::ThreadTime {
+        cpu_time::ThreadTime::now()
+    }
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = cpu_time::ThreadTime;
+    type Value = u64;
+
+    fn start(&self) -> cpu_time::ThreadTime {
+        ThreadCpuTime::now()
+    }
+
+    fn end(&self, start: cpu_time::ThreadTime) -> u64 {
+        start.elapsed().as_nanos() as u64
+    }
+
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+
+    fn zero(&self) -> u64 {
+        0
+    }
+
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &Nanoseconds
+    }
+}
+
+/// Shows nanoseconds as ms (the frames take milliseconds).
+struct Nanoseconds;
+
+impl ValueFormatter for Nanoseconds {
+    fn scale_values(&self, _typical: f64, values: &mut [f64]) -> &'static str {
+        values.iter_mut().for_each(|v| *v /= 1e6);
+        "ms (CPU)"
+    }
+
+    fn scale_throughputs(&self, _typical: f64, _: &Throughput, values: &mut [f64]) -> &'static str {
+        self.scale_values(0.0, values)
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+fn frames(c: &mut Criterion<ThreadCpuTime>) {
     let renderer = Renderer::default();
     let (spec, data) = reference();
     let now = data.latest_timestamp().unwrap_or_default();
@@ -50,6 +167,12 @@ fn frames(c: &mut Criterion) {
     c.bench_function("render reference chart 800x450 (4x600 points)", |b| {
         b.iter(|| renderer.render(&spec, &data, now, &mut frame))
     });
+    let (spec, data) = long_window();
+    let now = data.latest_timestamp().unwrap_or_default();
+    c.bench_function(
+        "render 16 series x 30 days of 30 min buckets 800x450",
+        |b| b.iter(|| renderer.render(&spec, &data, now, &mut frame)),
+    );
     let (spec, data) = million_points();
     let now = data.latest_timestamp().unwrap_or_default();
     c.bench_function("render 1,000,000-point series 800x450", |b| {
@@ -59,7 +182,7 @@ fn frames(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().sample_size(30);
+    config = Criterion::default().with_measurement(ThreadCpuTime).sample_size(30);
     targets = frames
 }
 criterion_main!(benches);

@@ -53,12 +53,21 @@ impl Rect {
     }
 }
 
+/// Side of a coverage tile in pixels: 8×8 one-byte coverages are one 64-byte cache line.
+const TILE: usize = 8;
+
 /// The drawing surface: opaque RGBA pixels with helpers shared by all panels.
 pub struct Canvas {
     pixmap: Pixmap,
-    /// Per-pixel coverage of the polyline being drawn (max over its segments).
-    coverage: Vec<f32>,
-    /// Indices of the pixels with non-zero `coverage`.
+    /// Per-pixel coverage of the polyline being drawn (max over its segments), as the
+    /// alpha (0..=255) it blends an opaque colour with, in [`TILE`]×[`TILE`] tiles of
+    /// one cache line: a steep segment walks down a few lines, not one per row.
+    coverage: Vec<u8>,
+    /// Tiles per row of tiles.
+    tiles_x: usize,
+    /// Whether each tile holds any coverage.
+    tile_touched: Vec<bool>,
+    /// The tiles with coverage, in the order first touched.
     touched: Vec<u32>,
     clip: Rect,
     clip_mask: Option<Mask>,
@@ -70,10 +79,13 @@ impl Canvas {
     pub fn new(width: u32, height: u32, background: Rgba) -> Option<Canvas> {
         let mut pixmap = Pixmap::new(width, height)?;
         pixmap.fill(skia_color(background.with_opacity(1.0)));
-        let pixels = width as usize * height as usize;
+        let tiles_x = (width as usize).div_ceil(TILE);
+        let tiles = tiles_x * (height as usize).div_ceil(TILE);
         Some(Canvas {
             pixmap,
-            coverage: vec![0.0; pixels],
+            coverage: vec![0; tiles * TILE * TILE],
+            tiles_x,
+            tile_touched: vec![false; tiles],
             touched: Vec::new(),
             clip: Rect::new(0.0, 0.0, width as f32, height as f32),
             clip_mask: None,
@@ -148,6 +160,12 @@ impl Canvas {
     /// the caller has already clipped.
     fn blend_pixel(&mut self, pixel: usize, color: Rgba, coverage: f32) {
         let alpha = (coverage.clamp(0.0, 1.0) * color.a as f32 + 0.5) as u32;
+        self.blend_alpha(pixel, color, alpha);
+    }
+
+    /// Blends `color` at `alpha` (0..=255, the colour's own alpha included) into the
+    /// pixel at `pixel` (row-major index), which the caller has already clipped.
+    fn blend_alpha(&mut self, pixel: usize, color: Rgba, alpha: u32) {
         if alpha == 0 {
             return;
         }
@@ -246,19 +264,17 @@ impl Canvas {
         self.flush_coverage(color.with_opacity(opacity));
     }
 
+    /// Raises the coverage of the pixels within `radius` (+ ½ px of anti-aliasing) of
+    /// the segment `a`–`b` to their coverage by it.
+    ///
+    /// Row by row, only the pixels whose centres are inside the band around the line
+    /// are visited. Beside the segment a pixel's distance is its distance across the
+    /// line (a multiply-add); only the round caps past its ends need a square root.
     fn cover_segment(&mut self, a: (f32, f32), b: (f32, f32), radius: f32) {
         if !(a.0.is_finite() && a.1.is_finite() && b.0.is_finite() && b.1.is_finite()) {
             return;
         }
         let reach = radius + 0.5;
-        let (reach_sq, solid_sq) = (
-            reach * reach,
-            if reach > 1.0 {
-                (reach - 1.0) * (reach - 1.0)
-            } else {
-                -1.0
-            },
-        );
         let clip = self.clip;
         // Integer pixel bounds (clamped first, so the casts cannot overflow).
         let bound = |v: f32, lo: f32, hi: f32| v.clamp(lo, hi) as i32;
@@ -270,59 +286,90 @@ impl Canvas {
             return;
         }
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-        let length_sq = dx * dx + dy * dy;
-        let steep = dy.abs() > 1e-3;
-        let (slope, half) = if steep {
-            (dx / dy, reach * length_sq.sqrt() / dy.abs() + 0.5)
+        let length = (dx * dx + dy * dy).sqrt();
+        // Unit direction; a point (zero length) is all cap.
+        let (ux, uy) = if length > 0.0 {
+            (dx / length, dy / length)
         } else {
             (0.0, 0.0)
         };
-        let inverse_length_sq = if length_sq > 0.0 {
-            1.0 / length_sq
+        let steep = dy.abs() > 1e-3;
+        // Half the width of the band |across| < reach along a row, plus a margin that
+        // only admits pixels too faint to show (coverage < 1/512).
+        let (slope, half) = if steep {
+            (dx / dy, (reach + 2e-3) * length / dy.abs())
         } else {
-            0.0
+            (0.0, 0.0)
         };
-        let width = self.width() as usize;
         for y in y_start..y_end {
             let cy = y as f32 + 0.5;
-            // The pixels this row can touch: around where the centre line crosses it.
             let (mut row_lo, mut row_hi) = (x_lo, x_hi);
             if steep {
-                let cross = a.0 + (cy - a.1) * slope;
-                row_lo = row_lo.max(bound(cross - half, clip.x0, clip.x1));
-                row_hi = row_hi.min(bound(cross + half + 1.0, clip.x0, clip.x1));
+                // Centres x + ½ within `half` of where the centre line crosses the row.
+                let cross = a.0 + (cy - a.1) * slope - 0.5;
+                // `bound` truncates: the floor of the (non-negative) clamped value.
+                let lo = (cross - half).clamp(clip.x0, clip.x1);
+                row_lo = row_lo.max(lo as i32 + i32::from((lo as i32 as f32) < lo));
+                row_hi = row_hi.min(bound(cross + half, clip.x0, clip.x1) + 1);
             }
-            let row = y as usize * width;
+            if row_lo >= row_hi {
+                continue;
+            }
+            let ey = cy - a.1;
+            // Across the line, the row's part is constant: per pixel a multiply-add.
+            let (along_y, across_y) = (ey * uy, ey * ux);
+            // The row's slots: tile row, then the row inside the tile.
+            let (tile_row, in_tile) = (y as usize / TILE * self.tiles_x, y as usize % TILE * TILE);
             for x in row_lo..row_hi {
-                let cx = x as f32 + 0.5;
-                let t = (((cx - a.0) * dx + (cy - a.1) * dy) * inverse_length_sq).clamp(0.0, 1.0);
-                let (px, py) = (a.0 + t * dx - cx, a.1 + t * dy - cy);
-                let distance_sq = px * px + py * py;
-                if distance_sq >= reach_sq {
+                let ex = x as f32 + 0.5 - a.0;
+                let along = ex * ux + along_y;
+                let distance = if along < 0.0 || length == 0.0 {
+                    (ex * ex + ey * ey).sqrt()
+                } else if along > length {
+                    let (px, py) = (x as f32 + 0.5 - b.0, cy - b.1);
+                    (px * px + py * py).sqrt()
+                } else {
+                    (ex * uy - across_y).abs()
+                };
+                // The alpha `blend_pixel` gives an opaque colour at this coverage (`as`
+                // saturates: 0 outside the reach).
+                let alpha = ((reach - distance).min(1.0) * 255.0 + 0.5) as u8;
+                if alpha == 0 {
                     continue;
                 }
-                let coverage = if distance_sq <= solid_sq {
-                    1.0
-                } else {
-                    (reach - distance_sq.sqrt()).min(1.0)
-                };
-                let slot = &mut self.coverage[row + x as usize];
-                if *slot == 0.0 {
-                    self.touched.push((row + x as usize) as u32);
+                let tile = tile_row + x as usize / TILE;
+                if !self.tile_touched[tile] {
+                    self.tile_touched[tile] = true;
+                    self.touched.push(tile as u32);
                 }
-                if coverage > *slot {
-                    *slot = coverage;
-                }
+                let slot = &mut self.coverage[tile * TILE * TILE + in_tile + x as usize % TILE];
+                *slot = (*slot).max(alpha);
             }
         }
     }
 
+    /// Blends `color` into every pixel with coverage, at its coverage, and clears it.
     fn flush_coverage(&mut self, color: Rgba) {
+        let width = self.width() as usize;
         let mut touched = std::mem::take(&mut self.touched);
-        for &index in &touched {
-            let index = index as usize;
-            let coverage = std::mem::replace(&mut self.coverage[index], 0.0);
-            self.blend_pixel(index, color, coverage);
+        for &tile in &touched {
+            let tile = tile as usize;
+            self.tile_touched[tile] = false;
+            let (x0, y0) = (tile % self.tiles_x * TILE, tile / self.tiles_x * TILE);
+            let start = tile * TILE * TILE;
+            for i in 0..TILE * TILE {
+                let coverage = std::mem::replace(&mut self.coverage[start + i], 0);
+                if coverage == 0 {
+                    continue;
+                }
+                // An opaque colour blends at the coverage itself, as `blend_pixel` would.
+                let alpha = match color.a {
+                    255 => u32::from(coverage),
+                    a => (u32::from(coverage) * u32::from(a) + 127) / 255,
+                };
+                let pixel = (y0 + i / TILE) * width + x0 + i % TILE;
+                self.blend_alpha(pixel, color, alpha);
+            }
         }
         touched.clear();
         self.touched = touched;

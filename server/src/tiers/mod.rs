@@ -85,8 +85,8 @@
 //! - `draw.rs` — [`points_for_drawing`] and the frame property test.
 //! - `steps.rs` — the ladder: [`STEPS_MS`], [`choose`], [`TierConfig`] (retentions).
 //! - `memory.rs` — [`SeriesTiers`], one series' buckets in memory.
-//! - `sql.rs` — persistence: [`sql::SCHEMA`], [`sql::apply`], [`sql::load`],
-//!   [`sql::prune`]; its tests (and the cost printout of `apply`) in `sql/tests.rs`.
+//! - `sql.rs` — persistence: [`sql::SCHEMA`] (keyed time first), [`sql::migrate`],
+//!   [`sql::apply`], [`sql::load`], [`sql::prune`]; its tests (and the cost printout of `apply`) in `sql/tests.rs`.
 
 mod bucket;
 mod draw;

@@ -121,6 +121,79 @@ proptest! {
     }
 }
 
+/// A database whose `tier_buckets` is keyed series first (as before the key was time
+/// first) is migrated: the same buckets, the new key, `tier_newest` from tier 0, and a
+/// later write appends exactly as on a new database.
+#[test]
+fn a_series_first_table_is_migrated() -> Result<(), Box<dyn std::error::Error>> {
+    let (_dir, mut conn) = open()?;
+    let config = TierConfig::default();
+    let now = 1_700_000_000_000;
+    let points = |from: i64, n: i64| -> Vec<Point> {
+        (0..n)
+            .map(|i| Point {
+                t: from + i * 7_000,
+                v: (i % 11) as f64,
+            })
+            .collect()
+    };
+    for series_id in 1..3 {
+        write(
+            &mut conn,
+            &config,
+            now,
+            series_id,
+            &points(now - 86_400_000, 5_000),
+        )?;
+    }
+    let before: Vec<_> = (1..3)
+        .map(|id| stored_tiers(&conn, id))
+        .collect::<Result<_, _>>()?;
+    let new_key = "PRIMARY KEY (tier, start, series_id)";
+    let old_table = SCHEMA
+        .split_inclusive("WITHOUT ROWID;")
+        .next()
+        .ok_or("no tier_buckets in SCHEMA")?
+        .replace(new_key, OLD_KEY)
+        .replace("tier_buckets", "series_first");
+    conn.execute_batch(&format!(
+        "{old_table}
+         INSERT INTO series_first SELECT * FROM tier_buckets;
+         DROP TABLE tier_buckets; DROP TABLE tier_newest;
+         ALTER TABLE series_first RENAME TO tier_buckets;"
+    ))?;
+    migrate(&mut conn)?;
+    let sql: String = conn.query_row(
+        "SELECT sql FROM sqlite_master WHERE name = 'tier_buckets'",
+        [],
+        |row| row.get(0),
+    )?;
+    assert!(sql.contains(new_key), "{sql}");
+    let after: Vec<_> = (1..3)
+        .map(|id| stored_tiers(&conn, id))
+        .collect::<Result<_, _>>()?;
+    for (b, a) in before.iter().zip(&after) {
+        for tier in 0..TIERS {
+            assert_eq!(keys(&b[tier]), keys(&a[tier]), "tier {tier}");
+        }
+    }
+    let newest: i64 = conn.query_row(
+        "SELECT last_t FROM tier_newest WHERE series_id = 1",
+        [],
+        |row| row.get(0),
+    )?;
+    assert_eq!(newest, now - 86_400_000 + 4_999 * 7_000);
+    // Migrating again changes nothing.
+    migrate(&mut conn)?;
+    write(&mut conn, &config, now, 1, &points(newest + 3_000, 100))?;
+    let raw = raw_points(&conn, 1, i64::MIN, i64::MAX)?;
+    let (expected, stored) = (ladder(&raw), stored_tiers(&conn, 1)?);
+    for tier in 0..TIERS {
+        assert_eq!(keys(&stored[tier]), keys(&expected[tier]), "tier {tier}");
+    }
+    Ok(())
+}
+
 /// A write into a bucket whose raw points were partly pruned merges into the bucket
 /// instead of recomputing it from the rows that are left.
 #[test]
