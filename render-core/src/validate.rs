@@ -11,9 +11,12 @@ use chrono_tz::Tz;
 use crate::color::{Rgba, Theme};
 use crate::format::ValueFormat;
 use crate::layout::Grid;
-use crate::spec::{Cell, Panel, PanelKind, Scale, SeriesSpec, SeriesStyle, Spec, SPEC_VERSION};
+use crate::spec::{
+    Allowed, Cell, Panel, PanelKind, Scale, SeriesSpec, SeriesStyle, Spec, SPEC_VERSION,
+};
 use crate::transform;
 use crate::valid::{ValidPanel, ValidSeries, ValidSpec, ValidThreshold, DEFAULT_WINDOW_MS};
+use crate::variables::{self, Matcher, MAX_ALLOWED, MAX_VARIABLES};
 
 /// Largest width or height in pixels.
 pub const MAX_SIDE: u32 = 4096;
@@ -114,6 +117,7 @@ pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
         );
     }
     check.text("title", spec.title.as_deref(), MAX_NAME);
+    check_variables(&mut check, &spec);
     let theme = theme(&mut check, &spec);
     let tz = match spec.timezone.as_deref() {
         None => Tz::UTC,
@@ -402,6 +406,64 @@ fn check_panel(check: &mut Checker, path: &str, panel: &Panel, chart_window: i64
     }
 }
 
+/// Checks the declared variables: at most [`MAX_VARIABLES`], each named by an
+/// identifier, its `allowed` list or pattern usable, its default allowed.
+fn check_variables(check: &mut Checker, spec: &Spec) {
+    if spec.variables.len() > MAX_VARIABLES {
+        check.fail(
+            "variables",
+            format!(
+                "has {} variables, at most {MAX_VARIABLES}",
+                spec.variables.len()
+            ),
+        );
+    }
+    for (name, variable) in &spec.variables {
+        let path = format!("variables.{}", clip(name));
+        if !variables::valid_name(name) {
+            check.fail(
+                &path,
+                format!(
+                    "{:?} is not a variable name: use letters, digits and '_' (at most {}), \
+                     not starting with a digit",
+                    clip(name),
+                    variables::MAX_VARIABLE_NAME
+                ),
+            );
+        }
+        check.text(&format!("{path}.default"), Some(&variable.default), MAX_NAME);
+        let allowed_path = format!("{path}.allowed");
+        match &variable.allowed {
+            Some(Allowed::List(values)) => {
+                if values.is_empty() || values.len() > MAX_ALLOWED {
+                    check.fail(
+                        &allowed_path,
+                        format!("needs 1..={MAX_ALLOWED} values, has {}", values.len()),
+                    );
+                }
+                for (k, value) in values.iter().enumerate() {
+                    check.text(&format!("{allowed_path}[{k}]"), Some(value), MAX_NAME);
+                }
+            }
+            Some(Allowed::Pattern(pattern)) => {
+                check.text(&allowed_path, Some(pattern), MAX_NAME);
+            }
+            None => {}
+        }
+        match Matcher::new(variable.allowed.as_ref()) {
+            Ok(matcher) if !matcher.allows(&variable.default) => check.fail(
+                &format!("{path}.default"),
+                format!("{:?} is not one of the allowed values", clip(&variable.default)),
+            ),
+            Ok(_) => {}
+            Err(error) => check.fail(
+                &allowed_path,
+                format!("is not a regular expression: {}", clip(&error)),
+            ),
+        }
+    }
+}
+
 /// Checks the `by` tag keys of a series query: only with an aggregate, each a
 /// non-empty tag key listed once, at most 32.
 fn check_by(check: &mut Checker, path: &str, series: &SeriesSpec) {
@@ -572,4 +634,44 @@ fn clip(text: &str) -> String {
         clipped.push('…');
     }
     clipped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(variables: &str) -> Vec<String> {
+        let json = format!(
+            r#"{{"version":1,"width":100,"height":100,"variables":{variables},
+            "panels":[{{"series":[{{"metric":"cpu","tags":{{"host":"$host"}}}}]}}]}}"#
+        );
+        match validate(Spec::from_json(&json).expect("parses")) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.0.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn variables_are_checked() {
+        assert!(problems(r#"{"host":{"default":"db1","allowed":["db1","db2"]}}"#).is_empty());
+        assert!(problems(r#"{"host":{"default":"db1","allowed":"db[0-9]"}}"#).is_empty());
+        assert!(problems(r#"{"host":{"default":"anything"}}"#).is_empty());
+        let bad = problems(r#"{"host":{"default":"db3","allowed":["db1"]}}"#);
+        assert_eq!(
+            bad,
+            ["variables.host.default: \"db3\" is not one of the allowed values"]
+        );
+        let bad = problems(r#"{"host":{"default":"x","allowed":"("}}"#);
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].starts_with("variables.host.allowed: is not a regular expression"));
+        let bad = problems(r#"{"2x":{"default":"a"},"h":{"default":"a","allowed":[]}}"#);
+        assert_eq!(bad.len(), 3, "{bad:?}");
+        assert!(bad[0].starts_with("variables.2x: \"2x\" is not a variable name"));
+        assert_eq!(bad[1], "variables.h.allowed: needs 1..=256 values, has 0");
+        let many: Vec<String> = (0..=MAX_VARIABLES)
+            .map(|i| format!(r#""v{i}":{{"default":"a"}}"#))
+            .collect();
+        let bad = problems(&format!("{{{}}}", many.join(",")));
+        assert_eq!(bad, ["variables: has 17 variables, at most 16"]);
+    }
 }
