@@ -2,10 +2,10 @@
 //! [`Clock::tokio`]): exact frame counts over virtual seconds, independent of how
 //! busy the machine is.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use render_core::Params;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -29,9 +29,8 @@ async fn fresh() -> (tempfile::TempDir, AppState) {
 
 async fn publish(state: &AppState, id: &str, json: &str) {
     let spec = render_core::Spec::from_json(json).expect("spec parses");
-    let valid = render_core::validate(spec).expect("spec is valid");
     state
-        .publish(id, json.to_string(), valid, None)
+        .publish(id, json.to_string(), spec, None)
         .await
         .expect("published");
 }
@@ -39,8 +38,10 @@ async fn publish(state: &AppState, id: &str, json: &str) {
 fn frames(state: &AppState, id: &str) -> u64 {
     state
         .hub()
-        .get(id)
-        .map_or(0, |chart| chart.frames_rendered.load(Ordering::Relaxed))
+        .stats()
+        .iter()
+        .find(|chart| chart.id == id)
+        .map_or(0, |chart| chart.frames)
 }
 
 #[tokio::test(start_paused = true)]
@@ -53,7 +54,7 @@ async fn changing_data_renders_at_the_charts_fps_cap() {
         "panels":[{"series":[{"metric":"m"}]}]}"#,
     )
     .await;
-    let _viewer = state.hub().subscribe("capped").expect("subscribed");
+    let _viewer = state.hub().subscribe("capped", &Params::default()).expect("subscribed");
     // A new point every 10 ms for 10 virtual seconds: far more changes than frames.
     let start = frames(&state, "capped");
     for i in 0..1000 {
@@ -83,7 +84,7 @@ async fn without_new_data_a_chart_renders_when_its_time_axis_moves_a_pixel() {
         .expect("valid")
         .time_resolution_ms()
         .expect("a time axis");
-    let _viewer = state.hub().subscribe("still").expect("subscribed");
+    let _viewer = state.hub().subscribe("still", &Params::default()).expect("subscribed");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let start = frames(&state, "still");
     tokio::time::sleep(Duration::from_secs(60)).await;
@@ -105,7 +106,7 @@ async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewer
         r#"{"version":1,"width":320,"height":200,"panels":[{"kind":"text","text":"hi"}]}"#,
     )
     .await;
-    let subscription = state.hub().subscribe("note").expect("subscribed");
+    let subscription = state.hub().subscribe("note", &Params::default()).expect("subscribed");
     let options = ViewerOptions {
         keepalive: Duration::from_secs(2),
         min_interval: Duration::from_millis(100),
@@ -123,10 +124,11 @@ async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewer
     assert_eq!(chunks, 5 + 10 * 3, "chunks in 21 s with a 2 s keepalive");
     drop(body);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let chart = state.hub().get("note").expect("published");
-    assert!(
-        !chart.running.load(Ordering::Acquire),
-        "the render task stopped with its last viewer"
+    let stats = state.hub().stats();
+    assert_eq!(
+        (stats[0].id.as_str(), stats[0].variants),
+        ("note", 0),
+        "the render task stopped with its last viewer and its variant was dropped"
     );
 }
 
