@@ -158,8 +158,8 @@ mod tests {
 
     #[test]
     fn signatures_cover_the_parameters() {
-        let with = |params| verify("secret", "cpu", params, Some("2000"), Some(&sig), 0);
         let sig = sign("secret", "cpu", 2_000, "var-host=db2");
+        let with = |params| verify("secret", "cpu", params, Some("2000"), Some(&sig), 0);
         assert_eq!(with("var-host=db2"), Ok(()));
         assert!(matches!(with("var-host=db1"), Err(SignatureError::Forged(_))));
         assert!(matches!(with(""), Err(SignatureError::Forged(_))));
