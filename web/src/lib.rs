@@ -14,6 +14,7 @@ pub mod list;
 pub mod preview;
 pub mod publish;
 pub mod state;
+pub mod variables;
 
 #[cfg(target_arch = "wasm32")]
 mod api;
