@@ -243,12 +243,16 @@ mod tests {
 
     #[test]
     fn values_outside_allowed_and_undeclared_variables_name_the_parameter() {
-        let chosen = params(&[("var-host", "db3"), ("var-dc", "FRA"), ("var-nope", "x")])
-            .expect("parses");
+        let chosen =
+            params(&[("var-host", "db3"), ("var-dc", "FRA"), ("var-nope", "x")]).expect("parses");
         let errors = apply(&spec(), &chosen).expect_err("refused").0;
         let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["var-dc", "var-host", "var-nope"]);
-        assert!(errors[2].message.contains("dc, host"), "{}", errors[2].message);
+        assert!(
+            errors[2].message.contains("dc, host"),
+            "{}",
+            errors[2].message
+        );
     }
 
     #[test]
@@ -266,15 +270,20 @@ mod tests {
         assert_eq!(s.window.as_deref(), Some("1h"));
         assert_eq!(s.panels[0].window, None);
         assert_eq!(s.title.as_deref(), Some("Load on db1"));
-        let errors = resolve(&spec(), &params(&[("width", "5000"), ("window", "1x")]).expect("parses"))
-            .expect_err("out of range")
-            .0;
+        let errors = resolve(
+            &spec(),
+            &params(&[("width", "5000"), ("window", "1x")]).expect("parses"),
+        )
+        .expect_err("out of range")
+        .0;
         let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["width", "window"]);
         assert_eq!(params(&[("theme", "blue")]).expect_err("bad").path, "theme");
         assert_eq!(params(&[("width", "-1")]).expect_err("bad").path, "width");
         assert_eq!(
-            params(&[("var-host", "a"), ("var-host", "b")]).expect_err("twice").path,
+            params(&[("var-host", "a"), ("var-host", "b")])
+                .expect_err("twice")
+                .path,
             "var-host"
         );
         assert_eq!(Params::default().set("fps", "2"), Ok(false));
@@ -282,10 +291,10 @@ mod tests {
 
     #[test]
     fn the_query_is_canonical() {
-        let a = params(&[("width", "640"), ("var-host", "db 2&x"), ("theme", "dark")])
-            .expect("parses");
-        let b = params(&[("theme", "dark"), ("var-host", "db 2&x"), ("width", "640")])
-            .expect("parses");
+        let a =
+            params(&[("width", "640"), ("var-host", "db 2&x"), ("theme", "dark")]).expect("parses");
+        let b =
+            params(&[("theme", "dark"), ("var-host", "db 2&x"), ("width", "640")]).expect("parses");
         assert_eq!(a.query(), b.query());
         assert_eq!(a.query(), "theme=dark&var-host=db%202%26x&width=640");
         assert_eq!(Params::default().query(), "");

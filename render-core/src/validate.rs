@@ -431,7 +431,11 @@ fn check_variables(check: &mut Checker, spec: &Spec) {
                 ),
             );
         }
-        check.text(&format!("{path}.default"), Some(&variable.default), MAX_NAME);
+        check.text(
+            &format!("{path}.default"),
+            Some(&variable.default),
+            MAX_NAME,
+        );
         let allowed_path = format!("{path}.allowed");
         match &variable.allowed {
             Some(Allowed::List(values)) => {
@@ -453,7 +457,10 @@ fn check_variables(check: &mut Checker, spec: &Spec) {
         match Matcher::new(variable.allowed.as_ref()) {
             Ok(matcher) if !matcher.allows(&variable.default) => check.fail(
                 &format!("{path}.default"),
-                format!("{:?} is not one of the allowed values", clip(&variable.default)),
+                format!(
+                    "{:?} is not one of the allowed values",
+                    clip(&variable.default)
+                ),
             ),
             Ok(_) => {}
             Err(error) => check.fail(

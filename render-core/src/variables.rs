@@ -45,13 +45,13 @@ impl<'a> Matcher<'a> {
         match allowed {
             None => Ok(Matcher::Any),
             Some(Allowed::List(values)) => Ok(Matcher::List(values)),
-            Some(Allowed::Pattern(pattern)) => regex_lite::RegexBuilder::new(&format!(
-                "^(?:{pattern})$"
-            ))
-            .size_limit(PATTERN_SIZE_LIMIT)
-            .build()
-            .map(Matcher::Pattern)
-            .map_err(|e| e.to_string()),
+            Some(Allowed::Pattern(pattern)) => {
+                regex_lite::RegexBuilder::new(&format!("^(?:{pattern})$"))
+                    .size_limit(PATTERN_SIZE_LIMIT)
+                    .build()
+                    .map(Matcher::Pattern)
+                    .map_err(|e| e.to_string())
+            }
         }
     }
 
@@ -152,10 +152,16 @@ mod tests {
         assert_eq!(substitute("$$host", &v), "$db2");
         assert_eq!(substitute("${host", &v), "${host");
         assert_eq!(substitute("${}", &v), "${}");
-        assert_eq!(substitute("$undeclared ${other}", &v), "$undeclared ${other}");
+        assert_eq!(
+            substitute("$undeclared ${other}", &v),
+            "$undeclared ${other}"
+        );
         assert_eq!(substitute("äö $dc €", &v), "äö fra €");
-        let nested: BTreeMap<String, String> =
-            [("a".to_string(), "$b".to_string()), ("b".to_string(), "x".to_string())].into();
+        let nested: BTreeMap<String, String> = [
+            ("a".to_string(), "$b".to_string()),
+            ("b".to_string(), "x".to_string()),
+        ]
+        .into();
         assert_eq!(substitute("$a", &nested), "$b");
     }
 

@@ -128,7 +128,8 @@ mod tests {
     fn signatures_verify_until_they_expire_and_forgeries_fail() {
         let sig = sign("secret", "cpu", 2_000, "");
         assert_eq!(sig.len(), 64);
-        let ok = |id, exp: &str, sig: &str, now| verify("secret", id, "", Some(exp), Some(sig), now);
+        let ok =
+            |id, exp: &str, sig: &str, now| verify("secret", id, "", Some(exp), Some(sig), now);
         assert_eq!(ok("cpu", "2000", &sig, 1_999), Ok(()));
         assert_eq!(ok("cpu", "2000", &sig.to_uppercase(), 1_999), Ok(()));
         assert_eq!(
@@ -161,13 +162,23 @@ mod tests {
         let sig = sign("secret", "cpu", 2_000, "var-host=db2");
         let with = |params| verify("secret", "cpu", params, Some("2000"), Some(&sig), 0);
         assert_eq!(with("var-host=db2"), Ok(()));
-        assert!(matches!(with("var-host=db1"), Err(SignatureError::Forged(_))));
+        assert!(matches!(
+            with("var-host=db1"),
+            Err(SignatureError::Forged(_))
+        ));
         assert!(matches!(with(""), Err(SignatureError::Forged(_))));
         // The unparameterised signature is the one made before parameters existed.
         let plain = sign("secret", "cpu", 2_000, "");
         assert_ne!(plain, sig);
         assert!(matches!(
-            verify("secret", "cpu", "var-host=db2", Some("2000"), Some(&plain), 0),
+            verify(
+                "secret",
+                "cpu",
+                "var-host=db2",
+                Some("2000"),
+                Some(&plain),
+                0
+            ),
             Err(SignatureError::Forged(_))
         ));
     }

@@ -102,12 +102,10 @@ impl AppState {
             match resolved {
                 Ok((spec, valid)) => {
                     needs = needs.max(&BuiltinSource::needs(&valid));
-                    state.0.hub.publish(
-                        &chart.id,
-                        Arc::new(spec),
-                        Arc::new(valid),
-                        chart.private,
-                    );
+                    state
+                        .0
+                        .hub
+                        .publish(&chart.id, Arc::new(spec), Arc::new(valid), chart.private);
                 }
                 Err(error) => {
                     tracing::warn!(chart = %chart.id, %error, "stored chart no longer valid; not served")

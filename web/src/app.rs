@@ -283,10 +283,9 @@ fn refresh(source: Source) {
 /// Shows the variables picker of the last valid spec, rebuilt only when it changed
 /// (so a focused input keeps its caret).
 fn show_variables(app: &mut App) {
-    let html = app
-        .state
-        .valid()
-        .map_or_else(String::new, |v| variables::picker_html(v.spec(), &app.chosen));
+    let html = app.state.valid().map_or_else(String::new, |v| {
+        variables::picker_html(v.spec(), &app.chosen)
+    });
     if html != app.picker {
         if let Some(container) = dom::by_id("variables") {
             container.set_inner_html(&html);

@@ -63,7 +63,9 @@ pub fn picker_html(spec: &Spec, chosen: &Chosen) -> String {
                 for value in values {
                     let selected = if value == current { " selected" } else { "" };
                     let value = escape(value);
-                    html.push_str(&format!("<option value=\"{value}\"{selected}>{value}</option>"));
+                    html.push_str(&format!(
+                        "<option value=\"{value}\"{selected}>{value}</option>"
+                    ));
                 }
                 html.push_str("</select>");
             }
@@ -106,7 +108,10 @@ mod tests {
         assert_eq!(title(&Chosen::new()).as_deref(), Some("CPU of db1"));
         let db2 = chosen(&[("host", "db2"), ("dc", "fra")]);
         assert_eq!(title(&db2).as_deref(), Some("CPU of db2"));
-        assert_eq!(shown(&valid, &db2).spec().panels[0].series[0].tags["host"], "db2");
+        assert_eq!(
+            shown(&valid, &db2).spec().panels[0].series[0].tags["host"],
+            "db2"
+        );
         assert_eq!(query(valid.spec(), &db2), "?var-host=db2");
         let both = chosen(&[("host", "db2"), ("dc", "a b")]);
         assert_eq!(query(valid.spec(), &both), "?var-dc=a%20b&var-host=db2");
@@ -122,9 +127,18 @@ mod tests {
         let valid = spec();
         let html = picker_html(valid.spec(), &chosen(&[("host", "db2")]));
         assert!(html.contains("<select data-var=\"host\">"), "{html}");
-        assert!(html.contains("<option value=\"db2\" selected>db2</option>"), "{html}");
-        assert!(html.contains("<option value=\"db1\">db1</option>"), "{html}");
-        assert!(html.contains("<input data-var=\"dc\" value=\"fra\""), "{html}");
+        assert!(
+            html.contains("<option value=\"db2\" selected>db2</option>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<option value=\"db1\">db1</option>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<input data-var=\"dc\" value=\"fra\""),
+            "{html}"
+        );
         let mut plain = valid.spec().clone();
         plain.variables.clear();
         assert_eq!(picker_html(&plain, &Chosen::new()), "");

@@ -51,7 +51,10 @@ impl ImageQuery {
             if key == "fps" {
                 let f: f64 = value.parse().unwrap_or(f64::NAN);
                 if !(f.is_finite() && f > 0.0) {
-                    return Err(bad_param("fps", format!("{value:?} must be a number above 0")));
+                    return Err(bad_param(
+                        "fps",
+                        format!("{value:?} must be a number above 0"),
+                    ));
                 }
                 if fps.replace(f).is_some() {
                     return Err(bad_param("fps", "is given twice".into()));

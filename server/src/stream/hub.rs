@@ -172,7 +172,11 @@ impl Hub {
     pub fn latest_jpeg(&self, id: &str, params: &Params) -> Option<bytes::Bytes> {
         let charts = self.charts();
         let variant = charts.get(id)?.variants.get(&params.query())?;
-        let jpeg = variant.frames.borrow().as_ref().map(|part| part.jpeg.clone());
+        let jpeg = variant
+            .frames
+            .borrow()
+            .as_ref()
+            .map(|part| part.jpeg.clone());
         jpeg
     }
 
@@ -193,7 +197,10 @@ impl Hub {
         let variant = match live {
             Some(variant) => variant,
             None => {
-                let spec = chart.info().resolve(params).map_err(SubscribeError::Invalid)?;
+                let spec = chart
+                    .info()
+                    .resolve(params)
+                    .map_err(SubscribeError::Invalid)?;
                 if chart.variants.len() >= self.limits.variants_per_chart {
                     return Err(SubscribeError::VariantsFull(
                         id.to_string(),
@@ -259,7 +266,11 @@ impl Hub {
         variant.frames.send_replace(None);
         if let Some(chart) = charts.get_mut(&variant.id) {
             let key = variant.params.query();
-            if chart.variants.get(&key).is_some_and(|v| Arc::ptr_eq(v, variant)) {
+            if chart
+                .variants
+                .get(&key)
+                .is_some_and(|v| Arc::ptr_eq(v, variant))
+            {
                 chart.variants.remove(&key);
             }
         }

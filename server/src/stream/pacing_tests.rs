@@ -54,7 +54,10 @@ async fn changing_data_renders_at_the_charts_fps_cap() {
         "panels":[{"series":[{"metric":"m"}]}]}"#,
     )
     .await;
-    let _viewer = state.hub().subscribe("capped", &Params::default()).expect("subscribed");
+    let _viewer = state
+        .hub()
+        .subscribe("capped", &Params::default())
+        .expect("subscribed");
     // A new point every 10 ms for 10 virtual seconds: far more changes than frames.
     let start = frames(&state, "capped");
     for i in 0..1000 {
@@ -84,7 +87,10 @@ async fn without_new_data_a_chart_renders_when_its_time_axis_moves_a_pixel() {
         .expect("valid")
         .time_resolution_ms()
         .expect("a time axis");
-    let _viewer = state.hub().subscribe("still", &Params::default()).expect("subscribed");
+    let _viewer = state
+        .hub()
+        .subscribe("still", &Params::default())
+        .expect("subscribed");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let start = frames(&state, "still");
     tokio::time::sleep(Duration::from_secs(60)).await;
@@ -106,7 +112,10 @@ async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewer
         r#"{"version":1,"width":320,"height":200,"panels":[{"kind":"text","text":"hi"}]}"#,
     )
     .await;
-    let subscription = state.hub().subscribe("note", &Params::default()).expect("subscribed");
+    let subscription = state
+        .hub()
+        .subscribe("note", &Params::default())
+        .expect("subscribed");
     let options = ViewerOptions {
         keepalive: Duration::from_secs(2),
         min_interval: Duration::from_millis(100),
