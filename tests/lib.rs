@@ -1,6 +1,7 @@
 //! Shared helpers of plotcast's end-to-end tests (the tests live in `tests/tests/`):
-//! a real server on `127.0.0.1:0`, an MJPEG part reader over a real HTTP response or
-//! the raw bytes of a connection, JPEG and pixel helpers, polling with a deadline
+//! a real server on `127.0.0.1:0` (also over HTTPS, with a self-signed certificate),
+//! an MJPEG part reader over a real HTTP response or the raw bytes of a connection,
+//! JPEG and pixel helpers, polling with a deadline
 //! (never sleeps as synchronisation), HTTP and metrics helpers, the `plotcast` binary
 //! as a child process ([`spawn_plotcast`]), a real Prometheus and a scrape target
 //! ([`prometheus`]), and a WebDriver client for headless Chromium ([`webdriver`]).
@@ -28,6 +29,8 @@ use tokio::task::JoinHandle;
 pub struct TestServer {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// `https` when it has a certificate ([`TestServer::start_fresh_tls`]), else `http`.
+    pub scheme: &'static str,
     /// An HTTP client.
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -77,13 +80,20 @@ impl TestServer {
             .await
             .expect("binding 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
+        let scheme = config.scheme();
+        // The tests' certificates are self-signed (`self_signed_certificate`).
+        let client = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .build()
+            .expect("an HTTP client");
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(server::run_with(listener, config, hooks, async move {
             let _ = rx.await;
         }));
         let server = TestServer {
             addr,
-            client: reqwest::Client::new(),
+            scheme,
+            client,
             shutdown: Some(tx),
             task: Some(task),
             _dir: None,
@@ -104,9 +114,21 @@ impl TestServer {
         server
     }
 
+    /// [`TestServer::start_fresh`] with HTTPS: a self-signed certificate for
+    /// `127.0.0.1` and `localhost` in the data directory (`tls/cert.pem`, `tls/key.pem`).
+    pub async fn start_fresh_tls(configure: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_fresh(|config| {
+            let (cert, key) = self_signed_certificate(&config.data_dir.join("tls"));
+            config.tls_cert = Some(cert);
+            config.tls_key = Some(key);
+            configure(config);
+        })
+        .await
+    }
+
     /// The URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("{}://{}{}", self.scheme, self.addr, path)
     }
 
     /// Shuts the server down gracefully and waits until it has stopped.
@@ -616,6 +638,19 @@ pub fn metric_value<T: FromStr>(metrics: &str, series: &str) -> Option<T> {
 /// The `plotcast_viewers` gauge of chart `chart` in a `/metrics` text.
 pub fn viewers(metrics: &str, chart: &str) -> Option<usize> {
     metric_value(metrics, &format!("plotcast_viewers{{chart=\"{chart}\"}}"))
+}
+
+/// Writes a new self-signed certificate for `127.0.0.1` and `localhost` and its key
+/// (made with rcgen) as PEM files `cert.pem` and `key.pem` into `dir` (created);
+/// returns their paths.
+pub fn self_signed_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
+    let certified = rcgen::generate_simple_self_signed(names).expect("a self-signed certificate");
+    std::fs::create_dir_all(dir).expect("the certificate directory");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).expect("writing cert.pem");
+    std::fs::write(&key, certified.signing_key.serialize_pem()).expect("writing key.pem");
+    (cert, key)
 }
 
 /// The head of a minimal HTTP/1.1 `GET path` request, for raw connections.

@@ -37,6 +37,17 @@ impl WebDriver {
     /// Starts chromedriver on a free port and opens a headless Chromium session with a
     /// window of `width` × `height` and its own temporary profile.
     pub async fn start(width: u32, height: u32, page_load: PageLoad) -> WebDriver {
+        WebDriver::start_with(width, height, page_load, &[]).await
+    }
+
+    /// [`WebDriver::start`] with more Chromium flags `extra` (such as
+    /// `--ignore-certificate-errors` for a test's self-signed certificate).
+    pub async fn start_with(
+        width: u32,
+        height: u32,
+        page_load: PageLoad,
+        extra: &[&str],
+    ) -> WebDriver {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -62,7 +73,7 @@ impl WebDriver {
         )
         .await;
         let profile = tempfile::tempdir().expect("temp dir");
-        let args = json!([
+        let mut args = json!([
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -74,6 +85,9 @@ impl WebDriver {
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.path().display()),
         ]);
+        if let Some(args) = args.as_array_mut() {
+            args.extend(extra.iter().map(|flag| json!(flag)));
+        }
         let mut always_match = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
@@ -148,6 +162,21 @@ impl WebDriver {
             .unwrap_or_else(|| panic!("no element {css}: {element}"));
         self.command(&format!("element/{id}/click"), json!({}))
             .await;
+    }
+
+    /// Drags the mouse from `from` to `to` (viewport CSS pixels) with the left button
+    /// held, as a user would: press, move, release.
+    pub async fn drag(&self, from: (f64, f64), to: (f64, f64)) {
+        let at = |(x, y): (f64, f64), duration: u32| {
+            json!({"type": "pointerMove", "duration": duration, "origin": "viewport",
+                   "x": x.round() as i64, "y": y.round() as i64})
+        };
+        let actions = json!({"actions": [{
+            "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+            "actions": [at(from, 0), {"type": "pointerDown", "button": 0},
+                        at(to, 150), {"type": "pointerUp", "button": 0}]
+        }]});
+        self.command("actions", actions).await;
     }
 
     /// Sets a form control's value and fires `change` (and `input`), as typing does.

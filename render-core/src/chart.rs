@@ -1,9 +1,9 @@
 //! The whole image: background, chart title, and the layout grid that gives each panel
 //! its rectangle, title and padding; each panel is then drawn by its kind.
 
-use crate::canvas::Canvas;
+use crate::canvas::{Canvas, Rect};
 use crate::data::{Data, Timestamp};
-use crate::layout::PADDING;
+use crate::layout::{PanelLayout, PADDING};
 use crate::panels::{bar, gauge, note, stat, timeseries, PanelContext};
 use crate::spec::PanelKind;
 use crate::text::{self, FontBook, GlyphCache, HAlign, TextStyle, VAlign};
@@ -11,6 +11,36 @@ use crate::valid::ValidSpec;
 
 const TITLE_SIZE: f32 = 16.0;
 const PANEL_TITLE_SIZE: f32 = 13.0;
+
+/// The area the layout grid covers: the image but its outer gap and the chart title.
+pub(crate) fn grid_area(fonts: &FontBook, spec: &ValidSpec) -> Rect {
+    let s = spec.spec();
+    let mut grid = spec.grid.area(s.width, s.height);
+    if s.title.is_some() {
+        let (ascent, descent) = fonts.vertical_metrics(TITLE_SIZE);
+        grid.y0 += (ascent - descent).ceil() + spec.grid.gap * 0.5;
+    }
+    grid
+}
+
+/// Where the grid and each panel lie in the image `spec` draws.
+pub(crate) fn layout(fonts: &FontBook, spec: &ValidSpec) -> PanelLayout {
+    let area = grid_area(fonts, spec);
+    let corners = |r: Rect| [r.x0, r.y0, r.x1, r.y1];
+    PanelLayout {
+        columns: spec.grid.columns,
+        rows: spec.grid.rows,
+        area: corners(area),
+        gap: spec.grid.gap,
+        panels: spec
+            .grid
+            .cells
+            .iter()
+            .copied()
+            .zip(spec.grid.cell_rects(area).into_iter().map(corners))
+            .collect(),
+    }
+}
 
 /// Draws every part of `spec` onto `canvas` (already cleared to the background).
 pub(crate) fn draw(
@@ -23,14 +53,12 @@ pub(crate) fn draw(
 ) {
     let s = spec.spec();
     let theme = &spec.theme;
-    let gap = spec.grid.gap;
-    let mut grid = spec.grid.area(canvas.width(), canvas.height());
+    let grid = grid_area(fonts, spec);
     if let Some(title) = &s.title {
-        let (ascent, descent) = fonts.vertical_metrics(TITLE_SIZE);
         let line = fonts.ellipsize(title, TITLE_SIZE, grid.width());
         let style = TextStyle::new(TITLE_SIZE, theme.text).anchored(HAlign::Left, VAlign::Top);
-        text::draw_text(canvas, glyphs, fonts, &line, grid.x0 + 2.0, grid.y0, style);
-        grid.y0 += (ascent - descent).ceil() + gap * 0.5;
+        let top = spec.grid.area(s.width, s.height).y0;
+        text::draw_text(canvas, glyphs, fonts, &line, grid.x0 + 2.0, top, style);
     }
     let cells = spec.grid.cell_rects(grid);
     for ((panel, valid), outer) in s.panels.iter().zip(&spec.panels).zip(cells) {

@@ -1,5 +1,6 @@
 //! The layout grid: where each panel's cell lies in the image, and the padding a panel
-//! keeps inside its cell.
+//! keeps inside its cell; [`PanelLayout`], the same geometry for hit-testing (the
+//! editor's direct manipulation).
 
 use crate::canvas::Rect;
 use crate::spec::Cell;
@@ -44,5 +45,48 @@ impl Grid {
                 Rect::new(x0, y0, x1, y1)
             })
             .collect()
+    }
+}
+
+/// Where the grid and each panel lie in a rendered image (from
+/// [`crate::Renderer::layout`]), in image pixels: what the editor hit-tests clicks and
+/// drags against.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PanelLayout {
+    /// Grid columns.
+    pub columns: u32,
+    /// Grid rows.
+    pub rows: u32,
+    /// The area the grid covers, `[x0, y0, x1, y1]` (the image but its outer gap and
+    /// the chart title).
+    pub area: [f32; 4],
+    /// Gap between cells, in px.
+    pub gap: f32,
+    /// Each panel's cell (as placed, also when the spec gives none) and rectangle
+    /// `[x0, y0, x1, y1]`, in panel order.
+    pub panels: Vec<(Cell, [f32; 4])>,
+}
+
+impl PanelLayout {
+    /// The panel whose rectangle holds `(x, y)`.
+    pub fn panel_at(&self, x: f32, y: f32) -> Option<usize> {
+        self.panels
+            .iter()
+            .position(|(_, [x0, y0, x1, y1])| (*x0..*x1).contains(&x) && (*y0..*y1).contains(&y))
+    }
+
+    /// The grid cell `(col, row)` under `(x, y)`, clamped to the grid.
+    pub fn cell_at(&self, x: f32, y: f32) -> (u32, u32) {
+        let [x0, y0, x1, y1] = self.area;
+        let along = |pos: f32, start: f32, end: f32, count: u32| {
+            let step = (end - start + self.gap) / count.max(1) as f32;
+            let index = ((pos - start) / step).floor();
+            if index.is_nan() || index < 0.0 {
+                0
+            } else {
+                (index as u32).min(count.saturating_sub(1))
+            }
+        };
+        (along(x, x0, x1, self.columns), along(y, y0, y1, self.rows))
     }
 }

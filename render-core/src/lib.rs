@@ -36,6 +36,7 @@ mod variables;
 
 pub use data::{Data, Point, Series, Timestamp};
 pub use frame::Frame;
+pub use layout::PanelLayout;
 pub use params::{apply, percent_encode, resolve, Params, VAR_PREFIX};
 pub use spec::{json_schema, Spec};
 pub use text::{FontBook, FontError, DEFAULT_FONT};
@@ -63,6 +64,11 @@ impl Renderer {
     /// Appends a TTF/OTF font to the fallback chain.
     pub fn register_font(&mut self, bytes: Vec<u8>) -> Result<(), FontError> {
         self.fonts.register(bytes)
+    }
+
+    /// Where the grid and each panel of `spec` lie in the image it draws.
+    pub fn layout(&self, spec: &ValidSpec) -> PanelLayout {
+        chart::layout(&self.fonts, spec)
     }
 
     /// Draws `spec` with `data` as of `now` (ms since the epoch) into `frame`, resizing

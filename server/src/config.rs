@@ -21,6 +21,8 @@ use clap::parser::ValueSource;
 use clap::{ArgAction, ArgMatches, Args, Command, FromArgMatches};
 use serde::{Deserialize, Deserializer};
 
+use crate::tls::TlsError;
+
 /// The configuration: every option of `plotcast serve`, resolved and checked. The doc
 /// comments are the `--help` texts.
 #[derive(Debug, Clone, clap::Args, Deserialize)]
@@ -99,10 +101,22 @@ pub struct Config {
     #[arg(long, env = "PLOTCAST_MAX_HEADER_BYTES", default_value = "16384", value_parser = limit)]
     #[serde(deserialize_with = "limit_in_file")]
     pub max_header_bytes: usize,
+    /// PEM certificate chain for HTTPS (with --tls-key): the port then speaks TLS only,
+    /// HTTP/2 and HTTP/1.1 by ALPN. Without it: plain HTTP/1.1 and h2c (prior knowledge).
+    #[arg(long, env = "PLOTCAST_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, env = "PLOTCAST_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
     /// Extra TTF/OTF/TTC font for the fallback chain, after the embedded one
     /// (repeatable; in the environment separated by `:`). The editor fetches them too.
     #[arg(long = "font", env = "PLOTCAST_FONTS", value_delimiter = ':')]
     pub fonts: Vec<PathBuf>,
+    /// Add the machine's installed fonts that cover characters the chain lacks (CJK,
+    /// Hebrew, symbols ...) after the `--font` ones, so text in any language renders.
+    /// The editor fetches them too.
+    #[arg(long, env = "PLOTCAST_SYSTEM_FONTS", action = ArgAction::Set, default_value = "true")]
+    pub system_fonts: bool,
 }
 
 /// `plotcast serve`'s flags: [`Config`]'s options and `--config`, keeping only the
@@ -177,6 +191,9 @@ pub enum ConfigError {
     /// Listening beyond loopback needs a token.
     #[error("refusing to listen on {0} (not a loopback address) without a token: set --token or PLOTCAST_TOKEN (or --insecure to allow anyone to write)")]
     NoToken(SocketAddr),
+    /// `--tls-cert` / `--tls-key` cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 impl Default for Config {
@@ -197,16 +214,27 @@ impl Config {
         self.signing_key.as_deref().or(self.token.as_deref())
     }
 
+    /// `https` with a certificate, else `http`: the scheme of the server's URLs.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
     /// Point retention in ms.
     pub fn retention_ms(&self) -> i64 {
         i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX)
     }
 
-    /// Defaults for a data directory, without demo: what tests start from.
+    /// Defaults for a data directory, without demo and system fonts (the same text on
+    /// every machine): what tests start from.
     pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Config {
         Config {
             data_dir: data_dir.into(),
             demo: false,
+            system_fonts: false,
             ..Config::default()
         }
     }
@@ -225,6 +253,8 @@ impl Config {
         if !config.addr.ip().is_loopback() && config.token.is_none() && !config.insecure {
             return Err(ConfigError::NoToken(config.addr));
         }
+        // Read here too, so a bad file stops `plotcast serve` before it says it serves.
+        crate::tls::acceptor(config.tls_cert.as_deref(), config.tls_key.as_deref())?;
         Ok(config)
     }
 }
@@ -485,5 +515,18 @@ mod tests {
                 assert!(help.contains(&shown), "{long} {shown}: {help}");
             }
         }
+    }
+
+    #[test]
+    fn unusable_tls_files_stop_resolve_naming_them() {
+        let error = resolve(
+            &[],
+            &["--tls-cert", "/nonexistent/cert.pem", "--tls-key", "k.pem"],
+        );
+        let error = error.expect_err("a missing certificate is refused");
+        assert!(error.contains("/nonexistent/cert.pem"), "{error}");
+        let error = resolve(&[("PLOTCAST_TLS_KEY", "/nonexistent/key.pem")], &[]);
+        let error = error.expect_err("a key without a certificate is refused");
+        assert!(error.contains("go together"), "{error}");
     }
 }

@@ -19,13 +19,16 @@ pub mod image_files;
 pub mod ingest;
 mod listener;
 mod metrics;
+mod preface;
 mod serve;
 pub mod signing;
 mod source;
 mod state;
 mod store;
 mod stream;
+pub mod system_fonts;
 mod tiers;
+mod tls;
 
 use std::future::Future;
 use std::time::Duration;
@@ -38,6 +41,7 @@ pub use config::{Config, ServeArgs};
 pub use faults::Faults;
 pub use hooks::Hooks;
 pub use state::{AppState, StartError};
+pub use tls::TlsError;
 
 /// The HTTP application.
 pub fn app(state: AppState) -> Router {
@@ -62,6 +66,8 @@ pub async fn run_with(
     hooks: Hooks,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let tls = tls::acceptor(config.tls_cert.as_deref(), config.tls_key.as_deref())
+        .map_err(StartError::Tls)?;
     let state = AppState::open(config, hooks).await?;
     let mut background = vec![tokio::spawn(prune(state.clone()))];
     if state.config().demo {
@@ -76,13 +82,15 @@ pub async fn run_with(
         listener,
         config.write_timeout,
         config.max_connections_per_ip,
+        tls.is_some(),
         state.metrics().clone(),
     );
     let limits = serve::RequestLimits {
         header_read_timeout: config.header_read_timeout,
         max_header_bytes: config.max_header_bytes,
+        ping_interval: config.write_timeout,
     };
-    serve::serve(listener, app(state.clone()), limits, async move {
+    serve::serve(listener, app(state.clone()), limits, tls, async move {
         shutdown.await;
         tracing::info!("shutting down");
         hub.shutdown();

@@ -2,7 +2,9 @@
 //! viewer that cannot take data for that long is dropped (hyper only notices a gone
 //! client on a failed write), and `TCP_NODELAY`, so frames are not held back. It also
 //! caps open connections per client IP: a connection beyond the cap is answered with
-//! a `429` JSON error naming `max_connections_per_ip` and closed at once.
+//! a `429` JSON error naming `max_connections_per_ip` and closed at once (on a TLS port
+//! only closed: a TLS client would read the plain answer as garbage, and a handshake
+//! per refusal is what a flood wants).
 
 use std::collections::HashMap;
 use std::io;
@@ -27,22 +29,26 @@ pub struct LimitedListener {
     inner: TcpListener,
     write_timeout: Duration,
     max_per_ip: usize,
+    /// Refusals are answered with the plain-HTTP 429 (not on a TLS port).
+    answer_refusals: bool,
     open: Table,
     metrics: Arc<Metrics>,
 }
 
 impl LimitedListener {
-    /// Wraps `inner`.
+    /// Wraps `inner`; `tls`: the port speaks TLS.
     pub fn new(
         inner: TcpListener,
         write_timeout: Duration,
         max_per_ip: usize,
+        tls: bool,
         metrics: Arc<Metrics>,
     ) -> LimitedListener {
         LimitedListener {
             inner,
             write_timeout,
             max_per_ip,
+            answer_refusals: !tls,
             open: Arc::default(),
             metrics,
         }
@@ -65,7 +71,9 @@ impl LimitedListener {
                     .connections_refused
                     .fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(client = %addr.ip(), "connection refused by max_connections_per_ip");
-                refuse(&stream, self.max_per_ip);
+                if self.answer_refusals {
+                    refuse(&stream, self.max_per_ip);
+                }
                 continue;
             };
             if let Err(error) = stream.set_nodelay(true) {
@@ -79,6 +87,11 @@ impl LimitedListener {
             };
             return (connection, addr);
         }
+    }
+
+    /// The counters connections are reported in.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     fn take_slot(&self, ip: IpAddr) -> Option<Slot> {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use render_core::{Data, Frame, Params, Renderer, Spec};
+use server::system_fonts::{fallback_chain, FontFile};
 use server::{image_files, Config, ServeArgs};
 use tracing_subscriber::EnvFilter;
 
@@ -39,6 +40,10 @@ enum Command {
         /// Extra TTF/OTF fonts for the fallback chain (repeatable).
         #[arg(long = "font")]
         fonts: Vec<PathBuf>,
+        /// Add the installed fonts that cover characters the chain lacks, as `serve`
+        /// does.
+        #[arg(long, action = clap::ArgAction::Set, default_value = "true")]
+        system_fonts: bool,
         /// Output file; `.png`, `.jpg` or `.jpeg`.
         #[arg(short, long)]
         output: PathBuf,
@@ -83,6 +88,7 @@ fn main() -> anyhow::Result<()> {
             data,
             now,
             fonts,
+            system_fonts,
             output,
             vars,
             overrides,
@@ -90,7 +96,7 @@ fn main() -> anyhow::Result<()> {
             &spec,
             data.as_deref(),
             now.as_deref(),
-            &fonts,
+            (&fonts, system_fonts),
             &output,
             &picture_params(&vars, &overrides)?,
         ),
@@ -155,7 +161,7 @@ fn sign(
     let (query, _) = server::signing::signed_query(secret, id, exp, params);
     let base = match base {
         Some(base) => base.trim_end_matches('/').to_string(),
-        None => format!("http://{}", config.addr),
+        None => format!("{}://{}", config.scheme(), config.addr),
     };
     println!("{base}/charts/{id}.mjpg?{query}");
     Ok(())
@@ -176,13 +182,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", config.addr))?;
         let addr = listener.local_addr()?;
+        let base = format!("{}://{addr}", config.scheme());
         let mut banner = format!(
-            "plotcast serving on http://{addr}/  (data in {})\n",
+            "plotcast serving on {base}/  (data in {})\n",
             config.data_dir.display()
         );
-        banner.push_str(&format!("editor:      http://{addr}/\n"));
+        banner.push_str(&format!("editor:      {base}/\n"));
         if config.demo {
-            banner.push_str(&format!("demo stream: http://{addr}/charts/demo.mjpg\n"));
+            banner.push_str(&format!("demo stream: {base}/charts/demo.mjpg\n"));
         }
         // A closed stdout must not stop the server (println! would panic).
         let mut stdout = std::io::stdout();
@@ -223,7 +230,7 @@ fn render(
     spec_path: &std::path::Path,
     data_path: Option<&std::path::Path>,
     now: Option<&str>,
-    font_paths: &[PathBuf],
+    (font_paths, system_fonts): (&[PathBuf], bool),
     output: &std::path::Path,
     params: &Params,
 ) -> anyhow::Result<()> {
@@ -247,12 +254,18 @@ fn render(
             .latest_timestamp()
             .unwrap_or_else(|| chrono::Utc::now().timestamp_millis()),
     };
-    let mut fonts = Vec::new();
+    let mut configured = Vec::new();
     for path in font_paths {
-        fonts
-            .push(std::fs::read(path).with_context(|| format!("reading font {}", path.display()))?);
+        let bytes =
+            std::fs::read(path).with_context(|| format!("reading font {}", path.display()))?;
+        configured.push(FontFile {
+            path: path.clone(),
+            bytes,
+        });
     }
-    let renderer = Renderer::with_fonts(fonts).context("registering fonts")?;
+    let chain = fallback_chain(configured, system_fonts);
+    let renderer =
+        Renderer::with_fonts(chain.into_iter().map(|f| f.bytes)).context("registering fonts")?;
     let mut frame = Frame::default();
     renderer.render(&spec, &data, now, &mut frame);
     let extension = output

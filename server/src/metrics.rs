@@ -64,6 +64,8 @@ pub struct Metrics {
     pub render_panics: AtomicU64,
     /// Connections refused by `max_connections_per_ip`.
     pub connections_refused: AtomicU64,
+    /// Connections that spoke HTTP/2 (over TLS or as h2c).
+    pub http2_connections: AtomicU64,
     /// Error responses by status code.
     errors: Mutex<BTreeMap<u16, u64>>,
 }
@@ -170,6 +172,12 @@ impl Metrics {
             "plotcast_connections_refused_total",
             "Connections refused by max_connections_per_ip.",
             load(&self.connections_refused),
+        );
+        counter(
+            &mut out,
+            "plotcast_http2_connections_total",
+            "Connections that spoke HTTP/2 (TLS with ALPN h2, or h2c).",
+            load(&self.http2_connections),
         );
         let _ = writeln!(
             out,

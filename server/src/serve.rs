@@ -1,40 +1,73 @@
-//! The HTTP/1.1 connection loop (instead of `axum::serve`, which gives hyper no timer
-//! and so no header read timeout): accepts from a [`LimitedListener`], serves each
-//! connection with hyper's `header_read_timeout` (a client that does not finish a
-//! request's headers in time is disconnected: slowloris) and a cap on the size of a
-//! request's headers, and shuts down gracefully.
+//! The connection loop (instead of `axum::serve`, which gives hyper no timer and so no
+//! header read timeout): accepts from a [`LimitedListener`], does the TLS handshake
+//! when the server has a certificate, tells HTTP/2 from HTTP/1.x by the connection
+//! preface ([`preface`](crate::preface)), serves HTTP/1.1 with hyper's
+//! `header_read_timeout` (a client that does not finish a request's headers in time is
+//! disconnected: slowloris) and HTTP/2 with keep-alive pings, both with a cap on the
+//! size of a request's headers, and shuts down gracefully.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
+use tokio::time::{timeout_at, Instant};
+use tokio_rustls::TlsAcceptor;
 
-use crate::listener::LimitedListener;
+use crate::listener::{Connection, LimitedListener};
+use crate::metrics::Metrics;
+use crate::preface::{self, Protocol};
 
-/// What hyper enforces on each request of a connection.
+/// What the loop enforces on each connection and request.
 #[derive(Clone, Copy)]
 pub struct RequestLimits {
-    /// A client must send a request's headers within this time.
+    /// A client must send a request's headers within this time; the TLS handshake and
+    /// the first bytes (that tell the protocol) must come within it too.
     pub header_read_timeout: Duration,
     /// Bytes a request's start line and headers may take in all. hyper answers a
-    /// request beyond it with `431 Request Header Fields Too Large` and closes the
-    /// connection; so a connection holds little more than this of unfinished headers
-    /// (without it, hyper's ~400 KiB read buffer let 800 connections take 300 MiB).
+    /// request beyond it with `431 Request Header Fields Too Large` (HTTP/1.1: and
+    /// closes the connection; HTTP/2: `max_header_list_size`, the stream only); so a
+    /// connection holds little more than this of unfinished headers (without it,
+    /// hyper's ~400 KiB read buffer let 800 connections take 300 MiB).
     pub max_header_bytes: usize,
+    /// An HTTP/2 connection is pinged after this long without traffic and closed when
+    /// the ping is not answered within it (the per-stream stall check is the viewer's:
+    /// `stream/stall.rs`).
+    pub ping_interval: Duration,
 }
 
-/// Serves `app` on `listener` until `shutdown` completes; then stops accepting, lets
-/// every connection finish its current response, and returns once all are closed.
+/// One connection's surroundings.
+#[derive(Clone)]
+struct Context {
+    app: Router,
+    limits: RequestLimits,
+    tls: Option<TlsAcceptor>,
+    metrics: Arc<Metrics>,
+}
+
+/// Serves `app` on `listener` (over TLS if `tls` is set) until `shutdown` completes;
+/// then stops accepting, lets every connection finish its current response, and
+/// returns once all are closed.
 pub async fn serve(
     mut listener: LimitedListener,
     app: Router,
     limits: RequestLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
+    let context = Context {
+        app,
+        limits,
+        tls,
+        metrics: listener.metrics().clone(),
+    };
     // Connections watch `stop` (closed = shut down) and hold `open` until they end.
     let (stop_tx, stop_rx) = watch::channel(());
     let (open_tx, _) = watch::channel(());
@@ -44,27 +77,12 @@ pub async fn serve(
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(app.clone());
-        let mut stop = stop_rx.clone();
+        let context = context.clone();
+        let stop = stop_rx.clone();
         let open = open_tx.subscribe();
         tokio::spawn(async move {
-            let mut builder = http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout)
-                .max_header_size(limits.max_header_bytes);
-            let connection = builder.serve_connection(TokioIo::new(io), service);
-            let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                result = connection.as_mut() => {
-                    if let Err(error) = result {
-                        tracing::trace!(client = %addr, %error, "connection ended with an error");
-                    }
-                }
-                _ = stop.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
+            if let Err(error) = connection(io, context, stop).await {
+                tracing::trace!(client = %addr, %error, "connection ended with an error");
             }
             drop(open);
         });
@@ -73,4 +91,87 @@ pub async fn serve(
     drop(stop_tx);
     drop(stop_rx);
     open_tx.closed().await;
+}
+
+/// Serves one admitted connection: TLS (if any), then HTTP/1.x or HTTP/2. Dropping the
+/// connection (on any error) frees its slot in the per-IP count.
+async fn connection(
+    io: Connection,
+    context: Context,
+    stop: watch::Receiver<()>,
+) -> Result<(), String> {
+    let deadline = Instant::now() + context.limits.header_read_timeout;
+    match &context.tls {
+        None => speak(io, deadline, &context, stop).await,
+        Some(acceptor) => {
+            let tls = timeout_at(deadline, acceptor.accept(io))
+                .await
+                .map_err(|_| "no TLS handshake within header_read_timeout".to_string())?
+                .map_err(|e| format!("TLS handshake: {e}"))?;
+            speak(tls, deadline, &context, stop).await
+        }
+    }
+}
+
+async fn speak<I>(
+    io: I,
+    deadline: Instant,
+    context: &Context,
+    stop: watch::Receiver<()>,
+) -> Result<(), String>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (protocol, io) = timeout_at(deadline, preface::detect(io))
+        .await
+        .map_err(|_| "no request within header_read_timeout".to_string())?
+        .map_err(|e| format!("reading the first bytes: {e}"))?;
+    let io = TokioIo::new(io);
+    let service = TowerToHyperService::new(context.app.clone());
+    let limits = context.limits;
+    match protocol {
+        Protocol::Http1 => {
+            let mut builder = http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout)
+                .max_header_size(limits.max_header_bytes);
+            let connection = builder.serve_connection(io, service);
+            until_stopped(connection, http1::Connection::graceful_shutdown, stop).await
+        }
+        Protocol::Http2 => {
+            context
+                .metrics
+                .http2_connections
+                .fetch_add(1, Ordering::Relaxed);
+            let mut builder = http2::Builder::new(TokioExecutor::new());
+            builder
+                .timer(TokioTimer::new())
+                .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
+                .keep_alive_interval(limits.ping_interval)
+                .keep_alive_timeout(limits.ping_interval);
+            let connection = builder.serve_connection(io, service);
+            until_stopped(connection, http2::Connection::graceful_shutdown, stop).await
+        }
+    }
+}
+
+/// Runs `connection` to its end; on shutdown, asks it to finish gracefully first.
+async fn until_stopped<C>(
+    connection: C,
+    graceful_shutdown: fn(Pin<&mut C>),
+    mut stop: watch::Receiver<()>,
+) -> Result<(), String>
+where
+    C: Future<Output = Result<(), hyper::Error>>,
+{
+    let mut connection = std::pin::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        _ = stop.changed() => {
+            graceful_shutdown(connection.as_mut());
+            connection.await
+        }
+    };
+    result.map_err(|e| e.to_string())
 }

@@ -17,6 +17,7 @@ use crate::metrics::Metrics;
 use crate::source::{BuiltinSource, Horizons, Query, Selector, SeriesInfo, Source};
 use crate::store::{Store, StoreError, StoredChart};
 use crate::stream::hub::{Hub, ViewerLimits};
+use crate::system_fonts::{fallback_chain, FontFile};
 
 /// Shared state; cheap to clone.
 #[derive(Clone)]
@@ -49,6 +50,9 @@ pub enum StartError {
         /// What is wrong.
         message: String,
     },
+    /// `--tls-cert` / `--tls-key` cannot be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// A blocking task failed.
     #[error("startup task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
@@ -290,20 +294,30 @@ impl AppState {
     }
 }
 
-/// The renderer with the configured extra fonts, and their bytes for the editor.
+/// The renderer with the fallback chain (`--font`'s files, then the system fonts that
+/// add characters), and the chain's bytes for the editor.
 fn load_fonts(config: &Config) -> Result<(Renderer, Vec<Bytes>), StartError> {
+    let mut configured = Vec::new();
+    for path in &config.fonts {
+        let bytes = std::fs::read(path).map_err(|e| StartError::Font {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        configured.push(FontFile {
+            path: path.clone(),
+            bytes,
+        });
+    }
     let mut renderer = Renderer::default();
     let mut fonts = Vec::new();
-    for path in &config.fonts {
-        let failed = |message: String| StartError::Font {
-            path: path.display().to_string(),
-            message,
-        };
-        let bytes = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+    for font in fallback_chain(configured, config.system_fonts) {
         renderer
-            .register_font(bytes.clone())
-            .map_err(|e| failed(e.to_string()))?;
-        fonts.push(Bytes::from(bytes));
+            .register_font(font.bytes.clone())
+            .map_err(|e| StartError::Font {
+                path: font.path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        fonts.push(Bytes::from(font.bytes));
     }
     Ok((renderer, fonts))
 }

@@ -1,5 +1,6 @@
 //! The editor application: one [`App`] per page holding the editor state, the preview
-//! and what came from the server; page routing (`#/` list, `#/new`, `#/edit/ID`);
+//! and what came from the server; page routing (`#/` list, `#/new` the template
+//! chooser, `#/new/TEMPLATE`, `#/duplicate/ID`, `#/edit/ID`);
 //! delegated event listeners for the form, the JSON view and the buttons; the timers
 //! that refresh the preview's data and the list's thumbnails.
 
@@ -9,13 +10,15 @@ use render_core::{Data, Spec, ValidSpec};
 use serde_json::Value;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event, KeyboardEvent};
+use web_sys::{Element, Event, HtmlCanvasElement, KeyboardEvent, MouseEvent};
 
 use crate::actions::Action;
 use crate::fields::Field;
 use crate::form::SeriesInfo;
+use crate::manipulate::{place, resize_grid, Gesture, Nudge};
 use crate::preview::{points_paths, Preview};
 use crate::state::{to_text, EditorState, NEW_CHART};
+use crate::templates::{chooser_html, with_live_series, TemplateList};
 use crate::variables::{self, Chosen};
 use crate::{api, dom, form, json_view, list, preview, publish};
 
@@ -55,6 +58,8 @@ struct App {
     retry_publish: bool,
     fetching: bool,
     ticks: u64,
+    /// A drag on the preview in progress.
+    gesture: Option<Gesture>,
 }
 
 impl App {
@@ -103,6 +108,8 @@ pub fn start() {
     listen(&document, "change", on_change);
     listen(&document, "input", on_input);
     listen(&document, "keydown", on_key);
+    listen(&document, "mousedown", on_mouse_down);
+    listen(&document, "mouseup", on_mouse_up);
     listen(&window, "hashchange", |_| route());
 
     // The check (and anyone curious) can read exactly what the preview shows.
@@ -113,6 +120,19 @@ pub fn start() {
         shown.as_ref(),
     );
     shown.forget();
+    // And where each panel lies in it (the drag tests aim with it).
+    let layout = Closure::<dyn Fn() -> String>::new(|| {
+        with(|app| {
+            let layout = app.state.valid().map(|v| app.preview.layout(v));
+            serde_json::to_string(&layout).unwrap_or_default()
+        })
+    });
+    let _ = js_sys::Reflect::set(
+        &window,
+        &JsValue::from_str("plotcastLayout"),
+        layout.as_ref(),
+    );
+    layout.forget();
 
     let tick = Closure::<dyn FnMut()>::new(on_tick);
     let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
@@ -185,7 +205,13 @@ fn route() {
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default();
     if hash == "#/new" {
-        open_editor(None, NEW_CHART.to_string());
+        with(|app| app.view = View::List);
+        show_only("template-view");
+        spawn(show_templates());
+    } else if let Some(name) = hash.strip_prefix("#/new/") {
+        spawn(new_from_template(name.to_string()));
+    } else if let Some(id) = hash.strip_prefix("#/duplicate/") {
+        spawn(duplicate(id.to_string()));
     } else if let Some(id) = hash.strip_prefix("#/edit/") {
         let id = id.to_string();
         let already = with(|app| app.view == View::Editor && app.chart_id.as_deref() == Some(&id));
@@ -194,8 +220,7 @@ fn route() {
         }
     } else {
         with(|app| app.view = View::List);
-        dom::set_visible("editor-view", false);
-        dom::set_visible("list-view", true);
+        show_only("list-view");
         spawn(async {
             list::load().await;
             list::refresh_thumbnails().await;
@@ -203,7 +228,37 @@ fn route() {
     }
 }
 
-async fn open_chart(id: String) {
+/// Flips a toggle button's `aria-pressed`; returns whether it is now pressed.
+fn toggle(button: &Element) -> bool {
+    let pressed = button.get_attribute("aria-pressed").as_deref() != Some("true");
+    let _ = button.set_attribute("aria-pressed", if pressed { "true" } else { "false" });
+    pressed
+}
+
+/// Shows the page section `id` and hides the others.
+fn show_only(id: &str) {
+    for section in ["list-view", "template-view", "editor-view"] {
+        dom::set_visible(section, section == id);
+    }
+}
+
+/// The template chooser: blank, the server's templates, a duplicate of each chart.
+async fn show_templates() {
+    let templates = match api::get_json::<TemplateList>("/api/templates").await {
+        Ok(list) => list.templates,
+        Err(error) => return dom::show_error(&error.to_string()),
+    };
+    let charts: Vec<String> = match api::get_json::<list::ChartList>("/api/charts").await {
+        Ok(list) => list.charts.into_iter().map(|c| c.id).collect(),
+        Err(error) => return dom::show_error(&error.to_string()),
+    };
+    if let Some(container) = dom::by_id("template-list") {
+        container.set_inner_html(&chooser_html(&templates, &charts));
+    }
+}
+
+/// A published chart's spec text (as the editor writes it) and version.
+async fn chart_text(id: &str) -> Option<(String, u64)> {
     match api::get_json::<Value>(&format!("/api/charts/{id}")).await {
         Ok(chart) => {
             let text = serde_json::from_value::<Spec>(chart["spec"].clone())
@@ -211,11 +266,59 @@ async fn open_chart(id: String) {
                 .unwrap_or_else(|_| {
                     serde_json::to_string_pretty(&chart["spec"]).unwrap_or_default()
                 });
-            let version = chart["version"].as_u64().unwrap_or(0);
-            open_editor(Some((id, version)), text);
+            Some((text, chart["version"].as_u64().unwrap_or(0)))
         }
-        Err(error) => dom::show_error(&error.to_string()),
+        Err(error) => {
+            dom::show_error(&error.to_string());
+            None
+        }
     }
+}
+
+async fn open_chart(id: String) {
+    if let Some((text, version)) = chart_text(&id).await {
+        open_editor(Some((id, version)), text);
+    }
+}
+
+/// A new chart from template `name` (`blank`: the blank chart), its series pointed at
+/// live series where it has none.
+async fn new_from_template(name: String) {
+    let spec = if name == "blank" {
+        Spec::from_json(NEW_CHART).ok()
+    } else {
+        match api::get_json::<TemplateList>("/api/templates").await {
+            Ok(list) => list
+                .templates
+                .into_iter()
+                .find(|t| t.name == name)
+                .and_then(|t| serde_json::from_value::<Spec>(t.spec).ok()),
+            Err(error) => return dom::show_error(&error.to_string()),
+        }
+    };
+    let Some(spec) = spec else {
+        return dom::show_error(&format!("no template {name:?}"));
+    };
+    open_live(spec).await;
+}
+
+/// A new chart copying published chart `id`.
+async fn duplicate(id: String) {
+    if let Some((text, _)) = chart_text(&id).await {
+        match Spec::from_json(&text) {
+            Ok(spec) => open_live(spec).await,
+            Err(_) => open_editor(None, text),
+        }
+    }
+}
+
+/// Opens `spec` as a new chart, with its series that have no live data pointed at live
+/// series (fetched first, so the preview moves at once).
+async fn open_live(mut spec: Spec) {
+    refresh_series().await;
+    let live = with(|app| app.series.clone());
+    with_live_series(&mut spec, &live);
+    open_editor(None, to_text(&spec));
 }
 
 fn open_editor(published: Option<(String, u64)>, text: String) {
@@ -243,8 +346,7 @@ fn open_editor(published: Option<(String, u64)>, text: String) {
     if let Some(input) = dom::by_id("chart-id") {
         dom::set_value(&input, &id);
     }
-    dom::set_visible("list-view", false);
-    dom::set_visible("editor-view", true);
+    show_only("editor-view");
     dom::set_visible("published", false);
     refresh(Source::Other);
     spawn(refresh_series());
@@ -272,6 +374,13 @@ fn refresh(source: Source) {
             publish::show_published(id, version, valid.spec(), &app.query());
         }
         preview::draw(&mut app.preview, &valid);
+        let layout = app.preview.layout(&valid);
+        show_selection(
+            layout
+                .panels
+                .get(app.state.selected_panel())
+                .map(|(_, rect)| *rect),
+        );
         let metrics: Vec<String> = valid.metrics().into_iter().map(String::from).collect();
         metrics.iter().any(|m| !app.preview.metrics.contains(m))
     });
@@ -386,11 +495,18 @@ fn on_tick() {
 }
 
 fn on_input(event: Event) {
+    if let Some(search) = target_closest(&event, "#series-search") {
+        let options = with(|app| form::picker_options(&app.series, &dom::value(&search)));
+        if let Some(select) = dom::by_id("series-pick") {
+            select.set_inner_html(&options);
+        }
+        return;
+    }
     let Some(area) = target_closest(&event, "#spec-json") else {
         return;
     };
     let text = dom::value(&area);
-    if with(|app| app.state.edit_text(text)) {
+    if with(|app| app.state.type_text(text, dom::now_ms())) {
         refresh(Source::Json);
     }
 }
@@ -429,10 +545,156 @@ fn on_change(event: Event) {
     }
 }
 
+/// Where a mouse event is on the preview image, in image pixels (the canvas may be
+/// drawn scaled).
+fn image_point(event: &Event) -> Option<(f32, f32)> {
+    let mouse = event.dyn_ref::<MouseEvent>()?;
+    let canvas = dom::by_id("preview")?
+        .dyn_into::<HtmlCanvasElement>()
+        .ok()?;
+    let bounds = canvas.get_bounding_client_rect();
+    let scale_x = canvas.width() as f64 / f64::from(canvas.client_width().max(1));
+    let scale_y = canvas.height() as f64 / f64::from(canvas.client_height().max(1));
+    let x =
+        (f64::from(mouse.client_x()) - bounds.left() - f64::from(canvas.client_left())) * scale_x;
+    let y = (f64::from(mouse.client_y()) - bounds.top() - f64::from(canvas.client_top())) * scale_y;
+    Some((x as f32, y as f32))
+}
+
+/// A press on the preview selects the panel under it and starts moving it (or, at
+/// its bottom-right corner, resizing it).
+fn on_mouse_down(event: Event) {
+    if target_closest(&event, "#preview").is_none() {
+        return;
+    }
+    let Some((x, y)) = image_point(&event) else {
+        return;
+    };
+    let gesture = with(|app| {
+        let layout = app.preview.layout(app.state.valid()?);
+        let gesture = Gesture::start(&layout, x, y)?;
+        app.gesture = Some(gesture);
+        Some(gesture)
+    });
+    if let Some(gesture) = gesture {
+        event.prevent_default();
+        if let Some(canvas) = dom::by_id("preview") {
+            let _ = canvas.dyn_into::<web_sys::HtmlElement>().map(|c| c.focus());
+        }
+        run_action(Action::SelectPanel(gesture.panel()));
+    }
+}
+
+/// Releasing a drag puts the panel where it was dropped: one edit, one undo step.
+fn on_mouse_up(event: Event) {
+    let Some(gesture) = with(|app| app.gesture.take()) else {
+        return;
+    };
+    let Some((x, y)) = image_point(&event) else {
+        return;
+    };
+    let result = with(|app| {
+        let layout = app.preview.layout(app.state.valid()?);
+        let target = gesture.target(&layout, x, y)?;
+        let panel = gesture.panel();
+        if layout.panels.get(panel).map(|(cell, _)| *cell) == Some(target) {
+            return None;
+        }
+        Some(
+            app.state
+                .edit_spec(|spec| place(spec, &layout, panel, target)),
+        )
+    });
+    show_edit_result(result);
+}
+
+/// Arrow keys on the focused preview move the selected panel a cell (Shift: resize),
+/// Delete removes it.
+fn on_preview_key(event: &Event, key: &KeyboardEvent) -> bool {
+    let focused = dom::document().and_then(|d| d.active_element());
+    if focused.is_none_or(|e| e.id() != "preview") {
+        return false;
+    }
+    if matches!(key.key().as_str(), "Delete" | "Backspace") {
+        event.prevent_default();
+        let selected = with(|app| app.state.selected_panel());
+        run_action(Action::RemovePanel(selected));
+        return true;
+    }
+    let Some(nudge) = Nudge::of_key(&key.key(), key.shift_key()) else {
+        return false;
+    };
+    event.prevent_default();
+    let result = with(|app| {
+        let layout = app.preview.layout(app.state.valid()?);
+        let panel = app.state.selected_panel();
+        let target = nudge.target(&layout, panel)?;
+        Some(
+            app.state
+                .edit_spec(|spec| place(spec, &layout, panel, target)),
+        )
+    });
+    show_edit_result(result);
+    true
+}
+
+/// Adds or removes a grid column or row (the buttons under the preview).
+fn resize_layout(columns: i32, rows: i32) {
+    let result = with(|app| {
+        let layout = app.preview.layout(app.state.valid()?);
+        Some(
+            app.state
+                .edit_spec(|spec| resize_grid(spec, &layout, columns, rows)),
+        )
+    });
+    show_edit_result(result);
+}
+
+/// Outlines the selected panel (`rect` in image pixels) over the preview, which may be
+/// drawn scaled; the preview itself stays exactly the stream's frame.
+fn show_selection(rect: Option<[f32; 4]>) {
+    let (Some(outline), Some(canvas)) = (
+        dom::by_id("selection"),
+        dom::by_id("preview").and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok()),
+    ) else {
+        return;
+    };
+    let Some([x0, y0, x1, y1]) = rect.filter(|_| canvas.width() > 0) else {
+        let _ = outline.set_attribute("hidden", "");
+        return;
+    };
+    let scale = canvas.client_width() as f32 / canvas.width() as f32;
+    let (left, top) = (canvas.client_left() as f32, canvas.client_top() as f32);
+    let style = format!(
+        "left:{}px;top:{}px;width:{}px;height:{}px",
+        left + x0 * scale,
+        top + y0 * scale,
+        (x1 - x0) * scale,
+        (y1 - y0) * scale
+    );
+    let _ = outline.set_attribute("style", &style);
+    let _ = outline.remove_attribute("hidden");
+}
+
+/// Brings the page in line after an edit of the preview, or shows why it was refused.
+fn show_edit_result(result: Option<Result<bool, String>>) {
+    match result {
+        Some(Ok(true)) => {
+            dom::clear_error();
+            refresh(Source::Other);
+        }
+        Some(Err(message)) => dom::show_error(&message),
+        Some(Ok(false)) | None => {}
+    }
+}
+
 fn on_key(event: Event) {
     let Some(key) = event.dyn_ref::<KeyboardEvent>() else {
         return;
     };
+    if on_preview_key(&event, key) {
+        return;
+    }
     let typing = dom::document()
         .and_then(|d| d.active_element())
         .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
@@ -462,6 +724,20 @@ fn on_click(event: Event) {
     };
     match button.id().as_str() {
         "publish" => spawn(publish_chart()),
+        "grid-add-column" => resize_layout(1, 0),
+        "grid-remove-column" => resize_layout(-1, 0),
+        "grid-add-row" => resize_layout(0, 1),
+        "grid-remove-row" => resize_layout(0, -1),
+        "toggle-json" => {
+            let shown = toggle(&button);
+            dom::set_visible("json-view", shown);
+        }
+        "toggle-size" => {
+            let actual = toggle(&button);
+            if let Some(the_box) = dom::by_id("preview-box") {
+                let _ = the_box.class_list().toggle_with_force("actual", actual);
+            }
+        }
         "copy-snippet" => publish::copy_snippet(),
         "close-message" => dom::clear_error(),
         "token-submit" => {

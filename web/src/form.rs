@@ -53,6 +53,39 @@ pub fn series_choices(series: &[SeriesInfo]) -> Vec<(String, String)> {
     choices
 }
 
+/// Most series the picker lists at once: a search narrows thousands down.
+pub const PICKER_LIMIT: usize = 200;
+
+/// The series picker's `<option>`s for `search`: the choices whose value or label
+/// contains every word of it (any case), at most [`PICKER_LIMIT`], then a disabled
+/// line saying how many more matched.
+pub fn picker_options(series: &[SeriesInfo], search: &str) -> String {
+    let words: Vec<String> = search.split_whitespace().map(str::to_lowercase).collect();
+    let choices = series_choices(series);
+    let mut matching = choices.iter().filter(|(value, label)| {
+        let (value, label) = (value.to_lowercase(), label.to_lowercase());
+        words.iter().all(|w| value.contains(w) || label.contains(w))
+    });
+    let mut html: String = matching
+        .by_ref()
+        .take(PICKER_LIMIT)
+        .map(|(value, label)| {
+            format!(
+                "<option value=\"{}\">{}</option>",
+                escape(value),
+                escape(label)
+            )
+        })
+        .collect();
+    let more = matching.count();
+    if more > 0 {
+        html += &format!("<option disabled>… {more} more: refine the search</option>");
+    } else if html.is_empty() {
+        html += "<option disabled>no series matches</option>";
+    }
+    html
+}
+
 /// What decides the form's structure: when it is unchanged, the controls are only
 /// given their new values (so focus and the caret stay where they are).
 pub fn signature(spec: &Spec, selected: usize, series: &[SeriesInfo]) -> String {
@@ -240,18 +273,11 @@ pub fn form_html(spec: &Spec, selected: usize, series: &[SeriesInfo]) -> String 
                 html.push_str(&button(Action::RemoveSeries(p, s), "Remove series"));
                 html.push_str("</div>");
             }
-            let options: String = series_choices(series)
-                .iter()
-                .map(|(value, label)| {
-                    format!(
-                        "<option value=\"{}\">{}</option>",
-                        escape(value),
-                        escape(label)
-                    )
-                })
-                .collect();
             html.push_str(&format!(
-                "<div class=\"picker\"><select id=\"series-pick\">{options}</select>{}</div>",
+                "<div class=\"picker\"><input type=\"search\" id=\"series-search\" \
+                 placeholder=\"Search series: name, tag value\" aria-label=\"Search series\">\
+                 <select id=\"series-pick\">{}</select>{}</div>",
+                picker_options(series, ""),
                 button(Action::AddSeries(p, String::new()), "Add series")
             ));
             html.push_str("</fieldset><fieldset><legend>Thresholds</legend>");
@@ -357,6 +383,27 @@ mod tests {
             .collect();
         assert_eq!(values, ["load", "temp", "temp{room=a}", "temp{room=b}"]);
         assert_eq!(series_choices(&live())[2].1, "temp{room=a} = 21.5");
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn the_picker_search_narrows_thousands_of_series_by_name_and_tag_value() {
+        let many: Vec<SeriesInfo> = (0..3000)
+            .map(|i| SeriesInfo {
+                metric: if i % 2 == 0 { "disk_used" } else { "net_rx" }.into(),
+                tags: [("host".to_string(), format!("web{i:04}"))].into(),
+                last: Some((0, Some(f64::from(i)))),
+            })
+            .collect();
+        let options = |search: &str| picker_options(&many, search);
+        let all = options("");
+        assert_eq!(all.matches("<option value=").count(), PICKER_LIMIT);
+        assert!(all.contains("more: refine the search"), "{all}");
+        let one = options("NET web0007");
+        assert_eq!(one.matches("<option value=").count(), 1, "{one}");
+        assert!(one.contains("net_rx{host=web0007} = 7"), "{one}");
+        assert!(!one.contains("more"), "{one}");
+        assert!(options("nothing like it").contains("no series matches"));
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]

@@ -11,9 +11,11 @@ pub mod form;
 pub mod html;
 pub mod json_view;
 pub mod list;
+pub mod manipulate;
 pub mod preview;
 pub mod publish;
 pub mod state;
+pub mod templates;
 pub mod variables;
 
 #[cfg(target_arch = "wasm32")]

@@ -59,6 +59,11 @@ impl Preview {
         self.renderer.register_font(bytes)
     }
 
+    /// Where the grid and each panel of `spec` lie in the preview.
+    pub fn layout(&self, spec: &ValidSpec) -> render_core::PanelLayout {
+        self.renderer.layout(spec)
+    }
+
     /// Draws `spec` as of `now` into the frame; returns its RGBA bytes and size.
     pub fn render(&mut self, spec: &ValidSpec, now: Timestamp) -> (&[u8], u32, u32) {
         self.renderer.render(spec, &self.data, now, &mut self.frame);

@@ -21,6 +21,10 @@ pub const NEW_CHART: &str = r#"{
 /// Most edits kept for undo.
 pub const UNDO_LIMIT: usize = 200;
 
+/// Keystrokes in the JSON view closer together than this are one undo step (a pause
+/// ends the step, as do form edits, undo and redo).
+pub const TYPING_PAUSE_MS: i64 = 1000;
+
 /// One problem of the spec text, at a JSON path (`panels[0].series[1].color`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -76,6 +80,8 @@ pub struct EditorState {
     undo: Vec<String>,
     redo: Vec<String>,
     selected: usize,
+    /// When the last keystroke of a run of JSON typing came, while the run lasts.
+    typing_since: Option<i64>,
 }
 
 impl Default for EditorState {
@@ -94,6 +100,7 @@ impl EditorState {
             undo: Vec::new(),
             redo: Vec::new(),
             selected: 0,
+            typing_since: None,
         };
         state.load(text);
         state
@@ -131,16 +138,36 @@ impl EditorState {
         self.selected = self.selected_panel();
     }
 
-    /// Replaces the text with `text` (typed in the JSON view); records undo. Returns
-    /// whether anything changed.
+    /// Replaces the text with `text` as one undo step. Returns whether anything changed.
     pub fn edit_text(&mut self, text: String) -> bool {
+        self.typing_since = None;
+        self.replace_text(text, true)
+    }
+
+    /// Replaces the text with `text` typed in the JSON view at `now_ms`: keystrokes
+    /// less than [`TYPING_PAUSE_MS`] apart make one undo step. Returns whether anything
+    /// changed.
+    pub fn type_text(&mut self, text: String, now_ms: i64) -> bool {
+        let same_run = self
+            .typing_since
+            .is_some_and(|last| now_ms - last < TYPING_PAUSE_MS);
+        let changed = self.replace_text(text, !same_run);
+        if changed {
+            self.typing_since = Some(now_ms);
+        }
+        changed
+    }
+
+    fn replace_text(&mut self, text: String, new_step: bool) -> bool {
         if text == self.text {
             return false;
         }
         let previous = std::mem::take(&mut self.text);
-        self.undo.push(previous);
-        if self.undo.len() > UNDO_LIMIT {
-            self.undo.remove(0);
+        if new_step {
+            self.undo.push(previous);
+            if self.undo.len() > UNDO_LIMIT {
+                self.undo.remove(0);
+            }
         }
         self.redo.clear();
         self.load(text);
@@ -187,6 +214,7 @@ impl EditorState {
 
     /// Goes back one edit. Returns whether there was one.
     pub fn undo(&mut self) -> bool {
+        self.typing_since = None;
         let Some(text) = self.undo.pop() else {
             return false;
         };
@@ -198,6 +226,7 @@ impl EditorState {
 
     /// Goes forward one undone edit. Returns whether there was one.
     pub fn redo(&mut self) -> bool {
+        self.typing_since = None;
         let Some(text) = self.redo.pop() else {
             return false;
         };
@@ -305,6 +334,38 @@ mod tests {
         state.undo();
         state.edit_text(NEW_CHART.into());
         assert!(!state.can_redo());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_run_of_keystrokes_is_one_undo_step_and_a_pause_or_form_edit_ends_it() {
+        let mut state = EditorState::default();
+        // The chart with `n` spaces typed after it.
+        let typed = |n: usize| format!("{NEW_CHART}{}", " ".repeat(n));
+        // Five keystrokes 200 ms apart: one step back to where typing started.
+        for (i, t) in (1..=5).zip((0..).step_by(200)) {
+            assert!(state.type_text(typed(i), t));
+        }
+        assert!(state.undo());
+        assert_eq!(state.text(), NEW_CHART);
+        assert!(!state.can_undo());
+        assert!(state.redo());
+        // After a pause, typing is a new step.
+        assert!(state.type_text(typed(6), 800 + TYPING_PAUSE_MS));
+        assert!(state.undo());
+        assert_eq!(state.text(), typed(5));
+        // A form edit between keystrokes ends the run too.
+        assert!(state.type_text(typed(7), 5_000));
+        let form_edit = state.edit_spec(|spec| {
+            spec.title = Some("Form".into());
+            Ok::<(), ()>(())
+        });
+        assert_eq!(form_edit, Ok(true));
+        assert!(state.type_text(state.text().replace("Form", "Form2"), 5_100));
+        assert!(state.undo());
+        assert!(state.text().contains("\"Form\""), "{}", state.text());
+        assert!(state.undo());
+        assert_eq!(state.text(), typed(7));
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]

@@ -13,6 +13,7 @@ mod ops;
 mod render;
 mod series;
 mod streams;
+mod templates;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/fonts/{index}", get(fonts::get))
         .route("/api/points", post(ingest::points))
         .route("/api/series", get(series::list))
+        .route("/api/templates", get(templates::list))
         .route("/api/series/points", get(series::points))
         .route("/api/render", post(render::render))
         .route("/charts/{file}", get(streams::chart_file))

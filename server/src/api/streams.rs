@@ -1,7 +1,8 @@
 //! The chart images: `GET /charts/{id}.mjpg` (the live stream, `?fps=` may lower the
-//! rate, sent close-delimited), `GET /charts/{id}.jpg` and `.png` (the latest frame,
-//! at once). Each takes the picture parameters of [`ImageQuery`] (variables and
-//! overrides): every distinct set is its own live variant of the chart.
+//! rate; over HTTP/1.x sent close-delimited, over HTTP/2 as a normal stream body with a
+//! stall check), `GET /charts/{id}.jpg` and `.png` (the latest frame, at once). Each
+//! takes the picture parameters of [`ImageQuery`] (variables and overrides): every
+//! distinct set is its own live variant of the chart.
 
 use std::time::Duration;
 
@@ -18,8 +19,8 @@ use crate::error::AppError;
 use crate::frames::ImageFormat;
 use crate::state::AppState;
 use crate::stream::hub::SubscribeError;
-use crate::stream::mjpeg;
 use crate::stream::viewer::{self, ViewerOptions};
+use crate::stream::{mjpeg, stall};
 
 /// Seconds a viewer refused by a viewer limit is asked to wait.
 const VIEWER_RETRY_AFTER: u32 = 5;
@@ -46,6 +47,7 @@ fn close_delimited(mut response: Response) -> Response {
 /// `GET /charts/{file}` where file is `ID.mjpg`, `ID.jpg` or `ID.png`.
 pub async fn chart_file(
     State(state): State<AppState>,
+    version: Version,
     Path(file): Path<String>,
     query: ImageQuery,
     credentials: ViewerCredentials,
@@ -89,14 +91,18 @@ pub async fn chart_file(
                 min_interval: Duration::from_secs_f64(1.0 / fps),
             };
             let body = viewer::body(subscription, options, state.metrics().clone());
-            let response = (
-                [
-                    (header::CONTENT_TYPE, mjpeg::content_type()),
-                    (no_store.0, no_store.1.to_string()),
-                ],
-                Body::from_stream(body),
-            );
-            Ok(close_delimited(response.into_response()))
+            let headers = [
+                (header::CONTENT_TYPE, mjpeg::content_type()),
+                (no_store.0, no_store.1.to_string()),
+            ];
+            // HTTP/2 has no Connection header and frames every body itself.
+            if version >= Version::HTTP_2 {
+                let body = stall::guarded(body, state.config().write_timeout);
+                return Ok((headers, Body::from_stream(body)).into_response());
+            }
+            Ok(close_delimited(
+                (headers, Body::from_stream(body)).into_response(),
+            ))
         }
         "jpg" | "jpeg" => {
             let jpeg = match state.hub().latest_jpeg(id, params) {

@@ -1,10 +1,12 @@
 //! Live MJPEG streams: one render task per watched chart ([`hub`], [`render`]), the
-//! wire format ([`mjpeg`]) and each viewer's response body ([`viewer`]).
+//! wire format ([`mjpeg`]), each viewer's response body ([`viewer`]) and the HTTP/2
+//! viewer's stall check ([`stall`]).
 
 pub mod chart;
 pub mod hub;
 pub mod mjpeg;
 pub mod render;
+pub mod stall;
 pub mod viewer;
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ async fn screenshot(browser: &WebDriver) -> Option<Image> {
 
 /// Serves `html` at a loopback URL. (A `data:` page may not load loopback images:
 /// Chromium's local network access rules block it.)
-async fn serve_page(html: String) -> (String, tokio::task::JoinHandle<()>) {
+pub async fn serve_page(html: String) -> (String, tokio::task::JoinHandle<()>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -2,8 +2,10 @@
 //! serves the trunk-built editor at `/`; a chart is built from a live series, retitled,
 //! checked in the JSON view, published (asking for the API token) and streamed. The preview canvas must hold
 //! exactly the pixels of the server's `POST /api/render` of the same spec, data and
-//! "now" — the preview is the stream frame. A screenshot goes to
-//! `target/editor-e2e.png`.
+//! "now" — the preview is the stream frame, Chinese title included: the server finds
+//! the installed CJK font by itself (no `--font`) and the editor fetches it. A
+//! screenshot (1280×800) goes to `target/editor-e2e.png` (the README shows one as
+//! `docs/editor.png`).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -14,6 +16,10 @@ use serde_json::{json, Value};
 use tests::webdriver::{PageLoad, WebDriver};
 use tests::{config, now_ms, poll, within, Image, TestServer};
 
+/// The title the test gives its chart: Latin and Chinese (fonts-wqy-microhei, which
+/// `cargo xtask test` installs, is the only font here that has the Chinese characters).
+const TITLE: &str = "Kitchen 城市温度";
+
 /// The workspace root.
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -23,8 +29,14 @@ fn root() -> PathBuf {
 }
 
 /// Builds the editor into `web/dist` (where the server looks for it) with trunk, in
-/// its own target directory so it never waits on the lock of the running `cargo test`.
+/// its own target directory so it never waits on the lock of the running `cargo test`;
+/// once per test run, whichever test asks first.
 async fn build_editor() {
+    static BUILT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    BUILT.get_or_init(trunk_build).await;
+}
+
+async fn trunk_build() {
     let root = root();
     let status = tokio::process::Command::new("trunk")
         .args(["build", "--release", "--offline"])
@@ -149,6 +161,32 @@ fn assert_same(preview: &Image, server: &Image, what: &str) {
     );
 }
 
+/// Asserts that the page is no wider than the window (no horizontal scrolling).
+async fn assert_fits_the_window(driver: &WebDriver, what: &str) {
+    let sizes = driver
+        .run(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            json!([]),
+        )
+        .await;
+    let (page, window) = (sizes[0].as_u64(), sizes[1].as_u64());
+    assert!(
+        page <= window,
+        "{what}: the page is {page:?} px wide in a {window:?} px window"
+    );
+}
+
+/// How wide the preview canvas is drawn on the page, in CSS pixels (without its border).
+async fn preview_shown_width(driver: &WebDriver) -> u64 {
+    let width = driver
+        .run(
+            "return document.getElementById('preview').clientWidth;",
+            json!([]),
+        )
+        .await;
+    width.as_u64().expect("a width")
+}
+
 /// Rows `rows` of two same-size images differ somewhere.
 fn rows_differ(a: &Image, b: &Image, rows: std::ops::Range<usize>) -> bool {
     let span = rows.start * a.width * 3..rows.end * a.width * 3;
@@ -161,6 +199,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = config(dir.path());
     settings.token = Some("s3cret".into());
+    settings.system_fonts = true;
     let server = TestServer::start(settings).await;
     // A live series: a minute of a rising temperature, plus another room.
     let now = now_ms();
@@ -178,7 +217,8 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         .expect("POST /api/points");
     assert_eq!(written.status(), 200);
 
-    let driver = WebDriver::start(1600, 1000, PageLoad::Normal).await;
+    // A 1280x800 screen: the editor fits without horizontal scrolling.
+    let driver = WebDriver::start(1280, 800, PageLoad::Normal).await;
     // The start page is the editor's.
     driver.open(&server.url("/")).await;
     driver
@@ -189,14 +229,48 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
             "the chart list",
         )
         .await;
+    // "New chart" offers templates; the blank chart starts with the first live series,
+    // so its preview draws data at once.
     driver.click("#new-chart").await;
+    driver
+        .wait_for_text(
+            "#template-list",
+            "Blank chart",
+            Duration::from_secs(30),
+            "the template chooser",
+        )
+        .await;
+    driver.click("a[href='#/new/blank']").await;
+    let blank = poll(
+        Duration::from_secs(30),
+        "a preview of the blank chart",
+        || async {
+            let shown = shown(&driver).await?;
+            (shown.points() > 0).then_some(shown)
+        },
+    )
+    .await;
+    assert_eq!(blank.spec["panels"][0]["series"][0]["metric"], "temp");
+    driver.click("[data-action='remove-series:0:0']").await;
     poll(Duration::from_secs(30), "the series picker with the live series", || async {
         let options = driver.run("return [...document.querySelectorAll('#series-pick option')].map(o => o.value);", json!([])).await;
         options.as_array()?.iter().any(|o| o == "temp{room=kitchen}").then_some(())
     })
     .await;
 
-    // Build the chart from the live series.
+    // Build the chart from the live series, found by searching the picker.
+    driver.set("#series-search", "KITCHEN").await;
+    let found = driver
+        .run(
+            "return [...document.querySelectorAll('#series-pick option')].map(o => o.value);",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        found,
+        json!(["temp{room=kitchen}"]),
+        "the search narrows the picker"
+    );
     driver.set("#series-pick", "temp{room=kitchen}").await;
     driver.click("[data-action='add-series:0:']").await;
     driver.set("[data-field='p0.s0.color']", "#ff0000").await;
@@ -232,12 +306,10 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     );
 
     // Retitle: the preview changes where the title is, and still equals the server's render.
-    driver
-        .set("[data-field='title']", "Kitchen temperature")
-        .await;
+    driver.set("[data-field='title']", TITLE).await;
     let retitled = poll(Duration::from_secs(10), "the retitled preview", || async {
         let shown = shown(&driver).await?;
-        (shown.spec["title"] == "Kitchen temperature").then_some(shown)
+        (shown.spec["title"] == TITLE).then_some(shown)
     })
     .await;
     assert!(
@@ -249,6 +321,37 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         &server_render(&server, &retitled).await,
         "the retitled preview",
     );
+    // A server without system fonts draws boxes for the Chinese characters.
+    let without_fonts = TestServer::start_fresh(|_| {}).await;
+    assert!(
+        rows_differ(
+            &retitled.image,
+            &server_render(&without_fonts, &retitled).await,
+            0..30
+        ),
+        "the Chinese title is drawn with the system's CJK font, not as boxes"
+    );
+    without_fonts.stop().await;
+
+    // The preview is scaled to fit beside the form; 1:1 shows it at its real size, in
+    // its own scrolling box, never widening the page.
+    assert_fits_the_window(&driver, "the editor").await;
+    assert_eq!(
+        preview_shown_width(&driver).await,
+        640,
+        "640 px fit at 1280x800"
+    );
+    driver.click("#toggle-json").await;
+    assert_fits_the_window(&driver, "the editor with the JSON view").await;
+    let scaled = preview_shown_width(&driver).await;
+    assert!(
+        scaled < 640,
+        "with the JSON view open the preview is scaled down ({scaled} px)"
+    );
+    driver.click("#toggle-size").await;
+    assert_eq!(preview_shown_width(&driver).await, 640, "1:1");
+    assert_fits_the_window(&driver, "the editor at 1:1").await;
+    driver.click("#toggle-size").await;
 
     // The JSON view names the path of a problem and the preview keeps the last valid spec.
     let bad = driver
@@ -277,6 +380,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         || async { driver.text("#problems").await.is_empty().then_some(()) },
     )
     .await;
+    driver.click("#toggle-json").await;
 
     // Publish, then the stream plays the published design.
     driver.set("#chart-id", "kitchen").await;
@@ -315,7 +419,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         snippet.as_str(),
         Some(
             format!(
-                "<img src=\"{}\" width=\"640\" height=\"360\" alt=\"Kitchen temperature\">",
+                "<img src=\"{}\" width=\"640\" height=\"360\" alt=\"{TITLE}\">",
                 server.url("/charts/kitchen.mjpg")
             )
             .as_str()
@@ -385,7 +489,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
                     json!([]),
                 )
                 .await;
-            (title == "Kitchen temperature").then_some(())
+            (title == TITLE).then_some(())
         },
     )
     .await;
@@ -409,6 +513,214 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     )
     .await;
     driver.close().await;
+    server.stop().await;
+}
+
+/// "New chart" starts from something that moves: a gallery template whose series have
+/// no data here draws a live series instead, and "duplicate" copies a published chart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_charts_start_from_templates_with_live_series_or_duplicates() {
+    build_editor().await;
+    let server = TestServer::start_fresh(|_| {}).await;
+    let now = now_ms();
+    let points: Vec<Value> = (0..30)
+        .map(|i| json!({"metric": "temp", "tags": {"room": "hall"}, "t": now - 30_000 + i * 1000, "v": 20.0 + f64::from(i as u32) / 10.0}))
+        .collect();
+    assert_eq!(
+        server
+            .post_points(json!({ "points": points }))
+            .await
+            .status(),
+        200
+    );
+    server
+        .create_chart("hall", &crate::temp_chart("timeseries", "5m"))
+        .await;
+
+    let driver = WebDriver::start(1600, 1000, PageLoad::Normal).await;
+    driver.open(&server.url("/#/new")).await;
+    driver
+        .wait_for_text(
+            "#template-list",
+            "Lab temperature",
+            Duration::from_secs(30),
+            "the templates",
+        )
+        .await;
+    driver.click("a[href='#/new/temperature']").await;
+    let lab = poll(
+        Duration::from_secs(30),
+        "the template's preview with live data",
+        || async {
+            let shown = shown(&driver).await?;
+            (shown.spec["title"] == "Lab temperature" && shown.points() > 0).then_some(shown)
+        },
+    )
+    .await;
+    let series = &lab.spec["panels"][0]["series"][0];
+    assert_eq!(
+        (&series["metric"], &series["tags"]["room"]),
+        (&json!("temp"), &json!("hall"))
+    );
+    assert_eq!(series["color"], "#D55E00", "the template's design is kept");
+    assert_same(
+        &lab.image,
+        &server_render(&server, &lab).await,
+        "the template's preview",
+    );
+
+    driver.open(&server.url("/#/new")).await;
+    driver
+        .wait_for_text(
+            "#template-list",
+            "Duplicate hall",
+            Duration::from_secs(30),
+            "the duplicate card",
+        )
+        .await;
+    driver.click("a[href='#/duplicate/hall']").await;
+    let published = server.get_json("/api/charts/hall").await;
+    poll(
+        Duration::from_secs(30),
+        "the duplicate in the editor",
+        || async {
+            let shown = shown(&driver).await?;
+            (shown.spec == published["spec"]).then_some(())
+        },
+    )
+    .await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// The preview's geometry as the editor computed it (`window.plotcastLayout`) and how
+/// image pixels map to the viewport: `(layout, [left, top, scale])`.
+async fn preview_geometry(driver: &WebDriver) -> Option<(Value, [f64; 3])> {
+    let value = driver
+        .run(
+            "const c = document.getElementById('preview');
+             if (!c || !c.width || !window.plotcastLayout) return null;
+             const r = c.getBoundingClientRect();
+             return {layout: window.plotcastLayout(),
+                     place: [r.left + c.clientLeft, r.top + c.clientTop, c.clientWidth / c.width]};",
+            json!([]),
+        )
+        .await;
+    let layout: Value = serde_json::from_str(value["layout"].as_str()?).ok()?;
+    let place = value["place"].as_array()?;
+    let number = |i: usize| place.get(i).and_then(Value::as_f64);
+    Some((layout, [number(0)?, number(1)?, number(2)?]))
+}
+
+/// The viewport point of image point `(x, y)`.
+fn on_screen([left, top, scale]: [f64; 3], (x, y): (f64, f64)) -> (f64, f64) {
+    (left + x * scale, top + y * scale)
+}
+
+/// The image point at the middle of grid cell `(col, row)`.
+fn cell_middle(layout: &Value, (col, row): (f64, f64)) -> (f64, f64) {
+    let number = |v: &Value| v.as_f64().expect("a number");
+    let area: Vec<f64> = layout["area"]
+        .as_array()
+        .expect("area")
+        .iter()
+        .map(number)
+        .collect();
+    let (gap, columns, rows) = (
+        number(&layout["gap"]),
+        number(&layout["columns"]),
+        number(&layout["rows"]),
+    );
+    let width = (area[2] - area[0] - gap * (columns - 1.0)) / columns;
+    let height = (area[3] - area[1] - gap * (rows - 1.0)) / rows;
+    (
+        area[0] + col * (width + gap) + width / 2.0,
+        area[1] + row * (height + gap) + height / 2.0,
+    )
+}
+
+/// Panel `panel`'s cell in the spec the preview shows, as `(col, row, col_span, row_span)`.
+async fn shown_cell(driver: &WebDriver, panel: usize) -> Option<(u64, u64, u64, u64)> {
+    let shown = shown(driver).await?;
+    let cell = &shown.spec["panels"][panel]["cell"];
+    let span = |key: &str| cell[key].as_u64().or(Some(1));
+    Some((
+        cell["col"].as_u64()?,
+        cell["row"].as_u64()?,
+        span("col_span")?,
+        span("row_span")?,
+    ))
+}
+
+/// Panels are placed by direct manipulation on the preview: a column added from the
+/// preview, a panel dragged into it, another's corner dragged to widen it; each gesture
+/// is one undo step, and the preview still equals the server's render.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panels_are_moved_and_resized_by_dragging_them_on_the_preview() {
+    build_editor().await;
+    let server = TestServer::start_fresh(|_| {}).await;
+    let driver = WebDriver::start(1280, 800, PageLoad::Normal).await;
+    // "This host": a 2×2 grid, CPU across the top, memory and network below.
+    driver.open(&server.url("/#/new/this-host")).await;
+    poll(
+        Duration::from_secs(30),
+        "the template's preview",
+        || async {
+            let (layout, _) = preview_geometry(&driver).await?;
+            (layout["panels"].as_array()?.len() == 3).then_some(())
+        },
+    )
+    .await;
+    driver.click("#grid-add-column").await;
+    let (layout, place) = poll(Duration::from_secs(10), "a third column", || async {
+        let geometry = preview_geometry(&driver).await?;
+        (geometry.0["columns"] == 3).then_some(geometry)
+    })
+    .await;
+
+    // Drag "Memory used" (column 0, row 1) to the new column's top cell.
+    let from = on_screen(place, cell_middle(&layout, (0.0, 1.0)));
+    let to = on_screen(place, cell_middle(&layout, (2.0, 0.0)));
+    driver.drag(from, to).await;
+    poll(Duration::from_secs(10), "the moved panel", || async {
+        (shown_cell(&driver, 1).await? == (2, 0, 1, 1)).then_some(())
+    })
+    .await;
+
+    // Drag the bottom-right corner of "Network" (column 1, row 1) one column right.
+    let (layout, place) = preview_geometry(&driver).await.expect("geometry");
+    let corner = &layout["panels"][2][1];
+    let (x1, y1) = (
+        corner[2].as_f64().expect("x1"),
+        corner[3].as_f64().expect("y1"),
+    );
+    let from = on_screen(place, (x1 - 4.0, y1 - 4.0));
+    let to = on_screen(place, cell_middle(&layout, (2.0, 1.0)));
+    driver.drag(from, to).await;
+    let widened = poll(Duration::from_secs(10), "the widened panel", || async {
+        let shown = shown(&driver).await?;
+        (shown_cell(&driver, 2).await? == (1, 1, 2, 1)).then_some(shown)
+    })
+    .await;
+    assert_eq!(shown_cell(&driver, 1).await, Some((2, 0, 1, 1)));
+    assert_same(
+        &widened.image,
+        &server_render(&server, &widened).await,
+        "after the drags",
+    );
+
+    // One undo takes back the whole resize gesture, not the move before it.
+    driver.click("#undo").await;
+    poll(Duration::from_secs(10), "the resize undone", || async {
+        (shown_cell(&driver, 2).await? == (1, 1, 1, 1)).then_some(())
+    })
+    .await;
+    assert_eq!(
+        shown_cell(&driver, 1).await,
+        Some((2, 0, 1, 1)),
+        "the move stays"
+    );
+    drop(driver);
     server.stop().await;
 }
 

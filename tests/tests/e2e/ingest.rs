@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use serde_json::{json, Value};
-use tests::TestServer;
+use tests::{Image, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn telegraf_v1_and_v2_requests_store_points() {
@@ -248,4 +248,51 @@ async fn registered_fonts_render_and_are_served_to_the_editor() {
         glyphs != boxes,
         "with the CJK font the text is drawn as glyphs, not boxes"
     );
+}
+
+/// Without `--font`, the server finds the installed CJK font itself (`--system-fonts`,
+/// on by default): a chart titled in Chinese gets the same glyphs as with the font given
+/// explicitly, not the boxes of a server without it, and the editor can fetch the font.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installed_fonts_render_any_language_without_configuration() {
+    const CJK_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+    let font = std::fs::read(CJK_FONT).expect("CJK font (apt-get install fonts-wqy-microhei)");
+    let chart = json!({"version": 1, "width": 300, "height": 120, "title": "城市温度",
+        "panels": [{"kind": "text", "text": "温度 23 °C"}]})
+    .to_string();
+    let system = TestServer::start_fresh(|s| s.system_fonts = true).await;
+    let explicit = TestServer::start_fresh(|s| s.fonts = vec![CJK_FONT.into()]).await;
+    let none = TestServer::start_fresh(|_| {}).await;
+    let found = city_picture(&system, &chart).await;
+    assert_eq!(
+        found,
+        city_picture(&explicit, &chart).await,
+        "the same glyphs as with --font"
+    );
+    assert_ne!(
+        found,
+        city_picture(&none, &chart).await,
+        "glyphs, not boxes"
+    );
+
+    let listed = system.get_json("/api/fonts").await;
+    let mut served = Vec::new();
+    for url in listed["fonts"].as_array().expect("a font list") {
+        let url = url.as_str().expect("a font URL");
+        served.push(system.get_bytes(url).await);
+    }
+    assert!(
+        served.iter().any(|bytes| bytes.as_ref() == font.as_slice()),
+        "the editor can fetch the CJK font ({} fonts listed)",
+        served.len()
+    );
+    for server in [system, explicit, none] {
+        server.stop().await;
+    }
+}
+
+/// `chart` published as `city` on `server`, and its `.png`.
+async fn city_picture(server: &TestServer, chart: &str) -> Image {
+    server.create_chart("city", chart).await;
+    Image::from_png(&server.get_bytes("/charts/city.png").await)
 }

@@ -11,6 +11,7 @@ mod editor;
 mod faults;
 mod ffmpeg;
 mod hostile;
+mod http2;
 mod ingest;
 mod limits;
 mod remote_write;

@@ -23,20 +23,32 @@ const DEADLINE: Duration = Duration::from_secs(30);
 /// A server whose chart `bar` (a bar chart of `temp`: no time axis, so frames come on a
 /// data change and as keepalive every 500 ms) shows a short bar.
 pub async fn short_bar_server() -> TestServer {
-    let server = TestServer::start_fresh(|s| s.keepalive = Duration::from_millis(500)).await;
+    with_short_bar(TestServer::start_fresh(short_keepalive).await).await
+}
+
+/// [`short_bar_server`] over HTTPS (a self-signed certificate).
+pub async fn short_bar_server_tls() -> TestServer {
+    with_short_bar(TestServer::start_fresh_tls(short_keepalive).await).await
+}
+
+fn short_keepalive(config: &mut server::Config) {
+    config.keepalive = Duration::from_millis(500);
+}
+
+async fn with_short_bar(server: TestServer) -> TestServer {
     server.create_chart("bar", &temp_chart("bar", "1m")).await;
     set_temp(&server, 10.0).await;
     server
 }
 
 /// Writes `temp = value` now.
-async fn set_temp(server: &TestServer, value: f64) {
+pub async fn set_temp(server: &TestServer, value: f64) {
     let point = json!({"points": [{"metric": "temp", "t": now_ms(), "v": value}]});
     assert_eq!(server.post_points(point).await.status(), 200);
 }
 
 /// Whether `image` (a frame of `bar`) shows the tall bar of `temp = 90`, red high up.
-fn tall_bar(image: &Image) -> bool {
+pub fn tall_bar(image: &Image) -> bool {
     image.count(0..400, 0..120, red) > 100
 }
 
@@ -159,17 +171,17 @@ async fn a_client_that_does_not_dechunk_reads_the_stream() {
     stop.await.expect("the server stopped");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gstreamer_decodes_frames() {
-    let server = short_bar_server().await;
-    let out = tempfile::tempdir().expect("temp dir");
+/// GStreamer's `souphttpsrc ! multipartdemux ! jpegdec` on `server`'s stream of `bar`
+/// (certificate not checked: `ssl-strict=false`), writing 4 frames as PNG into `dir`.
+pub fn gstreamer_decoder(server: &TestServer, dir: &Path) -> tokio::process::Command {
     let location = format!("location={}", server.url("/charts/bar.mjpg"));
-    let frames = format!("location={}", out.path().join("frame%03d.png").display());
+    let frames = format!("location={}", dir.join("frame%03d.png").display());
     let mut gst = tokio::process::Command::new("gst-launch-1.0");
     gst.arg("-q")
         .args([
             "souphttpsrc",
             &location,
+            "ssl-strict=false",
             "!",
             "multipartdemux",
             "!",
@@ -179,8 +191,19 @@ async fn gstreamer_decodes_frames() {
         .args(["!", "identity", "eos-after=5", "!", "videoconvert"])
         .args(["!", "video/x-raw,format=RGB", "!", "pngenc"])
         .args(["!", "multifilesink", &frames]);
-    let what = "gst-launch-1.0 (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-good)";
-    frames_across_a_change(&server, gst, what, out.path(), 4, Image::from_png).await;
+    gst
+}
+
+/// What a missing GStreamer needs.
+pub const GSTREAMER: &str =
+    "gst-launch-1.0 (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-good)";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gstreamer_decodes_frames() {
+    let server = short_bar_server().await;
+    let out = tempfile::tempdir().expect("temp dir");
+    let gst = gstreamer_decoder(&server, out.path());
+    frames_across_a_change(&server, gst, GSTREAMER, out.path(), 4, Image::from_png).await;
     server.stop().await;
 }
 
