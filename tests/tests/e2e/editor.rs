@@ -739,7 +739,10 @@ async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
         })
         .collect();
     assert_eq!(
-        server.post_points(json!({ "points": points })).await.status(),
+        server
+            .post_points(json!({ "points": points }))
+            .await
+            .status(),
         200
     );
     server
@@ -755,10 +758,14 @@ async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
     let driver = WebDriver::start(1600, 1000, PageLoad::Normal).await;
     driver.open(&server.url("/#/edit/rooms")).await;
     let room_of = |shown: &Shown| shown.spec["panels"][0]["series"][0]["tags"]["room"].clone();
-    let kitchen = poll(Duration::from_secs(30), "the preview with the default", || async {
-        let shown = shown(&driver).await?;
-        (room_of(&shown) == "kitchen" && shown.points() >= 30).then_some(shown)
-    })
+    let kitchen = poll(
+        Duration::from_secs(30),
+        "the preview with the default",
+        || async {
+            let shown = shown(&driver).await?;
+            (room_of(&shown) == "kitchen" && shown.points() >= 30).then_some(shown)
+        },
+    )
     .await;
     assert_eq!(kitchen.spec["title"], "Temp in kitchen");
     assert_same(
@@ -769,10 +776,14 @@ async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
 
     // Choose another value: the preview draws it, exactly as the server would.
     driver.set("select[data-var='room']", "hall").await;
-    let hall = poll(Duration::from_secs(20), "the preview of the hall", || async {
-        let shown = shown(&driver).await?;
-        (room_of(&shown) == "hall" && shown.points() >= 30).then_some(shown)
-    })
+    let hall = poll(
+        Duration::from_secs(20),
+        "the preview of the hall",
+        || async {
+            let shown = shown(&driver).await?;
+            (room_of(&shown) == "hall" && shown.points() >= 30).then_some(shown)
+        },
+    )
     .await;
     assert_eq!(hall.spec["title"], "Temp in hall");
     assert!(
@@ -787,16 +798,24 @@ async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
 
     // The embed snippet and the stream beside the preview carry the value.
     let stream_url = server.url("/charts/rooms.mjpg?var-room=hall");
-    poll(Duration::from_secs(10), "the snippet with the variable", || async {
-        let snippet = driver
-            .run("return document.getElementById('embed-snippet').value;", json!([]))
-            .await;
-        let src = driver
-            .run("return document.getElementById('stream').src;", json!([]))
-            .await;
-        (snippet.as_str()?.contains(&format!("src=\"{stream_url}\"")) && src == stream_url.as_str())
+    poll(
+        Duration::from_secs(10),
+        "the snippet with the variable",
+        || async {
+            let snippet = driver
+                .run(
+                    "return document.getElementById('embed-snippet').value;",
+                    json!([]),
+                )
+                .await;
+            let src = driver
+                .run("return document.getElementById('stream').src;", json!([]))
+                .await;
+            (snippet.as_str()?.contains(&format!("src=\"{stream_url}\""))
+                && src == stream_url.as_str())
             .then_some(())
-    })
+        },
+    )
     .await;
     driver.close().await;
     server.stop().await;
