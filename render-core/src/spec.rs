@@ -47,6 +47,32 @@ pub struct Spec {
     pub layout: Option<Layout>,
     /// The panels, at least one.
     pub panels: Vec<Panel>,
+    /// Variables viewers choose in the URL (`?var-host=db2`), used as `$host` or
+    /// `${host}` in titles, texts, labels and tag filters. Default: none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, Variable>,
+}
+
+/// A variable: its value when the URL names none, and the values a viewer may choose.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Variable {
+    /// The value when the URL has no `var-NAME`; must itself be allowed.
+    pub default: String,
+    /// The values a viewer may choose: a list, or a regular expression the whole value
+    /// must match (e.g. `"db[0-9]+"`). Default: any value of at most 200 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Allowed>,
+}
+
+/// The values a variable may take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Allowed {
+    /// Exactly these values.
+    List(Vec<String>),
+    /// Every value this regular expression matches as a whole (anchored at both ends).
+    Pattern(String),
 }
 
 /// How a stream re-renders while no new data arrives (data changes always re-render,
@@ -416,6 +442,14 @@ pub enum LegendValue {
 impl ThemeName {
     /// Every variant, in the order forms list them.
     pub const ALL: [ThemeName; 2] = [ThemeName::Light, ThemeName::Dark];
+
+    /// The name the JSON (and the `theme` URL parameter) uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            ThemeName::Light => "light",
+            ThemeName::Dark => "dark",
+        }
+    }
 }
 
 impl PanelKind {

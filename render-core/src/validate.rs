@@ -4,6 +4,7 @@
 //! Every problem is reported, each with the JSON path it is at
 //! (`panels[1].series[0].color: "#12" is not a colour`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono_tz::Tz;
@@ -11,9 +12,12 @@ use chrono_tz::Tz;
 use crate::color::{Rgba, Theme};
 use crate::format::ValueFormat;
 use crate::layout::Grid;
-use crate::spec::{Cell, Panel, PanelKind, Scale, SeriesSpec, SeriesStyle, Spec, SPEC_VERSION};
+use crate::spec::{
+    Allowed, Cell, Panel, PanelKind, Scale, SeriesSpec, SeriesStyle, Spec, SPEC_VERSION,
+};
 use crate::transform;
 use crate::valid::{ValidPanel, ValidSeries, ValidSpec, ValidThreshold, DEFAULT_WINDOW_MS};
+use crate::variables::{self, Matcher, MAX_ALLOWED, MAX_VARIABLES};
 
 /// Largest width or height in pixels.
 pub const MAX_SIDE: u32 = 4096;
@@ -116,6 +120,7 @@ pub fn validate(spec: Spec) -> Result<ValidSpec, ValidationErrors> {
         );
     }
     check.text("title", spec.title.as_deref(), MAX_NAME);
+    check_variables(&mut check, &spec);
     let theme = theme(&mut check, &spec);
     let tz = match spec.timezone.as_deref() {
         None => Tz::UTC,
@@ -465,6 +470,92 @@ fn check_what(check: &mut Checker, path: &str, series: &SeriesSpec) {
     }
 }
 
+/// Checks the declared variables: at most [`MAX_VARIABLES`], each named by an
+/// identifier, its `allowed` list or pattern usable, its default allowed.
+fn check_variables(check: &mut Checker, spec: &Spec) {
+    if spec.variables.len() > MAX_VARIABLES {
+        check.fail(
+            "variables",
+            format!(
+                "has {} variables, at most {MAX_VARIABLES}",
+                spec.variables.len()
+            ),
+        );
+    }
+    for (name, variable) in &spec.variables {
+        let path = format!("variables.{}", clip(name));
+        if !variables::valid_name(name) {
+            check.fail(
+                &path,
+                format!(
+                    "{:?} is not a variable name: use letters, digits and '_' (at most {}), \
+                     not starting with a digit",
+                    clip(name),
+                    variables::MAX_VARIABLE_NAME
+                ),
+            );
+        }
+        check.text(
+            &format!("{path}.default"),
+            Some(&variable.default),
+            MAX_NAME,
+        );
+        let allowed_path = format!("{path}.allowed");
+        match &variable.allowed {
+            Some(Allowed::List(values)) => {
+                if values.is_empty() || values.len() > MAX_ALLOWED {
+                    check.fail(
+                        &allowed_path,
+                        format!("needs 1..={MAX_ALLOWED} values, has {}", values.len()),
+                    );
+                }
+                for (k, value) in values.iter().enumerate() {
+                    check.text(&format!("{allowed_path}[{k}]"), Some(value), MAX_NAME);
+                }
+            }
+            Some(Allowed::Pattern(pattern)) => {
+                check.text(&allowed_path, Some(pattern), MAX_NAME);
+            }
+            None => {}
+        }
+        match Matcher::new(variable.allowed.as_ref()) {
+            Ok(matcher) if !matcher.allows(&variable.default) => check.fail(
+                &format!("{path}.default"),
+                format!(
+                    "{:?} is not one of the allowed values",
+                    clip(&variable.default)
+                ),
+            ),
+            Ok(_) => {}
+            Err(error) => check.fail(
+                &allowed_path,
+                format!("is not a regular expression: {}", clip(&error)),
+            ),
+        }
+    }
+    // A viewer picks a variable's value in the URL: in a PromQL query only a value from
+    // a list or pattern, or any viewer could have the source run any query.
+    let open: BTreeMap<String, String> = spec
+        .variables
+        .iter()
+        .filter(|(_, variable)| variable.allowed.is_none())
+        .map(|(name, _)| (name.clone(), "\u{0}".to_string()))
+        .collect();
+    for (i, panel) in spec.panels.iter().enumerate() {
+        for (j, series) in panel.series.iter().enumerate() {
+            let Some(query) = &series.query else { continue };
+            if variables::substitute(query, &open) != *query {
+                check.fail(
+                    &format!("panels[{i}].series[{j}].query"),
+                    "uses a variable without `allowed` values: give it a list or a pattern, \
+                     or a viewer could have the source run any query"
+                        .into(),
+                );
+            }
+        }
+    }
+}
+
 /// Whether `name` can name a configured source: 1 to 64 of a-z, A-Z, 0-9, `_`, `-`.
 pub fn valid_source_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
@@ -643,4 +734,44 @@ fn clip(text: &str) -> String {
         clipped.push('…');
     }
     clipped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(variables: &str) -> Vec<String> {
+        let json = format!(
+            r#"{{"version":1,"width":100,"height":100,"variables":{variables},
+            "panels":[{{"series":[{{"metric":"cpu","tags":{{"host":"$host"}}}}]}}]}}"#
+        );
+        match validate(Spec::from_json(&json).expect("parses")) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.0.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn variables_are_checked() {
+        assert!(problems(r#"{"host":{"default":"db1","allowed":["db1","db2"]}}"#).is_empty());
+        assert!(problems(r#"{"host":{"default":"db1","allowed":"db[0-9]"}}"#).is_empty());
+        assert!(problems(r#"{"host":{"default":"anything"}}"#).is_empty());
+        let bad = problems(r#"{"host":{"default":"db3","allowed":["db1"]}}"#);
+        assert_eq!(
+            bad,
+            ["variables.host.default: \"db3\" is not one of the allowed values"]
+        );
+        let bad = problems(r#"{"host":{"default":"x","allowed":"("}}"#);
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].starts_with("variables.host.allowed: is not a regular expression"));
+        let bad = problems(r#"{"2x":{"default":"a"},"h":{"default":"a","allowed":[]}}"#);
+        assert_eq!(bad.len(), 3, "{bad:?}");
+        assert!(bad[0].starts_with("variables.2x: \"2x\" is not a variable name"));
+        assert_eq!(bad[1], "variables.h.allowed: needs 1..=256 values, has 0");
+        let many: Vec<String> = (0..=MAX_VARIABLES)
+            .map(|i| format!(r#""v{i}":{{"default":"a"}}"#))
+            .collect();
+        let bad = problems(&format!("{{{}}}", many.join(",")));
+        assert_eq!(bad, ["variables: has 17 variables, at most 16"]);
+    }
 }

@@ -82,6 +82,11 @@ pub struct Config {
     #[arg(long, env = "PLOTCAST_MAX_VIEWERS_PER_CHART", default_value = "1000", value_parser = limit)]
     #[serde(deserialize_with = "limit_in_file")]
     pub max_viewers_per_chart: usize,
+    /// Most live variants of one chart: distinct sets of URL parameters (`var-NAME`,
+    /// overrides) streamed at once, each rendered on its own.
+    #[arg(long, env = "PLOTCAST_MAX_VARIANTS_PER_CHART", default_value = "16", value_parser = limit)]
+    #[serde(deserialize_with = "limit_in_file")]
+    pub max_variants_per_chart: usize,
     /// Most stream viewers in total.
     #[arg(long, env = "PLOTCAST_MAX_VIEWERS", default_value = "10000", value_parser = limit)]
     #[serde(deserialize_with = "limit_in_file")]

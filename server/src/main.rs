@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use render_core::{Data, Frame, Renderer, Spec};
+use render_core::{Data, Frame, Params, Renderer, Spec};
 use server::system_fonts::{fallback_chain, FontFile};
 use server::{image_files, Config, ServeArgs};
 use tracing_subscriber::EnvFilter;
@@ -47,6 +47,12 @@ enum Command {
         /// Output file; `.png`, `.jpg` or `.jpeg`.
         #[arg(short, long)]
         output: PathBuf,
+        /// A variable's value, `NAME=VALUE` (repeatable; others take their default).
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// An override, e.g. `theme=dark`, `width=640`, `window=1h` (repeatable).
+        #[arg(long = "param", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
     },
     /// Print a signed URL for viewing a private chart (no server needed: the URL is
     /// signed with the same secret the server uses).
@@ -59,6 +65,14 @@ enum Command {
         /// Base URL of the server [default: http://ADDR from the configuration].
         #[arg(long)]
         base: Option<String>,
+        /// A variable value the URL shows, `NAME=VALUE` (repeatable); the viewer cannot
+        /// change it.
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// An override the URL shows, e.g. `theme=dark`, `width=640`, `window=1h`
+        /// (repeatable); covered by the signature too.
+        #[arg(long = "param", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
         /// The secret: `--signing-key`, `--token`, their variables or `--config`, as
         /// for `serve`.
         #[command(flatten)]
@@ -76,23 +90,60 @@ fn main() -> anyhow::Result<()> {
             fonts,
             system_fonts,
             output,
+            vars,
+            overrides,
         } => render(
             &spec,
             data.as_deref(),
             now.as_deref(),
             (&fonts, system_fonts),
             &output,
+            &picture_params(&vars, &overrides)?,
         ),
         Command::Sign {
             id,
             ttl,
             base,
+            vars,
+            overrides,
             secret,
-        } => sign(&id, &ttl, base.as_deref(), secret),
+        } => sign(
+            &id,
+            &ttl,
+            base.as_deref(),
+            &picture_params(&vars, &overrides)?,
+            secret,
+        ),
     }
 }
 
-fn sign(id: &str, ttl: &str, base: Option<&str>, args: ServeArgs) -> anyhow::Result<()> {
+/// The picture parameters of `--var NAME=VALUE` and `--param KEY=VALUE` flags.
+fn picture_params(vars: &[String], overrides: &[String]) -> anyhow::Result<Params> {
+    let mut params = Params::default();
+    let vars = vars.iter().map(|v| (render_core::VAR_PREFIX, "--var", v));
+    let overrides = overrides.iter().map(|o| ("", "--param", o));
+    for (prefix, flag, pair) in vars.chain(overrides) {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("{flag} {pair:?}: write KEY=VALUE");
+        };
+        match params.set(&format!("{prefix}{key}"), value) {
+            Ok(true) => {}
+            Ok(false) => bail!(
+                "{flag} {pair:?}: {key:?} is not a picture parameter (theme, width, height, window, title)"
+            ),
+            Err(error) => bail!("{flag} {pair:?}: {error}"),
+        }
+    }
+    Ok(params)
+}
+
+fn sign(
+    id: &str,
+    ttl: &str,
+    base: Option<&str>,
+    params: &Params,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
     if !render_core::valid_chart_id(id) {
         bail!("{id:?} is not a chart id (1 to 64 of a-z, 0-9, '_', '-')");
     }
@@ -107,12 +158,12 @@ fn sign(id: &str, ttl: &str, base: Option<&str>, args: ServeArgs) -> anyhow::Res
         .timestamp_millis()
         .saturating_add(ttl_ms)
         .div_euclid(1000);
-    let sig = server::signing::sign(secret, id, exp);
+    let (query, _) = server::signing::signed_query(secret, id, exp, params);
     let base = match base {
         Some(base) => base.trim_end_matches('/').to_string(),
         None => format!("{}://{}", config.scheme(), config.addr),
     };
-    println!("{base}/charts/{id}.mjpg?exp={exp}&sig={sig}");
+    println!("{base}/charts/{id}.mjpg?{query}");
     Ok(())
 }
 
@@ -181,13 +232,14 @@ fn render(
     now: Option<&str>,
     (font_paths, system_fonts): (&[PathBuf], bool),
     output: &std::path::Path,
+    params: &Params,
 ) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(spec_path)
         .with_context(|| format!("reading {}", spec_path.display()))?;
     let spec =
         Spec::from_json(&text).with_context(|| format!("parsing {}", spec_path.display()))?;
-    let spec =
-        render_core::validate(spec).with_context(|| format!("checking {}", spec_path.display()))?;
+    let spec = render_core::resolve(&spec, params)
+        .with_context(|| format!("checking {}", spec_path.display()))?;
     let data = match data_path {
         Some(path) => {
             let text = std::fs::read_to_string(path)

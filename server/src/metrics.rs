@@ -82,6 +82,8 @@ pub struct ChartStats {
     pub id: String,
     /// Current viewers.
     pub viewers: usize,
+    /// Live variants (distinct URL parameters being streamed).
+    pub variants: usize,
     /// Frames rendered since start.
     pub frames: u64,
 }
@@ -109,6 +111,14 @@ impl Metrics {
                 out,
                 "plotcast_viewers{{chart=\"{}\"}} {}",
                 chart.id, chart.viewers
+            );
+        }
+        let _ = writeln!(out, "# HELP plotcast_chart_variants Live stream variants (distinct URL parameters) per chart.\n# TYPE plotcast_chart_variants gauge");
+        for chart in charts {
+            let _ = writeln!(
+                out,
+                "plotcast_chart_variants{{chart=\"{}\"}} {}",
+                chart.id, chart.variants
             );
         }
         let _ = writeln!(

@@ -1,7 +1,10 @@
 //! Signed URLs for private charts: `?exp=UNIX_SECONDS&sig=HEX(HMAC-SHA256(secret,
-//! "{id}:{exp}"))`, and the constant-time token comparison of the write endpoints.
+//! "{id}:{exp}"))`, or, for a URL with picture parameters (variables, overrides) whose
+//! canonical query is `Q`, of `"{id}:{exp}?{Q}"`: a viewer cannot change them. And the
+//! constant-time token comparison of the write endpoints.
 
 use hmac::{Hmac, Mac};
+use render_core::Params;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -27,25 +30,43 @@ pub enum SignatureError {
     NoSecret(String),
 }
 
-/// The hex HMAC-SHA256 of `"{id}:{exp}"` under `secret`.
-pub fn sign(secret: &str, id: &str, exp: i64) -> String {
-    hex(&mac(secret, id, exp).finalize().into_bytes())
+/// The hex HMAC-SHA256 under `secret` of `"{id}:{exp}"`, or `"{id}:{exp}?{params}"`
+/// when `params` (a canonical query, `render_core::Params::query`) is not empty.
+pub fn sign(secret: &str, id: &str, exp: i64, params: &str) -> String {
+    hex(&mac(secret, id, exp, params).finalize().into_bytes())
 }
 
-fn mac(secret: &str, id: &str, exp: i64) -> HmacSha256 {
+fn mac(secret: &str, id: &str, exp: i64, params: &str) -> HmacSha256 {
     // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
     let mut mac = match HmacSha256::new_from_slice(secret.as_bytes()) {
         Ok(mac) => mac,
         Err(_) => unreachable!("HMAC accepts keys of every length"),
     };
     mac.update(format!("{id}:{exp}").as_bytes());
+    if !params.is_empty() {
+        mac.update(format!("?{params}").as_bytes());
+    }
     mac
 }
 
-/// Checks `exp` and `sig` (as given in the query) for chart `id` at `now_secs`.
+/// The query of a signed URL for chart `id` with picture parameters `params`, valid
+/// until `exp` (UNIX seconds): the parameters, then `exp` and `sig`; and the `sig`.
+pub fn signed_query(secret: &str, id: &str, exp: i64, params: &Params) -> (String, String) {
+    let picture = params.query();
+    let sig = sign(secret, id, exp, &picture);
+    let query = match picture.is_empty() {
+        true => format!("exp={exp}&sig={sig}"),
+        false => format!("{picture}&exp={exp}&sig={sig}"),
+    };
+    (query, sig)
+}
+
+/// Checks `exp` and `sig` (as given in the query) for chart `id` with the canonical
+/// picture parameters `params` at `now_secs`.
 pub fn verify(
     secret: &str,
     id: &str,
+    params: &str,
     exp: Option<&str>,
     sig: Option<&str>,
     now_secs: i64,
@@ -56,7 +77,7 @@ pub fn verify(
     let exp: i64 = exp.parse().map_err(|_| SignatureError::Malformed)?;
     let sig = unhex(sig).ok_or(SignatureError::Malformed)?;
     // `verify_slice` compares in constant time.
-    mac(secret, id, exp)
+    mac(secret, id, exp, params)
         .verify_slice(&sig)
         .map_err(|_| SignatureError::Forged(id.to_string()))?;
     if exp < now_secs {
@@ -105,9 +126,10 @@ mod tests {
 
     #[test]
     fn signatures_verify_until_they_expire_and_forgeries_fail() {
-        let sig = sign("secret", "cpu", 2_000);
+        let sig = sign("secret", "cpu", 2_000, "");
         assert_eq!(sig.len(), 64);
-        let ok = |id, exp: &str, sig: &str, now| verify("secret", id, Some(exp), Some(sig), now);
+        let ok =
+            |id, exp: &str, sig: &str, now| verify("secret", id, "", Some(exp), Some(sig), now);
         assert_eq!(ok("cpu", "2000", &sig, 1_999), Ok(()));
         assert_eq!(ok("cpu", "2000", &sig.to_uppercase(), 1_999), Ok(()));
         assert_eq!(
@@ -124,14 +146,40 @@ mod tests {
         ));
         assert_eq!(ok("cpu", "x", &sig, 0), Err(SignatureError::Malformed));
         assert_eq!(ok("cpu", "2000", "abc", 0), Err(SignatureError::Malformed));
-        let other = sign("other", "cpu", 2_000);
+        let other = sign("other", "cpu", 2_000, "");
         assert!(matches!(
             ok("cpu", "2000", &other, 0),
             Err(SignatureError::Forged(_))
         ));
         assert!(matches!(
-            verify("secret", "cpu", None, Some(&sig), 0),
+            verify("secret", "cpu", "", None, Some(&sig), 0),
             Err(SignatureError::Missing(_))
+        ));
+    }
+
+    #[test]
+    fn signatures_cover_the_parameters() {
+        let sig = sign("secret", "cpu", 2_000, "var-host=db2");
+        let with = |params| verify("secret", "cpu", params, Some("2000"), Some(&sig), 0);
+        assert_eq!(with("var-host=db2"), Ok(()));
+        assert!(matches!(
+            with("var-host=db1"),
+            Err(SignatureError::Forged(_))
+        ));
+        assert!(matches!(with(""), Err(SignatureError::Forged(_))));
+        // The unparameterised signature is the one made before parameters existed.
+        let plain = sign("secret", "cpu", 2_000, "");
+        assert_ne!(plain, sig);
+        assert!(matches!(
+            verify(
+                "secret",
+                "cpu",
+                "var-host=db2",
+                Some("2000"),
+                Some(&plain),
+                0
+            ),
+            Err(SignatureError::Forged(_))
         ));
     }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use render_core::{Data, Renderer, Spec, ValidSpec, ValidationError, ValidationErrors};
+use render_core::{Data, Params, Renderer, Spec, ValidSpec, ValidationError, ValidationErrors};
 
 use crate::config::Config;
 use crate::error::AppError;
@@ -98,6 +98,7 @@ impl AppState {
         let limits = ViewerLimits {
             per_chart: config.max_viewers_per_chart,
             total: config.max_viewers,
+            variants_per_chart: config.max_variants_per_chart,
         };
         let hub = Hub::new(render.clone(), limits);
         let state = AppState(Arc::new(Inner {
@@ -116,16 +117,18 @@ impl AppState {
         let charts = tokio::task::spawn_blocking(move || listing.list_charts()).await??;
         let mut needs = Horizons::default();
         for chart in &charts {
-            match Spec::from_json(&chart.spec)
-                .map_err(|e| e.to_string())
-                .and_then(|s| render_core::validate(s).map_err(|e| e.to_string()))
-            {
-                Ok(spec) => {
-                    needs = needs.max(&BuiltinSource::needs(&spec));
+            let parsed = Spec::from_json(&chart.spec).map_err(|e| e.to_string());
+            let resolved = parsed.and_then(|spec| {
+                let valid = render_core::resolve(&spec, &Params::default());
+                Ok((spec, valid.map_err(|e| e.to_string())?))
+            });
+            match resolved {
+                Ok((spec, valid)) => {
+                    needs = needs.max(&BuiltinSource::needs(&valid));
                     state
                         .0
                         .hub
-                        .publish(&chart.id, Arc::new(spec), chart.private);
+                        .publish(&chart.id, Arc::new(spec), Arc::new(valid), chart.private);
                 }
                 Err(error) => {
                     tracing::warn!(chart = %chart.id, %error, "stored chart no longer valid; not served")
@@ -279,25 +282,25 @@ impl AppState {
         Ok(samples)
     }
 
-    /// Publishes a validated spec: store first, then the live hub. `private` sets the
-    /// chart's privacy (`None` keeps it). Returns the version and the privacy.
+    /// Publishes a spec (`json` is its text) if it is valid with its variables at
+    /// their defaults: store first, then the live hub. `private` sets the chart's
+    /// privacy (`None` keeps it). Returns the version and the privacy.
     pub async fn publish(
         &self,
         id: &str,
         json: String,
-        spec: ValidSpec,
+        spec: Spec,
         private: Option<bool>,
     ) -> Result<(i64, bool), AppError> {
-        self.check_queries(&spec).await?;
+        let valid = Arc::new(render_core::resolve(&spec, &Params::default())?);
+        self.check_queries(&valid).await?;
         let key = id.to_string();
         let now = self.now_ms();
         let (version, private) = self
             .blocking(move |store| store.put_chart(&key, &json, now, private))
             .await?;
-        let needs = BuiltinSource::needs(&spec);
-        let source = self.0.source.clone();
-        self.blocking(move |_| source.reach(&needs)).await?;
-        self.0.hub.publish(id, Arc::new(spec), private);
+        self.reach(&valid).await?;
+        self.0.hub.publish(id, Arc::new(spec), valid, private);
         Ok((version, private))
     }
 
@@ -347,6 +350,14 @@ impl AppState {
         } else {
             Err(ValidationErrors(problems).into())
         }
+    }
+
+    /// Makes the source hold the history `spec` draws (a variant's `window` may reach
+    /// further back than its chart's).
+    pub async fn reach(&self, spec: &ValidSpec) -> Result<(), AppError> {
+        let needs = BuiltinSource::needs(spec);
+        let source = self.0.source.clone();
+        self.blocking(move |_| source.reach(&needs)).await
     }
 
     /// Deletes points past retention and drops them from memory.

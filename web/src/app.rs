@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use render_core::{Data, Spec};
+use render_core::{Data, Spec, ValidSpec};
 use serde_json::Value;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -19,6 +19,7 @@ use crate::manipulate::{place, resize_grid, Gesture, Nudge};
 use crate::preview::{points_paths, Preview};
 use crate::state::{to_text, EditorState, NEW_CHART};
 use crate::templates::{chooser_html, with_live_series, TemplateList};
+use crate::variables::{self, Chosen};
 use crate::{api, dom, form, json_view, list, preview, publish};
 
 const TOKEN_KEY: &str = "plotcast-token";
@@ -43,6 +44,12 @@ struct App {
     state: EditorState,
     /// Id of the chart being edited, once it was opened or published.
     chart_id: Option<String>,
+    /// The version shown under "Stream" once the chart was opened or published.
+    published: Option<u64>,
+    /// Values chosen for the spec's variables ("preview with variables").
+    chosen: Chosen,
+    /// The variables picker's HTML as last shown.
+    picker: String,
     series: Vec<SeriesInfo>,
     preview: Preview,
     form_signature: String,
@@ -53,6 +60,22 @@ struct App {
     ticks: u64,
     /// A drag on the preview in progress.
     gesture: Option<Gesture>,
+}
+
+impl App {
+    /// What the preview draws: the last valid spec with the chosen variable values.
+    fn shown(&self) -> Option<ValidSpec> {
+        self.state
+            .valid()
+            .map(|valid| variables::shown(valid, &self.chosen))
+    }
+
+    /// The URL query of the chosen variable values ("" or `?var-…`).
+    fn query(&self) -> String {
+        self.state
+            .valid()
+            .map_or_else(String::new, |v| variables::query(v.spec(), &self.chosen))
+    }
 }
 
 thread_local! {
@@ -314,6 +337,8 @@ fn open_editor(published: Option<(String, u64)>, text: String) {
         app.view = View::Editor;
         app.state = state;
         app.chart_id = published.as_ref().map(|(id, _)| id.clone());
+        app.published = published.as_ref().map(|(_, version)| *version);
+        app.chosen.clear();
         app.form_signature.clear();
         app.preview.data = Data::default();
         app.preview.metrics.clear();
@@ -323,12 +348,6 @@ fn open_editor(published: Option<(String, u64)>, text: String) {
     }
     show_only("editor-view");
     dom::set_visible("published", false);
-    if let Some((id, version)) = &published {
-        let spec = with(|app| app.state.valid().map(|v| v.spec().clone()));
-        if let Some(spec) = spec {
-            publish::show_published(id, *version, &spec);
-        }
-    }
     refresh(Source::Other);
     spawn(refresh_series());
     spawn(refresh_sources());
@@ -348,9 +367,13 @@ fn refresh(source: Source) {
         }
         set_disabled("undo", !app.state.can_undo());
         set_disabled("redo", !app.state.can_redo());
-        let Some(valid) = app.state.valid().cloned() else {
+        let Some(valid) = app.shown() else {
             return false;
         };
+        show_variables(app);
+        if let (Some(id), Some(version)) = (&app.chart_id, app.published) {
+            publish::show_published(id, version, valid.spec(), &app.query());
+        }
         preview::draw(&mut app.preview, &valid);
         let layout = app.preview.layout(&valid);
         show_selection(
@@ -365,6 +388,20 @@ fn refresh(source: Source) {
     });
     if needs_data {
         spawn(refresh_data());
+    }
+}
+
+/// Shows the variables picker of the last valid spec, rebuilt only when it changed
+/// (so a focused input keeps its caret).
+fn show_variables(app: &mut App) {
+    let html = app.state.valid().map_or_else(String::new, |v| {
+        variables::picker_html(v.spec(), &app.chosen)
+    });
+    if html != app.picker {
+        if let Some(container) = dom::by_id("variables") {
+            container.set_inner_html(&html);
+        }
+        app.picker = html;
     }
 }
 
@@ -385,10 +422,10 @@ async fn refresh_data() {
         if app.fetching || app.view != View::Editor {
             return None;
         }
-        let valid = app.state.valid()?;
-        let metrics = preview::reads(valid);
+        let valid = app.shown()?;
+        let metrics = preview::reads(&valid);
         app.fetching = true;
-        Some((points_paths(valid, now), metrics))
+        Some((points_paths(&valid, now), metrics))
     });
     let Some((paths, metrics)) = request else {
         return;
@@ -410,7 +447,7 @@ async fn refresh_data() {
             app.preview.data = data;
             app.preview.metrics = metrics;
         }
-        if let Some(valid) = app.state.valid().cloned() {
+        if let Some(valid) = app.shown() {
             if app.view == View::Editor {
                 preview::draw(&mut app.preview, &valid);
             }
@@ -506,6 +543,15 @@ fn on_input(event: Event) {
 }
 
 fn on_change(event: Event) {
+    if let Some(picker) = target_closest(&event, "[data-var]") {
+        if let Some(name) = picker.get_attribute("data-var") {
+            let value = dom::value(&picker);
+            with(|app| app.chosen.insert(name, value));
+            refresh(Source::Other);
+            spawn(refresh_data());
+        }
+        return;
+    }
     let Some(control) = target_closest(&event, "[data-field]") else {
         return;
     };
@@ -791,10 +837,9 @@ async fn publish_chart() {
         if !app.state.is_valid() {
             return Err("Fix the problems in the spec before publishing".to_string());
         }
-        let spec = app.state.valid().map(|v| v.spec().clone());
-        Ok((app.state.text().to_string(), spec, app.token.clone()))
+        Ok((app.state.text().to_string(), app.token.clone()))
     });
-    let (text, spec, token) = match ready {
+    let (text, token) = match ready {
         Ok(ready) => ready,
         Err(message) => return dom::show_error(&message),
     };
@@ -813,13 +858,14 @@ async fn publish_chart() {
                 .ok()
                 .and_then(|v| v["version"].as_u64())
                 .unwrap_or(0);
-            with(|app| app.chart_id = Some(id.clone()));
+            with(|app| {
+                app.chart_id = Some(id.clone());
+                app.published = Some(version);
+            });
             if let Some(window) = dom::window() {
                 let _ = window.location().set_hash(&format!("#/edit/{id}"));
             }
-            if let Some(spec) = spec {
-                publish::show_published(&id, version, &spec);
-            }
+            refresh(Source::Other);
         }
         Err(error) if error.unauthorized() => {
             with(|app| app.retry_publish = true);

@@ -16,19 +16,9 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Percent-encodes `text` for a URL query value (RFC 3986 unreserved kept).
-pub fn url_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(byte))
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
+/// Percent-encodes `text` for a URL query value (RFC 3986 unreserved kept): the
+/// encoding of the server's canonical parameter queries.
+pub use render_core::percent_encode as url_encode;
 
 #[cfg(test)]
 mod tests {

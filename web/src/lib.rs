@@ -16,6 +16,7 @@ pub mod preview;
 pub mod publish;
 pub mod state;
 pub mod templates;
+pub mod variables;
 
 #[cfg(target_arch = "wasm32")]
 mod api;

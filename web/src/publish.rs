@@ -26,22 +26,23 @@ pub fn suggest_id(title: &str) -> String {
     }
 }
 
-/// The stream URL of chart `id`.
-pub fn stream_url(origin: &str, id: &str) -> String {
-    format!("{origin}/charts/{id}.mjpg")
+/// The stream URL of chart `id`; `query` is "" or `?var-NAME=VALUE&…`.
+pub fn stream_url(origin: &str, id: &str, query: &str) -> String {
+    format!("{origin}/charts/{id}.mjpg{query}")
 }
 
-/// The snapshot (latest frame) URL of chart `id`.
-pub fn snapshot_url(origin: &str, id: &str) -> String {
-    format!("{origin}/charts/{id}.jpg")
+/// The snapshot (latest frame) URL of chart `id` (`query` as for [`stream_url`]).
+pub fn snapshot_url(origin: &str, id: &str, query: &str) -> String {
+    format!("{origin}/charts/{id}.jpg{query}")
 }
 
-/// The `<img>` that embeds the live chart.
-pub fn embed_snippet(origin: &str, id: &str, spec: &Spec) -> String {
+/// The `<img>` that embeds the live chart; `spec` is what it shows (variables
+/// substituted), `query` its parameters as for [`stream_url`].
+pub fn embed_snippet(origin: &str, id: &str, spec: &Spec, query: &str) -> String {
     let alt = spec.title.clone().unwrap_or_else(|| id.to_string());
     format!(
         "<img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"{}\">",
-        escape(&stream_url(origin, id)),
+        escape(&stream_url(origin, id, query)),
         spec.width,
         spec.height,
         escape(&alt)
@@ -62,15 +63,16 @@ mod browser {
     use super::{embed_snippet, snapshot_url, stream_url};
     use crate::dom;
 
-    /// Shows the snippet, the snapshot URL and the stream of the published chart. The
+    /// Shows the snippet, the snapshot URL and the stream of the published chart with
+    /// the URL parameters `query` ("" or `?var-…`; `spec` is what they show). The
     /// stream `<img>` keeps its connection when the same chart is republished: the
     /// server switches the running stream to the new design.
-    pub fn show_published(id: &str, version: u64, spec: &Spec) {
+    pub fn show_published(id: &str, version: u64, spec: &Spec, query: &str) {
         let origin = dom::origin();
         if let Some(snippet) = dom::by_id("embed-snippet") {
-            dom::set_value(&snippet, &embed_snippet(&origin, id, spec));
+            dom::set_value(&snippet, &embed_snippet(&origin, id, spec, query));
         }
-        let snapshot = snapshot_url(&origin, id);
+        let snapshot = snapshot_url(&origin, id, query);
         if let Some(link) = dom::by_id("snapshot-url") {
             let _ = link.set_attribute("href", &snapshot);
             link.set_text_content(Some(&snapshot));
@@ -82,7 +84,7 @@ mod browser {
         if let Some(image) =
             dom::by_id("stream").and_then(|e| e.dyn_into::<HtmlImageElement>().ok())
         {
-            let url = stream_url(&origin, id);
+            let url = stream_url(&origin, id, query);
             if image.src() != url {
                 image.set_src(&url);
             }
@@ -141,11 +143,15 @@ mod tests {
         let mut spec = Spec::from_json(crate::state::NEW_CHART).expect("spec");
         spec.title = Some("Temp \"A\" & B".into());
         assert_eq!(
-            embed_snippet("http://h:8080", "temp", &spec),
+            embed_snippet("http://h:8080", "temp", &spec, ""),
             "<img src=\"http://h:8080/charts/temp.mjpg\" width=\"640\" height=\"360\" alt=\"Temp &quot;A&quot; &amp; B\">"
         );
         assert_eq!(
-            snapshot_url("http://h:8080", "temp"),
+            embed_snippet("http://h:8080", "temp", &spec, "?var-host=db2&var-dc=a%20b"),
+            "<img src=\"http://h:8080/charts/temp.mjpg?var-host=db2&amp;var-dc=a%20b\" width=\"640\" height=\"360\" alt=\"Temp &quot;A&quot; &amp; B\">"
+        );
+        assert_eq!(
+            snapshot_url("http://h:8080", "temp", ""),
             "http://h:8080/charts/temp.jpg"
         );
     }

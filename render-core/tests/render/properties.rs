@@ -201,6 +201,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 gap: None,
             }),
             panels,
+            variables: Default::default(),
         })
 }
 

@@ -266,3 +266,31 @@ fn a_query_series_names_a_source_and_nothing_only_metrics_have() {
         ]
     );
 }
+
+#[test]
+fn a_promql_query_takes_only_variables_whose_values_are_listed_or_patterned() {
+    let spec = |allowed: &str| {
+        format!(
+            r#"{{"version":1,"width":400,"height":300,
+            "variables":{{"host":{{"default":"db1"{allowed}}}}},
+            "panels":[{{"series":[{{"source":"prom","query":"up{{instance=\"${{host}}\"}}"}}]}}]}}"#
+        )
+    };
+    assert_eq!(
+        errors(&spec("")),
+        [
+            "panels[0].series[0].query: uses a variable without `allowed` values: give it a \
+          list or a pattern, or a viewer could have the source run any query"
+        ]
+    );
+    let listed = Spec::from_json(&spec(r#","allowed":["db1","db2"]"#)).expect("spec");
+    let mut params = render_core::Params::default();
+    params.set("var-host", "db2").expect("a known parameter");
+    let resolved = render_core::resolve(&listed, &params).expect("db2 is allowed");
+    let query = resolved.spec().panels[0].series[0].query.as_deref();
+    assert_eq!(
+        query,
+        Some(r#"up{instance="db2"}"#),
+        "substituted into the query"
+    );
+}

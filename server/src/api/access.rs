@@ -5,6 +5,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use base64::Engine;
+use render_core::Params;
 
 use crate::error::AppError;
 use crate::signing::{self, SignatureError};
@@ -78,8 +79,15 @@ pub struct ViewerCredentials {
 }
 
 impl ViewerCredentials {
-    /// Checks that these credentials may view chart `id` (`private` or not).
-    pub fn check(&self, state: &AppState, id: &str, private: bool) -> Result<(), AppError> {
+    /// Checks that these credentials may view chart `id` (`private` or not) with the
+    /// picture parameters `params` (a signed URL covers them).
+    pub fn check(
+        &self,
+        state: &AppState,
+        id: &str,
+        private: bool,
+        params: &Params,
+    ) -> Result<(), AppError> {
         if !private || self.token {
             return Ok(());
         }
@@ -87,7 +95,9 @@ impl ViewerCredentials {
             AppError::Forbidden(SignatureError::NoSecret(id.to_string()).to_string())
         })?;
         let now = state.now_ms().div_euclid(1000);
-        signing::verify(secret, id, self.exp.as_deref(), self.sig.as_deref(), now)
+        let params = params.query();
+        let (exp, sig) = (self.exp.as_deref(), self.sig.as_deref());
+        signing::verify(secret, id, &params, exp, sig, now)
             .map_err(|e| AppError::Forbidden(e.to_string()))
     }
 }

@@ -2,14 +2,15 @@
 //! `GET /api/schema`.
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use render_core::Spec;
+use render_core::{Params, Spec};
 use serde_json::{json, Value};
 
 use crate::api::access::{Authorized, ViewerCredentials};
 use crate::api::body::read_body;
+use crate::api::image_params::{bad_params, parse_with};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -52,7 +53,7 @@ pub async fn get(
     check_id(&id)?;
     let chart = state.chart(&id).await?;
     let chart = chart.ok_or_else(|| AppError::NotFound(format!("no chart {id:?}")))?;
-    credentials.check(&state, &id, chart.private)?;
+    credentials.check(&state, &id, chart.private, &Params::default())?;
     let spec: Value =
         serde_json::from_str(&chart.spec).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Json(
@@ -90,7 +91,6 @@ pub async fn put(
     let spec = Spec::from_json(text)
         .map_err(|e| AppError::bad_request(format!("invalid chart spec JSON: {e}")))?;
     let json = serde_json::to_string(&spec).map_err(|e| AppError::Internal(e.to_string()))?;
-    let spec = render_core::validate(spec)?;
     let (version, private) = state.publish(&id, json, spec, query.private).await?;
     let status = if version == 1 {
         StatusCode::CREATED
@@ -105,38 +105,41 @@ pub async fn put(
     ))
 }
 
-/// `POST /api/charts/{id}/sign` query: `ttl` (a duration such as `1h`, default 1h).
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignQuery {
-    ttl: Option<String>,
-}
-
-/// `POST /api/charts/{id}/sign?ttl=1h`: a signed URL for viewing chart `id`.
+/// `POST /api/charts/{id}/sign?ttl=1h&var-host=db2`: a signed URL for viewing chart
+/// `id` (`ttl` a duration, default 1h) with the picture parameters given (variables,
+/// overrides), which the signature covers.
 pub async fn sign(
     State(state): State<AppState>,
     _auth: Authorized,
     Path(id): Path<String>,
-    Query(query): Query<SignQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, AppError> {
     check_id(&id)?;
+    let mut ttl = None;
+    let params = parse_with(
+        raw.as_deref().unwrap_or(""),
+        "POST /api/charts/ID/sign takes",
+        "ttl",
+        |key, value| Ok(key == "ttl" && ttl.replace(value.to_string()).is_none()),
+    )?;
     let secret = state.config().signing_secret().ok_or_else(|| {
         AppError::bad_request(
             "this server has no secret to sign URLs with: start it with --token or --signing-key",
         )
     })?;
-    if state.hub().get(&id).is_none() {
-        return Err(AppError::NotFound(format!("no chart {id:?}")));
-    }
-    let ttl = query.ttl.as_deref().unwrap_or("1h");
+    let chart = state
+        .hub()
+        .get(&id)
+        .ok_or_else(|| AppError::NotFound(format!("no chart {id:?}")))?;
+    chart.resolve(&params).map_err(bad_params)?;
+    let ttl = ttl.as_deref().unwrap_or("1h");
     let ttl_ms = render_core::parse_duration_ms(ttl)
         .filter(|ms| *ms > 0)
         .ok_or_else(|| {
             AppError::bad_request(format!("ttl={ttl:?} is not a duration such as 10m or 1h"))
         })?;
     let exp = state.now_ms().saturating_add(ttl_ms).div_euclid(1000);
-    let sig = crate::signing::sign(secret, &id, exp);
-    let query = format!("exp={exp}&sig={sig}");
+    let (query, sig) = crate::signing::signed_query(secret, &id, exp, &params);
     Ok(Json(json!({
         "id": id,
         "exp": exp,

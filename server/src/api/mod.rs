@@ -6,6 +6,7 @@ mod access;
 mod body;
 mod charts;
 mod fonts;
+mod image_params;
 mod influx;
 mod ingest;
 mod ops;

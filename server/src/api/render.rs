@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
-use render_core::{Data, Spec};
+use render_core::{Data, Params, Spec};
 use serde::Deserialize;
 
 use crate::api::body::{parse_json, read_body};
@@ -31,7 +31,7 @@ pub async fn render(
 ) -> Result<impl IntoResponse, AppError> {
     let bytes = read_body(&headers, body, state.config().max_body).await?;
     let request: RenderRequest = parse_json(&bytes, "render request")?;
-    let spec = render_core::validate(request.spec)?;
+    let spec = render_core::resolve(&request.spec, &Params::default())?;
     let now = request.now.unwrap_or_else(|| state.now_ms());
     let png = state
         .render_image("", Arc::new(spec), request.data, now, ImageFormat::Png)

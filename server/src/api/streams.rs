@@ -1,47 +1,26 @@
 //! The chart images: `GET /charts/{id}.mjpg` (the live stream, `?fps=` may lower the
-//! rate, `?scroll=smooth` makes its time axes scroll every pixel; over HTTP/1.x sent
-//! close-delimited, over HTTP/2 as a normal stream body with a stall check),
-//! `GET /charts/{id}.jpg` and `.png` (the latest frame,
-//! at once).
+//! rate, `?scroll=smooth` makes its time axes scroll every pixel; over HTTP/1.x sent close-delimited, over HTTP/2 as a normal stream body with a
+//! stall check), `GET /charts/{id}.jpg` and `.png` (the latest frame, at once). Each
+//! takes the picture parameters of [`ImageQuery`] (variables and overrides): every
+//! distinct set is its own live variant of the chart.
 
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Version};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde::Deserialize;
 
 use crate::api::access::ViewerCredentials;
 use crate::api::charts::check_id;
+use crate::api::image_params::{bad_params, ImageQuery};
 use crate::error::AppError;
 use crate::frames::ImageFormat;
 use crate::state::AppState;
 use crate::stream::hub::SubscribeError;
 use crate::stream::viewer::{self, ViewerOptions};
 use crate::stream::{mjpeg, stall};
-
-/// Stream query parameters (`exp`, `sig` and `p` are read by [`ViewerCredentials`]).
-/// Other parameters are ignored: pages and dashboards add cache-busters such as
-/// `?t=1700000000` to image URLs to refresh them.
-#[derive(Debug, Deserialize)]
-pub struct StreamQuery {
-    fps: Option<f64>,
-    scroll: Option<String>,
-}
-
-/// Whether `?scroll=` asks for smooth scrolling (`step`, the default, asks nothing: the
-/// chart's spec decides).
-fn smooth_requested(scroll: Option<&str>) -> Result<bool, AppError> {
-    match scroll {
-        None | Some("step") => Ok(false),
-        Some("smooth") => Ok(true),
-        Some(other) => Err(AppError::bad_request(format!(
-            "scroll={other:?} must be \"step\" or \"smooth\""
-        ))),
-    }
-}
 
 /// Seconds a viewer refused by a viewer limit is asked to wait.
 const VIEWER_RETRY_AFTER: u32 = 5;
@@ -70,7 +49,7 @@ pub async fn chart_file(
     State(state): State<AppState>,
     version: Version,
     Path(file): Path<String>,
-    Query(query): Query<StreamQuery>,
+    query: ImageQuery,
     credentials: ViewerCredentials,
 ) -> Result<Response, AppError> {
     let Some((id, extension)) = file.rsplit_once('.') else {
@@ -81,34 +60,36 @@ pub async fn chart_file(
     check_id(id)?;
     let missing = || AppError::NotFound(format!("no chart {id:?}"));
     let chart = state.hub().get(id).ok_or_else(missing)?;
-    credentials.check(&state, id, chart.private())?;
+    let params = &query.params;
+    credentials.check(&state, id, chart.private, params)?;
+    let spec = chart.resolve(params).map_err(bad_params)?;
+    if !params.is_empty() {
+        state.reach(&spec).await?;
+    }
     let no_store = (header::CACHE_CONTROL, "no-store, no-cache, must-revalidate");
     match extension {
         "mjpg" | "mjpeg" => {
-            let smooth = smooth_requested(query.scroll.as_deref())?;
-            let subscription = state.hub().subscribe(id, smooth).map_err(|error| {
-                let limit = match error {
-                    SubscribeError::NotFound(_) => return missing(),
-                    SubscribeError::ChartFull(..) => "max_viewers_per_chart",
-                    SubscribeError::ServerFull(_) => "max_viewers",
-                };
-                AppError::Limit {
-                    status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    limit,
-                    message: error.to_string(),
-                    retry_after: Some(VIEWER_RETRY_AFTER),
-                }
-            })?;
-            let spec_fps = subscription.chart.spec().map_or(10, |s| s.fps());
-            let fps = match query.fps {
-                None => f64::from(spec_fps),
-                Some(f) if f.is_finite() && f > 0.0 => f.min(f64::from(spec_fps)),
-                Some(f) => {
-                    return Err(AppError::bad_request(format!(
-                        "fps={f} must be a number above 0"
-                    )))
-                }
-            };
+            let subscription =
+                state
+                    .hub()
+                    .subscribe(id, params, query.smooth)
+                    .map_err(|error| {
+                        let limit = match &error {
+                            SubscribeError::NotFound(_) => return missing(),
+                            SubscribeError::Invalid(errors) => return bad_params(errors.clone()),
+                            SubscribeError::ChartFull(..) => "max_viewers_per_chart",
+                            SubscribeError::ServerFull(_) => "max_viewers",
+                            SubscribeError::VariantsFull(..) => "max_variants_per_chart",
+                        };
+                        AppError::Limit {
+                            status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                            limit,
+                            message: error.to_string(),
+                            retry_after: Some(VIEWER_RETRY_AFTER),
+                        }
+                    })?;
+            let spec_fps = f64::from(subscription.chart.spec().map_or(10, |s| s.fps()));
+            let fps = query.fps.map_or(spec_fps, |f| f.min(spec_fps));
             let options = ViewerOptions {
                 keepalive: state.config().keepalive,
                 min_interval: Duration::from_secs_f64(1.0 / fps),
@@ -128,11 +109,9 @@ pub async fn chart_file(
             ))
         }
         "jpg" | "jpeg" => {
-            let latest = chart.frames.borrow().as_ref().map(|part| part.jpeg.clone());
-            let jpeg = match latest {
+            let jpeg = match state.hub().latest_jpeg(id, params) {
                 Some(jpeg) => jpeg,
                 None => {
-                    let spec = chart.spec().ok_or_else(missing)?;
                     let now = state.now_ms();
                     let jpeg = state.render_image(id, spec, None, now, ImageFormat::Jpeg);
                     Bytes::from(jpeg.await?)
@@ -141,7 +120,6 @@ pub async fn chart_file(
             Ok(([(header::CONTENT_TYPE, "image/jpeg"), no_store], jpeg).into_response())
         }
         "png" => {
-            let spec = chart.spec().ok_or_else(missing)?;
             let now = state.now_ms();
             let png = state
                 .render_image(id, spec, None, now, ImageFormat::Png)

@@ -1,20 +1,22 @@
-//! A chart's live state ([`ChartStream`]: spec, latest frame, viewers) and a viewer's
-//! hold on it ([`Subscription`]). The hub creates them; the render task and the
-//! viewers' bodies use them.
+//! The live state of one variant of a chart ([`ChartStream`]: its URL parameters,
+//! spec, latest frame, viewers) and a viewer's hold on it ([`Subscription`]). The hub
+//! creates them; the render task and the viewers' bodies use them.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use render_core::ValidSpec;
+use render_core::{Params, ValidSpec};
 use tokio::sync::{watch, Notify};
 
 use crate::metrics::Metrics;
 use crate::stream::mjpeg::Part;
 
-/// A chart's live state.
+/// A chart variant's live state.
 pub struct ChartStream {
     /// Chart id.
     pub id: String,
+    /// The URL parameters of this variant (empty: the chart as published).
+    pub params: Params,
     pub(crate) spec: watch::Sender<Option<Arc<ValidSpec>>>,
     pub(crate) frames: watch::Sender<Option<Arc<Part>>>,
     pub(crate) viewers: AtomicUsize,
@@ -25,17 +27,34 @@ pub struct ChartStream {
     pub(crate) ended: AtomicBool,
     pub(crate) wake: Notify,
     pub(crate) seq: AtomicU64,
-    pub(crate) frames_rendered: AtomicU64,
-    pub(crate) private: AtomicBool,
+    /// Frames rendered by all variants of the chart.
+    pub(crate) frames_rendered: Arc<AtomicU64>,
 }
 
 impl ChartStream {
-    /// Whether viewers need a signed URL (or the token).
-    pub fn private(&self) -> bool {
-        self.private.load(Ordering::Acquire)
+    /// A variant with no viewers and no frame yet.
+    pub(crate) fn new(
+        id: &str,
+        params: Params,
+        spec: Arc<ValidSpec>,
+        frames_rendered: Arc<AtomicU64>,
+    ) -> ChartStream {
+        ChartStream {
+            id: id.to_string(),
+            params,
+            spec: watch::channel(Some(spec)).0,
+            frames: watch::channel(None).0,
+            viewers: AtomicUsize::new(0),
+            smooth_viewers: AtomicUsize::new(0),
+            running: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
+            wake: Notify::new(),
+            seq: AtomicU64::new(0),
+            frames_rendered,
+        }
     }
 
-    /// The chart's current spec (`None` once deleted).
+    /// The variant's current spec (`None` once deleted).
     pub fn spec(&self) -> Option<Arc<ValidSpec>> {
         self.spec.borrow().clone()
     }

@@ -1,25 +1,30 @@
-//! The hub: every published chart's live state (spec, latest frame, viewers) and the
-//! rule that a chart has exactly one render task while, and only while, it has viewers.
+//! The hub: every published chart's live state and the rule that each live **variant**
+//! of a chart (one set of URL parameters: variable values and overrides, keyed by
+//! their canonical query) has exactly one render task while, and only while, it has
+//! viewers. A chart keeps its spec as published, so a republish re-derives every live
+//! variant; a variant is dropped with its last viewer, and at most
+//! `max_variants_per_chart` are live at once.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use render_core::ValidSpec;
-use tokio::sync::{watch, Notify};
+use render_core::{Params, Spec, ValidSpec, ValidationErrors};
 
 use crate::frames::RenderContext;
 use crate::metrics::ChartStats;
 use crate::stream::chart::{ChartStream, Subscription};
 use crate::stream::render;
 
-/// How many viewers the hub admits.
+/// How many viewers and variants the hub admits.
 #[derive(Debug, Clone, Copy)]
 pub struct ViewerLimits {
-    /// Per chart.
+    /// Viewers per chart (all its variants).
     pub per_chart: usize,
-    /// In total.
+    /// Viewers in total.
     pub total: usize,
+    /// Live variants per chart.
+    pub variants_per_chart: usize,
 }
 
 /// Why a viewer was not admitted.
@@ -28,17 +33,57 @@ pub enum SubscribeError {
     /// No such chart (or it was deleted).
     #[error("no chart {0:?}")]
     NotFound(String),
+    /// The parameters do not fit the chart (a value not allowed, a size too large).
+    #[error(transparent)]
+    Invalid(ValidationErrors),
     /// The chart has as many viewers as allowed.
     #[error("chart {0:?} has its maximum of {1} viewers (max_viewers_per_chart); retry later")]
     ChartFull(String, usize),
     /// The server has as many viewers as allowed.
     #[error("the server has its maximum of {0} viewers (max_viewers); retry later")]
     ServerFull(usize),
+    /// The chart has as many live variants (distinct URL parameters) as allowed.
+    #[error(
+        "chart {0:?} has its maximum of {1} live variants (max_variants_per_chart): \
+         other parameter values are watched; retry later or use one of those"
+    )]
+    VariantsFull(String, usize),
+}
+
+/// A published chart: its spec as published, the spec without parameters, and its
+/// live variants by canonical query.
+struct Chart {
+    spec: Arc<Spec>,
+    default: Arc<ValidSpec>,
+    private: bool,
+    variants: HashMap<String, Arc<ChartStream>>,
+    frames_rendered: Arc<AtomicU64>,
+}
+
+/// What handlers need of a published chart.
+#[derive(Clone)]
+pub struct ChartInfo {
+    /// The spec as published (variables not substituted).
+    pub spec: Arc<Spec>,
+    /// The spec without URL parameters (variables at their defaults).
+    pub default: Arc<ValidSpec>,
+    /// Whether viewers need a signed URL (or the token).
+    pub private: bool,
+}
+
+impl ChartInfo {
+    /// The spec a viewer with `params` sees.
+    pub fn resolve(&self, params: &Params) -> Result<Arc<ValidSpec>, ValidationErrors> {
+        if params.is_empty() {
+            return Ok(self.default.clone());
+        }
+        render_core::resolve(&self.spec, params).map(Arc::new)
+    }
 }
 
 /// All charts.
 pub struct Hub {
-    charts: Mutex<HashMap<String, Arc<ChartStream>>>,
+    charts: Mutex<HashMap<String, Chart>>,
     context: RenderContext,
     limits: ViewerLimits,
     total: Arc<AtomicUsize>,
@@ -65,74 +110,119 @@ impl Hub {
         self.total.load(Ordering::Acquire)
     }
 
-    fn charts(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ChartStream>>> {
+    fn charts(&self) -> std::sync::MutexGuard<'_, HashMap<String, Chart>> {
         self.charts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Publishes (or replaces) a chart's spec and privacy; a running stream picks it up
-    /// at once.
-    pub fn publish(&self, id: &str, spec: Arc<ValidSpec>, private: bool) {
+    /// Publishes (or replaces) a chart's spec (`default`: it resolved without
+    /// parameters) and privacy. Every live variant is re-derived from the new spec and
+    /// picks it up at once; a variant whose parameters no longer fit ends.
+    pub fn publish(&self, id: &str, spec: Arc<Spec>, default: Arc<ValidSpec>, private: bool) {
         let mut charts = self.charts();
-        match charts.get(id) {
-            Some(chart) => {
-                chart.private.store(private, Ordering::Release);
-                chart.spec.send_replace(Some(spec));
+        let Some(chart) = charts.get_mut(id) else {
+            let chart = Chart {
+                spec,
+                default,
+                private,
+                variants: HashMap::new(),
+                frames_rendered: Arc::new(AtomicU64::new(0)),
+            };
+            charts.insert(id.to_string(), chart);
+            return;
+        };
+        chart.spec = spec;
+        chart.default = default;
+        chart.private = private;
+        let info = chart.info();
+        chart.variants.retain(|_, variant| match info.resolve(&variant.params) {
+            Ok(spec) => {
+                variant.spec.send_replace(Some(spec));
+                true
             }
-            None => {
-                let chart = ChartStream {
-                    id: id.to_string(),
-                    spec: watch::channel(Some(spec)).0,
-                    frames: watch::channel(None).0,
-                    viewers: AtomicUsize::new(0),
-                    smooth_viewers: AtomicUsize::new(0),
-                    running: AtomicBool::new(false),
-                    ended: AtomicBool::new(false),
-                    wake: Notify::new(),
-                    seq: AtomicU64::new(0),
-                    frames_rendered: AtomicU64::new(0),
-                    private: AtomicBool::new(private),
-                };
-                charts.insert(id.to_string(), Arc::new(chart));
+            Err(errors) => {
+                tracing::info!(chart = %id, params = %variant.params.query(), %errors, "variant no longer fits the chart; its streams end");
+                end(variant);
+                false
             }
-        }
+        });
     }
 
     /// Removes a chart; its viewers' streams end.
     pub fn remove(&self, id: &str) {
         if let Some(chart) = self.charts().remove(id) {
-            end(&chart);
+            chart.variants.values().for_each(|v| end(v));
         }
     }
 
     /// Ends every stream (server shutdown).
     pub fn shutdown(&self) {
         for chart in self.charts().values() {
-            end(chart);
+            chart.variants.values().for_each(|v| end(v));
         }
     }
 
-    /// A chart's live state.
-    pub fn get(&self, id: &str) -> Option<Arc<ChartStream>> {
-        self.charts().get(id).cloned()
+    /// A chart's spec and privacy.
+    pub fn get(&self, id: &str) -> Option<ChartInfo> {
+        self.charts().get(id).map(Chart::info)
     }
 
-    /// Adds a viewer to a chart, starting its render task if it has none; refused
-    /// beyond the viewer limits (checked under the hub lock, so they are never exceeded).
-    /// A `smooth` viewer makes the chart scroll smoothly while it watches.
+    /// The latest frame (JPEG) of chart `id`'s live variant for `params`, if one is live.
+    pub fn latest_jpeg(&self, id: &str, params: &Params) -> Option<bytes::Bytes> {
+        let charts = self.charts();
+        let variant = charts.get(id)?.variants.get(&params.query())?;
+        let jpeg = variant
+            .frames
+            .borrow()
+            .as_ref()
+            .map(|part| part.jpeg.clone());
+        jpeg
+    }
+
+    /// Adds a viewer to chart `id`'s variant for `params`, creating the variant and
+    /// starting its render task if it has none; refused beyond the viewer and variant
+    /// limits (checked under the hub lock, so they are never exceeded). A `smooth`
+    /// viewer makes its variant scroll smoothly while it watches.
     pub fn subscribe(
         self: &Arc<Self>,
         id: &str,
+        params: &Params,
         smooth: bool,
     ) -> Result<Subscription, SubscribeError> {
-        let charts = self.charts();
-        let missing = || SubscribeError::NotFound(id.to_string());
-        let chart = charts.get(id).ok_or_else(missing)?.clone();
-        if chart.ended() {
-            return Err(missing());
-        }
-        if chart.viewers.load(Ordering::Acquire) >= self.limits.per_chart {
+        let mut charts = self.charts();
+        let chart = charts
+            .get_mut(id)
+            .ok_or_else(|| SubscribeError::NotFound(id.to_string()))?;
+        let key = params.query();
+        let live = chart.variants.get(&key).filter(|v| !v.ended()).cloned();
+        let variant = match live {
+            Some(variant) => variant,
+            None => {
+                let spec = chart
+                    .info()
+                    .resolve(params)
+                    .map_err(SubscribeError::Invalid)?;
+                if chart.variants.len() >= self.limits.variants_per_chart {
+                    return Err(SubscribeError::VariantsFull(
+                        id.to_string(),
+                        self.limits.variants_per_chart,
+                    ));
+                }
+                Arc::new(ChartStream::new(
+                    id,
+                    params.clone(),
+                    spec,
+                    chart.frames_rendered.clone(),
+                ))
+            }
+        };
+        let viewers: usize = chart
+            .variants
+            .values()
+            .map(|v| v.viewers.load(Ordering::Acquire))
+            .sum();
+        if viewers >= self.limits.per_chart {
             return Err(SubscribeError::ChartFull(
                 id.to_string(),
                 self.limits.per_chart,
@@ -141,29 +231,30 @@ impl Hub {
         if self.total.load(Ordering::Acquire) >= self.limits.total {
             return Err(SubscribeError::ServerFull(self.limits.total));
         }
+        chart.variants.insert(key, variant.clone());
         self.total.fetch_add(1, Ordering::AcqRel);
-        chart.viewers.fetch_add(1, Ordering::AcqRel);
+        variant.viewers.fetch_add(1, Ordering::AcqRel);
         if smooth {
-            chart.smooth_viewers.fetch_add(1, Ordering::AcqRel);
+            variant.smooth_viewers.fetch_add(1, Ordering::AcqRel);
             // A running task re-plans its next frame.
-            chart.wake.notify_one();
+            variant.wake.notify_one();
         }
-        if !chart.running.swap(true, Ordering::AcqRel) {
-            let (hub, chart) = (self.clone(), chart.clone());
+        if !variant.running.swap(true, Ordering::AcqRel) {
+            let (hub, variant) = (self.clone(), variant.clone());
             tokio::spawn(async move {
                 // The task returns when it sees no viewers; it stops for good only if
                 // none arrived since (decided under the hub lock). A task that failed
                 // stays "running", so no new one starts over and over.
-                while render::run(&chart, &hub.context).await {
-                    if hub.try_stop(&chart) {
+                while render::run(&variant, &hub.context).await {
+                    if hub.try_stop(&variant) {
                         break;
                     }
                 }
             });
         }
-        let frames = chart.frames.subscribe();
+        let frames = variant.frames.subscribe();
         Ok(Subscription {
-            chart,
+            chart: variant,
             frames,
             metrics: self.context.metrics.clone(),
             total: self.total.clone(),
@@ -171,27 +262,42 @@ impl Hub {
         })
     }
 
-    /// Called when a render task saw no viewers: stops it unless one arrived since
-    /// (decided under the hub lock, so a new viewer always finds a running task).
-    fn try_stop(&self, chart: &ChartStream) -> bool {
-        let _charts = self.charts();
-        if chart.viewers.load(Ordering::Acquire) == 0 || chart.ended() {
-            chart.running.store(false, Ordering::Release);
-            chart.frames.send_replace(None);
-            true
-        } else {
-            false
+    /// Called when a render task saw no viewers: stops it and drops the variant unless
+    /// a viewer arrived since (decided under the hub lock, so a new viewer always finds
+    /// a running task or no variant).
+    fn try_stop(&self, variant: &Arc<ChartStream>) -> bool {
+        let mut charts = self.charts();
+        if variant.viewers.load(Ordering::Acquire) > 0 && !variant.ended() {
+            return false;
         }
+        variant.running.store(false, Ordering::Release);
+        variant.frames.send_replace(None);
+        if let Some(chart) = charts.get_mut(&variant.id) {
+            let key = variant.params.query();
+            if chart
+                .variants
+                .get(&key)
+                .is_some_and(|v| Arc::ptr_eq(v, variant))
+            {
+                chart.variants.remove(&key);
+            }
+        }
+        true
     }
 
     /// Per-chart numbers for `/metrics`.
     pub fn stats(&self) -> Vec<ChartStats> {
         let mut stats: Vec<ChartStats> = self
             .charts()
-            .values()
-            .map(|c| ChartStats {
-                id: c.id.clone(),
-                viewers: c.viewers.load(Ordering::Relaxed),
+            .iter()
+            .map(|(id, c)| ChartStats {
+                id: id.clone(),
+                viewers: c
+                    .variants
+                    .values()
+                    .map(|v| v.viewers.load(Ordering::Relaxed))
+                    .sum(),
+                variants: c.variants.len(),
                 frames: c.frames_rendered.load(Ordering::Relaxed),
             })
             .collect();
@@ -200,8 +306,18 @@ impl Hub {
     }
 }
 
-fn end(chart: &ChartStream) {
-    chart.ended.store(true, Ordering::Release);
-    chart.frames.send_replace(None);
-    chart.wake.notify_one();
+impl Chart {
+    fn info(&self) -> ChartInfo {
+        ChartInfo {
+            spec: self.spec.clone(),
+            default: self.default.clone(),
+            private: self.private,
+        }
+    }
+}
+
+fn end(variant: &ChartStream) {
+    variant.ended.store(true, Ordering::Release);
+    variant.frames.send_replace(None);
+    variant.wake.notify_one();
 }

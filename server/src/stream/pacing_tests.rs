@@ -2,10 +2,10 @@
 //! [`Clock::tokio`]): exact frame counts over virtual seconds, independent of how
 //! busy the machine is.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use render_core::Params;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -29,9 +29,8 @@ async fn fresh() -> (tempfile::TempDir, AppState) {
 
 async fn publish(state: &AppState, id: &str, json: &str) {
     let spec = render_core::Spec::from_json(json).expect("spec parses");
-    let valid = render_core::validate(spec).expect("spec is valid");
     state
-        .publish(id, json.to_string(), valid, None)
+        .publish(id, json.to_string(), spec, None)
         .await
         .expect("published");
 }
@@ -39,8 +38,10 @@ async fn publish(state: &AppState, id: &str, json: &str) {
 fn frames(state: &AppState, id: &str) -> u64 {
     state
         .hub()
-        .get(id)
-        .map_or(0, |chart| chart.frames_rendered.load(Ordering::Relaxed))
+        .stats()
+        .iter()
+        .find(|chart| chart.id == id)
+        .map_or(0, |chart| chart.frames)
 }
 
 #[tokio::test(start_paused = true)]
@@ -53,7 +54,10 @@ async fn changing_data_renders_at_the_charts_fps_cap() {
         "panels":[{"series":[{"metric":"m"}]}]}"#,
     )
     .await;
-    let _viewer = state.hub().subscribe("capped", false).expect("subscribed");
+    let _viewer = state
+        .hub()
+        .subscribe("capped", &Params::default(), false)
+        .expect("subscribed");
     // A new point every 10 ms for 10 virtual seconds: far more changes than frames.
     let start = frames(&state, "capped");
     for i in 0..1000 {
@@ -104,7 +108,10 @@ async fn a_smooth_chart_renders_whenever_its_time_axis_moves_a_pixel() {
     let json = chart("10m", r#""scroll":"smooth","#);
     publish(&state, "smooth", &json).await;
     let resolution = resolution(&json);
-    let _viewer = state.hub().subscribe("smooth", false).expect("subscribed");
+    let _viewer = state
+        .hub()
+        .subscribe("smooth", &Params::default(), false)
+        .expect("subscribed");
     let rendered = frames_over(&state, "smooth", 60).await;
     let expected = 60_000 / resolution;
     assert!(
@@ -118,7 +125,10 @@ async fn an_idle_chart_scrolls_in_steps_of_eight_pixels_or_one_and_a_half_second
     let (_dir, state) = fresh().await;
     // 5 minutes over ~300 px: a pixel takes ~1 s, 8 px ~8 s, so the 1.5 s step applies.
     publish(&state, "idle", &chart("5m", "")).await;
-    let _viewer = state.hub().subscribe("idle", false).expect("subscribed");
+    let _viewer = state
+        .hub()
+        .subscribe("idle", &Params::default(), false)
+        .expect("subscribed");
     let rendered = frames_over(&state, "idle", 60).await;
     assert!((39..=41).contains(&rendered), "{rendered} frames in 60 s");
     // 20 s over ~300 px: 8 px take ~0.5 s.
@@ -144,7 +154,10 @@ async fn a_one_hertz_source_costs_one_frame_a_second() {
         resolution(json) < 500,
         "the axis moves more than 2 px a second"
     );
-    let _viewer = state.hub().subscribe("ref", false).expect("subscribed");
+    let _viewer = state
+        .hub()
+        .subscribe("ref", &Params::default(), false)
+        .expect("subscribed");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let start = frames(&state, "ref");
     for i in 0..60 {
@@ -167,8 +180,14 @@ async fn a_smooth_viewer_makes_its_chart_scroll_smoothly_while_it_watches() {
     let json = chart("5m", "");
     publish(&state, "mixed", &json).await;
     let expected = 60_000 / resolution(&json);
-    let _step = state.hub().subscribe("mixed", false).expect("subscribed");
-    let smooth = state.hub().subscribe("mixed", true).expect("subscribed");
+    let _step = state
+        .hub()
+        .subscribe("mixed", &Params::default(), false)
+        .expect("subscribed");
+    let smooth = state
+        .hub()
+        .subscribe("mixed", &Params::default(), true)
+        .expect("subscribed");
     let rendered = frames_over(&state, "mixed", 60).await;
     assert!(
         (rendered - expected).abs() <= 1,
@@ -192,7 +211,10 @@ async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewer
         r#"{"version":1,"width":320,"height":200,"panels":[{"kind":"text","text":"hi"}]}"#,
     )
     .await;
-    let subscription = state.hub().subscribe("note", false).expect("subscribed");
+    let subscription = state
+        .hub()
+        .subscribe("note", &Params::default(), false)
+        .expect("subscribed");
     let options = ViewerOptions {
         keepalive: Duration::from_secs(2),
         min_interval: Duration::from_millis(100),
@@ -210,10 +232,11 @@ async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewer
     assert_eq!(chunks, 5 + 10 * 3, "chunks in 21 s with a 2 s keepalive");
     drop(body);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let chart = state.hub().get("note").expect("published");
-    assert!(
-        !chart.running.load(Ordering::Acquire),
-        "the render task stopped with its last viewer"
+    let stats = state.hub().stats();
+    assert_eq!(
+        (stats[0].id.as_str(), stats[0].variants),
+        ("note", 0),
+        "the render task stopped with its last viewer and its variant was dropped"
     );
 }
 

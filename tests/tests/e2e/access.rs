@@ -109,8 +109,8 @@ async fn private_charts_need_a_signed_url_or_the_token() {
         if sig.starts_with('0') { '1' } else { '0' },
         &sig[1..]
     );
-    let other = server::signing::sign(TOKEN, "open", exp);
-    let wrong_key = server::signing::sign("guess", "hidden", exp);
+    let other = server::signing::sign(TOKEN, "open", exp, "");
+    let wrong_key = server::signing::sign("guess", "hidden", exp, "");
     for forged in [
         format!("exp={exp}&sig={flipped}"),
         format!("exp={exp}&sig={other}"),
@@ -129,7 +129,7 @@ async fn private_charts_need_a_signed_url_or_the_token() {
     );
     // Expired: correctly signed, but in the past.
     let past = now_ms() / 1000 - 10;
-    let expired = server::signing::sign(TOKEN, "hidden", past);
+    let expired = server::signing::sign(TOKEN, "hidden", past, "");
     let (status, error) = get(format!("/charts/hidden.mjpg?exp={past}&sig={expired}")).await;
     assert_eq!(status, 403);
     assert!(error.contains("expired"), "{error}");

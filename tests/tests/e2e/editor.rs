@@ -719,3 +719,100 @@ async fn panels_are_moved_and_resized_by_dragging_them_on_the_preview() {
     drop(driver);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
+    build_editor().await;
+    let server = TestServer::start_fresh(|_| {}).await;
+    let now = now_ms();
+    let points: Vec<Value> = (0..30)
+        .flat_map(|i| {
+            let t = now - 30_000 + i * 1000;
+            [
+                json!({"metric": "temp", "tags": {"room": "kitchen"}, "t": t, "v": 20.0}),
+                json!({"metric": "temp", "tags": {"room": "hall"}, "t": t, "v": 80.0}),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        server
+            .post_points(json!({ "points": points }))
+            .await
+            .status(),
+        200
+    );
+    server
+        .create_chart(
+            "rooms",
+            r##"{"version":1,"width":400,"height":300,"window":"5m","title":"Temp in $room",
+            "variables":{"room":{"default":"kitchen","allowed":["kitchen","hall"]}},
+            "panels":[{"series":[{"metric":"temp","tags":{"room":"$room"},"color":"#ff0000"}],
+            "y_axis":{"min":0,"max":100},"legend":{"position":"none"}}]}"##,
+        )
+        .await;
+
+    let driver = WebDriver::start(1600, 1000, PageLoad::Normal).await;
+    driver.open(&server.url("/#/edit/rooms")).await;
+    let room_of = |shown: &Shown| shown.spec["panels"][0]["series"][0]["tags"]["room"].clone();
+    let kitchen = poll(
+        Duration::from_secs(30),
+        "the preview with the default",
+        || async {
+            let shown = shown(&driver).await?;
+            (room_of(&shown) == "kitchen" && shown.points() >= 30).then_some(shown)
+        },
+    )
+    .await;
+    assert_eq!(kitchen.spec["title"], "Temp in kitchen");
+    assert_same(
+        &kitchen.image,
+        &server_render(&server, &kitchen).await,
+        "the preview with the default",
+    );
+
+    // Choose another value: the preview draws it, exactly as the server would.
+    driver.set("select[data-var='room']", "hall").await;
+    let hall = poll(
+        Duration::from_secs(20),
+        "the preview of the hall",
+        || async {
+            let shown = shown(&driver).await?;
+            (room_of(&shown) == "hall" && shown.points() >= 30).then_some(shown)
+        },
+    )
+    .await;
+    assert_eq!(hall.spec["title"], "Temp in hall");
+    assert!(
+        rows_differ(&kitchen.image, &hall.image, 30..300),
+        "the hall's line (80) is not the kitchen's (20)"
+    );
+    assert_same(
+        &hall.image,
+        &server_render(&server, &hall).await,
+        "the preview of the hall",
+    );
+
+    // The embed snippet and the stream beside the preview carry the value.
+    let stream_url = server.url("/charts/rooms.mjpg?var-room=hall");
+    poll(
+        Duration::from_secs(10),
+        "the snippet with the variable",
+        || async {
+            let snippet = driver
+                .run(
+                    "return document.getElementById('embed-snippet').value;",
+                    json!([]),
+                )
+                .await;
+            let src = driver
+                .run("return document.getElementById('stream').src;", json!([]))
+                .await;
+            (snippet.as_str()?.contains(&format!("src=\"{stream_url}\""))
+                && src == stream_url.as_str())
+            .then_some(())
+        },
+    )
+    .await;
+    driver.close().await;
+    server.stop().await;
+}

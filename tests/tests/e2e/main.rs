@@ -19,6 +19,7 @@ mod remote_write;
 mod restart;
 mod stream;
 mod strict_clients;
+mod variables;
 
 /// A light-theme chart of metric `temp` in red, fixed 0..100 axis, no legend.
 pub fn temp_chart(kind: &str, window: &str) -> String {
