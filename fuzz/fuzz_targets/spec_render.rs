@@ -16,8 +16,9 @@ fuzz_target!(|bytes: &[u8]| {
     let data = Data {
         series: ["cpu", "mem", "m"]
             .iter()
-            .map(|m| Series { metric: m.to_string(), tags: Default::default(), points: points.clone().collect() })
+            .map(|m| Series { metric: m.to_string(), tags: Default::default(), points: points.clone().collect(), source: None })
             .collect(),
+        notes: Vec::new(),
     };
     let mut frame = Frame::default();
     Renderer::default().render(&valid, &data, 50_000, &mut frame);

@@ -31,7 +31,7 @@ fn root() -> PathBuf {
 /// Builds the editor into `web/dist` (where the server looks for it) with trunk, in
 /// its own target directory so it never waits on the lock of the running `cargo test`;
 /// once per test run, whichever test asks first.
-async fn build_editor() {
+pub(crate) async fn build_editor() {
     static BUILT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     BUILT.get_or_init(trunk_build).await;
 }
@@ -61,15 +61,15 @@ async fn trunk_build() {
 
 /// What the preview shows: its canvas pixels and the spec, data and now they were
 /// drawn from, read in one script so no render can come between.
-struct Shown {
-    spec: Value,
-    data: Value,
-    now: i64,
-    image: Image,
+pub(crate) struct Shown {
+    pub(crate) spec: Value,
+    pub(crate) data: Value,
+    pub(crate) now: i64,
+    pub(crate) image: Image,
 }
 
 impl Shown {
-    fn points(&self) -> usize {
+    pub(crate) fn points(&self) -> usize {
         self.data["series"]
             .as_array()
             .into_iter()
@@ -79,7 +79,7 @@ impl Shown {
     }
 }
 
-async fn shown(driver: &WebDriver) -> Option<Shown> {
+pub(crate) async fn shown(driver: &WebDriver) -> Option<Shown> {
     let value = driver
         .run(
             "const c = document.getElementById('preview');
@@ -122,7 +122,7 @@ async fn shown(driver: &WebDriver) -> Option<Shown> {
 }
 
 /// The server's render of exactly what the preview drew.
-async fn server_render(server: &TestServer, shown: &Shown) -> Image {
+pub(crate) async fn server_render(server: &TestServer, shown: &Shown) -> Image {
     let response = server
         .client
         .post(server.url("/api/render"))
@@ -143,7 +143,7 @@ async fn published(driver: &WebDriver, server: &TestServer, status: &str, what: 
     server.get_json("/api/charts/kitchen").await
 }
 
-fn assert_same(preview: &Image, server: &Image, what: &str) {
+pub(crate) fn assert_same(preview: &Image, server: &Image, what: &str) {
     assert_eq!(
         (preview.width, preview.height),
         (server.width, server.height),

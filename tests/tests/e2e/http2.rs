@@ -87,7 +87,7 @@ async fn streams_in_chromium(server: &TestServer, updating: usize) -> (Vec<Shows
     let images: String = (0..STREAMS)
         .map(|i| {
             let (x, y) = cell(i);
-            let url = server.url(&format!("/charts/bar.mjpg?n={i}"));
+            let url = server.url(&format!("/charts/bar.mjpg?_={i}"));
             format!(
                 "<img src='{url}' width={} height={} style='position:absolute;left:{x}px;top:{y}px'>",
                 IMG.0, IMG.1

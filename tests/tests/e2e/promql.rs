@@ -2,14 +2,18 @@
 //! plotcast's own `/metrics`; charts of PromQL queries of it (`"source": "prom"`)
 //! stream what `query_range` answers, say so when Prometheus is down and recover when
 //! it is back; publishing a query Prometheus refuses, or of an unknown source, is a 422
-//! naming the series.
+//! naming the series. In the editor, a series becomes a query of the source and its
+//! preview (data through the server) equals the server's render.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
 use tests::prometheus::{free_port, Exporter, Prometheus};
+use tests::webdriver::{PageLoad, WebDriver};
 use tests::{poll, red, status_and_json, Image, MjpegReader, TestServer};
+
+use crate::editor::{assert_same, server_render, shown};
 
 /// A plotcast server with source `prom` at `prometheus` (not started yet), asked again
 /// every second.
@@ -263,5 +267,60 @@ async fn a_query_prometheus_refuses_or_an_unknown_source_is_a_422_naming_the_ser
     .await;
     assert_eq!(status, 400, "{body}");
     prometheus.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_charts_a_promql_query_through_the_server() {
+    crate::editor::build_editor().await;
+    let addr = free_port();
+    let server = server_with_source(addr).await;
+    let exporter = Exporter::start("fixture_value 42\n").await;
+    let _prometheus = prometheus_scraping(addr, &exporter, &server).await;
+    // A built-in series, so the blank chart starts with one to turn into a query.
+    let point = serde_json::json!({"points": [{"metric": "temp", "t": tests::now_ms(), "v": 1.0}]});
+    assert_eq!(server.post_points(point).await.status(), 200);
+
+    let driver = WebDriver::start(1280, 800, PageLoad::Normal).await;
+    driver.open(&server.url("/#/new/blank")).await;
+    poll(Duration::from_secs(30), "the blank chart with its series and the source list", || async {
+        let shown = shown(&driver).await?;
+        let sources = driver
+            .run("return [...document.querySelectorAll('#source-names option')].map(o => o.value);", serde_json::json!([]))
+            .await;
+        (shown.spec["panels"][0]["series"][0]["metric"] == "temp" && sources == serde_json::json!(["prom"]))
+            .then_some(())
+    })
+    .await;
+    driver.set("[data-field='p0.s0.source']", "prom").await;
+    driver
+        .set("[data-field='p0.s0.query']", "fixture_value")
+        .await;
+    let charted = poll(
+        Duration::from_secs(60),
+        "a preview of the query's answer",
+        || async {
+            let shown = shown(&driver).await?;
+            let series = &shown.spec["panels"][0]["series"][0];
+            let from_prom = shown.data["series"][0]["source"] == "prom";
+            (series["query"] == "fixture_value"
+                && series.get("metric").is_none()
+                && from_prom
+                && shown.points() > 0)
+                .then_some(shown)
+        },
+    )
+    .await;
+    assert!(
+        points_of(&charted.data).iter().all(|(_, v)| *v == 42.0),
+        "the fixture's value: {}",
+        charted.data
+    );
+    assert_same(
+        &charted.image,
+        &server_render(&server, &charted).await,
+        "the query's preview",
+    );
+    drop(driver);
     server.stop().await;
 }
