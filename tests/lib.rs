@@ -786,3 +786,18 @@ pub async fn spawn_plotcast(
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, url)
 }
+
+/// The URL `plotcast sign ARGS` prints with `token` as the secret (no server needed),
+/// for the image `extension` (`jpg`, `png`) instead of the stream.
+pub async fn cli_signed_url(args: &[&str], token: &str, extension: &str) -> String {
+    let output = tokio::process::Command::new(built_plotcast().await)
+        .arg("sign")
+        .args(args)
+        .env("PLOTCAST_TOKEN", token)
+        .output()
+        .await
+        .expect("plotcast sign runs");
+    assert!(output.status.success(), "{output:?}");
+    let url = String::from_utf8(output.stdout).expect("utf-8");
+    url.trim().replace(".mjpg?", &format!(".{extension}?"))
+}

@@ -1,7 +1,8 @@
 //! A real Prometheus for the end-to-end tests — `/usr/bin/prometheus` (Debian's
 //! package, which `cargo xtask test` installs) on a free loopback port with a temporary
 //! storage directory and the config a test gives, killed when dropped — and
-//! [`Exporter`], a scrape target serving the text exposition format a test changes.
+//! [`Exporter`], a scrape target serving the text exposition format a test changes; and
+//! the points of a plotcast answer and the samples of a Prometheus answer, to compare.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -175,4 +176,29 @@ async fn answer(mut socket: tokio::net::TcpStream, text: Arc<Mutex<String>>) {
     );
     let _ = socket.write_all(response.as_bytes()).await;
     let _ = socket.shutdown().await;
+}
+
+/// The `(t_ms, value)` points of the first series of a plotcast `Data` answer
+/// (`/api/series/points`), gaps left out.
+pub fn points_of(data: &serde_json::Value) -> Vec<(i64, f64)> {
+    let points = data["series"][0]["points"].as_array();
+    points
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p[0].as_i64()?, p[1].as_f64()?)))
+        .collect()
+}
+
+/// The `(t_ms, value)` samples of the first series of a Prometheus range-vector answer
+/// (`values: [[seconds, "value"]]`).
+pub fn samples_of(answer: &serde_json::Value) -> Vec<(i64, f64)> {
+    let values = answer["data"]["result"][0]["values"].as_array();
+    values
+        .into_iter()
+        .flatten()
+        .filter_map(|pair| {
+            let t = (pair[0].as_f64()? * 1000.0).round() as i64;
+            Some((t, pair[1].as_str()?.parse().ok()?))
+        })
+        .collect()
 }

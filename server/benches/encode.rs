@@ -26,20 +26,8 @@ fn reference_frame() -> Frame {
 }
 
 /// libjpeg-turbo as the server calls it, plus Huffman tables optimised for the image.
-fn optimised_tables(frame: &Frame) -> Result<Vec<u8>, turbojpeg::Error> {
-    let (width, height) = (frame.width() as usize, frame.height() as usize);
-    let image = turbojpeg::Image {
-        pixels: frame.rgba(),
-        width,
-        pitch: width * 4,
-        height,
-        format: turbojpeg::PixelFormat::RGBX,
-    };
-    let mut compressor = turbojpeg::Compressor::new()?;
-    compressor.set_quality(85)?;
-    compressor.set_subsamp(turbojpeg::Subsamp::None)?;
-    compressor.set_optimize(true)?;
-    compressor.compress_to_vec(image)
+fn optimised_tables(frame: &Frame) -> Result<Vec<u8>, server::image_files::EncodeError> {
+    server::image_files::jpeg_with(frame, 85, server::image_files::Huffman::Optimised)
 }
 
 fn encoders(c: &mut Criterion) {

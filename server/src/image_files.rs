@@ -32,9 +32,24 @@ pub fn png(frame: &Frame) -> Result<Vec<u8>, EncodeError> {
     Ok(bytes)
 }
 
+/// Which Huffman tables a JPEG is coded with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Huffman {
+    /// The standard tables: what the server sends.
+    Default,
+    /// Tables optimised per image: a few per cent smaller, about 3× the encode time
+    /// (measured by `benches/encode.rs`; not used, see ARCHITECTURE.md "Decisions").
+    Optimised,
+}
+
 /// The frame as a baseline JPEG at `quality` (1..=100) with 4:4:4 sampling, encoded
 /// straight from the frame's RGBA pixels (no RGB copy).
 pub fn jpeg(frame: &Frame, quality: u8) -> Result<Vec<u8>, EncodeError> {
+    jpeg_with(frame, quality, Huffman::Default)
+}
+
+/// [`jpeg`] with the given Huffman tables.
+pub fn jpeg_with(frame: &Frame, quality: u8, huffman: Huffman) -> Result<Vec<u8>, EncodeError> {
     let (width, height) = (frame.width(), frame.height());
     if width > 65_535 || height > 65_535 {
         return Err(EncodeError::TooLarge(width, height));
@@ -50,5 +65,6 @@ pub fn jpeg(frame: &Frame, quality: u8) -> Result<Vec<u8>, EncodeError> {
     let mut compressor = turbojpeg::Compressor::new()?;
     compressor.set_quality(i32::from(quality))?;
     compressor.set_subsamp(turbojpeg::Subsamp::None)?;
+    compressor.set_optimize(huffman == Huffman::Optimised)?;
     Ok(compressor.compress_to_vec(image)?)
 }

@@ -3,7 +3,7 @@
 //! get 403 with a clear message.
 
 use serde_json::Value;
-use tests::{built_plotcast, now_ms, TestServer};
+use tests::{cli_signed_url, now_ms, TestServer};
 
 use crate::temp_chart;
 
@@ -135,17 +135,8 @@ async fn private_charts_need_a_signed_url_or_the_token() {
     assert!(error.contains("expired"), "{error}");
 
     // `plotcast sign` signs with the same secret, without a server.
-    let binary = built_plotcast().await;
     let base = server.url("");
-    let output = tokio::process::Command::new(&binary)
-        .args(["sign", "hidden", "--ttl", "10m", "--base", &base])
-        .env("PLOTCAST_TOKEN", TOKEN)
-        .output()
-        .await
-        .expect("plotcast sign runs");
-    assert!(output.status.success(), "{output:?}");
-    let url = String::from_utf8(output.stdout).expect("utf-8");
-    let url = url.trim().replace(".mjpg?", ".jpg?");
+    let url = cli_signed_url(&["hidden", "--ttl", "10m", "--base", &base], TOKEN, "jpg").await;
     assert!(
         url.starts_with(&format!("{base}/charts/hidden.jpg?exp=")),
         "{url}"

@@ -8,8 +8,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde_json::Value;
-use tests::prometheus::{free_port, Exporter, Prometheus};
+use tests::prometheus::{free_port, points_of, samples_of, Exporter, Prometheus};
 use tests::webdriver::{PageLoad, WebDriver};
 use tests::{poll, red, status_and_json, Image, MjpegReader, TestServer};
 
@@ -81,29 +80,6 @@ fn note_pixels(image: &Image) -> usize {
         image.height - 24..image.height,
         note,
     )
-}
-
-/// The finite `(t_ms, value)` points of the first series of a plotcast `Data` answer.
-fn points_of(data: &Value) -> Vec<(i64, f64)> {
-    let points = data["series"][0]["points"].as_array();
-    points
-        .into_iter()
-        .flatten()
-        .filter_map(|p| Some((p[0].as_i64()?, p[1].as_f64()?)))
-        .collect()
-}
-
-/// The `(t_ms, value)` samples of the first series of a Prometheus matrix answer.
-fn samples_of(answer: &Value) -> Vec<(i64, f64)> {
-    let values = answer["data"]["result"][0]["values"].as_array();
-    values
-        .into_iter()
-        .flatten()
-        .filter_map(|pair| {
-            let t = (pair[0].as_f64()? * 1000.0).round() as i64;
-            Some((t, pair[1].as_str()?.parse().ok()?))
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tests::prometheus::{Exporter, Prometheus};
+use tests::prometheus::{points_of, samples_of, Exporter, Prometheus};
 use tests::{poll, status_and_json, TestServer};
 
 /// Polls `path` (a `/api/series/points` query) until its first series' last point has
@@ -20,31 +20,6 @@ async fn wait_for_last(server: &TestServer, path: &str, want: Option<f64>) -> Va
         (last[1].as_f64() == want).then(|| series["tags"].clone())
     })
     .await
-}
-
-/// The `[t_ms, value]` points of a `/api/series/points` answer's first series, gaps left
-/// out.
-fn points_of(data: &Value) -> Vec<(i64, f64)> {
-    let points = data["series"][0]["points"].as_array();
-    points
-        .into_iter()
-        .flatten()
-        .filter_map(|p| Some((p[0].as_i64()?, p[1].as_f64()?)))
-        .collect()
-}
-
-/// The samples of a Prometheus range-vector answer (`values: [[seconds, "value"]]`).
-fn samples_of(answer: &Value) -> Vec<(i64, f64)> {
-    let values = answer["data"]["result"][0]["values"].as_array();
-    values
-        .into_iter()
-        .flatten()
-        .filter_map(|pair| {
-            let seconds = pair[0].as_f64()?;
-            let value = pair[1].as_str()?.parse().ok()?;
-            Some(((seconds * 1000.0).round() as i64, value))
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

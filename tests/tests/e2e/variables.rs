@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tests::{
-    built_plotcast, header, metric_value, now_ms, poll, red, status_and_json, Image, MjpegReader,
+    cli_signed_url, header, metric_value, now_ms, poll, red, status_and_json, Image, MjpegReader,
     TestServer,
 };
 
@@ -263,24 +263,16 @@ async fn signed_urls_cover_their_parameters() {
 
     // `plotcast sign --var` signs the same way, without a server.
     let base = server.url("");
-    let output = tokio::process::Command::new(built_plotcast().await)
-        .args([
-            "sign",
-            "vars",
-            "--var",
-            "host=db2",
-            "--param",
-            "width=200",
-            "--base",
-            &base,
-        ])
-        .env("PLOTCAST_TOKEN", TOKEN)
-        .output()
-        .await
-        .expect("plotcast sign runs");
-    assert!(output.status.success(), "{output:?}");
-    let url = String::from_utf8(output.stdout).expect("utf-8");
-    let url = url.trim().replace(".mjpg?", ".png?");
+    let args = [
+        "vars",
+        "--var",
+        "host=db2",
+        "--param",
+        "width=200",
+        "--base",
+        &base,
+    ];
+    let url = cli_signed_url(&args, TOKEN, "png").await;
     assert!(url.contains("?var-host=db2&width=200&exp="), "{url}");
     let response = client
         .get(&url)
