@@ -200,14 +200,19 @@ async fn pick_template(
         .wait_for_text("#template-list", title, Duration::from_secs(30), &what)
         .await;
     driver.click(&format!("a[href='{href}']")).await;
-    poll(
-        Duration::from_secs(30),
-        "the template's preview",
-        || async {
-            let shown = shown(driver).await?;
-            ready(&shown).then_some(shown)
-        },
-    )
+    preview_where(driver, "the template's preview", ready).await
+}
+
+/// Waits (30 s at most, else panics with `what`) for a preview that passes `ready`.
+pub(crate) async fn preview_where(
+    driver: &WebDriver,
+    what: &str,
+    ready: impl Fn(&Shown) -> bool,
+) -> Shown {
+    poll(Duration::from_secs(30), what, || async {
+        let shown = shown(driver).await?;
+        ready(&shown).then_some(shown)
+    })
     .await
 }
 
@@ -317,9 +322,8 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
 
     // Retitle: the preview changes where the title is, and still equals the server's render.
     driver.set("[data-field='title']", TITLE).await;
-    let retitled = poll(Duration::from_secs(10), "the retitled preview", || async {
-        let shown = shown(&driver).await?;
-        (shown.spec["title"] == TITLE).then_some(shown)
+    let retitled = preview_where(&driver, "the retitled preview", |shown| {
+        shown.spec["title"] == TITLE
     })
     .await;
     assert!(
@@ -754,14 +758,9 @@ async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
     let driver = WebDriver::start(1600, 1000, PageLoad::Normal).await;
     driver.open(&server.url("/#/edit/rooms")).await;
     let room_of = |shown: &Shown| shown.spec["panels"][0]["series"][0]["tags"]["room"].clone();
-    let kitchen = poll(
-        Duration::from_secs(30),
-        "the preview with the default",
-        || async {
-            let shown = shown(&driver).await?;
-            (room_of(&shown) == "kitchen" && shown.points() >= 30).then_some(shown)
-        },
-    )
+    let kitchen = preview_where(&driver, "the preview with the default", |shown| {
+        room_of(shown) == "kitchen" && shown.points() >= 30
+    })
     .await;
     assert_eq!(kitchen.spec["title"], "Temp in kitchen");
     assert_same(
@@ -772,14 +771,9 @@ async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
 
     // Choose another value: the preview draws it, exactly as the server would.
     driver.set("select[data-var='room']", "hall").await;
-    let hall = poll(
-        Duration::from_secs(20),
-        "the preview of the hall",
-        || async {
-            let shown = shown(&driver).await?;
-            (room_of(&shown) == "hall" && shown.points() >= 30).then_some(shown)
-        },
-    )
+    let hall = preview_where(&driver, "the preview of the hall", |shown| {
+        room_of(shown) == "hall" && shown.points() >= 30
+    })
     .await;
     assert_eq!(hall.spec["title"], "Temp in hall");
     assert!(

@@ -12,7 +12,7 @@ use tests::prometheus::{free_port, points_of, samples_of, Exporter, Prometheus};
 use tests::webdriver::{PageLoad, WebDriver};
 use tests::{poll, red, status_and_json, Image, MjpegReader, TestServer};
 
-use crate::editor::{assert_same, server_render, shown};
+use crate::editor::{assert_same, preview_where, server_render, shown};
 
 /// A plotcast server with source `prom` at `prometheus` (not started yet), asked again
 /// every second.
@@ -272,20 +272,14 @@ async fn the_editor_charts_a_promql_query_through_the_server() {
     driver
         .set("[data-field='p0.s0.query']", "fixture_value")
         .await;
-    let charted = poll(
-        Duration::from_secs(60),
-        "a preview of the query's answer",
-        || async {
-            let shown = shown(&driver).await?;
-            let series = &shown.spec["panels"][0]["series"][0];
-            let from_prom = shown.data["series"][0]["source"] == "prom";
-            (series["query"] == "fixture_value"
-                && series.get("metric").is_none()
-                && from_prom
-                && shown.points() > 0)
-                .then_some(shown)
-        },
-    )
+    let charted = preview_where(&driver, "a preview of the query's answer", |shown| {
+        let series = &shown.spec["panels"][0]["series"][0];
+        let from_prom = shown.data["series"][0]["source"] == "prom";
+        series["query"] == "fixture_value"
+            && series.get("metric").is_none()
+            && from_prom
+            && shown.points() > 0
+    })
     .await;
     assert!(
         points_of(&charted.data).iter().all(|(_, v)| *v == 42.0),
