@@ -113,12 +113,7 @@ fn timed(step: &Step, work: impl FnOnce() -> Result<()>) -> Result<()> {
 /// Builds the wasm editor into `web/dist` with trunk, installing the tools first
 /// (skipped when already present).
 pub fn build_editor(sh: &Shell, root: &Path) -> Result<()> {
-    tools::ensure_wasm_target(sh)?;
-    tools::ensure_cargo_tools(
-        sh,
-        root,
-        vec![tools::wasm_bindgen(sh, root)?, tools::trunk()],
-    )?;
+    tools::ensure_editor_tools(sh, root)?;
     trunk_build(sh, root)
 }
 

@@ -141,12 +141,7 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
         ],
     )?;
     opencv::ensure(sh, root)?;
-    tools::ensure_wasm_target(sh)?;
-    tools::ensure_cargo_tools(
-        sh,
-        root,
-        vec![tools::wasm_bindgen(sh, root)?, tools::trunk()],
-    )?;
+    tools::ensure_editor_tools(sh, root)?;
 
     let cargo = cargo();
     let steps: Vec<Step<'_>> = vec![

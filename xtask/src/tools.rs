@@ -123,6 +123,13 @@ fn is_root(sh: &Shell) -> Result<bool> {
     Ok(uid.trim() == "0")
 }
 
+/// Ensures what building the editor takes: the wasm target, wasm-bindgen-cli and trunk
+/// (both `cargo install`s at once).
+pub fn ensure_editor_tools(sh: &Shell, root: &Path) -> Result<()> {
+    ensure_wasm_target(sh)?;
+    ensure_cargo_tools(sh, root, vec![wasm_bindgen(sh, root)?, trunk()])
+}
+
 /// Ensures the `wasm32-unknown-unknown` rustup target is installed.
 pub fn ensure_wasm_target(sh: &Shell) -> Result<()> {
     let installed = cmd!(sh, "rustup target list --installed")

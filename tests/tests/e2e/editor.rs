@@ -203,6 +203,15 @@ async fn pick_template(
     preview_where(driver, "the template's preview", ready).await
 }
 
+/// Opens `url` and waits (30 s at most) until the element `css` contains `text`.
+async fn open_showing(driver: &WebDriver, url: &str, css: &str, text: &str) {
+    driver.open(url).await;
+    let what = format!("{text:?} in {css}");
+    driver
+        .wait_for_text(css, text, Duration::from_secs(30), &what)
+        .await;
+}
+
 /// Waits (30 s at most, else panics with `what`) for a preview that passes `ready`.
 pub(crate) async fn preview_where(
     driver: &WebDriver,
@@ -249,15 +258,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     // A 1280x800 screen: the editor fits without horizontal scrolling.
     let driver = WebDriver::start(1280, 800, PageLoad::Normal).await;
     // The start page is the editor's.
-    driver.open(&server.url("/")).await;
-    driver
-        .wait_for_text(
-            "#chart-list",
-            "No charts",
-            Duration::from_secs(30),
-            "the chart list",
-        )
-        .await;
+    open_showing(&driver, &server.url("/"), "#chart-list", "No charts").await;
     // "New chart" offers templates; the blank chart starts with the first live series,
     // so its preview draws data at once.
     driver.click("#new-chart").await;
@@ -569,15 +570,13 @@ async fn new_charts_start_from_templates_with_live_series_or_duplicates() {
         "the template's preview",
     );
 
-    driver.open(&server.url("/#/new")).await;
-    driver
-        .wait_for_text(
-            "#template-list",
-            "Duplicate hall",
-            Duration::from_secs(30),
-            "the duplicate card",
-        )
-        .await;
+    open_showing(
+        &driver,
+        &server.url("/#/new"),
+        "#template-list",
+        "Duplicate hall",
+    )
+    .await;
     driver.click("a[href='#/duplicate/hall']").await;
     let published = server.get_json("/api/charts/hall").await;
     poll(

@@ -57,7 +57,7 @@ impl Client {
         step: i64,
     ) -> Result<Vec<Series>, QueryError> {
         let started = Instant::now();
-        let result = self.ask(query, start, end, step).await;
+        let result = self.ask(query, (start, end, step)).await;
         self.metrics.source_query_time.observe(started.elapsed());
         self.metrics.source_queries.fetch_add(1, Ordering::Relaxed);
         if result.is_err() {
@@ -68,13 +68,9 @@ impl Client {
         result
     }
 
-    async fn ask(
-        &self,
-        query: &str,
-        start: i64,
-        end: i64,
-        step: i64,
-    ) -> Result<Vec<Series>, QueryError> {
+    /// [`Client::range`] without the counting: `range` is `(start, end, step)` in ms.
+    async fn ask(&self, query: &str, range: (i64, i64, i64)) -> Result<Vec<Series>, QueryError> {
+        let (start, end, step) = range;
         let base = self.config.url.trim_end_matches('/');
         let mut url = reqwest::Url::parse(&format!("{base}/api/v1/query_range"))
             .map_err(|e| QueryError::Unreachable(e.to_string()))?;
@@ -101,7 +97,7 @@ impl Client {
             QueryError::Unreachable(format!("HTTP {status} without a Prometheus answer"))
         })?;
         reply
-            .into_series(&self.config.name, query, (start, end, step))
+            .into_series(&self.config.name, query, range)
             .map_err(QueryError::Refused)
     }
 }
