@@ -238,6 +238,15 @@ impl TestServer {
         .await;
     }
 
+    /// Writes `points` (`{"metric", "tags", "t", "v"}` objects) through `POST /api/points`,
+    /// asserting they were stored (200).
+    pub async fn write_points(&self, points: Vec<serde_json::Value>) {
+        let response = self
+            .post_points(serde_json::json!({ "points": points }))
+            .await;
+        assert_eq!(response.status(), 200, "POST /api/points");
+    }
+
     /// `POST /api/points` with a JSON body; returns the status.
     pub async fn post_points(&self, body: serde_json::Value) -> reqwest::Response {
         self.client

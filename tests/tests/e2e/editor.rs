@@ -541,13 +541,7 @@ async fn new_charts_start_from_templates_with_live_series_or_duplicates() {
     let points: Vec<Value> = (0..30)
         .map(|i| json!({"metric": "temp", "tags": {"room": "hall"}, "t": now - 30_000 + i * 1000, "v": 20.0 + f64::from(i as u32) / 10.0}))
         .collect();
-    assert_eq!(
-        server
-            .post_points(json!({ "points": points }))
-            .await
-            .status(),
-        200
-    );
+    server.write_points(points).await;
     server
         .create_chart("hall", &crate::temp_chart("timeseries", "5m"))
         .await;
@@ -737,13 +731,7 @@ async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
             ]
         })
         .collect();
-    assert_eq!(
-        server
-            .post_points(json!({ "points": points }))
-            .await
-            .status(),
-        200
-    );
+    server.write_points(points).await;
     server
         .create_chart(
             "rooms",
