@@ -126,6 +126,57 @@ pub struct Config {
     /// these keys (`headers` a table).
     #[arg(long = "source", env = "PLOTCAST_SOURCES", value_delimiter = ',', value_parser = SourceConfig::parse_flag, hide_env_values = true)]
     pub sources: Vec<SourceConfig>,
+    /// NATS server(s) to scale out on, e.g. `nats://127.0.0.1:4222` (several separated
+    /// by `,`). An origin then publishes the frames of every chart that edges watch; an
+    /// edge (`--role edge`) serves its viewers from them. See docs/SCALE-OUT.md.
+    #[arg(long, env = "PLOTCAST_NATS")]
+    pub nats: Option<String>,
+    /// `origin`: store, API, editor, rendering. `edge`: serves `/charts/ID.mjpg`, `.jpg`
+    /// and `.png` from frames an origin publishes on NATS (needs --nats; no data
+    /// directory).
+    #[arg(long, env = "PLOTCAST_ROLE", value_enum, default_value = "origin")]
+    pub role: Role,
+    /// NATS credentials file (JWT and NKey seed, as `nsc` writes them).
+    #[arg(long, env = "PLOTCAST_NATS_CREDS")]
+    pub nats_creds: Option<PathBuf>,
+    /// NATS token.
+    #[arg(long, env = "PLOTCAST_NATS_TOKEN", hide_env_values = true)]
+    pub nats_token: Option<String>,
+    /// NATS user (with --nats-password).
+    #[arg(long, env = "PLOTCAST_NATS_USER")]
+    pub nats_user: Option<String>,
+    /// NATS password of --nats-user.
+    #[arg(long, env = "PLOTCAST_NATS_PASSWORD", hide_env_values = true)]
+    pub nats_password: Option<String>,
+    /// PEM root certificate(s) the NATS server's TLS certificate is checked against
+    /// (`tls://` URLs, or servers that require TLS).
+    #[arg(long, env = "PLOTCAST_NATS_TLS_CA")]
+    pub nats_tls_ca: Option<PathBuf>,
+    /// Prefix of plotcast's NATS subjects and of its key-value bucket, so several
+    /// plotcast clusters can share one NATS.
+    #[arg(long, env = "PLOTCAST_NATS_PREFIX", default_value = "plotcast", value_parser = nats_prefix)]
+    #[serde(deserialize_with = "nats_prefix_in_file")]
+    pub nats_prefix: String,
+    /// How long an origin's lease on rendering a chart lasts unrenewed: when that origin
+    /// dies, another takes the chart over within this time.
+    #[arg(long, env = "PLOTCAST_LEASE_TTL", default_value = "3s", value_parser = duration)]
+    #[serde(deserialize_with = "duration_in_file")]
+    pub lease_ttl: Duration,
+    /// (edge) The origin's URL, named in the answer an edge gives to writes, publishing
+    /// and the editor.
+    #[arg(long, env = "PLOTCAST_ORIGIN_URL")]
+    pub origin_url: Option<String>,
+}
+
+/// What a plotcast process does in a scale-out setup (`--role`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Owns the store and the API, renders charts.
+    #[default]
+    Origin,
+    /// Serves viewers from frames received over NATS.
+    Edge,
 }
 
 /// `plotcast serve`'s flags: [`Config`]'s options and `--config`, keeping only the
@@ -206,6 +257,9 @@ pub enum ConfigError {
     /// `--tls-cert` / `--tls-key` cannot be used.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// An edge needs NATS to get its frames from.
+    #[error("--role edge needs --nats (the NATS server the origins publish frames on)")]
+    EdgeWithoutNats,
 }
 
 impl Default for Config {
@@ -263,7 +317,14 @@ impl Config {
         config.token = config.token.filter(|token| !token.is_empty());
         config.signing_key = config.signing_key.filter(|key| !key.is_empty());
         check_sources(&config.sources).map_err(ConfigError::Source)?;
-        if !config.addr.ip().is_loopback() && config.token.is_none() && !config.insecure {
+        config.nats = config.nats.filter(|url| !url.is_empty());
+        let edge = config.role == Role::Edge;
+        if edge && config.nats.is_none() {
+            return Err(ConfigError::EdgeWithoutNats);
+        }
+        // An edge takes no writes: it needs no token to listen anywhere.
+        let public = !config.addr.ip().is_loopback();
+        if public && !edge && config.token.is_none() && !config.insecure {
             return Err(ConfigError::NoToken(config.addr));
         }
         // Read here too, so a bad file stops `plotcast serve` before it says it serves.
@@ -291,6 +352,19 @@ fn duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{text:?} is not a duration (e.g. \"30s\", \"7d\")"))
 }
 
+/// A NATS subject token for plotcast's subjects: letters, digits, `-` and `_`.
+fn nats_prefix(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(text.to_string())
+    } else {
+        Err(format!("{text:?}: use letters, digits, '-' and '_'"))
+    }
+}
+
 /// A limit: a count of at least 1 (0 would refuse everything).
 fn limit(text: &str) -> Result<usize, String> {
     let count = text.parse().map_err(|e| format!("{text:?}: {e}"))?;
@@ -307,6 +381,11 @@ fn at_least_one(count: usize) -> Result<usize, String> {
 /// [`duration`] for a TOML string.
 fn duration_in_file<'de, D: Deserializer<'de>>(value: D) -> Result<Duration, D::Error> {
     duration(&String::deserialize(value)?).map_err(serde::de::Error::custom)
+}
+
+/// [`nats_prefix`] for a TOML string.
+fn nats_prefix_in_file<'de, D: Deserializer<'de>>(value: D) -> Result<String, D::Error> {
+    nats_prefix(&String::deserialize(value)?).map_err(serde::de::Error::custom)
 }
 
 /// [`limit`] for a TOML integer.

@@ -93,7 +93,7 @@ pub fn render_into(
 }
 
 /// An image file format of a single frame.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageFormat {
     /// JPEG at the stream's quality.
     Jpeg,

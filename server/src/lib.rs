@@ -8,6 +8,7 @@
 
 mod api;
 mod clock;
+mod cluster;
 pub mod config;
 mod demo;
 mod editor;
@@ -31,13 +32,17 @@ mod tiers;
 mod tls;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
 
 pub use clock::Clock;
-pub use config::{Config, ServeArgs};
+use cluster::connect::NatsError;
+use cluster::edge::EdgeState;
+use cluster::origin::Origin;
+pub use config::{Config, Role, ServeArgs};
 pub use faults::Faults;
 pub use hooks::Hooks;
 pub use state::{AppState, StartError};
@@ -68,6 +73,29 @@ pub async fn run_with(
 ) -> Result<(), ServeError> {
     let tls = tls::acceptor(config.tls_cert.as_deref(), config.tls_key.as_deref())
         .map_err(StartError::Tls)?;
+    let addr = listener.local_addr().map_err(ServeError::Io)?;
+    let role = match config.role {
+        Role::Origin => "origin",
+        Role::Edge => "edge",
+    };
+    let node = cluster::node_name(role, addr);
+    let nats = match &config.nats {
+        Some(url) => Some(
+            cluster::connect::connect(&config, url, &node)
+                .await
+                .map_err(StartError::Nats)?,
+        ),
+        None => None,
+    };
+    if config.role == Role::Edge {
+        let client = nats.ok_or(StartError::Nats(NatsError::Missing))?;
+        let edge = EdgeState::new(config.clone(), client, node, hooks);
+        let heartbeat = edge.start_heartbeat();
+        let app = cluster::edge::router(edge.clone());
+        serve_app(listener, &config, edge.metrics(), tls, app, edge.hub(), shutdown).await;
+        heartbeat.abort();
+        return Ok(());
+    }
     let state = AppState::open(config, hooks).await?;
     let mut background = vec![tokio::spawn(prune(state.clone()))];
     if state.config().demo {
@@ -76,31 +104,51 @@ pub async fn run_with(
         }
         background.push(tokio::spawn(demo::collect(state.clone())));
     }
-    let hub = state.hub().clone();
+    let subjects = cluster::protocol::Subjects::new(&state.config().nats_prefix);
+    let origin = nats.map(|client| Origin::start(state.clone(), client, subjects, &node));
+    let app = app(state.clone());
     let config = state.config();
+    serve_app(listener, config, state.metrics(), tls, app, state.hub(), shutdown).await;
+    if let Some(origin) = origin {
+        origin.stop().await;
+    }
+    for task in background {
+        task.abort();
+        let _ = task.await;
+    }
+    Ok(())
+}
+
+/// Serves `app` with the configured connection and request limits until `shutdown`
+/// completes; then ends every stream of `hub` and waits for open requests to finish.
+async fn serve_app(
+    listener: TcpListener,
+    config: &Config,
+    metrics: &Arc<metrics::Metrics>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    app: Router,
+    hub: &Arc<stream::hub::Hub>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
     let listener = listener::LimitedListener::new(
         listener,
         config.write_timeout,
         config.max_connections_per_ip,
         tls.is_some(),
-        state.metrics().clone(),
+        metrics.clone(),
     );
     let limits = serve::RequestLimits {
         header_read_timeout: config.header_read_timeout,
         max_header_bytes: config.max_header_bytes,
         ping_interval: config.write_timeout,
     };
-    serve::serve(listener, app(state.clone()), limits, tls, async move {
+    let hub = hub.clone();
+    serve::serve(listener, app, limits, tls, async move {
         shutdown.await;
         tracing::info!("shutting down");
         hub.shutdown();
     })
     .await;
-    for task in background {
-        task.abort();
-        let _ = task.await;
-    }
-    Ok(())
 }
 
 /// Why serving stopped with an error.

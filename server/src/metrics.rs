@@ -72,6 +72,14 @@ pub struct Metrics {
     pub source_query_errors: AtomicU64,
     /// Time a source took to answer a query.
     pub source_query_time: Histogram,
+    /// Frames an origin published on NATS for edges.
+    pub nats_frames_published: AtomicU64,
+    /// Variants an origin publishes on NATS now.
+    pub nats_published_variants: AtomicU64,
+    /// Frames an edge received from NATS.
+    pub nats_frames_received: AtomicU64,
+    /// Whether the NATS connection is up (1) or not (0); absent without `--nats`.
+    pub nats_connected: Mutex<Option<Box<dyn Fn() -> bool + Send + Sync>>>,
     /// Error responses by status code.
     errors: Mutex<BTreeMap<u16, u64>>,
 }
@@ -202,6 +210,30 @@ impl Metrics {
             "Connections that spoke HTTP/2 (TLS with ALPN h2, or h2c).",
             load(&self.http2_connections),
         );
+        counter(
+            &mut out,
+            "plotcast_nats_frames_published_total",
+            "Frames published on NATS for edges (origin).",
+            load(&self.nats_frames_published),
+        );
+        counter(
+            &mut out,
+            "plotcast_nats_frames_received_total",
+            "Frames received from NATS (edge).",
+            load(&self.nats_frames_received),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP plotcast_nats_published_variants Variants published on NATS for edges now (origin).\n# TYPE plotcast_nats_published_variants gauge\nplotcast_nats_published_variants {}",
+            load(&self.nats_published_variants)
+        );
+        if let Some(connected) = self.nats_connected.lock().ok().as_deref().and_then(Option::as_ref) {
+            let _ = writeln!(
+                out,
+                "# HELP plotcast_nats_connected Whether the NATS connection is up.\n# TYPE plotcast_nats_connected gauge\nplotcast_nats_connected {}",
+                u8::from(connected())
+            );
+        }
         let _ = writeln!(
             out,
             "# HELP plotcast_http_errors_total Error responses by status.\n# TYPE plotcast_http_errors_total counter"

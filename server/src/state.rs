@@ -64,6 +64,9 @@ pub enum StartError {
     /// A configured source could not be set up.
     #[error("{0}")]
     Source(String),
+    /// NATS cannot be used as configured.
+    #[error(transparent)]
+    Nats(#[from] crate::cluster::connect::NatsError),
     /// A blocking task failed.
     #[error("startup task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
@@ -100,7 +103,7 @@ impl AppState {
             total: config.max_viewers,
             variants_per_chart: config.max_variants_per_chart,
         };
-        let hub = Hub::new(render.clone(), limits);
+        let hub = Hub::new(Arc::new(render.clone()), metrics.clone(), limits);
         let state = AppState(Arc::new(Inner {
             config,
             store,

@@ -125,7 +125,7 @@ fn packages_among(tree: &str, names: &[&str]) -> Vec<String> {
 pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
     // Everything the steps need, installed up front; never silently skip a test.
     // (ffmpeg, GStreamer, OpenCV and chromium are real clients of the stream,
-    // Prometheus remote_writes to the server, the CJK font is for render-core's font
+    // Prometheus remote_writes to the server, nats-server carries frames to edges, the CJK font is for render-core's font
     // fallback test, trunk builds the editor for the browser test.)
     tools::ensure_apt(sh, tools::BUILD_PACKAGES)?;
     tools::ensure_apt(
@@ -138,6 +138,7 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
             "chromium-driver",
             "fonts-wqy-microhei",
             "prometheus",
+            "nats-server",
         ],
     )?;
     opencv::ensure(sh, root)?;

@@ -2,18 +2,18 @@
 //! size limit and gzip, JSON with clear 400s) and [`access`] (the write token, viewer
 //! credentials).
 
-mod access;
+pub(crate) mod access;
 mod body;
 mod charts;
 mod fonts;
-mod image_params;
+pub(crate) mod image_params;
 mod influx;
 mod ingest;
-mod ops;
+pub(crate) mod ops;
 mod render;
 mod series;
 mod sources;
-mod streams;
+pub(crate) mod streams;
 mod templates;
 
 use axum::extract::{Request, State};

@@ -4,6 +4,7 @@
 //! takes the picture parameters of [`ImageQuery`] (variables and overrides): every
 //! distinct set is its own live variant of the chart.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -11,14 +12,18 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Version};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use render_core::ValidSpec;
 
 use crate::api::access::ViewerCredentials;
 use crate::api::charts::check_id;
 use crate::api::image_params::{bad_params, ImageQuery};
+use crate::config::Config;
 use crate::error::AppError;
 use crate::frames::ImageFormat;
+use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::stream::hub::SubscribeError;
+use crate::stream::chart::Subscription;
+use crate::stream::hub::{ChartInfo, SubscribeError};
 use crate::stream::viewer::{self, ViewerOptions};
 use crate::stream::{mjpeg, stall};
 
@@ -44,6 +49,141 @@ fn close_delimited(mut response: Response) -> Response {
     response
 }
 
+/// Which image of a chart a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageKind {
+    /// `.mjpg` / `.mjpeg`: the live stream.
+    Stream,
+    /// `.jpg` / `.jpeg`: the latest frame.
+    Jpeg,
+    /// `.png`: a frame drawn now, lossless.
+    Png,
+}
+
+/// `ID.mjpg`, `ID.jpg` or `ID.png`: the chart id (checked) and the kind.
+pub fn split_file(file: &str) -> Result<(&str, ImageKind), AppError> {
+    let usage = || AppError::NotFound(format!("{file:?}: use /charts/ID.mjpg, ID.jpg or ID.png"));
+    let (id, extension) = file.rsplit_once('.').ok_or_else(usage)?;
+    check_id(id)?;
+    let kind = match extension {
+        "mjpg" | "mjpeg" => ImageKind::Stream,
+        "jpg" | "jpeg" => ImageKind::Jpeg,
+        "png" => ImageKind::Png,
+        _ => return Err(usage()),
+    };
+    Ok((id, kind))
+}
+
+/// A chart image request that may be answered: the chart exists, the credentials may
+/// view it with these parameters, and the parameters fit it.
+pub struct Admitted {
+    /// The chart as published.
+    pub chart: ChartInfo,
+    /// The spec the viewer sees.
+    pub spec: Arc<ValidSpec>,
+}
+
+/// Checks a request for chart `id`'s image with `query` and `credentials` (what
+/// `/charts/…` and an edge's admission over NATS both do).
+pub async fn admit(
+    state: &AppState,
+    id: &str,
+    query: &ImageQuery,
+    credentials: &ViewerCredentials,
+) -> Result<Admitted, AppError> {
+    let chart = state.hub().get(id).ok_or_else(|| missing(id))?;
+    let params = &query.params;
+    credentials.check(state, id, chart.private, params)?;
+    let spec = chart.resolve(params).map_err(bad_params)?;
+    if !params.is_empty() {
+        state.reach(&spec).await?;
+    }
+    Ok(Admitted { chart, spec })
+}
+
+fn missing(id: &str) -> AppError {
+    AppError::NotFound(format!("no chart {id:?}"))
+}
+
+/// A still image of an admitted request: the variant's latest frame if it is live (a
+/// JPEG), else one drawn now.
+pub async fn still(
+    state: &AppState,
+    id: &str,
+    query: &ImageQuery,
+    admitted: Admitted,
+    format: ImageFormat,
+) -> Result<Bytes, AppError> {
+    if format == ImageFormat::Jpeg {
+        if let Some(jpeg) = state.hub().latest_jpeg(id, &query.params) {
+            return Ok(jpeg);
+        }
+    }
+    let now = state.now_ms();
+    let image = state.render_image(id, admitted.spec, None, now, format);
+    Ok(Bytes::from(image.await?))
+}
+
+/// The answer to a viewer refused by the hub.
+pub fn refused(id: &str, error: SubscribeError) -> AppError {
+    let limit = match &error {
+        SubscribeError::NotFound(_) => return missing(id),
+        SubscribeError::Invalid(errors) => return bad_params(errors.clone()),
+        SubscribeError::ChartFull(..) => "max_viewers_per_chart",
+        SubscribeError::ServerFull(_) => "max_viewers",
+        SubscribeError::VariantsFull(..) => "max_variants_per_chart",
+    };
+    AppError::Limit {
+        status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        limit,
+        message: error.to_string(),
+        retry_after: Some(VIEWER_RETRY_AFTER),
+    }
+}
+
+/// The response carrying a viewer's stream (`fps`: the viewer's `?fps=`), framed for
+/// its HTTP `version`.
+pub fn stream_response(
+    subscription: Subscription,
+    fps: Option<f64>,
+    version: Version,
+    config: &Config,
+    metrics: &Arc<Metrics>,
+) -> Response {
+    let spec_fps = f64::from(subscription.chart.spec().map_or(10, |s| s.fps()));
+    let fps = fps.map_or(spec_fps, |f| f.min(spec_fps));
+    let options = ViewerOptions {
+        keepalive: config.keepalive,
+        min_interval: Duration::from_secs_f64(1.0 / fps),
+    };
+    let body = viewer::body(subscription, options, metrics.clone());
+    let headers = [
+        (header::CONTENT_TYPE, mjpeg::content_type()),
+        (header::CACHE_CONTROL, NO_STORE.to_string()),
+    ];
+    // HTTP/2 has no Connection header and frames every body itself.
+    if version >= Version::HTTP_2 {
+        let body = stall::guarded(body, config.write_timeout);
+        return (headers, Body::from_stream(body)).into_response();
+    }
+    close_delimited((headers, Body::from_stream(body)).into_response())
+}
+
+/// The response carrying a still image.
+pub fn image_response(content_type: &'static str, image: Bytes) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, NO_STORE),
+        ],
+        image,
+    )
+        .into_response()
+}
+
+/// Images are live: nothing may cache them.
+const NO_STORE: &str = "no-store, no-cache, must-revalidate";
+
 /// `GET /charts/{file}` where file is `ID.mjpg`, `ID.jpg` or `ID.png`.
 pub async fn chart_file(
     State(state): State<AppState>,
@@ -52,82 +192,23 @@ pub async fn chart_file(
     query: ImageQuery,
     credentials: ViewerCredentials,
 ) -> Result<Response, AppError> {
-    let Some((id, extension)) = file.rsplit_once('.') else {
-        return Err(AppError::NotFound(format!(
-            "{file:?}: use /charts/ID.mjpg, ID.jpg or ID.png"
-        )));
-    };
-    check_id(id)?;
-    let missing = || AppError::NotFound(format!("no chart {id:?}"));
-    let chart = state.hub().get(id).ok_or_else(missing)?;
-    let params = &query.params;
-    credentials.check(&state, id, chart.private, params)?;
-    let spec = chart.resolve(params).map_err(bad_params)?;
-    if !params.is_empty() {
-        state.reach(&spec).await?;
-    }
-    let no_store = (header::CACHE_CONTROL, "no-store, no-cache, must-revalidate");
-    match extension {
-        "mjpg" | "mjpeg" => {
-            let subscription =
-                state
-                    .hub()
-                    .subscribe(id, params, query.smooth)
-                    .map_err(|error| {
-                        let limit = match &error {
-                            SubscribeError::NotFound(_) => return missing(),
-                            SubscribeError::Invalid(errors) => return bad_params(errors.clone()),
-                            SubscribeError::ChartFull(..) => "max_viewers_per_chart",
-                            SubscribeError::ServerFull(_) => "max_viewers",
-                            SubscribeError::VariantsFull(..) => "max_variants_per_chart",
-                        };
-                        AppError::Limit {
-                            status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                            limit,
-                            message: error.to_string(),
-                            retry_after: Some(VIEWER_RETRY_AFTER),
-                        }
-                    })?;
-            let spec_fps = f64::from(subscription.chart.spec().map_or(10, |s| s.fps()));
-            let fps = query.fps.map_or(spec_fps, |f| f.min(spec_fps));
-            let options = ViewerOptions {
-                keepalive: state.config().keepalive,
-                min_interval: Duration::from_secs_f64(1.0 / fps),
-            };
-            let body = viewer::body(subscription, options, state.metrics().clone());
-            let headers = [
-                (header::CONTENT_TYPE, mjpeg::content_type()),
-                (no_store.0, no_store.1.to_string()),
-            ];
-            // HTTP/2 has no Connection header and frames every body itself.
-            if version >= Version::HTTP_2 {
-                let body = stall::guarded(body, state.config().write_timeout);
-                return Ok((headers, Body::from_stream(body)).into_response());
-            }
-            Ok(close_delimited(
-                (headers, Body::from_stream(body)).into_response(),
-            ))
+    let (id, kind) = split_file(&file)?;
+    let admitted = admit(&state, id, &query, &credentials).await?;
+    Ok(match kind {
+        ImageKind::Stream => {
+            let subscription = state
+                .hub()
+                .subscribe(id, &query.params, query.smooth)
+                .map_err(|error| refused(id, error))?;
+            stream_response(subscription, query.fps, version, state.config(), state.metrics())
         }
-        "jpg" | "jpeg" => {
-            let jpeg = match state.hub().latest_jpeg(id, params) {
-                Some(jpeg) => jpeg,
-                None => {
-                    let now = state.now_ms();
-                    let jpeg = state.render_image(id, spec, None, now, ImageFormat::Jpeg);
-                    Bytes::from(jpeg.await?)
-                }
-            };
-            Ok(([(header::CONTENT_TYPE, "image/jpeg"), no_store], jpeg).into_response())
+        ImageKind::Jpeg => {
+            let jpeg = still(&state, id, &query, admitted, ImageFormat::Jpeg).await?;
+            image_response("image/jpeg", jpeg)
         }
-        "png" => {
-            let now = state.now_ms();
-            let png = state
-                .render_image(id, spec, None, now, ImageFormat::Png)
-                .await?;
-            Ok(([(header::CONTENT_TYPE, "image/png"), no_store], png).into_response())
+        ImageKind::Png => {
+            let png = still(&state, id, &query, admitted, ImageFormat::Png).await?;
+            image_response("image/png", png)
         }
-        _ => Err(AppError::NotFound(format!(
-            "{file:?}: use /charts/{id}.mjpg, {id}.jpg or {id}.png"
-        ))),
-    }
+    })
 }

@@ -66,6 +66,13 @@ impl ChartStream {
             || self.smooth_viewers.load(Ordering::Acquire) > 0
     }
 
+    /// Ends the variant's streams (the chart was deleted, the server shuts down).
+    pub fn end(&self) {
+        self.ended.store(true, Ordering::Release);
+        self.frames.send_replace(None);
+        self.wake.notify_one();
+    }
+
     /// Whether the chart was deleted or the server is shutting down.
     pub fn ended(&self) -> bool {
         self.ended.load(Ordering::Acquire)

@@ -6,15 +6,28 @@
 //! `max_variants_per_chart` are live at once.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use render_core::{Params, Spec, ValidSpec, ValidationErrors};
 
-use crate::frames::RenderContext;
-use crate::metrics::ChartStats;
+use crate::metrics::{ChartStats, Metrics};
 use crate::stream::chart::{ChartStream, Subscription};
-use crate::stream::render;
+
+/// What makes a live variant's frames: the render task on a server that renders
+/// (`frames::RenderContext`), the relay of frames from NATS on an edge
+/// (`cluster::relay`).
+pub trait Producer: Send + Sync + 'static {
+    /// Produces frames into `variant.frames` until the variant has no viewers or ended
+    /// (then `true`; the hub decides whether it stops for good), or fails beyond
+    /// recovery (`false`).
+    fn produce<'a>(
+        &'a self,
+        variant: &'a Arc<ChartStream>,
+    ) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>>;
+}
 
 /// How many viewers and variants the hub admits.
 #[derive(Debug, Clone, Copy)]
@@ -81,20 +94,37 @@ impl ChartInfo {
     }
 }
 
+/// A variant with viewers ([`Hub::live_variants`]).
+#[derive(Debug, Clone)]
+pub struct LiveVariant {
+    /// Chart id.
+    pub chart: String,
+    /// The variant's canonical query.
+    pub query: String,
+    /// Whether a viewer asked for smooth scrolling.
+    pub smooth: bool,
+}
+
 /// All charts.
 pub struct Hub {
     charts: Mutex<HashMap<String, Chart>>,
-    context: RenderContext,
+    producer: Arc<dyn Producer>,
+    metrics: Arc<Metrics>,
     limits: ViewerLimits,
     total: Arc<AtomicUsize>,
 }
 
 impl Hub {
-    /// An empty hub whose render tasks use `context`.
-    pub fn new(context: RenderContext, limits: ViewerLimits) -> Arc<Hub> {
+    /// An empty hub whose variants get their frames from `producer`.
+    pub fn new(
+        producer: Arc<dyn Producer>,
+        metrics: Arc<Metrics>,
+        limits: ViewerLimits,
+    ) -> Arc<Hub> {
         Arc::new(Hub {
             charts: Mutex::new(HashMap::new()),
-            context,
+            producer,
+            metrics,
             limits,
             total: Arc::new(AtomicUsize::new(0)),
         })
@@ -143,7 +173,7 @@ impl Hub {
             }
             Err(errors) => {
                 tracing::info!(chart = %id, params = %variant.params.query(), %errors, "variant no longer fits the chart; its streams end");
-                end(variant);
+                variant.end();
                 false
             }
         });
@@ -152,14 +182,14 @@ impl Hub {
     /// Removes a chart; its viewers' streams end.
     pub fn remove(&self, id: &str) {
         if let Some(chart) = self.charts().remove(id) {
-            chart.variants.values().for_each(|v| end(v));
+            chart.variants.values().for_each(|v| v.end());
         }
     }
 
     /// Ends every stream (server shutdown).
     pub fn shutdown(&self) {
         for chart in self.charts().values() {
-            chart.variants.values().for_each(|v| end(v));
+            chart.variants.values().for_each(|v| v.end());
         }
     }
 
@@ -245,7 +275,7 @@ impl Hub {
                 // The task returns when it sees no viewers; it stops for good only if
                 // none arrived since (decided under the hub lock). A task that failed
                 // stays "running", so no new one starts over and over.
-                while render::run(&variant, &hub.context).await {
+                while hub.producer.produce(&variant).await {
                     if hub.try_stop(&variant) {
                         break;
                     }
@@ -256,7 +286,7 @@ impl Hub {
         Ok(Subscription {
             chart: variant,
             frames,
-            metrics: self.context.metrics.clone(),
+            metrics: self.metrics.clone(),
             total: self.total.clone(),
             smooth,
         })
@@ -283,6 +313,24 @@ impl Hub {
             }
         }
         true
+    }
+
+    /// The variants that have viewers now.
+    pub fn live_variants(&self) -> Vec<LiveVariant> {
+        let charts = self.charts();
+        let mut live = Vec::new();
+        for (id, chart) in charts.iter() {
+            for (query, variant) in &chart.variants {
+                if variant.viewers.load(Ordering::Acquire) > 0 && !variant.ended() {
+                    live.push(LiveVariant {
+                        chart: id.clone(),
+                        query: query.clone(),
+                        smooth: variant.smooth_viewers.load(Ordering::Acquire) > 0,
+                    });
+                }
+            }
+        }
+        live
     }
 
     /// Per-chart numbers for `/metrics`.
@@ -316,8 +364,3 @@ impl Chart {
     }
 }
 
-fn end(variant: &ChartStream) {
-    variant.ended.store(true, Ordering::Release);
-    variant.frames.send_replace(None);
-    variant.wake.notify_one();
-}

@@ -82,6 +82,8 @@ pub fn pad_jpeg(jpeg: &[u8], target: usize) -> Option<Vec<u8>> {
 pub struct Part {
     /// Frame number, increasing per chart.
     pub seq: u64,
+    /// When the frame was drawn, ms since the epoch.
+    pub time_ms: i64,
     /// The JPEG as encoded.
     pub jpeg: Bytes,
     /// Header block with the JPEG's exact length (for a part that starts fresh).

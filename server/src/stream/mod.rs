@@ -6,6 +6,7 @@ pub mod budget;
 pub mod chart;
 pub mod hub;
 pub mod mjpeg;
+pub mod parts;
 pub mod render;
 pub mod stall;
 pub mod viewer;

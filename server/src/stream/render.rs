@@ -3,6 +3,8 @@
 //! once and publishes one shared [`Part`] for all viewers. Returns when the chart has
 //! no viewers (the hub decides whether it stops for good).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +16,18 @@ use tokio::time::{sleep_until, Instant};
 use crate::frames::{render_into, RenderContext, JPEG_QUALITY};
 use crate::image_files;
 use crate::source::Selectors;
-use crate::stream::budget::Budget;
 use crate::stream::chart::ChartStream;
-use crate::stream::mjpeg::{self, Part};
+use crate::stream::hub::Producer;
+use crate::stream::parts::PartMaker;
+
+impl Producer for RenderContext {
+    fn produce<'a>(
+        &'a self,
+        variant: &'a Arc<ChartStream>,
+    ) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
+        Box::pin(run(variant, self))
+    }
+}
 
 /// How long it takes the fastest-moving time axis of `spec` to move one pixel, or
 /// `None` if no panel has a time axis.
@@ -61,8 +72,7 @@ pub async fn run(chart: &Arc<ChartStream>, context: &RenderContext) -> bool {
         jpeg: None,
     });
     let mut last: Option<(Instant, i64, u64, Arc<ValidSpec>)> = None;
-    let mut budget: Option<usize> = None;
-    let mut sizes = Budget::default();
+    let mut parts = PartMaker::default();
     tracing::debug!(chart = %chart.id, "render task started");
     loop {
         if chart.viewers.load(Ordering::Acquire) == 0 || chart.ended() {
@@ -121,8 +131,7 @@ pub async fn run(chart: &Arc<ChartStream>, context: &RenderContext) -> bool {
                 return false;
             };
             if let Some(jpeg) = rendered.jpeg.take() {
-                let part = make_part(chart, jpeg, budget, &mut sizes, render_now);
-                budget = Some(part.budget);
+                let part = parts.make(chart, Bytes::from(jpeg), render_now);
                 chart.frames.send_replace(Some(Arc::new(part)));
                 chart.frames_rendered.fetch_add(1, Ordering::Relaxed);
             }
@@ -164,30 +173,4 @@ fn render_frame(
     }
     context.metrics.encode_time.observe(started.elapsed());
     buffers
-}
-
-fn make_part(
-    chart: &ChartStream,
-    jpeg: Vec<u8>,
-    previous_budget: Option<usize>,
-    sizes: &mut Budget,
-    now: i64,
-) -> Part {
-    let seq = chart.seq.fetch_add(1, Ordering::AcqRel) + 1;
-    let budget = sizes.after(jpeg.len());
-    let cont = previous_budget
-        .and_then(|b| mjpeg::pad_jpeg(&jpeg, b))
-        .map(Bytes::from);
-    // A budget is always over 100 bytes more than its JPEG, so this pads.
-    let repeat = Bytes::from(mjpeg::pad_jpeg(&jpeg, budget).unwrap_or_else(|| jpeg.clone()));
-    let budget = repeat.len();
-    Part {
-        seq,
-        header: mjpeg::part_header(jpeg.len(), now),
-        advance: mjpeg::part_header(budget, now),
-        jpeg: Bytes::from(jpeg),
-        cont,
-        repeat,
-        budget,
-    }
 }
