@@ -4,8 +4,9 @@
 //! JPEG and pixel helpers, polling with a deadline
 //! (never sleeps as synchronisation), HTTP and metrics helpers, the `plotcast` binary
 //! as a child process ([`spawn_plotcast`]), a real Prometheus and a scrape target
-//! ([`prometheus`]), and a WebDriver client for headless Chromium ([`webdriver`]).
+//! ([`prometheus`]), a real NATS server ([`nats`]), and a WebDriver client for headless Chromium ([`webdriver`]).
 
+pub mod nats;
 pub mod prometheus;
 pub mod webdriver;
 
@@ -15,6 +16,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -642,6 +645,67 @@ pub fn metric_value<T: FromStr>(metrics: &str, series: &str) -> Option<T> {
             .parse()
             .ok()
     })
+}
+
+/// The `plotcast_frames_rendered_total` counter of chart `chart` in a `/metrics` text
+/// (0 if absent).
+pub fn frames_rendered(metrics: &str, chart: &str) -> u64 {
+    let series = format!("plotcast_frames_rendered_total{{chart=\"{chart}\"}}");
+    metric_value(metrics, &series).unwrap_or(0)
+}
+
+/// A viewer that reads its stream as fast as it can in a task of its own, counting the
+/// parts it receives and the distinct pictures among them (one per fresh frame,
+/// whatever the keepalive repeats); stopped when dropped.
+pub struct CountingViewer {
+    parts: Arc<AtomicUsize>,
+    pictures: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl CountingViewer {
+    /// Starts reading `reader`.
+    pub fn start(mut reader: MjpegReader) -> CountingViewer {
+        let (parts, pictures) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (part_count, picture_count) = (parts.clone(), pictures.clone());
+        let task = tokio::spawn(async move {
+            let mut last: Option<Image> = None;
+            while let Ok(part) = reader.next_part().await {
+                part_count.fetch_add(1, Ordering::AcqRel);
+                let picture = part.jpeg();
+                if last.as_ref() != Some(&picture) {
+                    picture_count.fetch_add(1, Ordering::AcqRel);
+                    last = Some(picture);
+                }
+            }
+        });
+        CountingViewer {
+            parts,
+            pictures,
+            task,
+        }
+    }
+
+    /// Parts received so far (fresh frames and repeats).
+    pub fn parts(&self) -> usize {
+        self.parts.load(Ordering::Acquire)
+    }
+
+    /// Distinct pictures seen so far.
+    pub fn pictures(&self) -> usize {
+        self.pictures.load(Ordering::Acquire)
+    }
+
+    /// Whether the stream is still open.
+    pub fn connected(&self) -> bool {
+        !self.task.is_finished()
+    }
+}
+
+impl Drop for CountingViewer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// The `plotcast_viewers` gauge of chart `chart` in a `/metrics` text.

@@ -92,7 +92,16 @@ pub async fn run_with(
         let edge = EdgeState::new(config.clone(), client, node, hooks);
         let heartbeat = edge.start_heartbeat();
         let app = cluster::edge::router(edge.clone());
-        serve_app(listener, &config, edge.metrics(), tls, app, edge.hub(), shutdown).await;
+        serve_app(
+            listener,
+            &config,
+            edge.metrics(),
+            tls,
+            app,
+            edge.hub(),
+            shutdown,
+        )
+        .await;
         heartbeat.abort();
         return Ok(());
     }
@@ -108,7 +117,16 @@ pub async fn run_with(
     let origin = nats.map(|client| Origin::start(state.clone(), client, subjects, &node));
     let app = app(state.clone());
     let config = state.config();
-    serve_app(listener, config, state.metrics(), tls, app, state.hub(), shutdown).await;
+    serve_app(
+        listener,
+        config,
+        state.metrics(),
+        tls,
+        app,
+        state.hub(),
+        shutdown,
+    )
+    .await;
     if let Some(origin) = origin {
         origin.stop().await;
     }

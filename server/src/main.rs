@@ -183,12 +183,17 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("listening on {}", config.addr))?;
         let addr = listener.local_addr()?;
         let base = format!("{}://{addr}", config.scheme());
-        let mut banner = format!(
-            "plotcast serving on {base}/  (data in {})\n",
-            config.data_dir.display()
-        );
-        banner.push_str(&format!("editor:      {base}/\n"));
-        if config.demo {
+        let edge = config.role == server::Role::Edge;
+        let mut banner = if edge {
+            let nats = config.nats.as_deref().unwrap_or_default();
+            format!("plotcast edge serving on {base}/  (charts' frames from NATS {nats})\n")
+        } else {
+            format!(
+                "plotcast serving on {base}/  (data in {})\neditor:      {base}/\n",
+                config.data_dir.display()
+            )
+        };
+        if config.demo && !edge {
             banner.push_str(&format!("demo stream: {base}/charts/demo.mjpg\n"));
         }
         // A closed stdout must not stop the server (println! would panic).

@@ -227,7 +227,13 @@ impl Metrics {
             "# HELP plotcast_nats_published_variants Variants published on NATS for edges now (origin).\n# TYPE plotcast_nats_published_variants gauge\nplotcast_nats_published_variants {}",
             load(&self.nats_published_variants)
         );
-        if let Some(connected) = self.nats_connected.lock().ok().as_deref().and_then(Option::as_ref) {
+        if let Some(connected) = self
+            .nats_connected
+            .lock()
+            .ok()
+            .as_deref()
+            .and_then(Option::as_ref)
+        {
             let _ = writeln!(
                 out,
                 "# HELP plotcast_nats_connected Whether the NATS connection is up.\n# TYPE plotcast_nats_connected gauge\nplotcast_nats_connected {}",

@@ -200,7 +200,13 @@ pub async fn chart_file(
                 .hub()
                 .subscribe(id, &query.params, query.smooth)
                 .map_err(|error| refused(id, error))?;
-            stream_response(subscription, query.fps, version, state.config(), state.metrics())
+            stream_response(
+                subscription,
+                query.fps,
+                version,
+                state.config(),
+                state.metrics(),
+            )
         }
         ImageKind::Jpeg => {
             let jpeg = still(&state, id, &query, admitted, ImageFormat::Jpeg).await?;

@@ -150,13 +150,15 @@ impl EdgeState {
         };
         let payload = serde_json::to_vec(&request)
             .map_err(|e| AppError::Internal(format!("encoding an admission: {e}")))?;
-        let unreachable = |cause: String| AppError::Limit {
+        let unreachable = |cause: String| {
+            AppError::Limit {
             status: StatusCode::SERVICE_UNAVAILABLE,
             limit: "nats",
             message: format!(
                 "no origin answered over NATS ({cause}); this edge cannot admit viewers until one does"
             ),
             retry_after: Some(RETRY_AFTER),
+        }
         };
         let asked = self
             .0
@@ -274,7 +276,11 @@ async fn healthz(State(state): State<EdgeState>) -> Response {
         "NATS is unreachable ({}): this edge gets no new frames",
         state.0.config.nats.as_deref().unwrap_or("")
     );
-    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": message }))).into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "error": message })),
+    )
+        .into_response()
 }
 
 /// `GET /metrics`.
@@ -292,12 +298,10 @@ async fn metrics(State(state): State<EdgeState>) -> Response {
 
 /// Everything but the images and the operations: that is the origin's.
 async fn misdirected(State(state): State<EdgeState>, uri: Uri) -> Response {
-    let origin = state
-        .0
-        .config
-        .origin_url
-        .as_deref()
-        .map_or_else(|| "on the origin".to_string(), |url| format!("on the origin, {url}"));
+    let origin = state.0.config.origin_url.as_deref().map_or_else(
+        || "on the origin".to_string(),
+        |url| format!("on the origin, {url}"),
+    );
     let message = format!(
         "{} is not served here: this plotcast is an edge (--role edge), which serves only \
          /charts/ID.mjpg, .jpg and .png, /healthz and /metrics; writes, publishing and the \

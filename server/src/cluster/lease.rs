@@ -13,7 +13,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use async_nats::jetstream::context::CreateKeyValueErrorKind;
 use async_nats::jetstream::kv::{self, Store};
 use async_nats::Client;
 use bytes::Bytes;
@@ -80,19 +79,28 @@ impl Leases {
             let _ = timeout(OPERATION_TIMEOUT, store.delete(&chart)).await;
         }
         for chart in wanted {
-            let revision = match self.held.get(chart) {
+            let renewed = match self.held.get(chart) {
                 Some(&revision) => self.renew(&store, chart, revision).await,
+                None => None,
+            };
+            let outcome = match renewed {
+                Some(revision) => Take::Held(revision),
                 None => self.take(&store, chart).await,
             };
-            match revision {
-                Some(revision) => {
+            tracing::debug!(%chart, ?outcome, "render lease");
+            match outcome {
+                Take::Held(revision) => {
                     self.held.insert(chart.clone(), revision);
                 }
-                None => {
+                Take::Other | Take::Broken => {
                     if self.held.remove(chart).is_some() {
                         tracing::info!(%chart, "lost the render lease; another origin renders it");
                     }
                 }
+            }
+            if matches!(outcome, Take::Broken) {
+                // E.g. NATS restarted without the bucket: made again next time.
+                self.bucket = Bucket::Unopened;
             }
         }
         self.held.keys().cloned().collect()
@@ -117,26 +125,17 @@ impl Leases {
         {
             return None;
         }
-        let jetstream = async_nats::jetstream::new(self.client.clone());
-        let config = kv::Config {
-            bucket: self.bucket_name.clone(),
-            description: "plotcast render leases: chart id -> origin".to_string(),
-            history: 1,
-            max_age: self.ttl,
-            storage: async_nats::jetstream::stream::StorageType::Memory,
-            ..kv::Config::default()
-        };
-        match timeout(OPERATION_TIMEOUT * 5, jetstream.create_key_value(config)).await {
+        match timeout(OPERATION_TIMEOUT * 5, self.create_bucket()).await {
             Ok(Ok(store)) => {
                 self.bucket = Bucket::Open(store.clone());
                 Some(store)
             }
-            Ok(Err(error)) if error.kind() == CreateKeyValueErrorKind::JetStream => {
-                tracing::warn!(%error, "NATS has no JetStream, so no render leases: this origin renders every chart edges watch (run only one origin, or start nats-server with -js)");
+            Ok(Err(Unusable::NoJetStream)) => {
+                tracing::warn!("NATS has no JetStream, so no render leases: this origin renders every chart edges watch (run only one origin, or start nats-server with -js)");
                 self.bucket = Bucket::NoJetStream;
                 None
             }
-            Ok(Err(error)) => {
+            Ok(Err(Unusable::Failed(error))) => {
                 tracing::warn!(%error, "opening the render lease bucket failed; retrying");
                 None
             }
@@ -144,26 +143,88 @@ impl Leases {
         }
     }
 
+    /// The bucket, made if missing. Made as the stream a key-value bucket is (what
+    /// `create_key_value` sends), not with `create_key_value` itself: that first asks
+    /// the account's API level, which NATS 2.9 (Debian's) answers in a form the client
+    /// does not read.
+    async fn create_bucket(&self) -> Result<Store, Unusable> {
+        use async_nats::jetstream::context::CreateStreamErrorKind;
+        use async_nats::jetstream::stream::{Config, DiscardPolicy, StorageType};
+        let jetstream = async_nats::jetstream::new(self.client.clone());
+        let config = Config {
+            name: format!("KV_{}", self.bucket_name),
+            description: Some("plotcast render leases: chart id -> origin".to_string()),
+            subjects: vec![format!("$KV.{}.>", self.bucket_name)],
+            max_messages_per_subject: 1,
+            max_age: self.ttl,
+            storage: StorageType::Memory,
+            allow_rollup: true,
+            deny_delete: true,
+            allow_direct: true,
+            discard: DiscardPolicy::New,
+            num_replicas: 1,
+            ..Config::default()
+        };
+        match jetstream.get_or_create_stream(config).await {
+            Ok(_) => {}
+            Err(error) if error.kind() == CreateStreamErrorKind::JetStreamUnavailable => {
+                return Err(Unusable::NoJetStream)
+            }
+            Err(error) => return Err(Unusable::Failed(error.to_string())),
+        }
+        jetstream
+            .get_key_value(&self.bucket_name)
+            .await
+            .map_err(|error| Unusable::Failed(error.to_string()))
+    }
+
     async fn renew(&self, store: &Store, chart: &str, revision: u64) -> Option<u64> {
         let update = store.update(chart, self.node.clone(), revision);
         timeout(OPERATION_TIMEOUT, update).await.ok()?.ok()
     }
 
-    async fn take(&self, store: &Store, chart: &str) -> Option<u64> {
+    async fn take(&self, store: &Store, chart: &str) -> Take {
         match timeout(OPERATION_TIMEOUT, store.create(chart, self.node.clone())).await {
-            Ok(Ok(revision)) => Some(revision),
+            Ok(Ok(revision)) => Take::Held(revision),
             // Ours from before an outage, not expired yet: carry on with it.
-            Ok(Err(_)) => {
-                let entry = timeout(OPERATION_TIMEOUT, store.entry(chart)).await.ok()?;
-                let entry = entry.ok()??;
-                let ours = entry.operation == kv::Operation::Put && entry.value == self.node;
-                if ours {
-                    self.renew(store, chart, entry.revision).await
-                } else {
-                    None
+            Ok(Err(error)) => match timeout(OPERATION_TIMEOUT, store.entry(chart)).await {
+                Ok(Ok(Some(entry)))
+                    if entry.operation == kv::Operation::Put && entry.value == self.node =>
+                {
+                    match self.renew(store, chart, entry.revision).await {
+                        Some(revision) => Take::Held(revision),
+                        None => Take::Other,
+                    }
                 }
+                Ok(Ok(_)) => Take::Other,
+                Ok(Err(entry_error)) => {
+                    tracing::debug!(%chart, %error, %entry_error, "render lease bucket unusable");
+                    Take::Broken
+                }
+                Err(_) => Take::Other,
+            },
+            // E.g. NATS restarted without the bucket: a write to it gets no answer.
+            Err(_) => {
+                tracing::debug!(%chart, "taking the render lease timed out");
+                Take::Broken
             }
-            Err(_) => None,
         }
     }
+}
+
+/// Why the bucket could not be opened.
+enum Unusable {
+    NoJetStream,
+    Failed(String),
+}
+
+/// What trying to take a lease came to.
+#[derive(Debug, Clone, Copy)]
+enum Take {
+    /// Held, at this revision.
+    Held(u64),
+    /// Another origin holds it (or NATS did not answer in time).
+    Other,
+    /// The bucket did not answer as a bucket does (gone, e.g. NATS restarted).
+    Broken,
 }

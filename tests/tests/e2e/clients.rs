@@ -2,44 +2,17 @@
 //! disconnects leave no viewer counted and no memory behind; a client that half-closes
 //! and stops reading is dropped.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
 use tests::{
-    built_plotcast, create_chart_at, metric_value, now_ms, poll, quick_write_timeout, raw_get,
-    spawn_plotcast, stalled_viewer, viewers, Image, MjpegReader, TestServer,
+    built_plotcast, create_chart_at, frames_rendered, now_ms, poll, quick_write_timeout, raw_get,
+    spawn_plotcast, stalled_viewer, viewers, CountingViewer, TestServer,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::temp_chart;
-
-fn frames_rendered(metrics: &str, chart: &str) -> u64 {
-    metric_value(
-        metrics,
-        &format!("plotcast_frames_rendered_total{{chart=\"{chart}\"}}"),
-    )
-    .unwrap_or(0)
-}
-
-/// How many distinct pictures a fast viewer has seen (it reads as fast as it can): one
-/// per fresh frame, whatever the keepalive repeats.
-fn fast_viewer(mut reader: MjpegReader) -> (Arc<Mutex<usize>>, tokio::task::JoinHandle<()>) {
-    let pictures = Arc::new(Mutex::new(0));
-    let count = pictures.clone();
-    let task = tokio::spawn(async move {
-        let mut last: Option<Image> = None;
-        while let Ok(part) = reader.next_part().await {
-            let picture = part.jpeg();
-            if last.as_ref() != Some(&picture) {
-                *count.lock().expect("lock") += 1;
-                last = Some(picture);
-            }
-        }
-    });
-    (pictures, task)
-}
 
 /// A viewer that reads at about 1 KB/s (1 KiB, then a pause of a second: pacing, not
 /// synchronisation).
@@ -80,8 +53,8 @@ async fn a_hundred_slow_viewers_do_not_hold_back_the_frames_of_the_others() {
     };
     assert_eq!(write(0.0).await.status(), 200);
     let fast = [
-        fast_viewer(server.stream("/charts/busy.mjpg").await),
-        fast_viewer(server.stream("/charts/busy.mjpg").await),
+        CountingViewer::start(server.stream("/charts/busy.mjpg").await),
+        CountingViewer::start(server.stream("/charts/busy.mjpg").await),
     ];
     let slow: Vec<_> = (0..100)
         .map(|_| tokio::spawn(slow_viewer(server.addr)))
@@ -95,7 +68,7 @@ async fn a_hundred_slow_viewers_do_not_hold_back_the_frames_of_the_others() {
         )
         .await;
     let rendered_before = frames_rendered(&server.metrics().await, "busy");
-    let seen_before: Vec<usize> = fast.iter().map(|(f, _)| *f.lock().expect("lock")).collect();
+    let seen_before: Vec<usize> = fast.iter().map(CountingViewer::pictures).collect();
     for i in 1..=30u64 {
         assert_eq!(write(i as f64).await.status(), 200);
         let expected = i;
@@ -107,7 +80,7 @@ async fn a_hundred_slow_viewers_do_not_hold_back_the_frames_of_the_others() {
                 let delivered = fast
                     .iter()
                     .zip(&seen_before)
-                    .all(|((f, _), before)| *f.lock().expect("lock") - before >= expected as usize);
+                    .all(|(f, before)| f.pictures() - before >= expected as usize);
                 (rendered >= expected && delivered).then_some(())
             },
         )
@@ -121,9 +94,7 @@ async fn a_hundred_slow_viewers_do_not_hold_back_the_frames_of_the_others() {
         Some(102),
         "the slow viewers are still connected (slow, not dropped)"
     );
-    for (_, task) in fast {
-        task.abort();
-    }
+    drop(fast);
     for task in slow {
         task.abort();
     }

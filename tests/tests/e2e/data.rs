@@ -107,13 +107,7 @@ async fn a_write_re_renders_only_the_charts_of_its_series() {
         .await;
     busy.next_part_within(std::time::Duration::from_secs(10))
         .await;
-    let frames = |metrics: &str, chart: &str| -> u64 {
-        tests::metric_value(
-            metrics,
-            &format!("plotcast_frames_rendered_total{{chart=\"{chart}\"}}"),
-        )
-        .unwrap_or(0)
-    };
+    let frames = tests::frames_rendered;
     let before = server.metrics().await;
     let t = tests::now_ms();
     for i in 0..20 {

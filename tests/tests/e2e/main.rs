@@ -17,6 +17,7 @@ mod limits;
 mod promql;
 mod remote_write;
 mod restart;
+mod scale_out;
 mod stream;
 mod strict_clients;
 mod variables;
