@@ -153,8 +153,10 @@ mod tests {
         done
     }
 
-    /// Lets the paused clock run `by` and every task react.
+    /// Lets every task react to what happened so far, then the paused clock run `by`,
+    /// and every task react again.
     async fn advance(by: Duration) {
+        tokio::task::yield_now().await;
         tokio::time::advance(by).await;
         tokio::task::yield_now().await;
     }

@@ -84,7 +84,7 @@ async fn an_idle_http2_connection_is_closed_after_its_last_request() {
     let (send, connection) = connect(&server).await;
     let (status, body) = get(&server, &send, "/healthz").await;
     assert_eq!(status, 200);
-    let mut body = chunks(body);
+    let mut body = std::pin::pin!(chunks(body));
     while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
         chunk.expect("the body");
     }
