@@ -393,7 +393,7 @@ impl MjpegReader {
     }
 
     /// Reads the multipart body from `stream`.
-    fn from_stream(
+    pub fn from_stream(
         stream: impl Stream<Item = Result<Bytes, String>> + Send + 'static,
     ) -> MjpegReader {
         MjpegReader {

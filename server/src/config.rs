@@ -95,7 +95,8 @@ pub struct Config {
     #[arg(long, env = "PLOTCAST_MAX_CONNECTIONS_PER_IP", default_value = "1000", value_parser = limit)]
     #[serde(deserialize_with = "limit_in_file")]
     pub max_connections_per_ip: usize,
-    /// A client must send a request's headers within this time (slowloris).
+    /// A client must send a request's headers within this time (slowloris); an HTTP/2
+    /// connection without a request in flight for this long is closed.
     #[arg(long, env = "PLOTCAST_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration)]
     #[serde(deserialize_with = "duration_in_file")]
     pub header_read_timeout: Duration,

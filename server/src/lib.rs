@@ -15,6 +15,7 @@ mod editor;
 mod error;
 mod faults;
 mod frames;
+mod h2_idle;
 mod hooks;
 pub mod image_files;
 pub mod ingest;

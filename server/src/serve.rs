@@ -3,8 +3,9 @@
 //! when the server has a certificate, tells HTTP/2 from HTTP/1.x by the connection
 //! preface ([`preface`](crate::preface)), serves HTTP/1.1 with hyper's
 //! `header_read_timeout` (a client that does not finish a request's headers in time is
-//! disconnected: slowloris) and HTTP/2 with keep-alive pings, both with a cap on the
-//! size of a request's headers, and shuts down gracefully.
+//! disconnected: slowloris) and HTTP/2 with keep-alive pings and the same timeout for
+//! a connection without a request in flight ([`h2_idle`](crate::h2_idle)), both with a
+//! cap on the size of a request's headers, and shuts down gracefully.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,6 +22,7 @@ use tokio::sync::watch;
 use tokio::time::{timeout_at, Instant};
 use tokio_rustls::TlsAcceptor;
 
+use crate::h2_idle;
 use crate::listener::{Connection, LimitedListener};
 use crate::metrics::Metrics;
 use crate::preface::{self, Protocol};
@@ -29,7 +31,9 @@ use crate::preface::{self, Protocol};
 #[derive(Clone, Copy)]
 pub struct RequestLimits {
     /// A client must send a request's headers within this time; the TLS handshake and
-    /// the first bytes (that tell the protocol) must come within it too.
+    /// the first bytes (that tell the protocol) must come within it too. HTTP/1.1: per
+    /// request (hyper), so also between the requests of a kept-alive connection;
+    /// HTTP/2: a connection without a request in flight for this long is closed.
     pub header_read_timeout: Duration,
     /// Bytes a request's start line and headers may take in all. hyper answers a
     /// request beyond it with `431 Request Header Fields Too Large` (HTTP/1.1: and
@@ -137,7 +141,14 @@ where
                 .header_read_timeout(limits.header_read_timeout)
                 .max_header_size(limits.max_header_bytes);
             let connection = builder.serve_connection(io, service);
-            until_stopped(connection, http1::Connection::graceful_shutdown, stop).await
+            let never_idle = std::future::pending();
+            until_stopped(
+                connection,
+                http1::Connection::graceful_shutdown,
+                stop,
+                never_idle,
+            )
+            .await
         }
         Protocol::Http2 => {
             context
@@ -150,17 +161,22 @@ where
                 .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
                 .keep_alive_interval(limits.ping_interval)
                 .keep_alive_timeout(limits.ping_interval);
+            let (service, activity) = h2_idle::counted(service);
             let connection = builder.serve_connection(io, service);
-            until_stopped(connection, http2::Connection::graceful_shutdown, stop).await
+            let idle = activity.idle_for(limits.header_read_timeout);
+            until_stopped(connection, http2::Connection::graceful_shutdown, stop, idle).await
         }
     }
 }
 
-/// Runs `connection` to its end; on shutdown, asks it to finish gracefully first.
+/// Runs `connection` to its end; on shutdown, or once `idle` completes, asks it to
+/// finish gracefully first (HTTP/2: GOAWAY, then closed once its streams are done; a
+/// client that does not answer the GOAWAY's PING is closed by the keep-alive timeout).
 async fn until_stopped<C>(
     connection: C,
     graceful_shutdown: fn(Pin<&mut C>),
     mut stop: watch::Receiver<()>,
+    idle: impl Future<Output = ()>,
 ) -> Result<(), String>
 where
     C: Future<Output = Result<(), hyper::Error>>,
@@ -169,6 +185,11 @@ where
     let result = tokio::select! {
         result = connection.as_mut() => result,
         _ = stop.changed() => {
+            graceful_shutdown(connection.as_mut());
+            connection.await
+        }
+        () = idle => {
+            tracing::trace!("closing a connection without requests in flight");
             graceful_shutdown(connection.as_mut());
             connection.await
         }

@@ -12,6 +12,7 @@ mod faults;
 mod ffmpeg;
 mod hostile;
 mod http2;
+mod http2_idle;
 mod ingest;
 mod limits;
 mod promql;

@@ -31,11 +31,12 @@ pub async fn short_bar_server_tls() -> TestServer {
     with_short_bar(TestServer::start_fresh_tls(short_keepalive).await).await
 }
 
-fn short_keepalive(config: &mut server::Config) {
+pub fn short_keepalive(config: &mut server::Config) {
     config.keepalive = Duration::from_millis(500);
 }
 
-async fn with_short_bar(server: TestServer) -> TestServer {
+/// Publishes chart `bar` on `server` with a short bar.
+pub async fn with_short_bar(server: TestServer) -> TestServer {
     server.create_chart("bar", &temp_chart("bar", "1m")).await;
     set_temp(&server, 10.0).await;
     server
