@@ -24,6 +24,8 @@ const PATIENCE: Duration = Duration::from_secs(30);
 struct Node {
     child: Child,
     url: String,
+    /// Its `--token`, sent with writes.
+    token: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -33,9 +35,11 @@ impl Node {
         // The same text on every machine, and a quick start.
         let args = [args, &["--system-fonts", "false"]].concat();
         let (child, url) = spawn_plotcast(binary, dir.path(), &args, &[]).await;
+        let token = args.windows(2).find(|w| w[0] == "--token");
         Node {
             child,
             url,
+            token: token.map(|w| w[1].to_string()),
             _dir: dir,
         }
     }
@@ -69,10 +73,13 @@ impl Node {
     async fn write(&self, value: f64) {
         let points = json!({"points": [{"metric": "temp", "t": now_ms(), "v": value}]});
         let client = reqwest::Client::new();
-        let response = client
+        let mut request = client
             .post(format!("{}/api/points", self.url))
             .json(&points);
-        let response = response.send().await.expect("POST /api/points");
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("POST /api/points");
         assert_eq!(response.status(), 200);
     }
 
@@ -382,4 +389,84 @@ async fn a_second_origin_takes_over_when_the_rendering_origin_dies_and_no_viewer
         watching.iter().all(CountingViewer::connected),
         "no viewer disconnected over the take-over"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edge_checks_viewers_as_the_origin_does_and_sends_everything_else_to_the_origin() {
+    const TOKEN: &str = "edge-test-token";
+    let binary = built_plotcast().await;
+    let nats = NatsServer::start().await;
+    let origin = Node::start(&binary, &["--nats", &nats.url(), "--token", TOKEN]).await;
+    let args = [
+        "--role",
+        "edge",
+        "--nats",
+        &nats.url(),
+        "--origin-url",
+        &origin.url,
+    ];
+    let edge = Node::start(&binary, &args).await;
+    let client = reqwest::Client::new();
+    for path in ["hidden?private=true", "open"] {
+        let put = client.put(format!("{}/api/charts/{path}", origin.url));
+        let response = put.bearer_auth(TOKEN).body(counted_chart()).send().await;
+        assert_eq!(response.expect("PUT").status(), 201, "{path}");
+    }
+    let get = |path: String| {
+        let request = client.get(format!("{}{path}", edge.url)).send();
+        async move { request.await.expect("GET on the edge") }
+    };
+    // Writes, publishing and the editor are the origin's.
+    for (method, path) in [("PUT", "/api/charts/x"), ("POST", "/write"), ("GET", "/")] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let response = client.request(method, format!("{}{path}", edge.url)).send();
+        let (status, body) = tests::status_and_json(response.await.expect("request")).await;
+        assert_eq!(status, 421, "{path}");
+        assert_eq!(body["origin"], json!(origin.url), "{path}");
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("edge") && error.contains(&origin.url),
+            "{error}"
+        );
+    }
+    // Once an origin answers admissions (a fresh one subscribes a moment after it
+    // serves; until then the edge says 503, retry) ...
+    poll(
+        PATIENCE,
+        "an origin to answer the edge's admissions",
+        || async { (get("/charts/nothing.mjpg".into()).await.status() == 404).then_some(()) },
+    )
+    .await;
+    // ... the origin's checks are passed on.
+    let (status, body) = tests::status_and_json(get("/charts/hidden.mjpg".into()).await).await;
+    assert_eq!(status, 403);
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("signed URL")),
+        "{body}"
+    );
+    let (status, body) =
+        tests::status_and_json(get("/charts/open.mjpg?widht=9".into()).await).await;
+    assert_eq!(status, 400);
+    assert!(body.to_string().contains("widht"), "{body}");
+    // A signed URL streams from the edge, and the stills come from the origin.
+    origin.write(5.0).await;
+    let exp = now_ms() / 1000 + 600;
+    let sig = server::signing::sign(TOKEN, "hidden", exp, "");
+    let signed = get(format!("/charts/hidden.mjpg?exp={exp}&sig={sig}")).await;
+    assert_eq!(signed.status(), 200);
+    let mut reader = MjpegReader::new(signed);
+    let part = reader.next_part_within(PATIENCE).await;
+    let picture = part.jpeg();
+    let jpeg = get("/charts/open.jpg".into()).await;
+    assert_eq!(tests::header(&jpeg, "content-type"), Some("image/jpeg"));
+    let still = tests::Image::from_jpeg(&jpeg.bytes().await.expect("jpg"));
+    assert_eq!(
+        still, picture,
+        "the private and the public chart draw the same data"
+    );
+    let png = get("/charts/open.png".into()).await;
+    assert_eq!(png.status(), 200);
+    tests::Image::from_png(&png.bytes().await.expect("png"));
 }
