@@ -604,6 +604,34 @@ mod tests {
     }
 
     #[test]
+    fn an_edge_needs_nats_but_no_token_and_the_prefix_is_one_subject_token() {
+        let error = resolve(&[], &["--role", "edge"]).err().unwrap_or_default();
+        assert!(error.contains("--role edge needs --nats"), "{error}");
+        let public_edge = [
+            "--role",
+            "edge",
+            "--nats",
+            "nats://n:4222",
+            "--addr",
+            "0.0.0.0:80",
+        ];
+        let edge = resolve(&[], &public_edge);
+        assert!(edge.is_ok_and(|c| c.role == Role::Edge && c.token.is_none()));
+        let error = resolve(&[], &["--nats-prefix", "a.b"])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            error.contains("--nats-prefix") && error.contains("letters"),
+            "{error}"
+        );
+        let (_file, path) = file("nats = \"nats://n:4222\"\nrole = \"edge\"\nlease_ttl = \"5s\"\n");
+        let from_file = resolve(&[], &["--config", &path]);
+        assert!(
+            from_file.is_ok_and(|c| c.role == Role::Edge && c.lease_ttl == Duration::from_secs(5))
+        );
+    }
+
+    #[test]
     fn defaults_are_the_documented_ones() {
         let defaults = Config::default();
         assert_eq!(defaults.addr, SocketAddr::from(([127, 0, 0, 1], 8080)));
