@@ -28,7 +28,7 @@ enum Bucket {
     /// Not opened yet (NATS unreachable so far).
     Unopened,
     /// The bucket.
-    Open(Store),
+    Open(Box<Store>),
     /// The server has no JetStream: this origin renders everything.
     NoJetStream,
 }
@@ -118,7 +118,7 @@ impl Leases {
 
     async fn open(&mut self) -> Option<Store> {
         if let Bucket::Open(store) = &self.bucket {
-            return Some(store.clone());
+            return Some(Store::clone(store));
         }
         if matches!(self.bucket, Bucket::NoJetStream)
             || self.client.connection_state() != async_nats::connection::State::Connected
@@ -127,7 +127,7 @@ impl Leases {
         }
         match timeout(OPERATION_TIMEOUT * 5, self.create_bucket()).await {
             Ok(Ok(store)) => {
-                self.bucket = Bucket::Open(store.clone());
+                self.bucket = Bucket::Open(Box::new(store.clone()));
                 Some(store)
             }
             Ok(Err(Unusable::NoJetStream)) => {
