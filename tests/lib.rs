@@ -647,6 +647,28 @@ pub fn metric_value<T: FromStr>(metrics: &str, series: &str) -> Option<T> {
     })
 }
 
+/// Waits until `url` answers 200, while `child` (named `what`) still runs; its `log`
+/// is shown if it exits first.
+pub async fn wait_until_serving(
+    child: &mut tokio::process::Child,
+    url: &str,
+    what: &str,
+    log: impl Fn() -> String,
+) {
+    let client = reqwest::Client::new();
+    poll(
+        Duration::from_secs(30),
+        &format!("{what} to be ready"),
+        || {
+            let exited = child.try_wait().ok().flatten();
+            assert!(exited.is_none(), "{what} exited ({exited:?}):\n{}", log());
+            let request = client.get(url).send();
+            async move { request.await.ok().filter(|r| r.status() == 200) }
+        },
+    )
+    .await;
+}
+
 /// The `plotcast_frames_rendered_total` counter of chart `chart` in a `/metrics` text
 /// (0 if absent).
 pub fn frames_rendered(metrics: &str, chart: &str) -> u64 {

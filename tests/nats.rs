@@ -5,11 +5,9 @@
 
 use std::net::SocketAddr;
 use std::process::Stdio;
-use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::poll;
 use crate::prometheus::free_port;
 
 /// A nats-server child process.
@@ -72,24 +70,15 @@ impl NatsServer {
     }
 
     async fn wait_ready(&mut self) {
-        let client = reqwest::Client::new();
         let healthz = format!("http://{}/healthz", self.monitor);
-        poll(Duration::from_secs(30), "nats-server to be ready", || {
-            let exited = self.child.try_wait().ok().flatten();
-            assert!(
-                exited.is_none(),
-                "nats-server exited ({exited:?}):\n{}",
-                self.log()
-            );
-            let request = client.get(&healthz).send();
-            async move { request.await.ok().filter(|r| r.status() == 200) }
-        })
-        .await;
+        let dir = self.dir.path().to_path_buf();
+        let log = || read_log(&dir);
+        crate::wait_until_serving(&mut self.child, &healthz, "nats-server", log).await;
     }
 
     /// nats-server's log so far (for failure messages).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("nats.log")).unwrap_or_default()
+        read_log(self.dir.path())
     }
 }
 
@@ -99,6 +88,10 @@ impl Drop for NatsServer {
             eprintln!("nats-server's log:\n{}", self.log());
         }
     }
+}
+
+fn read_log(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("nats.log")).unwrap_or_default()
 }
 
 /// Runs `nats-server` with JetStream storage in `dir`, its log in `dir/nats.log`.

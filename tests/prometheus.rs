@@ -7,12 +7,9 @@
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
-
-use crate::poll;
 
 /// A Prometheus child process.
 pub struct Prometheus {
@@ -52,24 +49,15 @@ impl Prometheus {
     }
 
     async fn wait_ready(&mut self) {
-        let client = reqwest::Client::new();
         let ready = format!("http://{}/-/ready", self.addr);
-        poll(Duration::from_secs(30), "Prometheus to be ready", || {
-            let exited = self.child.try_wait().ok().flatten();
-            assert!(
-                exited.is_none(),
-                "Prometheus exited ({exited:?}):\n{}",
-                self.log()
-            );
-            let request = client.get(&ready).send();
-            async move { request.await.ok().filter(|r| r.status() == 200) }
-        })
-        .await;
+        let dir = self.dir.path().to_path_buf();
+        let log = || read_log(&dir);
+        crate::wait_until_serving(&mut self.child, &ready, "Prometheus", log).await;
     }
 
     /// Prometheus' log so far (for failure messages).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("prometheus.log")).unwrap_or_default()
+        read_log(self.dir.path())
     }
 
     /// Kills Prometheus and waits until it is gone.
@@ -86,6 +74,10 @@ impl Drop for Prometheus {
             eprintln!("Prometheus' log:\n{}", self.log());
         }
     }
+}
+
+fn read_log(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default()
 }
 
 /// Runs `prometheus` with the config and storage in `dir`, listening on `addr`, its

@@ -132,6 +132,28 @@ async fn write_and_deliver(origin: &Node, viewers: &[CountingViewer], count: usi
     }
 }
 
+/// Writes a new value on `origin` each second (`from`, `from + 1`, ... : distinct bars
+/// under the axis maximum) until every viewer has seen a new picture: frames flow
+/// (again) from the origin to the viewers.
+async fn write_until_frames_flow(origin: &Node, viewers: &[CountingViewer], from: f64, what: &str) {
+    let seen = pictures(viewers);
+    let mut value = from - 1.0;
+    poll(PATIENCE, what, || {
+        value += 1.0;
+        let write = origin.write(value);
+        let seen = &seen;
+        async move {
+            write.await;
+            let wanted = plus(seen, 1);
+            let delivered = wait_for_pictures(viewers, &wanted, what);
+            tokio::time::timeout(Duration::from_secs(1), delivered)
+                .await
+                .ok()
+        }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_edges_get_each_frame_rendered_once_one_nats_copy_per_edge_and_survive_losing_one() {
     let binary = built_plotcast().await;
@@ -305,23 +327,7 @@ async fn a_nats_outage_keeps_edge_viewers_connected_with_their_last_frame_then_f
     .await;
     // Frames resume: a write reaches both viewers (after the origin sees the edge's
     // interest again and takes the lease in the new NATS).
-    let seen = pictures(&watching);
-    let mut value = 2.0;
-    poll(PATIENCE, "frames to resume after the outage", || {
-        value += 1.0;
-        let write = origin.write(value);
-        let watching = &watching;
-        let seen = &seen;
-        async move {
-            write.await;
-            tokio::time::timeout(Duration::from_secs(1), async {
-                wait_for_pictures(watching, &plus(seen, 1), "a frame after the outage").await
-            })
-            .await
-            .ok()
-        }
-    })
-    .await;
+    write_until_frames_flow(&origin, &watching, 3.0, "frames to resume after the outage").await;
     assert!(watching.iter().all(CountingViewer::connected));
 }
 
@@ -363,26 +369,8 @@ async fn a_second_origin_takes_over_when_the_rendering_origin_dies_and_no_viewer
     origins[publishing].kill().await;
     // The survivor takes the lease once it expires; every write goes to it (and its
     // frames carry the new values) until the viewers see one.
-    let seen = pictures(&watching);
-    let mut value = 10.0;
-    poll(
-        PATIENCE,
-        "the second origin's frames at the viewers",
-        || {
-            value += 1.0;
-            let write = origins[survivor].write(value);
-            let (watching, seen) = (&watching, &seen);
-            async move {
-                write.await;
-                tokio::time::timeout(Duration::from_secs(1), async {
-                    wait_for_pictures(watching, &plus(seen, 1), "a frame from the survivor").await
-                })
-                .await
-                .ok()
-            }
-        },
-    )
-    .await;
+    let survivor_frames = "the second origin's frames at the viewers";
+    write_until_frames_flow(&origins[survivor], &watching, 11.0, survivor_frames).await;
     let metrics = origins[survivor].metrics().await;
     assert_eq!(gauge(&metrics, "plotcast_nats_published_variants"), 1);
     assert!(
