@@ -49,6 +49,11 @@ struct Round {
     window_secs: f64,
     /// nats-server's CPU over the window, cores (with edges).
     nats_cores: Option<f64>,
+    /// The rendering node's CPU from the first connection to the window, cores, and
+    /// that time, seconds: admitting the viewers (with edges: over NATS) and rendering.
+    ramp_cores: f64,
+    /// The time from the first connection to the window, seconds.
+    ramp_secs: f64,
 }
 
 impl Round {
@@ -128,10 +133,13 @@ impl Round {
             })
             .collect();
         detail(format!(
-            "{what}, {} per node: {} frames rendered in {:.1} s; {}",
+            "{what}, {} per node: {} frames rendered in {:.1} s; rendering node {:.3} cores \
+             over the {:.1} s from the first connection to the window; {}",
             self.per_node,
             self.rendered,
             self.window_secs,
+            self.ramp_cores,
+            self.ramp_secs,
             nodes.join("; ")
         ));
     }
@@ -158,6 +166,16 @@ pub async fn run(plotcast: &Path, quick: bool) -> Result<()> {
             || "none".to_owned(),
             |r| format!("{} ({} in all)", r.per_node, r.per_node * EDGES),
         ),
+        "-",
+        None,
+    );
+    let per_frame: Vec<String> = rounds
+        .iter()
+        .map(|r| format!("{:.2} ms ({})", r.cpu_per_frame_ms(), r.per_node))
+        .collect();
+    result(
+        "scale-out: origin CPU per frame over the ladder (viewers per edge)",
+        per_frame.join(", "),
         "-",
         None,
     );
@@ -307,8 +325,11 @@ async fn round(
         let start = &start;
         async move { viewers::run_together(&plan, Some(node.pid), start).await }
     });
+    let ramp = CpuMeter::start(renderer.pid);
+    let ramp_started = Instant::now();
     let measured = async {
         start.wait().await;
+        let (ramp_cores, ramp_secs) = (ramp.cores(), ramp_started.elapsed().as_secs_f64());
         let before = renderer.frames_rendered().await?;
         let started = Instant::now();
         let cpu = CpuMeter::start(renderer.pid);
@@ -318,26 +339,26 @@ async fn round(
         let nats_cores = nats.map(|meter| meter.cores());
         let window_secs = started.elapsed().as_secs_f64();
         let after = renderer.frames_rendered().await?;
-        anyhow::Ok((
-            delta(&before, &after, CHART),
+        anyhow::Ok(Round {
+            per_node: n,
+            reports: Vec::new(),
             render_cores,
-            nats_cores,
+            rendered: delta(&before, &after, CHART),
             window_secs,
-        ))
+            nats_cores,
+            ramp_cores,
+            ramp_secs,
+        })
     };
     let (reports, measured) = tokio::join!(join_all(runs), measured);
-    let (rendered, render_cores, nats_cores, window_secs) = measured?;
+    let round = Round {
+        reports,
+        ..measured?
+    };
     for node in serving {
         closed(node).await?;
     }
-    Ok(Round {
-        per_node: n,
-        reports,
-        render_cores,
-        rendered,
-        window_secs,
-        nats_cores,
-    })
+    Ok(round)
 }
 
 /// Waits until `node` has no viewers of the chart left (the round's are closed).
