@@ -41,6 +41,11 @@ impl NatsServer {
         format!("nats://{}", self.addr)
     }
 
+    /// The process id (for its CPU time), unless it was killed.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Kills nats-server (it stays killed until [`NatsServer::restart`]).
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;

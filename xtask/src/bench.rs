@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: every benchmark in one session — criterion (render-core frame,
 //! server JPEG encode), native vs wasm render time, and the load suite against a
 //! release `plotcast` (viewers, idle, ingest, latency, the long-window phase also
-//! against the `plotcast` before the data layer, and PromQL charts of a real
-//! Prometheus: `promql`) — written to `BENCHMARKS.md` with the
+//! against the `plotcast` before the data layer, PromQL charts of a real
+//! Prometheus: `promql`, and 1 origin + 2 edges on a real nats-server against one server
+//! alone: `scaleout`) — written to `BENCHMARKS.md` with the
 //! machine, the commands, each figure against its target, and the load.
 //! `cargo xtask bench --only longwindow` runs just those load phases and writes their
 //! report to `target/bench-only.md` instead.

@@ -13,6 +13,9 @@
 //!   bandwidth phase (bytes per viewer-minute, padding, PSNR), for `P` and `OLD` at once.
 //! - `load suite --plotcast P --only promql` runs only the Prometheus-source phase (100
 //!   charts of 10 PromQL queries of a real Prometheus, one viewer each).
+//! - `load suite --plotcast P --only scaleout` runs only the scale-out phase (a
+//!   nats-server, 1 origin + 2 edges, N viewers per edge on a ladder; then one server
+//!   alone with the same total viewers).
 
 mod bandwidth;
 mod ingest;
@@ -21,6 +24,7 @@ mod mjpeg;
 mod procfs;
 mod promql;
 mod report;
+mod scale_out;
 mod server;
 mod suite;
 mod viewers;
@@ -50,7 +54,7 @@ enum Cmd {
         #[arg(long)]
         plotcast: PathBuf,
         /// Only these phases (comma-separated): idle, viewers1k, viewers10k, static,
-        /// latency, ingest, longwindow, bandwidth, promql.
+        /// latency, ingest, longwindow, bandwidth, promql, scaleout.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// Smaller numbers everywhere (a smoke test of the suite itself).

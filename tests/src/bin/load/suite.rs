@@ -1,7 +1,7 @@
 //! The benchmark suite: against one `plotcast serve` idle renders, 1,000 and 10,000
 //! viewers, a static chart with viewers, write-to-frame latency and ingest; then the
-//! long-window and the promql phases against servers of their own. Prints
-//! `RESULT\tname\tfigure\ttarget\tverdict` and `DETAIL\ttext` lines.
+//! long-window, bandwidth, promql and scaleout phases against servers of their own.
+//! Prints `RESULT\tname\tfigure\ttarget\tverdict` and `DETAIL\ttext` lines.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,12 +18,13 @@ use crate::mjpeg::{jpeg_identity, StreamParser};
 use crate::procfs::{self, CpuMeter};
 use crate::promql;
 use crate::report::{detail, result};
+use crate::scale_out;
 use crate::server::{delta, Server};
 use crate::viewers::{self, percentile, Plan};
 
 /// A time series chart whose time axis moves at least 1 px per 100 ms (30 s over
 /// ~750 px), so it renders at its fps cap.
-const MOVING_10: &str = r#"{"version":1,"width":800,"height":450,"title":"CPU usage per core (10 fps)",
+pub const MOVING_10: &str = r#"{"version":1,"width":800,"height":450,"title":"CPU usage per core (10 fps)",
 "window":"30s","fps":10,"panels":[{"kind":"timeseries","series":[{"metric":"cpu_usage"}],
 "y_axis":{"format":"percent","min":0,"max":100},"legend":{"position":"bottom","values":["last","max"]}}]}"#;
 
@@ -51,7 +52,7 @@ const SHARED_PHASES: [&str; 6] = [
 ];
 
 /// The phases that start servers of their own, in the order they run.
-const OWN_SERVER_PHASES: [&str; 3] = ["longwindow", "bandwidth", "promql"];
+const OWN_SERVER_PHASES: [&str; 4] = ["longwindow", "bandwidth", "promql", "scaleout"];
 
 /// What the longwindow phase compares.
 pub struct LongWindow<'a> {
@@ -66,7 +67,8 @@ pub struct LongWindow<'a> {
 /// Runs the phases in `only` (all if empty): those of [`SHARED_PHASES`] against one
 /// server, then `longwindow` against servers of its own (this plotcast's, then
 /// `long.before`'s), then `bandwidth` (this plotcast's and `bandwidth_before`'s at
-/// once), then `promql` (with a Prometheus).
+/// once), then `promql` (with a Prometheus), then `scaleout` (1 origin + 2 edges on
+/// NATS, then one server alone).
 pub async fn run(
     plotcast: &Path,
     only: &[String],
@@ -93,6 +95,9 @@ pub async fn run(
     }
     if wants("promql") {
         promql::run(plotcast, quick).await?;
+    }
+    if wants("scaleout") {
+        scale_out::run(plotcast, quick).await?;
     }
     Ok(())
 }
@@ -234,7 +239,7 @@ fn viewer_rows(n: usize, report: &viewers::Report) {
 }
 
 /// Five minutes of history for the four `cpu` series, 2 points/s.
-async fn prefill(server: &Server) -> Result<()> {
+pub async fn prefill(server: &Server) -> Result<()> {
     let now = now_ms();
     let mut body = String::new();
     for i in 0..600i64 {
@@ -254,7 +259,7 @@ fn cpu_value(core: i64, t: i64) -> f64 {
 }
 
 /// Writes the four `cpu` series every 100 ms until `stop`.
-async fn collect(server: Arc<Server>, mut stop: watch::Receiver<bool>) {
+pub async fn collect(server: Arc<Server>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         tokio::select! {

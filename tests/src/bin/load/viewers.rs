@@ -1,7 +1,8 @@
 //! Many MJPEG viewers on loopback: each a raw `TcpStream` with a minimal HTTP/1.1 GET,
 //! parsed by [`StreamParser`]. Connections are ramped (a rate and a cap on those still
 //! waiting for their response head, so the accept queue is never flooded); frames are
-//! counted per viewer over a measurement window that starts once all are connected.
+//! counted per viewer over a measurement window that starts once all are connected
+//! ([`run_together`]: once all of several runs are, at one instant for all of them).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, Barrier, Semaphore};
 
 use crate::mjpeg::StreamParser;
 use crate::procfs::{self, CpuMeter};
@@ -84,6 +85,17 @@ thread_local! {
 
 /// Opens the viewers, measures over the window, closes them.
 pub async fn run(plan: &Plan, server_pid: Option<u32>) -> Report {
+    run_after(plan, server_pid, None).await
+}
+
+/// [`run`], with the window starting when every party of `start` is ready: runs
+/// against several servers (and whoever measures those servers meanwhile) share one
+/// window, each starting it once all have their viewers connected.
+pub async fn run_together(plan: &Plan, server_pid: Option<u32>, start: &Barrier) -> Report {
+    run_after(plan, server_pid, Some(start)).await
+}
+
+async fn run_after(plan: &Plan, server_pid: Option<u32>, start: Option<&Barrier>) -> Report {
     let pending = Arc::new(Semaphore::new(plan.pending_max));
     let (stop_tx, stop_rx) = watch::channel(false);
     let started = Instant::now();
@@ -120,6 +132,9 @@ pub async fn run(plan: &Plan, server_pid: Option<u32>) -> Report {
     .await;
     let ramp_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(1)).await;
+    if let Some(start) = start {
+        start.wait().await;
+    }
 
     let window_start = Instant::now();
     let server_cpu = server_pid.map(CpuMeter::start);
