@@ -139,10 +139,12 @@ impl EdgeState {
         file: &str,
         query: &str,
         headers: &HeaderMap,
+        picture: bool,
     ) -> Result<AdmitReply, AppError> {
         let request = AdmitRequest {
             file: file.to_string(),
             query: query.to_string(),
+            picture,
             authorization: headers
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
@@ -206,7 +208,8 @@ async fn chart_file(
             return Ok(image_response("image/jpeg", jpeg));
         }
     }
-    let reply = state.admit(&file, raw_query, &headers).await?;
+    let picture = kind != ImageKind::Stream || hub.latest_jpeg(id, &query.params).is_none();
+    let reply = state.admit(&file, raw_query, &headers, picture).await?;
     if reply.status != 200 {
         return Ok(passed_on(&reply));
     }

@@ -141,7 +141,11 @@ async fn admit_request(state: &AppState, payload: &[u8]) -> Result<AdmitReply, A
         ImageKind::Png => (ImageFormat::Png, "image/png"),
         ImageKind::Stream | ImageKind::Jpeg => (ImageFormat::Jpeg, "image/jpeg"),
     };
-    let image = still(state, id, &query, admitted, format).await?;
+    let image = if kind == ImageKind::Stream && !request.picture {
+        bytes::Bytes::new()
+    } else {
+        still(state, id, &query, admitted, format).await?
+    };
     Ok(AdmitReply {
         status: 200,
         content_type: content_type.to_string(),

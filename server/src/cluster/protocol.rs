@@ -98,6 +98,9 @@ pub struct AdmitRequest {
     pub query: String,
     /// The `Authorization` header, if any (the token views private charts).
     pub authorization: Option<String>,
+    /// For a stream: whether the edge needs a first picture (it has none of the
+    /// variant yet), so a viewer joining a live variant costs the origin no render.
+    pub picture: bool,
 }
 
 /// An origin's answer to an [`AdmitRequest`].
@@ -109,7 +112,8 @@ pub struct AdmitReply {
     pub content_type: String,
     /// `Retry-After` seconds of a refusal.
     pub retry_after: Option<u32>,
-    /// The still image (a stream's first frame), or the error response's body; base64.
+    /// The still image (a stream's first frame, if asked for), or the error response's
+    /// body; base64.
     pub body: String,
     /// For an admitted stream: the chart's spec as published, JSON.
     pub spec: Option<String>,
