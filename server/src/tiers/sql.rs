@@ -11,7 +11,11 @@
 //! newest point (`tier_newest`, one row per series, kept in the same transaction):
 //! then each tier's first new bucket is upserted, merging into the stored one of the
 //! same start, and the later ones (new) go in 32-row inserts: an ingest batch usually
-//! fills one bucket per tier, so one lookup and five prepared upserts per series.
+//! fills one bucket per tier, so one lookup and five prepared upserts per series. The
+//! new buckets of all of a batch's series are inserted together at its end, sorted by
+//! the key: a time-major backfill (every series at the same minutes) then appends rows
+//! in key order, filling pages instead of splitting them, rather than interleaving
+//! series by series (and a few 32-row inserts replace many one-row ones).
 //!
 //! Otherwise (out of order, or overwriting a stored timestamp, where merging would
 //! count a point twice) the buckets the points fall in are recomputed: tier 0 from
@@ -162,35 +166,57 @@ pub fn apply(
     series_id: i64,
     points: &[Point],
 ) -> rusqlite::Result<Vec<(Tier, Vec<Bucket>)>> {
-    let Some(first) = points.first() else {
-        return Ok(Vec::new());
-    };
-    let newest: Option<Timestamp> = tx
-        .prepare_cached(NEWEST)?
-        .query_row([series_id], |row| row.get(0))
-        .optional()?;
-    let fresh = ladder(points);
-    let last = points.last().map_or(first.t, |p| p.t);
-    tx.prepare_cached(SET_NEWEST)?
-        .execute(params![series_id, last])?;
-    if newest.is_none_or(|t| t < first.t) {
-        append(tx, series_id, &fresh)
-    } else {
-        recompute(tx, config, now_ms, series_id, &fresh)
-    }
+    Ok(apply_batch(tx, config, now_ms, [(series_id, points)])?
+        .pop()
+        .unwrap_or_default())
 }
 
+/// [`apply`] for each `(series_id, points)` of a batch (each series at most once), in
+/// order; the new buckets of all of them are inserted at the end, in key order.
+pub fn apply_batch<'p>(
+    tx: &Transaction<'_>,
+    config: &TierConfig,
+    now_ms: Timestamp,
+    series: impl IntoIterator<Item = (i64, &'p [Point])>,
+) -> rusqlite::Result<Vec<Vec<(Tier, Vec<Bucket>)>>> {
+    let mut new = Vec::new();
+    let mut out = Vec::new();
+    for (series_id, points) in series {
+        let Some(first) = points.first() else {
+            out.push(Vec::new());
+            continue;
+        };
+        let newest: Option<Timestamp> = tx
+            .prepare_cached(NEWEST)?
+            .query_row([series_id], |row| row.get(0))
+            .optional()?;
+        let fresh = ladder(points);
+        let last = points.last().map_or(first.t, |p| p.t);
+        tx.prepare_cached(SET_NEWEST)?
+            .execute(params![series_id, last])?;
+        out.push(if newest.is_none_or(|t| t < first.t) {
+            append(tx, series_id, &fresh, &mut new)?
+        } else {
+            recompute(tx, config, now_ms, series_id, &fresh)?
+        });
+    }
+    insert_new(tx, &mut new)?;
+    Ok(out)
+}
+
+/// A bucket no stored row has the key of, to insert: tier, series and the bucket.
+type NewRow = (Tier, i64, Bucket);
+
 /// The appended path: each tier's first new bucket is upserted (it may continue the
-/// stored newest one), the later ones are new and go in multi-row inserts.
+/// stored newest one); the later ones are new and are added to `new`, for
+/// [`insert_new`].
 fn append(
     tx: &Transaction<'_>,
     series_id: i64,
     fresh: &[Vec<Bucket>; TIERS],
+    new: &mut Vec<NewRow>,
 ) -> rusqlite::Result<Vec<(Tier, Vec<Bucket>)>> {
-    let writes = writes();
-    let mut upsert = tx.prepare_cached(&writes.upsert)?;
-    let mut many = tx.prepare_cached(&writes.insert_many)?;
-    let mut one = tx.prepare_cached(&writes.insert_one)?;
+    let mut upsert = tx.prepare_cached(&writes().upsert)?;
     let mut out = Vec::with_capacity(TIERS);
     for (tier, buckets) in fresh.iter().enumerate() {
         let Some((first, later)) = buckets.split_first() else {
@@ -201,23 +227,33 @@ fn append(
             Some(row) => bucket(row, 0)?,
             None => return Err(rusqlite::Error::QueryReturnedNoRows),
         };
-        let mut chunks = later.chunks_exact(INSERT_ROWS);
-        for chunk in &mut chunks {
-            for (row, b) in chunk.iter().enumerate() {
-                bind(&mut many, row, tier, series_id, b)?;
-            }
-            many.raw_execute()?;
-        }
-        for b in chunks.remainder() {
-            bind(&mut one, 0, tier, series_id, b)?;
-            one.raw_execute()?;
-        }
+        new.extend(later.iter().map(|b| (tier, series_id, *b)));
         let mut written = Vec::with_capacity(buckets.len());
         written.push(merged);
         written.extend_from_slice(later);
         out.push((tier, written));
     }
     Ok(out)
+}
+
+/// Inserts `new` sorted by the table's key (tier, start, series), in multi-row inserts.
+fn insert_new(tx: &Transaction<'_>, new: &mut [NewRow]) -> rusqlite::Result<()> {
+    new.sort_unstable_by_key(|&(tier, series_id, b)| (tier, b.start, series_id));
+    let writes = writes();
+    let mut many = tx.prepare_cached(&writes.insert_many)?;
+    let mut chunks = new.chunks_exact(INSERT_ROWS);
+    for chunk in &mut chunks {
+        for (row, (tier, series_id, b)) in chunk.iter().enumerate() {
+            bind(&mut many, row, *tier, *series_id, b)?;
+        }
+        many.raw_execute()?;
+    }
+    let mut one = tx.prepare_cached(&writes.insert_one)?;
+    for (tier, series_id, b) in chunks.remainder() {
+        bind(&mut one, 0, *tier, *series_id, b)?;
+        one.raw_execute()?;
+    }
+    Ok(())
 }
 
 /// The out-of-order path: the buckets `fresh` touches are recomputed, tier by tier.
