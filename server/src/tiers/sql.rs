@@ -10,7 +10,8 @@
 //! A write to a series is *appended* when all its points are later than the series'
 //! newest point (`tier_newest`, one row per series, kept in the same transaction):
 //! then each tier's first new bucket is upserted, merging into the stored one of the
-//! same start, and the later ones (new) go in 32-row inserts: an ingest batch usually
+//! same start (only if it starts at or before that newest point: otherwise there is
+//! none), and the later ones (new) go in 32-row inserts: an ingest batch usually
 //! fills one bucket per tier, so one lookup and five prepared upserts per series. The
 //! new buckets of all of a batch's series are inserted together at its end, sorted by
 //! the key: a time-major backfill (every series at the same minutes) then appends rows
@@ -195,7 +196,7 @@ pub fn apply_batch<'p>(
         tx.prepare_cached(SET_NEWEST)?
             .execute(params![series_id, last])?;
         out.push(if newest.is_none_or(|t| t < first.t) {
-            append(tx, series_id, &fresh, &mut new)?
+            append(tx, series_id, newest, &fresh, &mut new)?
         } else {
             recompute(tx, config, now_ms, series_id, &fresh)?
         });
@@ -207,12 +208,14 @@ pub fn apply_batch<'p>(
 /// A bucket no stored row has the key of, to insert: tier, series and the bucket.
 type NewRow = (Tier, i64, Bucket);
 
-/// The appended path: each tier's first new bucket is upserted (it may continue the
-/// stored newest one); the later ones are new and are added to `new`, for
-/// [`insert_new`].
+/// The appended path: each tier's first new bucket is upserted when it may continue
+/// the stored newest one (it starts at or before the series' `newest` point: no
+/// bucket is stored without a point in it); every other bucket is new and is added to
+/// `new`, for [`insert_new`].
 fn append(
     tx: &Transaction<'_>,
     series_id: i64,
+    newest: Option<Timestamp>,
     fresh: &[Vec<Bucket>; TIERS],
     new: &mut Vec<NewRow>,
 ) -> rusqlite::Result<Vec<(Tier, Vec<Bucket>)>> {
@@ -222,10 +225,15 @@ fn append(
         let Some((first, later)) = buckets.split_first() else {
             continue;
         };
-        bind(&mut upsert, 0, tier, series_id, first)?;
-        let merged = match upsert.raw_query().next()? {
-            Some(row) => bucket(row, 0)?,
-            None => return Err(rusqlite::Error::QueryReturnedNoRows),
+        let merged = if newest.is_some_and(|t| t >= first.start) {
+            bind(&mut upsert, 0, tier, series_id, first)?;
+            match upsert.raw_query().next()? {
+                Some(row) => bucket(row, 0)?,
+                None => return Err(rusqlite::Error::QueryReturnedNoRows),
+            }
+        } else {
+            new.push((tier, series_id, *first));
+            *first
         };
         new.extend(later.iter().map(|b| (tier, series_id, *b)));
         let mut written = Vec::with_capacity(buckets.len());
