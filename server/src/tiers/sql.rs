@@ -166,7 +166,7 @@ pub fn apply(
     now_ms: Timestamp,
     series_id: i64,
     points: &[Point],
-) -> rusqlite::Result<Vec<(Tier, Vec<Bucket>)>> {
+) -> rusqlite::Result<Written> {
     Ok(apply_batch(tx, config, now_ms, [(series_id, points)])?
         .pop()
         .unwrap_or_default())
@@ -179,7 +179,7 @@ pub fn apply_batch<'p>(
     config: &TierConfig,
     now_ms: Timestamp,
     series: impl IntoIterator<Item = (i64, &'p [Point])>,
-) -> rusqlite::Result<Vec<Vec<(Tier, Vec<Bucket>)>>> {
+) -> rusqlite::Result<Vec<Written>> {
     let mut new = Vec::new();
     let mut out = Vec::new();
     for (series_id, points) in series {
@@ -205,6 +205,9 @@ pub fn apply_batch<'p>(
     Ok(out)
 }
 
+/// A series' buckets that now hold its new points, per tier, in time order.
+pub type Written = Vec<(Tier, Vec<Bucket>)>;
+
 /// A bucket no stored row has the key of, to insert: tier, series and the bucket.
 type NewRow = (Tier, i64, Bucket);
 
@@ -218,7 +221,7 @@ fn append(
     newest: Option<Timestamp>,
     fresh: &[Vec<Bucket>; TIERS],
     new: &mut Vec<NewRow>,
-) -> rusqlite::Result<Vec<(Tier, Vec<Bucket>)>> {
+) -> rusqlite::Result<Written> {
     let mut upsert = tx.prepare_cached(&writes().upsert)?;
     let mut out = Vec::with_capacity(TIERS);
     for (tier, buckets) in fresh.iter().enumerate() {
@@ -271,7 +274,7 @@ fn recompute(
     now_ms: Timestamp,
     series_id: i64,
     fresh: &[Vec<Bucket>; TIERS],
-) -> rusqlite::Result<Vec<(Tier, Vec<Bucket>)>> {
+) -> rusqlite::Result<Written> {
     let mut replace = tx.prepare_cached(&writes().replace)?;
     let mut out = Vec::with_capacity(TIERS);
     for (tier, buckets) in fresh.iter().enumerate() {
