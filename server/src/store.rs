@@ -370,11 +370,16 @@ impl Store {
                 one.execute(params![id, t, v])?;
             }
         }
-        let mut updates = Vec::with_capacity(batch.series.len());
-        for (series, id) in batch.series.iter().zip(&ids) {
-            let id = id.unwrap_or_default();
-            updates.push(tiers::sql::apply(&tx, tiers, now_ms, id, &series.points)?);
-        }
+        let updates = tiers::sql::apply_batch(
+            &tx,
+            tiers,
+            now_ms,
+            batch
+                .series
+                .iter()
+                .zip(&ids)
+                .map(|(series, id)| (id.unwrap_or_default(), series.points.as_slice())),
+        )?;
         tx.commit()?;
         inner.series_ids.extend(new_ids);
         Ok(updates)

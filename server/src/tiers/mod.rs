@@ -86,7 +86,8 @@
 //! - `steps.rs` — the ladder: [`STEPS_MS`], [`choose`], [`TierConfig`] (retentions).
 //! - `memory.rs` — [`SeriesTiers`], one series' buckets in memory.
 //! - `sql.rs` — persistence: [`sql::SCHEMA`] (keyed time first), [`sql::migrate`],
-//!   [`sql::apply`], [`sql::load`], [`sql::prune`]; its tests (and the cost printout of `apply`) in `sql/tests.rs`.
+//!   [`sql::apply`] / [`sql::apply_batch`], [`sql::load`], [`sql::prune`]; its tests
+//!   (and the cost printout of `apply_batch`) in `sql/tests.rs`.
 
 mod bucket;
 mod draw;

@@ -10,8 +10,13 @@
 //! A write to a series is *appended* when all its points are later than the series'
 //! newest point (`tier_newest`, one row per series, kept in the same transaction):
 //! then each tier's first new bucket is upserted, merging into the stored one of the
-//! same start, and the later ones (new) go in 32-row inserts: an ingest batch usually
-//! fills one bucket per tier, so one lookup and five prepared upserts per series.
+//! same start (only if it starts at or before that newest point: otherwise there is
+//! none), and the later ones (new) go in 32-row inserts: an ingest batch usually
+//! fills one bucket per tier, so one lookup and five prepared upserts per series. The
+//! new buckets of all of a batch's series are inserted together at its end, sorted by
+//! the key: a time-major backfill (every series at the same minutes) then appends rows
+//! in key order, filling pages instead of splitting them, rather than interleaving
+//! series by series (and a few 32-row inserts replace many one-row ones).
 //!
 //! Otherwise (out of order, or overwriting a stored timestamp, where merging would
 //! count a point twice) the buckets the points fall in are recomputed: tier 0 from
@@ -161,63 +166,105 @@ pub fn apply(
     now_ms: Timestamp,
     series_id: i64,
     points: &[Point],
-) -> rusqlite::Result<Vec<(Tier, Vec<Bucket>)>> {
-    let Some(first) = points.first() else {
-        return Ok(Vec::new());
-    };
-    let newest: Option<Timestamp> = tx
-        .prepare_cached(NEWEST)?
-        .query_row([series_id], |row| row.get(0))
-        .optional()?;
-    let fresh = ladder(points);
-    let last = points.last().map_or(first.t, |p| p.t);
-    tx.prepare_cached(SET_NEWEST)?
-        .execute(params![series_id, last])?;
-    if newest.is_none_or(|t| t < first.t) {
-        append(tx, series_id, &fresh)
-    } else {
-        recompute(tx, config, now_ms, series_id, &fresh)
-    }
+) -> rusqlite::Result<Written> {
+    Ok(apply_batch(tx, config, now_ms, [(series_id, points)])?
+        .pop()
+        .unwrap_or_default())
 }
 
-/// The appended path: each tier's first new bucket is upserted (it may continue the
-/// stored newest one), the later ones are new and go in multi-row inserts.
+/// [`apply`] for each `(series_id, points)` of a batch (each series at most once), in
+/// order; the new buckets of all of them are inserted at the end, in key order.
+pub fn apply_batch<'p>(
+    tx: &Transaction<'_>,
+    config: &TierConfig,
+    now_ms: Timestamp,
+    series: impl IntoIterator<Item = (i64, &'p [Point])>,
+) -> rusqlite::Result<Vec<Written>> {
+    let mut new = Vec::new();
+    let mut out = Vec::new();
+    for (series_id, points) in series {
+        let Some(first) = points.first() else {
+            out.push(Vec::new());
+            continue;
+        };
+        let newest: Option<Timestamp> = tx
+            .prepare_cached(NEWEST)?
+            .query_row([series_id], |row| row.get(0))
+            .optional()?;
+        let fresh = ladder(points);
+        let last = points.last().map_or(first.t, |p| p.t);
+        tx.prepare_cached(SET_NEWEST)?
+            .execute(params![series_id, last])?;
+        out.push(if newest.is_none_or(|t| t < first.t) {
+            append(tx, series_id, newest, &fresh, &mut new)?
+        } else {
+            recompute(tx, config, now_ms, series_id, &fresh)?
+        });
+    }
+    insert_new(tx, &mut new)?;
+    Ok(out)
+}
+
+/// A series' buckets that now hold its new points, per tier, in time order.
+pub type Written = Vec<(Tier, Vec<Bucket>)>;
+
+/// A bucket no stored row has the key of, to insert: tier, series and the bucket.
+type NewRow = (Tier, i64, Bucket);
+
+/// The appended path: each tier's first new bucket is upserted when it may continue
+/// the stored newest one (it starts at or before the series' `newest` point: no
+/// bucket is stored without a point in it); every other bucket is new and is added to
+/// `new`, for [`insert_new`].
 fn append(
     tx: &Transaction<'_>,
     series_id: i64,
+    newest: Option<Timestamp>,
     fresh: &[Vec<Bucket>; TIERS],
-) -> rusqlite::Result<Vec<(Tier, Vec<Bucket>)>> {
-    let writes = writes();
-    let mut upsert = tx.prepare_cached(&writes.upsert)?;
-    let mut many = tx.prepare_cached(&writes.insert_many)?;
-    let mut one = tx.prepare_cached(&writes.insert_one)?;
+    new: &mut Vec<NewRow>,
+) -> rusqlite::Result<Written> {
+    let mut upsert = tx.prepare_cached(&writes().upsert)?;
     let mut out = Vec::with_capacity(TIERS);
     for (tier, buckets) in fresh.iter().enumerate() {
         let Some((first, later)) = buckets.split_first() else {
             continue;
         };
-        bind(&mut upsert, 0, tier, series_id, first)?;
-        let merged = match upsert.raw_query().next()? {
-            Some(row) => bucket(row, 0)?,
-            None => return Err(rusqlite::Error::QueryReturnedNoRows),
-        };
-        let mut chunks = later.chunks_exact(INSERT_ROWS);
-        for chunk in &mut chunks {
-            for (row, b) in chunk.iter().enumerate() {
-                bind(&mut many, row, tier, series_id, b)?;
+        let merged = if newest.is_some_and(|t| t >= first.start) {
+            bind(&mut upsert, 0, tier, series_id, first)?;
+            match upsert.raw_query().next()? {
+                Some(row) => bucket(row, 0)?,
+                None => return Err(rusqlite::Error::QueryReturnedNoRows),
             }
-            many.raw_execute()?;
-        }
-        for b in chunks.remainder() {
-            bind(&mut one, 0, tier, series_id, b)?;
-            one.raw_execute()?;
-        }
+        } else {
+            new.push((tier, series_id, *first));
+            *first
+        };
+        new.extend(later.iter().map(|b| (tier, series_id, *b)));
         let mut written = Vec::with_capacity(buckets.len());
         written.push(merged);
         written.extend_from_slice(later);
         out.push((tier, written));
     }
     Ok(out)
+}
+
+/// Inserts `new` sorted by the table's key (tier, start, series), in multi-row inserts.
+fn insert_new(tx: &Transaction<'_>, new: &mut [NewRow]) -> rusqlite::Result<()> {
+    new.sort_unstable_by_key(|&(tier, series_id, b)| (tier, b.start, series_id));
+    let writes = writes();
+    let mut many = tx.prepare_cached(&writes.insert_many)?;
+    let mut chunks = new.chunks_exact(INSERT_ROWS);
+    for chunk in &mut chunks {
+        for (row, (tier, series_id, b)) in chunk.iter().enumerate() {
+            bind(&mut many, row, *tier, *series_id, b)?;
+        }
+        many.raw_execute()?;
+    }
+    let mut one = tx.prepare_cached(&writes.insert_one)?;
+    for (tier, series_id, b) in chunks.remainder() {
+        bind(&mut one, 0, *tier, *series_id, b)?;
+        one.raw_execute()?;
+    }
+    Ok(())
 }
 
 /// The out-of-order path: the buckets `fresh` touches are recomputed, tier by tier.
@@ -227,7 +274,7 @@ fn recompute(
     now_ms: Timestamp,
     series_id: i64,
     fresh: &[Vec<Bucket>; TIERS],
-) -> rusqlite::Result<Vec<(Tier, Vec<Bucket>)>> {
+) -> rusqlite::Result<Written> {
     let mut replace = tx.prepare_cached(&writes().replace)?;
     let mut out = Vec::with_capacity(TIERS);
     for (tier, buckets) in fresh.iter().enumerate() {

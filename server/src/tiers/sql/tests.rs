@@ -239,53 +239,57 @@ fn recompute_never_reads_pruned_raw_rows() -> Result<(), Box<dyn std::error::Err
     Ok(())
 }
 
-/// What `apply` adds to an ingest batch of the benchmark's shape: 5,000 points of
-/// 10 series, in 250-row inserts as the store writes them, 1 ms apart (the ingest
-/// benchmark) and 60 s apart (a backfill: a bucket per point in the fine tiers).
-/// Prints the time per batch without and with tiers, and of `apply` alone (no
+/// What `apply_batch` adds to an ingest batch of the benchmarks' shapes: 5,000 points,
+/// in 250-row inserts as the store writes them, of 10 series 1 ms apart (the ingest
+/// benchmark) and 60 s apart, and of 100 series 60 s apart (the long-window backfill:
+/// every series at the next 50 minutes, a bucket per point in the fine tiers). Prints
+/// the time per batch without and with tiers, and of `apply_batch` alone (no
 /// assertion: timing is not a test).
 #[test]
 fn apply_cost_for_an_ingest_batch() -> Result<(), Box<dyn std::error::Error>> {
     let rows = vec!["(?, ?, ?)"; 250].join(", ");
     let insert = format!("INSERT OR REPLACE INTO points (series_id, t, v) VALUES {rows}");
     let batches = 40;
-    for spacing in [1, 60_000] {
+    for (series_count, spacing) in [(10, 1), (10, 60_000), (100, 60_000)] {
+        let per_series = 5_000 / series_count;
         let (_dir, mut conn) = open()?;
-        // [raw only, with tiers, apply alone]
+        // [raw only, with tiers, apply_batch alone]
         let mut spent = [std::time::Duration::ZERO; 3];
         let mut t0 = 1_700_000_000_000;
         for round in 0..2 * batches {
             let with_tiers = round % 2 == 1;
-            let series: Vec<Vec<Point>> = (0..10)
-                .map(|_| {
-                    (0..500)
+            let series: Vec<(i64, Vec<Point>)> = (0..series_count)
+                .map(|id| {
+                    let points = (0..per_series)
                         .map(|i| Point {
                             t: t0 + i * spacing,
                             v: (i % 97) as f64,
                         })
-                        .collect()
+                        .collect();
+                    (id, points)
                 })
                 .collect();
-            t0 += 500 * spacing;
+            t0 += per_series * spacing;
             let started = Instant::now();
             let tx = conn.transaction()?;
             {
                 let mut many = tx.prepare_cached(&insert)?;
-                for (id, points) in series.iter().enumerate() {
-                    for chunk in points.chunks(250) {
-                        for (i, p) in chunk.iter().enumerate() {
-                            many.raw_bind_parameter(i * 3 + 1, id as i64)?;
-                            many.raw_bind_parameter(i * 3 + 2, p.t)?;
-                            many.raw_bind_parameter(i * 3 + 3, p.v)?;
-                        }
-                        many.raw_execute()?;
+                let rows: Vec<(i64, &Point)> = series
+                    .iter()
+                    .flat_map(|(id, points)| points.iter().map(move |p| (*id, p)))
+                    .collect();
+                for chunk in rows.chunks(250) {
+                    for (i, (id, p)) in chunk.iter().enumerate() {
+                        many.raw_bind_parameter(i * 3 + 1, id)?;
+                        many.raw_bind_parameter(i * 3 + 2, p.t)?;
+                        many.raw_bind_parameter(i * 3 + 3, p.v)?;
                     }
+                    many.raw_execute()?;
                 }
                 if with_tiers {
                     let applying = Instant::now();
-                    for (id, points) in series.iter().enumerate() {
-                        apply(&tx, &TierConfig::default(), t0, id as i64, points)?;
-                    }
+                    let batch = series.iter().map(|(id, points)| (*id, points.as_slice()));
+                    apply_batch(&tx, &TierConfig::default(), t0, batch)?;
                     spent[2] += applying.elapsed();
                 }
             }
@@ -294,9 +298,9 @@ fn apply_cost_for_an_ingest_batch() -> Result<(), Box<dyn std::error::Error>> {
         }
         let [raw, tiers, alone] = spent.map(|d| d.as_secs_f64() * 1e3 / f64::from(batches));
         println!(
-            "5,000-point batch of 10 series, {spacing} ms apart: {raw:.3} ms raw only \
-             ({:.2} M points/s), {tiers:.3} ms with tiers ({:.2} M points/s), \
-             apply alone {alone:.3} ms",
+            "5,000-point batch of {series_count} series, {spacing} ms apart: {raw:.3} ms raw \
+             only ({:.2} M points/s), {tiers:.3} ms with tiers ({:.2} M points/s), \
+             apply_batch alone {alone:.3} ms",
             5.0 / raw,
             5.0 / tiers,
         );
