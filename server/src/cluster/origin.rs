@@ -223,7 +223,13 @@ async fn follow_interest(
         }
         let now = Instant::now();
         watched.retain(|_, until| *until > now);
-        let charts: BTreeSet<String> = watched.keys().map(|w| w.chart.clone()).collect();
+        // Only charts published here: an origin without the chart must not hold its
+        // lease (it could not render it).
+        let charts: BTreeSet<String> = watched
+            .keys()
+            .map(|w| w.chart.clone())
+            .filter(|chart| state.hub().get(chart).is_some())
+            .collect();
         let held = leases.lock().await.settle(&charts).await;
         publishers.retain(|w, _| watched.contains_key(w) && held.contains(&w.chart));
         for variant in watched.keys() {

@@ -18,6 +18,7 @@
 //!   alone with the same total viewers).
 
 mod bandwidth;
+mod cpu_feed;
 mod ingest;
 mod long_window;
 mod mjpeg;

@@ -17,10 +17,10 @@ use futures_util::future::join_all;
 use tests::nats::NatsServer;
 use tokio::sync::{watch, Barrier};
 
+use crate::cpu_feed::{collect, prefill, MOVING_10};
 use crate::procfs::{self, CpuMeter};
 use crate::report::{detail, result};
 use crate::server::{delta, Server};
-use crate::suite::{collect, prefill, MOVING_10};
 use crate::viewers::{self, Plan};
 
 /// The chart (`MOVING_10`) and its `fps`.

@@ -3,7 +3,6 @@
 //! long-window, bandwidth, promql and scaleout phases against servers of their own.
 //! Prints `RESULT\tname\tfigure\ttarget\tverdict` and `DETAIL\ttext` lines.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use tokio::sync::{mpsc, watch};
 
 use crate::bandwidth;
+use crate::cpu_feed::{collect, prefill, MOVING_10};
 use crate::ingest::{self, now_ms};
 use crate::long_window;
 use crate::mjpeg::{jpeg_identity, StreamParser};
@@ -21,12 +21,6 @@ use crate::report::{detail, result};
 use crate::scale_out;
 use crate::server::{delta, Server};
 use crate::viewers::{self, percentile, Plan};
-
-/// A time series chart whose time axis moves at least 1 px per 100 ms (30 s over
-/// ~750 px), so it renders at its fps cap.
-pub const MOVING_10: &str = r#"{"version":1,"width":800,"height":450,"title":"CPU usage per core (10 fps)",
-"window":"30s","fps":10,"panels":[{"kind":"timeseries","series":[{"metric":"cpu_usage"}],
-"y_axis":{"format":"percent","min":0,"max":100},"legend":{"position":"bottom","values":["last","max"]}}]}"#;
 
 /// The same chart over 5 minutes at 1 fps (its axis moves a pixel every ~0.4 s).
 const MOVING_1: &str = r#"{"version":1,"width":800,"height":450,"title":"CPU usage per core (1 fps)",
@@ -236,44 +230,6 @@ fn viewer_rows(n: usize, report: &viewers::Report) {
         report.server_hwm_mb,
         report.client_cores
     ));
-}
-
-/// Five minutes of history for the four `cpu` series, 2 points/s.
-pub async fn prefill(server: &Server) -> Result<()> {
-    let now = now_ms();
-    let mut body = String::new();
-    for i in 0..600i64 {
-        let t = now - 300_000 + i * 500;
-        for core in 0..4 {
-            let v = cpu_value(core, t);
-            let _ = writeln!(body, "cpu,core={core} usage={v:.2} {t}");
-        }
-    }
-    server.write_lines(body).await
-}
-
-/// A plausible CPU percentage for `core` at `t`.
-fn cpu_value(core: i64, t: i64) -> f64 {
-    let x = t as f64 / 4000.0 + core as f64 * 1.7;
-    50.0 + 30.0 * x.sin() + 10.0 * (x * 3.1).cos()
-}
-
-/// Writes the four `cpu` series every 100 ms until `stop`.
-pub async fn collect(server: Arc<Server>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        let t = now_ms();
-        let body: String = (0..4)
-            .map(|core| format!("cpu,core={core} usage={:.2} {t}\n", cpu_value(core, t)))
-            .collect();
-        if let Err(error) = server.write_lines(body).await {
-            eprintln!("collector: {error:#}");
-        }
-    }
 }
 
 async fn run_viewers(
