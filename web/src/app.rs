@@ -14,13 +14,13 @@ use web_sys::{Element, Event, HtmlCanvasElement, KeyboardEvent, MouseEvent};
 
 use crate::actions::Action;
 use crate::fields::Field;
-use crate::form::SeriesInfo;
+use crate::picker::SeriesInfo;
 use crate::manipulate::{place, resize_grid, Gesture, Nudge};
 use crate::preview::{points_paths, Preview};
 use crate::state::{to_text, EditorState, NEW_CHART};
 use crate::templates::{chooser_html, with_live_series, TemplateList};
 use crate::variables::{self, Chosen};
-use crate::{api, dom, form, json_view, list, preview, publish};
+use crate::{api, dom, form, json_view, list, picker, preview, publish};
 
 const TOKEN_KEY: &str = "plotcast-token";
 
@@ -527,7 +527,7 @@ fn on_tick() {
 
 fn on_input(event: Event) {
     if let Some(search) = target_closest(&event, "#series-search") {
-        let options = with(|app| form::picker_options(&app.series, &dom::value(&search)));
+        let options = with(|app| picker::picker_options(&app.series, &dom::value(&search)));
         if let Some(select) = dom::by_id("series-pick") {
             select.set_inner_html(&options);
         }

@@ -8,7 +8,7 @@ use render_core::Spec;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::form::SeriesInfo;
+use crate::picker::SeriesInfo;
 use crate::html::escape;
 
 /// One template from `GET /api/templates`.
