@@ -136,7 +136,9 @@ fn add_item(spec: &Spec, path: &Path) -> Result<Spec, String> {
     let holder_value = fields::at(&doc, &holder)
         .cloned()
         .ok_or_else(|| format!("there is no {holder}"))?;
-    let count = fields::at(&doc, path).and_then(Value::as_array).map_or(0, Vec::len);
+    let count = fields::at(&doc, path)
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
     let item = fields::seed(&path.index(count), &holder_value);
     match fields::at_mut(&mut doc, &holder).and_then(Value::as_object_mut) {
         Some(object) => {

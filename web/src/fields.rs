@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 
 use render_core::Spec;
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::path::{Path, Step};
@@ -25,7 +24,8 @@ pub fn doc(spec: &Spec) -> Value {
 
 /// Parses edited JSON back into a spec; the message names the path of a mismatch.
 pub fn to_spec(doc: Value) -> Result<Spec, String> {
-    serde_path_to_error::deserialize(doc).map_err(|error| format!("{}: {}", error.path(), error.inner()))
+    serde_path_to_error::deserialize(doc)
+        .map_err(|error| format!("{}: {}", error.path(), error.inner()))
 }
 
 /// The value at `path` in `doc`.
@@ -71,7 +71,10 @@ pub fn text_at(doc: &Value, path: &Path) -> String {
     let Some(field) = schema::find(spec_fields(), path) else {
         return String::new();
     };
-    match at(doc, path).filter(|v| !v.is_null()).or(field.default.as_ref()) {
+    match at(doc, path)
+        .filter(|v| !v.is_null())
+        .or(field.default.as_ref())
+    {
         Some(value) => text(&field.kind, value),
         None => String::new(),
     }
@@ -175,7 +178,9 @@ fn seed_value(kind: &Kind) -> Value {
         Kind::Text | Kind::Color => Value::from(""),
         Kind::Number { min, .. } => min.map_or(Value::from(0), number),
         Kind::Bool => Value::Bool(false),
-        Kind::Choice(names) => names.first().map_or(Value::Null, |n| Value::from(n.as_str())),
+        Kind::Choice(names) => names
+            .first()
+            .map_or(Value::Null, |n| Value::from(n.as_str())),
         Kind::List(_) | Kind::Items(_) => Value::Array(Vec::new()),
         Kind::Tags => Value::Object(Map::new()),
         Kind::Object(fields) => seed_object(fields),
@@ -209,9 +214,10 @@ fn prune(doc: &mut Value, path: &Path) {
 fn text(kind: &Kind, value: &Value) -> String {
     match (kind, value) {
         (_, Value::String(text)) => text.clone(),
-        (_, Value::Number(n)) => n
-            .as_i64()
-            .map_or_else(|| n.as_f64().map(format_number).unwrap_or_default(), |i| i.to_string()),
+        (_, Value::Number(n)) => n.as_i64().map_or_else(
+            || n.as_f64().map(format_number).unwrap_or_default(),
+            |i| i.to_string(),
+        ),
         (_, Value::Bool(on)) => on.to_string(),
         (Kind::List(inner), Value::Array(items)) => items
             .iter()
@@ -270,7 +276,10 @@ fn parse(kind: &Kind, text: &str, path: &Path) -> Result<Option<Value>, String> 
         },
         Kind::Choice(names) => {
             if !names.iter().any(|n| n == text) {
-                return Err(format!("{path}: {text:?} is not one of {}", names.join(", ")));
+                return Err(format!(
+                    "{path}: {text:?} is not one of {}",
+                    names.join(", ")
+                ));
             }
             Value::from(text)
         }
@@ -313,14 +322,6 @@ pub fn parse_tags(text: &str) -> Result<BTreeMap<String, String>, String> {
             _ => Err(format!("tag filter {pair:?} is not key=value")),
         })
         .collect()
-}
-
-/// The snake_case name serde gives a unit enum variant.
-pub fn enum_name<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(Value::String(name)) => name,
-        _ => String::new(),
-    }
 }
 
 #[cfg(test)]
@@ -415,7 +416,10 @@ mod tests {
             ("panels[0].thresholds[0].value", "90"),
             ("panels[0].thresholds[0].to", "95"),
             ("panels[0].thresholds[0].label", "hot"),
-            ("variables", "{\n  \"room\": {\n    \"default\": \"b\"\n  }\n}"),
+            (
+                "variables",
+                "{\n  \"room\": {\n    \"default\": \"b\"\n  }\n}",
+            ),
         ];
         for (at, value) in cases {
             put(&mut spec, at, value);
@@ -438,7 +442,11 @@ mod tests {
         put(&mut spec, "panels[0].y_axis.scale", "linear");
         put(&mut spec, "panels[0].y_axis.format", "number");
         assert_eq!(spec.panels[0].y_axis, None);
-        assert_eq!(get(&spec, &path("panels[0].y_axis.scale")), "linear", "the default");
+        assert_eq!(
+            get(&spec, &path("panels[0].y_axis.scale")),
+            "linear",
+            "the default"
+        );
         put(&mut spec, "colors.background", "");
         put(&mut spec, "colors.palette", "");
         assert_eq!(spec.colors, None);

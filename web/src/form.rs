@@ -130,14 +130,20 @@ impl Form<'_> {
             let path = at.key(&field.name);
             match &field.kind {
                 Kind::Object(_) | Kind::Items(_) => {
+                    // Folded away until the spec has it, as Grafana folds its options.
                     let label = overrides::label(&path.pattern(), &field.name);
+                    let open = if at(&self.doc, &path).is_some_and(|v| !v.is_null()) {
+                        " open"
+                    } else {
+                        ""
+                    };
                     self.html.push_str(&format!(
-                        "<div class=\"sub\"><div class=\"sub-title\" title=\"{}\">{}</div>",
+                        "<details class=\"sub\"{open}><summary title=\"{}\">{}</summary>",
                         escape(&field.description),
                         escape(&label)
                     ));
                     self.content(field, &path);
-                    self.html.push_str("</div>");
+                    self.html.push_str("</details>");
                 }
                 _ => self.control(field, &path),
             }
@@ -248,7 +254,9 @@ impl Form<'_> {
                 };
                 let picker = if *kind == Kind::Color {
                     let color = if is_hex6(&text) { &value } else { "#000000" };
-                    format!("<input type=\"color\" data-field=\"{key}\" data-color value=\"{color}\">")
+                    format!(
+                        "<input type=\"color\" data-field=\"{key}\" data-color value=\"{color}\">"
+                    )
                 } else {
                     String::new()
                 };
@@ -368,8 +376,8 @@ mod browser {
 mod tests {
     use super::*;
     use crate::picker::tests::live;
-    use render_core::spec::PanelKind;
     use crate::state::NEW_CHART;
+    use render_core::spec::PanelKind;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -434,13 +442,19 @@ mod tests {
     fn fields_no_editor_code_names_get_the_control_of_their_kind() {
         let html = form_html(&full_spec(), 0, &live());
         // Nothing in the editor mentions these: the schema alone gives their controls.
-        assert!(html.contains("<input data-field=\"timezone\" value=\"\" placeholder=\"UTC\">"), "{html}");
+        assert!(
+            html.contains("<input data-field=\"timezone\" value=\"\" placeholder=\"UTC\">"),
+            "{html}"
+        );
         assert!(html.contains("<select data-field=\"scroll\"><option value=\"\" selected>(default)</option><option value=\"step\">"), "{html}");
         assert!(html.contains("<input type=\"color\" data-field=\"colors.background\""));
         assert!(html.contains("type=\"number\" data-field=\"width\" value=\"640\" placeholder=\"\" step=\"1\" min=\"1\" max=\"4096\""), "{html}");
         assert!(html.contains("data-field=\"panels[0].series[0].fill\" value=\"\" placeholder=\"0\" step=\"any\" min=\"0\" max=\"1\""), "{html}");
         assert!(html.contains("<textarea data-field=\"variables\" rows=\"3\" class=\"json\""));
-        assert!(!html.contains("data-field=\"version\""), "left to the JSON view");
+        assert!(
+            !html.contains("data-field=\"version\""),
+            "left to the JSON view"
+        );
         // A checkbox for a boolean, when the schema grows one.
         let mut form = Form {
             doc: serde_json::json!({"on": true}),
@@ -456,7 +470,12 @@ mod tests {
             kind: Kind::Bool,
         };
         form.control(&on, &Path::root().key("on"));
-        assert!(form.html.contains("<input type=\"checkbox\" data-field=\"on\">"), "{}", form.html);
+        assert!(
+            form.html
+                .contains("<input type=\"checkbox\" data-field=\"on\">"),
+            "{}",
+            form.html
+        );
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
@@ -477,14 +496,27 @@ mod tests {
         let html = form_html(&spec, 0, &live());
         let group_of = |key: &str| {
             let at = html.find(&format!("data-field=\"{key}\"")).expect(key);
-            html[..at].rsplit("data-group=\"").next().and_then(|g| g.split('"').next()).map(String::from)
+            html[..at]
+                .rsplit("data-group=\"")
+                .next()
+                .and_then(|g| g.split('"').next())
+                .map(String::from)
         };
         assert_eq!(group_of("layout.columns").as_deref(), Some("Chart"));
         assert_eq!(group_of("panels[0].cell.col").as_deref(), Some("Panel"));
-        assert_eq!(group_of("panels[0].series[0].color").as_deref(), Some("Series"));
+        assert_eq!(
+            group_of("panels[0].series[0].color").as_deref(),
+            Some("Series")
+        );
         assert_eq!(group_of("panels[0].y_axis.min").as_deref(), Some("Axis"));
-        assert_eq!(group_of("panels[0].legend.values").as_deref(), Some("Legend"));
-        assert_eq!(group_of("panels[0].thresholds[0].value").as_deref(), Some("Thresholds"));
+        assert_eq!(
+            group_of("panels[0].legend.values").as_deref(),
+            Some("Legend")
+        );
+        assert_eq!(
+            group_of("panels[0].thresholds[0].value").as_deref(),
+            Some("Thresholds")
+        );
         // A text panel has no series, axis, legend or thresholds.
         spec.panels[0].kind = PanelKind::Text;
         assert_eq!(groups(&spec), ["Chart", "Panel"]);

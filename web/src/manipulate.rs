@@ -315,7 +315,11 @@ mod tests {
     fn a_drag_outlines_its_target_cells_and_says_when_they_are_refused() {
         let (spec, layout) = two_panels();
         let cell = |c: &(Cell, [f32; 4])| layout.cell_rect(&c.0);
-        assert_eq!(cell(&layout.panels[1]), layout.panels[1].1, "a panel's own cell");
+        assert_eq!(
+            cell(&layout.panels[1]),
+            layout.panels[1].1,
+            "a panel's own cell"
+        );
         let drag = Gesture::start(&layout, 50.0, 50.0).expect("on panel 1");
         let free = drag.drop_at(&spec, &layout, 250.0, 150.0).expect("a cell");
         assert_eq!(free.rect, [200.0, 100.0, 300.0, 200.0]);

@@ -140,7 +140,15 @@ mod tests {
         assert_eq!(path.key("color").pattern(), "panels[].series[].color");
         assert_eq!(path.first_index(), Some(2));
         assert_eq!(path.key("color").name(), "color");
-        for bad in ["panels[x]", "panels[0", ".a", "a..b", "a]", "a b", "panels[0]x"] {
+        for bad in [
+            "panels[x]",
+            "panels[0",
+            ".a",
+            "a..b",
+            "a]",
+            "a b",
+            "panels[0]x",
+        ] {
             assert_eq!(Path::parse(bad), None, "{bad}");
         }
     }

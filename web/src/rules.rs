@@ -7,8 +7,6 @@
 use render_core::spec::PanelKind;
 use serde_json::{json, Map, Value};
 
-use crate::fields::enum_name;
-
 /// Which kinds a panel property is for; `refused` when validation refuses it on other
 /// kinds (else it is only pointless there, and the form hides it).
 struct OnlyFor {
@@ -116,7 +114,7 @@ pub fn after_edit(pattern: &str, object: &mut Map<String, Value>) {
                 let allowed = rule
                     .kinds
                     .iter()
-                    .any(|k| kind.as_ref().is_some_and(|name| name == &enum_name(k)));
+                    .any(|k| kind.as_ref().is_some_and(|name| *name == json!(k)));
                 if !allowed {
                     object.remove(rule.name);
                 }
