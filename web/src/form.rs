@@ -132,7 +132,7 @@ impl Form<'_> {
                 Kind::Object(_) | Kind::Items(_) => {
                     // Folded away until the spec has it, as Grafana folds its options.
                     let label = overrides::label(&path.pattern(), &field.name);
-                    let open = if at(&self.doc, &path).is_some_and(|v| !v.is_null()) {
+                    let open = if fields::at(&self.doc, &path).is_some_and(|v| !v.is_null()) {
                         " open"
                     } else {
                         ""
@@ -207,7 +207,7 @@ impl Form<'_> {
         let hint = escape(&hint(field));
         let body = match (&field.kind, overrides::widget(&pattern)) {
             (Kind::Choice(names), _) => {
-                let blank = (!field.required).then(|| String::new());
+                let blank = (!field.required).then(String::new);
                 let options: String = blank
                     .iter()
                     .chain(names)
