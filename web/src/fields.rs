@@ -1,6 +1,6 @@
 //! One field of the spec read and written as the form's text, for any field the
 //! schema describes ([`crate::schema`]): the control at `panels[0].y_axis.min` shows
-//! `get` and an edit calls `set`, which writes the spec's JSON (creating the optional
+//! `text_at` and an edit calls `set`, which writes the spec's JSON (creating the optional
 //! objects on the way, dropping them once they only hold defaults), applies
 //! [`crate::rules::after_edit`] and parses the result back into a [`Spec`]. Pure Rust:
 //! unit-tested natively and in wasm.
@@ -60,13 +60,8 @@ pub fn remove(doc: &mut Value, path: &Path) {
     }
 }
 
-/// The field at `path` as the form shows it: "" when unset (or its default, if the
-/// schema names one).
-pub fn get(spec: &Spec, path: &Path) -> String {
-    text_at(&doc(spec), path)
-}
-
-/// [`get`] on the spec's JSON `doc` (the form reads many fields of one spec).
+/// The field at `path` of the spec's JSON `doc` ([`doc`]) as the form shows it: ""
+/// when unset (or its default, if the schema names one).
 pub fn text_at(doc: &Value, path: &Path) -> String {
     let Some(field) = schema::find(spec_fields(), path) else {
         return String::new();
@@ -423,7 +418,7 @@ mod tests {
         ];
         for (at, value) in cases {
             put(&mut spec, at, value);
-            assert_eq!(get(&spec, &path(at)), value, "{at}");
+            assert_eq!(text_at(&doc(&spec), &path(at)), value, "{at}");
         }
         assert_eq!(
             spec.panels[0].series[0]
@@ -443,7 +438,7 @@ mod tests {
         put(&mut spec, "panels[0].y_axis.format", "number");
         assert_eq!(spec.panels[0].y_axis, None);
         assert_eq!(
-            get(&spec, &path("panels[0].y_axis.scale")),
+            text_at(&doc(&spec), &path("panels[0].y_axis.scale")),
             "linear",
             "the default"
         );
