@@ -167,14 +167,36 @@ impl WebDriver {
     /// Drags the mouse from `from` to `to` (viewport CSS pixels) with the left button
     /// held, as a user would: press, move, release.
     pub async fn drag(&self, from: (f64, f64), to: (f64, f64)) {
-        let at = |(x, y): (f64, f64), duration: u32| {
-            json!({"type": "pointerMove", "duration": duration, "origin": "viewport",
-                   "x": x.round() as i64, "y": y.round() as i64})
-        };
+        self.press_and_move(from, to).await;
+        self.release_at(to).await;
+    }
+
+    /// Presses the left button at `from` and moves to `to` holding it (viewport CSS
+    /// pixels): a drag still going on, which [`WebDriver::release_at`] ends.
+    pub async fn press_and_move(&self, from: (f64, f64), to: (f64, f64)) {
+        self.pointer(vec![
+            pointer_move(from, 0),
+            json!({"type": "pointerDown", "button": 0}),
+            pointer_move(to, 150),
+        ])
+        .await;
+    }
+
+    /// Moves the held pointer to `to` and releases the button there.
+    pub async fn release_at(&self, to: (f64, f64)) {
+        self.pointer(vec![
+            pointer_move(to, 50),
+            json!({"type": "pointerUp", "button": 0}),
+        ])
+        .await;
+    }
+
+    /// Performs `actions` with the mouse (its state, e.g. a held button, carries over
+    /// to the next call).
+    async fn pointer(&self, actions: Vec<Value>) {
         let actions = json!({"actions": [{
             "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
-            "actions": [at(from, 0), {"type": "pointerDown", "button": 0},
-                        at(to, 150), {"type": "pointerUp", "button": 0}]
+            "actions": actions
         }]});
         self.command("actions", actions).await;
     }
@@ -245,4 +267,10 @@ impl Drop for WebDriver {
                 .status();
         }
     }
+}
+
+/// A WebDriver action moving the pointer to viewport point `(x, y)` in `duration` ms.
+fn pointer_move((x, y): (f64, f64), duration: u32) -> Value {
+    json!({"type": "pointerMove", "duration": duration, "origin": "viewport",
+           "x": x.round() as i64, "y": y.round() as i64})
 }

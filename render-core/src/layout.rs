@@ -30,22 +30,24 @@ impl Grid {
     /// The outer rectangle of each panel's cell when the grid covers `area`, in panel
     /// order.
     pub fn cell_rects(&self, area: Rect) -> Vec<Rect> {
-        let (gap, columns, rows) = (self.gap, self.columns as f32, self.rows as f32);
-        let cell_w = (area.width() - gap * (columns - 1.0)) / columns;
-        let cell_h = (area.height() - gap * (rows - 1.0)) / rows;
         self.cells
             .iter()
-            .map(|cell| {
-                let x0 = (area.x0 + cell.col as f32 * (cell_w + gap)).round();
-                let y0 = (area.y0 + cell.row as f32 * (cell_h + gap)).round();
-                let x1 = (x0 + cell_w * cell.col_span as f32 + gap * (cell.col_span as f32 - 1.0))
-                    .round();
-                let y1 = (y0 + cell_h * cell.row_span as f32 + gap * (cell.row_span as f32 - 1.0))
-                    .round();
-                Rect::new(x0, y0, x1, y1)
-            })
+            .map(|cell| cell_rect(area, self.columns, self.rows, self.gap, cell))
             .collect()
     }
+}
+
+/// The outer rectangle of `cell` on a grid of `columns`×`rows` with `gap` covering
+/// `area`, on whole pixels.
+fn cell_rect(area: Rect, columns: u32, rows: u32, gap: f32, cell: &Cell) -> Rect {
+    let (columns, rows) = (columns as f32, rows as f32);
+    let cell_w = (area.width() - gap * (columns - 1.0)) / columns;
+    let cell_h = (area.height() - gap * (rows - 1.0)) / rows;
+    let x0 = (area.x0 + cell.col as f32 * (cell_w + gap)).round();
+    let y0 = (area.y0 + cell.row as f32 * (cell_h + gap)).round();
+    let x1 = (x0 + cell_w * cell.col_span as f32 + gap * (cell.col_span as f32 - 1.0)).round();
+    let y1 = (y0 + cell_h * cell.row_span as f32 + gap * (cell.row_span as f32 - 1.0)).round();
+    Rect::new(x0, y0, x1, y1)
 }
 
 /// Where the grid and each panel lie in a rendered image (from
@@ -88,5 +90,14 @@ impl PanelLayout {
             }
         };
         (along(x, x0, x1, self.columns), along(y, y0, y1, self.rows))
+    }
+
+    /// The rectangle `[x0, y0, x1, y1]` a panel placed at `cell` would get (the editor
+    /// outlines a drag's target with it).
+    pub fn cell_rect(&self, cell: &Cell) -> [f32; 4] {
+        let [x0, y0, x1, y1] = self.area;
+        let area = Rect::new(x0, y0, x1, y1);
+        let r = cell_rect(area, self.columns, self.rows, self.gap, cell);
+        [r.x0, r.y0, r.x1, r.y1]
     }
 }

@@ -2,6 +2,10 @@
 //!
 //! This is the *parsed* form. [`crate::validate`] checks it and turns it into a
 //! [`crate::ValidSpec`], which is the only thing [`crate::Renderer::render`] accepts.
+//!
+//! Its JSON Schema ([`json_schema`], derived by schemars) is the one description of the
+//! fields: the editor builds its form from it, so the `range` and `format = "color"`
+//! annotations here decide the controls (number limits, colour pickers) too.
 
 use std::collections::BTreeMap;
 
@@ -18,8 +22,10 @@ pub struct Spec {
     /// Spec format version; must be 1.
     pub version: u32,
     /// Image width in pixels (1..=4096).
+    #[schemars(range(min = 1, max = 4096))]
     pub width: u32,
     /// Image height in pixels (1..=4096).
+    #[schemars(range(min = 1, max = 4096))]
     pub height: u32,
     /// Colour theme.
     #[serde(default)]
@@ -38,6 +44,7 @@ pub struct Spec {
     pub window: Option<String>,
     /// Maximum frames per second a stream of this chart renders (1..=30). Default 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 30))]
     pub fps: Option<u32>,
     /// How a stream scrolls its time axes between data changes. Default `step`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,18 +112,23 @@ pub enum ThemeName {
 pub struct ColorOverrides {
     /// Image background.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "color"))]
     pub background: Option<String>,
     /// Panel background.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "color"))]
     pub panel: Option<String>,
     /// Text colour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "color"))]
     pub text: Option<String>,
     /// Secondary text (tick labels, legend values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "color"))]
     pub muted: Option<String>,
     /// Grid lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "color"))]
     pub grid: Option<String>,
     /// Series colours used in order when a series names none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -128,8 +140,10 @@ pub struct ColorOverrides {
 #[serde(deny_unknown_fields)]
 pub struct Layout {
     /// Number of columns (1..=16).
+    #[schemars(range(min = 1, max = 16))]
     pub columns: u32,
     /// Number of rows (1..=16).
+    #[schemars(range(min = 1, max = 16))]
     pub rows: u32,
     /// Gap between panels in pixels. Default 8.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,6 +222,7 @@ pub struct Panel {
     pub text: Option<String>,
     /// Font size of a `text` panel in pixels (6..=200). Default 16.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 6, max = 200))]
     pub font_size: Option<f32>,
 }
 
@@ -221,9 +236,11 @@ pub struct Cell {
     pub row: u32,
     /// Columns spanned. Default 1.
     #[serde(default = "one", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1, max = 16))]
     pub col_span: u32,
     /// Rows spanned. Default 1.
     #[serde(default = "one", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1, max = 16))]
     pub row_span: u32,
 }
 
@@ -273,12 +290,15 @@ pub struct SeriesSpec {
     pub label: Option<String>,
     /// Colour. Default: the next palette colour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "color"))]
     pub color: Option<String>,
     /// Line width in pixels (0.5..=10). Default 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.5, max = 10))]
     pub width: Option<f32>,
     /// Fill opacity below the line (0..=1). Default 0, or 0.25 for area styles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1))]
     pub fill: Option<f32>,
     /// Turns each matching series into its rate, increase, delta or derivative (before
     /// `aggregate`). Default: the values as written.
@@ -346,6 +366,7 @@ pub struct Axis {
     pub unit: Option<String>,
     /// Fixed number of decimals (0..=10). Default: as many as the values need.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 10))]
     pub decimals: Option<u32>,
 }
 
@@ -389,6 +410,7 @@ pub struct Threshold {
     /// Where the line (or band) starts.
     pub value: f64,
     /// Colour.
+    #[schemars(extend("format" = "color"))]
     pub color: String,
     /// Upper end of a band. Default: a line.
     #[serde(default, skip_serializing_if = "Option::is_none")]

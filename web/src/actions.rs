@@ -1,13 +1,16 @@
-//! The form's buttons: each [`Action`] (add/remove panels, series, thresholds, select a
-//! panel, undo, redo) has a key the DOM carries in `data-action`. Adding a panel finds
-//! it a free cell of the layout grid; a series query is `metric{k=v,..}`.
+//! The form's buttons: each [`Action`] (add/remove panels, add a series from the picker,
+//! add/remove an item of any array of objects such as thresholds, select a panel, undo,
+//! redo) has a key the DOM carries in `data-action`. Adding a panel finds it a free
+//! cell of the layout grid; a series query is `metric{k=v,..}`.
 
 use std::collections::BTreeMap;
 
-use render_core::spec::{Cell, Panel, PanelKind, SeriesSpec, Threshold};
+use render_core::spec::{Cell, Panel, PanelKind, SeriesSpec};
 use render_core::Spec;
+use serde_json::Value;
 
-use crate::fields::parse_tags;
+use crate::fields::{self, parse_tags};
+use crate::path::Path;
 
 /// A form button.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,12 +23,10 @@ pub enum Action {
     SelectPanel(usize),
     /// Adds a series query to a panel: metric and `k=v` tag filters.
     AddSeries(usize, String),
-    /// Removes a series query.
-    RemoveSeries(usize, usize),
-    /// Adds a threshold.
-    AddThreshold(usize),
-    /// Removes a threshold.
-    RemoveThreshold(usize, usize),
+    /// Appends an item to the array of objects at a path (`panels[0].thresholds`).
+    AddItem(Path),
+    /// Removes the array item at a path (`panels[0].series[1]`).
+    RemoveItem(Path),
     /// Undo.
     Undo,
     /// Redo.
@@ -40,9 +41,8 @@ impl Action {
             Action::RemovePanel(p) => format!("remove-panel:{p}"),
             Action::SelectPanel(p) => format!("select-panel:{p}"),
             Action::AddSeries(p, query) => format!("add-series:{p}:{query}"),
-            Action::RemoveSeries(p, s) => format!("remove-series:{p}:{s}"),
-            Action::AddThreshold(p) => format!("add-threshold:{p}"),
-            Action::RemoveThreshold(p, t) => format!("remove-threshold:{p}:{t}"),
+            Action::AddItem(path) => format!("add:{path}"),
+            Action::RemoveItem(path) => format!("remove:{path}"),
             Action::Undo => "undo".into(),
             Action::Redo => "redo".into(),
         }
@@ -61,9 +61,8 @@ impl Action {
                 let p = n()?;
                 Action::AddSeries(p, parts.next()?.to_string())
             }
-            "remove-series" => Action::RemoveSeries(n()?, n()?),
-            "add-threshold" => Action::AddThreshold(n()?),
-            "remove-threshold" => Action::RemoveThreshold(n()?, n()?),
+            "add" => Action::AddItem(Path::parse(parts.next()?)?),
+            "remove" => Action::RemoveItem(Path::parse(parts.next()?)?),
             "undo" => Action::Undo,
             "redo" => Action::Redo,
             _ => return None,
@@ -94,30 +93,11 @@ impl Action {
                     ..SeriesSpec::default()
                 });
             }
-            Action::RemoveSeries(p, s) => {
-                let panel = panel_mut(spec, *p)?;
-                if *s < panel.series.len() {
-                    panel.series.remove(*s);
-                }
-            }
-            Action::AddThreshold(p) => {
-                let panel = panel_mut(spec, *p)?;
-                let value = panel
-                    .y_axis
-                    .as_ref()
-                    .and_then(|a| a.max)
-                    .map_or(0.0, |max| max * 0.8);
-                panel.thresholds.push(Threshold {
-                    value,
-                    color: "#e02f44".into(),
-                    ..Threshold::default()
-                });
-            }
-            Action::RemoveThreshold(p, t) => {
-                let panel = panel_mut(spec, *p)?;
-                if *t < panel.thresholds.len() {
-                    panel.thresholds.remove(*t);
-                }
+            Action::AddItem(path) => *spec = add_item(spec, path)?,
+            Action::RemoveItem(path) => {
+                let mut doc = fields::doc(spec);
+                fields::remove(&mut doc, path);
+                *spec = fields::to_spec(doc)?;
             }
             Action::SelectPanel(_) | Action::Undo | Action::Redo => {}
         }
@@ -146,6 +126,33 @@ pub fn parse_query(query: &str) -> Result<(String, BTreeMap<String, String>), St
             Ok((metric.to_string(), parse_tags(inner)?))
         }
     }
+}
+
+/// `spec` with an item appended to the array of objects at `path`, starting as
+/// [`fields::seed`] says.
+fn add_item(spec: &Spec, path: &Path) -> Result<Spec, String> {
+    let mut doc = fields::doc(spec);
+    let (holder, _) = path.split_last().ok_or("the spec itself is no array")?;
+    let holder_value = fields::at(&doc, &holder)
+        .cloned()
+        .ok_or_else(|| format!("there is no {holder}"))?;
+    let count = fields::at(&doc, path)
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let item = fields::seed(&path.index(count), &holder_value);
+    match fields::at_mut(&mut doc, &holder).and_then(Value::as_object_mut) {
+        Some(object) => {
+            let items = object
+                .entry(path.name().to_string())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            match items.as_array_mut() {
+                Some(items) => items.push(item),
+                None => return Err(format!("{path} is not a list")),
+            }
+        }
+        None => return Err(format!("{holder} is not an object")),
+    }
+    fields::to_spec(doc)
 }
 
 /// Appends a panel; with an explicit grid it takes the first free cell, adding a row
@@ -197,7 +204,7 @@ fn panel_mut(spec: &mut Spec, p: usize) -> Result<&mut Panel, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::{Field, PanelField};
+    use crate::fields::set;
     use crate::state::{check, NEW_CHART};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test;
@@ -214,9 +221,8 @@ mod tests {
             Action::RemovePanel(2),
             Action::SelectPanel(1),
             Action::AddSeries(0, "cpu{core=1,host=a:b}".into()),
-            Action::RemoveSeries(1, 3),
-            Action::AddThreshold(0),
-            Action::RemoveThreshold(0, 1),
+            Action::AddItem(Path::parse("panels[0].thresholds").expect("path")),
+            Action::RemoveItem(Path::parse("panels[1].series[3]").expect("path")),
             Action::Undo,
             Action::Redo,
         ] {
@@ -234,11 +240,10 @@ mod tests {
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn added_panels_fit_the_grid() {
         let mut spec = spec();
-        Field::Columns.set(&mut spec, "2").expect("columns");
-        Field::Rows.set(&mut spec, "1").expect("rows");
-        Field::Panel(0, PanelField::Col)
-            .set(&mut spec, "0")
-            .expect("col");
+        let path = |text: &str| Path::parse(text).expect("a path");
+        set(&mut spec, &path("layout.columns"), "2").expect("columns");
+        set(&mut spec, &path("layout.rows"), "1").expect("rows");
+        set(&mut spec, &path("panels[0].cell.col"), "0").expect("col");
         for _ in 0..3 {
             Action::AddPanel.apply(&mut spec).expect("add");
             let json = serde_json::to_string(&spec).expect("json");
@@ -250,8 +255,29 @@ mod tests {
         Action::RemovePanel(1).apply(&mut spec).expect("remove");
         assert_eq!(spec.panels.len(), 3);
         // Clearing the columns drops the explicit grid.
-        Field::Columns.set(&mut spec, "").expect("no grid");
+        set(&mut spec, &path("layout.columns"), "").expect("no grid");
         assert_eq!(spec.layout, None);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn items_are_added_as_seeded_and_removed_by_path() {
+        let mut spec = spec();
+        let path = |text: &str| Path::parse(text).expect("a path");
+        set(&mut spec, &path("panels[0].y_axis.max"), "50").expect("max");
+        let thresholds = Action::AddItem(path("panels[0].thresholds"));
+        thresholds.apply(&mut spec).expect("first");
+        thresholds.apply(&mut spec).expect("second");
+        let values: Vec<f64> = spec.panels[0].thresholds.iter().map(|t| t.value).collect();
+        assert_eq!(values, [40.0, 40.0], "80 % of the axis top");
+        assert!(check(&serde_json::to_string(&spec).expect("json")).is_ok());
+        Action::RemoveItem(path("panels[0].thresholds[0]"))
+            .apply(&mut spec)
+            .expect("remove");
+        assert_eq!(spec.panels[0].thresholds.len(), 1);
+        assert!(Action::AddItem(path("panels[4].thresholds"))
+            .apply(&mut spec)
+            .is_err());
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]

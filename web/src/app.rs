@@ -13,14 +13,15 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, HtmlCanvasElement, KeyboardEvent, MouseEvent};
 
 use crate::actions::Action;
-use crate::fields::Field;
-use crate::form::SeriesInfo;
+use crate::fields;
 use crate::manipulate::{place, resize_grid, Gesture, Nudge};
+use crate::path::Path;
+use crate::picker::SeriesInfo;
 use crate::preview::{points_paths, Preview};
 use crate::state::{to_text, EditorState, NEW_CHART};
 use crate::templates::{chooser_html, with_live_series, TemplateList};
 use crate::variables::{self, Chosen};
-use crate::{api, dom, form, json_view, list, preview, publish};
+use crate::{api, dom, form, json_view, list, picker, preview, publish};
 
 const TOKEN_KEY: &str = "plotcast-token";
 
@@ -109,6 +110,7 @@ pub fn start() {
     listen(&document, "input", on_input);
     listen(&document, "keydown", on_key);
     listen(&document, "mousedown", on_mouse_down);
+    listen(&document, "mousemove", on_mouse_move);
     listen(&document, "mouseup", on_mouse_up);
     listen(&window, "hashchange", |_| route());
 
@@ -527,7 +529,7 @@ fn on_tick() {
 
 fn on_input(event: Event) {
     if let Some(search) = target_closest(&event, "#series-search") {
-        let options = with(|app| form::picker_options(&app.series, &dom::value(&search)));
+        let options = with(|app| picker::picker_options(&app.series, &dom::value(&search)));
         if let Some(select) = dom::by_id("series-pick") {
             select.set_inner_html(&options);
         }
@@ -555,14 +557,14 @@ fn on_change(event: Event) {
     let Some(control) = target_closest(&event, "[data-field]") else {
         return;
     };
-    let Some(field) = control
+    let Some(path) = control
         .get_attribute("data-field")
-        .and_then(|k| Field::parse(&k))
+        .and_then(|k| Path::parse(&k))
     else {
         return;
     };
     let value = dom::value(&control);
-    let result = with(|app| app.state.edit_spec(|spec| field.set(spec, &value)));
+    let result = with(|app| app.state.edit_spec(|spec| fields::set(spec, &path, &value)));
     match result {
         Ok(true) => {
             dom::clear_error();
@@ -616,11 +618,34 @@ fn on_mouse_down(event: Event) {
     }
 }
 
+/// While a drag is on, the cells it would drop the panel on are outlined (marked, with
+/// the reason as its tooltip, when the drop would be refused).
+fn on_mouse_move(event: Event) {
+    let Some((x, y)) = image_point(&event) else {
+        return;
+    };
+    let drop = with(|app| {
+        let gesture = app.gesture?;
+        let valid = app.state.valid()?;
+        gesture.drop_at(valid.spec(), &app.preview.layout(valid), x, y)
+    });
+    let Some(drop) = drop else {
+        return;
+    };
+    if let Some(element) = outline("drop-target", Some(drop.rect)) {
+        let _ = element
+            .class_list()
+            .toggle_with_force("refused", drop.refused.is_some());
+        let _ = element.set_attribute("title", drop.refused.as_deref().unwrap_or(""));
+    }
+}
+
 /// Releasing a drag puts the panel where it was dropped: one edit, one undo step.
 fn on_mouse_up(event: Event) {
     let Some(gesture) = with(|app| app.gesture.take()) else {
         return;
     };
+    outline("drop-target", None);
     let Some((x, y)) = image_point(&event) else {
         return;
     };
@@ -681,18 +706,22 @@ fn resize_layout(columns: i32, rows: i32) {
     show_edit_result(result);
 }
 
-/// Outlines the selected panel (`rect` in image pixels) over the preview, which may be
-/// drawn scaled; the preview itself stays exactly the stream's frame.
+/// Outlines the selected panel over the preview.
 fn show_selection(rect: Option<[f32; 4]>) {
-    let (Some(outline), Some(canvas)) = (
-        dom::by_id("selection"),
-        dom::by_id("preview").and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok()),
-    ) else {
-        return;
-    };
+    outline("selection", rect);
+}
+
+/// Puts the outline element `id` over `rect` (image pixels) of the preview, which may
+/// be drawn scaled, or hides it (`None`); the preview itself stays exactly the stream's
+/// frame. Returns the element when it is shown.
+fn outline(id: &str, rect: Option<[f32; 4]>) -> Option<Element> {
+    let element = dom::by_id(id)?;
+    let canvas = dom::by_id("preview")?
+        .dyn_into::<HtmlCanvasElement>()
+        .ok()?;
     let Some([x0, y0, x1, y1]) = rect.filter(|_| canvas.width() > 0) else {
-        let _ = outline.set_attribute("hidden", "");
-        return;
+        let _ = element.set_attribute("hidden", "");
+        return None;
     };
     let scale = canvas.client_width() as f32 / canvas.width() as f32;
     let (left, top) = (canvas.client_left() as f32, canvas.client_top() as f32);
@@ -703,8 +732,9 @@ fn show_selection(rect: Option<[f32; 4]>) {
         (x1 - x0) * scale,
         (y1 - y0) * scale
     );
-    let _ = outline.set_attribute("style", &style);
-    let _ = outline.remove_attribute("hidden");
+    let _ = element.set_attribute("style", &style);
+    let _ = element.remove_attribute("hidden");
+    Some(element)
 }
 
 /// Brings the page in line after an edit of the preview, or shows why it was refused.

@@ -18,21 +18,36 @@ pub fn by_id(id: &str) -> Option<Element> {
     document()?.get_element_by_id(id)
 }
 
-/// The `value` property of a form control ("" for other elements).
+/// Whether `element` is a checkbox (its value is `checked`: "true" or "false").
+fn is_checkbox(element: &Element) -> bool {
+    element.get_attribute("type").as_deref() == Some("checkbox")
+}
+
+/// The `value` property of a form control ("" for other elements; "true" or "false"
+/// for a checkbox).
 pub fn value(element: &Element) -> String {
+    if is_checkbox(element) {
+        let checked = js_sys::Reflect::get(element, &JsValue::from_str("checked"));
+        return checked
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+            .to_string();
+    }
     js_sys::Reflect::get(element, &JsValue::from_str("value"))
         .ok()
         .and_then(|v| v.as_string())
         .unwrap_or_default()
 }
 
-/// Sets the `value` property of a form control.
+/// Sets the `value` property of a form control (`checked` of a checkbox).
 pub fn set_value(element: &Element, value: &str) {
-    let _ = js_sys::Reflect::set(
-        element,
-        &JsValue::from_str("value"),
-        &JsValue::from_str(value),
-    );
+    let (property, value) = if is_checkbox(element) {
+        ("checked", JsValue::from_bool(value == "true"))
+    } else {
+        ("value", JsValue::from_str(value))
+    };
+    let _ = js_sys::Reflect::set(element, &JsValue::from_str(property), &value);
 }
 
 /// The value of the control with id `id`.

@@ -1,532 +1,308 @@
-//! The form's model: every form control is a [`Field`] of the spec, read and written as
-//! text. Each has a stable key (`p0.s1.color`) the DOM carries in `data-field`, so one
-//! delegated listener serves the whole form (buttons are [`crate::actions::Action`]s).
-//! Pure Rust: unit-tested natively and in wasm.
+//! One field of the spec read and written as the form's text, for any field the
+//! schema describes ([`crate::schema`]): the control at `panels[0].y_axis.min` shows
+//! `text_at` and an edit calls `set`, which writes the spec's JSON (creating the optional
+//! objects on the way, dropping them once they only hold defaults), applies
+//! [`crate::rules::after_edit`] and parses the result back into a [`Spec`]. Pure Rust:
+//! unit-tested natively and in wasm.
 
 use std::collections::BTreeMap;
 
-use render_core::spec::{
-    Aggregate, Axis, Cell, Layout, Legend, LegendPosition, LegendValue, NumberFormat, Panel,
-    PanelKind, Scale, SeriesSpec, SeriesStyle, ThemeName, Threshold, Transform,
-};
 use render_core::Spec;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde_json::{Map, Value};
 
-/// A spec value a form control shows and edits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    /// Chart title.
-    Title,
-    /// Width in pixels.
-    Width,
-    /// Height in pixels.
-    Height,
-    /// Theme name.
-    Theme,
-    /// Chart time window.
-    Window,
-    /// Stream fps cap.
-    Fps,
-    /// Layout grid columns (empty: no explicit grid).
-    Columns,
-    /// Layout grid rows.
-    Rows,
-    /// Layout gap.
-    Gap,
-    /// A panel's setting.
-    Panel(usize, PanelField),
-    /// A series query's setting: panel, series.
-    Series(usize, usize, SeriesField),
-    /// A threshold's setting: panel, threshold.
-    Threshold(usize, usize, ThresholdField),
+use crate::path::{Path, Step};
+use crate::rules;
+use crate::schema::{self, spec_fields, Field, Kind};
+
+/// The spec as JSON, through its text so `f32`s keep their short form (`0.3`).
+pub fn doc(spec: &Spec) -> Value {
+    serde_json::to_string(spec)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null)
 }
 
-/// A panel setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PanelField {
-    /// Kind.
-    Kind,
-    /// Title.
-    Title,
-    /// Timeseries style.
-    Style,
-    /// Time window override.
-    Window,
-    /// Grid column.
-    Col,
-    /// Grid row.
-    Row,
-    /// Columns spanned.
-    ColSpan,
-    /// Rows spanned.
-    RowSpan,
-    /// Y axis minimum.
-    YMin,
-    /// Y axis maximum.
-    YMax,
-    /// Y scale.
-    Scale,
-    /// Number format.
-    Format,
-    /// Unit.
-    Unit,
-    /// Decimals.
-    Decimals,
-    /// Legend position.
-    Legend,
-    /// Legend values, comma-separated.
-    LegendValues,
-    /// Text of a text panel.
-    Text,
-    /// Font size of a text panel.
-    FontSize,
+/// Parses edited JSON back into a spec; the message names the path of a mismatch.
+pub fn to_spec(doc: Value) -> Result<Spec, String> {
+    serde_path_to_error::deserialize(doc)
+        .map_err(|error| format!("{}: {}", error.path(), error.inner()))
 }
 
-/// A series query setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SeriesField {
-    /// Metric name.
-    Metric,
-    /// A configured source (`GET /api/sources`) whose PromQL `query` this is.
-    Source,
-    /// A PromQL query of the source.
-    Query,
-    /// How often the source is asked again.
-    Refresh,
-    /// Tag filters as `k=v, k2=v2`.
-    Tags,
-    /// Legend label.
-    Label,
-    /// Colour.
-    Color,
-    /// Line width.
-    Width,
-    /// Fill opacity.
-    Fill,
-    /// Transform (rate, increase, delta, derivative).
-    Transform,
-    /// Aggregate across the matching series.
-    Aggregate,
-    /// Tag keys the aggregate groups by, comma-separated.
-    By,
+/// The value at `path` in `doc`.
+pub fn at<'a>(doc: &'a Value, path: &Path) -> Option<&'a Value> {
+    path.0.iter().try_fold(doc, |value, step| match step {
+        Step::Key(name) => value.get(name),
+        Step::Index(index) => value.get(index),
+    })
 }
 
-/// A threshold setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ThresholdField {
-    /// Start value.
-    Value,
-    /// Band end.
-    To,
-    /// Colour.
-    Color,
-    /// Label.
-    Label,
+/// The value at `path` in `doc`, to change it.
+pub fn at_mut<'a>(doc: &'a mut Value, path: &Path) -> Option<&'a mut Value> {
+    path.0.iter().try_fold(doc, |value, step| match step {
+        Step::Key(name) => value.get_mut(name),
+        Step::Index(index) => value.get_mut(index),
+    })
 }
 
-const PANEL_FIELDS: [(PanelField, &str); 18] = [
-    (PanelField::Kind, "kind"),
-    (PanelField::Title, "title"),
-    (PanelField::Style, "style"),
-    (PanelField::Window, "window"),
-    (PanelField::Col, "col"),
-    (PanelField::Row, "row"),
-    (PanelField::ColSpan, "col_span"),
-    (PanelField::RowSpan, "row_span"),
-    (PanelField::YMin, "y_min"),
-    (PanelField::YMax, "y_max"),
-    (PanelField::Scale, "scale"),
-    (PanelField::Format, "format"),
-    (PanelField::Unit, "unit"),
-    (PanelField::Decimals, "decimals"),
-    (PanelField::Legend, "legend"),
-    (PanelField::LegendValues, "legend_values"),
-    (PanelField::Text, "text"),
-    (PanelField::FontSize, "font_size"),
-];
-
-const SERIES_FIELDS: [(SeriesField, &str); 12] = [
-    (SeriesField::Metric, "metric"),
-    (SeriesField::Source, "source"),
-    (SeriesField::Query, "query"),
-    (SeriesField::Refresh, "refresh"),
-    (SeriesField::Tags, "tags"),
-    (SeriesField::Label, "label"),
-    (SeriesField::Color, "color"),
-    (SeriesField::Width, "width"),
-    (SeriesField::Fill, "fill"),
-    (SeriesField::Transform, "transform"),
-    (SeriesField::Aggregate, "aggregate"),
-    (SeriesField::By, "by"),
-];
-
-const THRESHOLD_FIELDS: [(ThresholdField, &str); 4] = [
-    (ThresholdField::Value, "value"),
-    (ThresholdField::To, "to"),
-    (ThresholdField::Color, "color"),
-    (ThresholdField::Label, "label"),
-];
-
-const CHART_FIELDS: [(Field, &str); 9] = [
-    (Field::Title, "title"),
-    (Field::Width, "width"),
-    (Field::Height, "height"),
-    (Field::Theme, "theme"),
-    (Field::Window, "window"),
-    (Field::Fps, "fps"),
-    (Field::Columns, "columns"),
-    (Field::Rows, "rows"),
-    (Field::Gap, "gap"),
-];
-
-fn name_of<T: PartialEq + Copy>(table: &[(T, &'static str)], value: T) -> &'static str {
-    table
-        .iter()
-        .find(|(v, _)| *v == value)
-        .map_or("", |(_, n)| n)
-}
-
-fn value_of<T: Copy>(table: &[(T, &'static str)], name: &str) -> Option<T> {
-    table.iter().find(|(_, n)| *n == name).map(|(v, _)| *v)
-}
-
-fn index(text: &str, prefix: char) -> Option<usize> {
-    text.strip_prefix(prefix)?.parse().ok()
-}
-
-impl Field {
-    /// The key the DOM carries: `title`, `p0.kind`, `p0.s1.color`, `p0.t0.value`.
-    pub fn key(&self) -> String {
-        match *self {
-            Field::Panel(p, f) => format!("p{p}.{}", name_of(&PANEL_FIELDS, f)),
-            Field::Series(p, s, f) => format!("p{p}.s{s}.{}", name_of(&SERIES_FIELDS, f)),
-            Field::Threshold(p, t, f) => {
-                format!("p{p}.t{t}.{}", name_of(&THRESHOLD_FIELDS, f))
-            }
-            chart => name_of(&CHART_FIELDS, chart).to_string(),
+/// Removes the property or item at `path` from `doc`.
+pub fn remove(doc: &mut Value, path: &Path) {
+    let Some((parent, last)) = path.split_last() else {
+        return;
+    };
+    match (at_mut(doc, &parent), last) {
+        (Some(Value::Object(object)), Step::Key(name)) => {
+            object.remove(name);
         }
-    }
-
-    /// Parses a key made by [`Field::key`].
-    pub fn parse(key: &str) -> Option<Field> {
-        let parts: Vec<&str> = key.split('.').collect();
-        match parts.as_slice() {
-            [name] => value_of(&CHART_FIELDS, name),
-            [p, name] => Some(Field::Panel(index(p, 'p')?, value_of(&PANEL_FIELDS, name)?)),
-            [p, item, name] => {
-                let p = index(p, 'p')?;
-                if let Some(s) = index(item, 's') {
-                    Some(Field::Series(p, s, value_of(&SERIES_FIELDS, name)?))
-                } else {
-                    let t = index(item, 't')?;
-                    Some(Field::Threshold(p, t, value_of(&THRESHOLD_FIELDS, name)?))
-                }
-            }
-            _ => None,
+        (Some(Value::Array(items)), Step::Index(index)) if *index < items.len() => {
+            items.remove(*index);
         }
-    }
-
-    /// The field's value in `spec` as the form shows it ("" for unset).
-    pub fn get(&self, spec: &Spec) -> String {
-        match *self {
-            Field::Title => spec.title.clone().unwrap_or_default(),
-            Field::Width => spec.width.to_string(),
-            Field::Height => spec.height.to_string(),
-            Field::Theme => enum_name(&spec.theme),
-            Field::Window => spec.window.clone().unwrap_or_default(),
-            Field::Fps => opt(spec.fps),
-            Field::Columns => opt(spec.layout.as_ref().map(|l| l.columns)),
-            Field::Rows => opt(spec.layout.as_ref().map(|l| l.rows)),
-            Field::Gap => opt(spec.layout.as_ref().and_then(|l| l.gap)),
-            Field::Panel(p, f) => spec
-                .panels
-                .get(p)
-                .map_or_else(String::new, |panel| panel_get(panel, f)),
-            Field::Series(p, s, f) => spec
-                .panels
-                .get(p)
-                .and_then(|panel| panel.series.get(s))
-                .map_or_else(String::new, |series| series_get(series, f)),
-            Field::Threshold(p, t, f) => spec
-                .panels
-                .get(p)
-                .and_then(|panel| panel.thresholds.get(t))
-                .map_or_else(String::new, |threshold| threshold_get(threshold, f)),
-        }
-    }
-
-    /// Writes `value` (as typed in the form) into `spec`. An empty value unsets an
-    /// optional setting. Range rules are left to validation, which names the path.
-    /// On error `spec` is left as it was.
-    pub fn set(&self, spec: &mut Spec, value: &str) -> Result<(), String> {
-        let mut edited = spec.clone();
-        self.set_inner(&mut edited, value.trim())?;
-        *spec = edited;
-        Ok(())
-    }
-
-    fn set_inner(&self, spec: &mut Spec, value: &str) -> Result<(), String> {
-        match *self {
-            Field::Title => spec.title = text(value),
-            Field::Width => spec.width = number(value, "width")?,
-            Field::Height => spec.height = number(value, "height")?,
-            Field::Theme => spec.theme = enum_value(value, "theme")?,
-            Field::Window => spec.window = text(value),
-            Field::Fps => spec.fps = opt_number(value, "fps")?,
-            Field::Columns | Field::Rows | Field::Gap => {
-                let number: Option<u32> = opt_number(value, "layout")?;
-                let layout = spec.layout.get_or_insert(Layout {
-                    columns: 1,
-                    rows: (spec.panels.len() as u32).max(1),
-                    gap: None,
-                });
-                match (*self, number) {
-                    (Field::Gap, n) => layout.gap = n,
-                    (Field::Columns, Some(n)) => layout.columns = n,
-                    (Field::Rows, Some(n)) => layout.rows = n,
-                    _ => spec.layout = None,
-                }
-            }
-            Field::Panel(p, f) => panel_set(panel_mut(spec, p)?, f, value)?,
-            Field::Series(p, s, f) => {
-                let series = panel_mut(spec, p)?
-                    .series
-                    .get_mut(s)
-                    .ok_or_else(|| format!("panel {p} has no series {s}"))?;
-                series_set(series, f, value)?;
-            }
-            Field::Threshold(p, t, f) => {
-                let threshold = panel_mut(spec, p)?
-                    .thresholds
-                    .get_mut(t)
-                    .ok_or_else(|| format!("panel {p} has no threshold {t}"))?;
-                threshold_set(threshold, f, value)?;
-            }
-        }
-        Ok(())
+        _ => {}
     }
 }
 
-fn panel_mut(spec: &mut Spec, p: usize) -> Result<&mut Panel, String> {
-    spec.panels
-        .get_mut(p)
-        .ok_or_else(|| format!("there is no panel {p}"))
-}
-
-fn panel_get(panel: &Panel, field: PanelField) -> String {
-    let axis = panel.y_axis.as_ref();
-    let cell = panel.cell.as_ref();
-    match field {
-        PanelField::Kind => enum_name(&panel.kind),
-        PanelField::Title => panel.title.clone().unwrap_or_default(),
-        PanelField::Style => panel.style.as_ref().map(enum_name).unwrap_or_default(),
-        PanelField::Window => panel.window.clone().unwrap_or_default(),
-        PanelField::Col => opt(cell.map(|c| c.col)),
-        PanelField::Row => opt(cell.map(|c| c.row)),
-        PanelField::ColSpan => opt(cell.map(|c| c.col_span)),
-        PanelField::RowSpan => opt(cell.map(|c| c.row_span)),
-        PanelField::YMin => opt(axis.and_then(|a| a.min)),
-        PanelField::YMax => opt(axis.and_then(|a| a.max)),
-        PanelField::Scale => enum_name(&axis.map(|a| a.scale).unwrap_or_default()),
-        PanelField::Format => enum_name(&axis.map(|a| a.format).unwrap_or_default()),
-        PanelField::Unit => axis.and_then(|a| a.unit.clone()).unwrap_or_default(),
-        PanelField::Decimals => opt(axis.and_then(|a| a.decimals)),
-        PanelField::Legend => enum_name(
-            &panel
-                .legend
-                .as_ref()
-                .map(|l| l.position)
-                .unwrap_or_default(),
-        ),
-        PanelField::LegendValues => panel
-            .legend
-            .as_ref()
-            .map(|l| {
-                l.values
-                    .iter()
-                    .map(enum_name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default(),
-        PanelField::Text => panel.text.clone().unwrap_or_default(),
-        PanelField::FontSize => opt(panel.font_size),
+/// The field at `path` of the spec's JSON `doc` ([`doc`]) as the form shows it: ""
+/// when unset (or its default, if the schema names one).
+pub fn text_at(doc: &Value, path: &Path) -> String {
+    let Some(field) = schema::find(spec_fields(), path) else {
+        return String::new();
+    };
+    match at(doc, path)
+        .filter(|v| !v.is_null())
+        .or(field.default.as_ref())
+    {
+        Some(value) => text(&field.kind, value),
+        None => String::new(),
     }
 }
 
-fn panel_set(panel: &mut Panel, field: PanelField, value: &str) -> Result<(), String> {
-    match field {
-        PanelField::Kind => {
-            panel.kind = enum_value(value, "panel kind")?;
-            // Settings only some kinds accept would make the spec invalid: drop them.
-            if panel.kind != PanelKind::Timeseries {
-                panel.style = None;
-            }
-            if panel.kind == PanelKind::Text {
-                panel.series.clear();
-            } else {
-                panel.text = None;
-                panel.font_size = None;
-            }
-        }
-        PanelField::Title => panel.title = text(value),
-        PanelField::Style => panel.style = opt_enum::<SeriesStyle>(value, "style")?,
-        PanelField::Window => panel.window = text(value),
-        PanelField::Col | PanelField::Row | PanelField::ColSpan | PanelField::RowSpan => {
-            let number: Option<u32> = opt_number(value, "grid cell")?;
-            let Some(number) = number else {
-                if matches!(field, PanelField::Col | PanelField::Row) {
-                    panel.cell = None;
-                }
-                return Ok(());
-            };
-            let cell = panel.cell.get_or_insert(Cell {
-                col: 0,
-                row: 0,
-                col_span: 1,
-                row_span: 1,
-            });
-            match field {
-                PanelField::Col => cell.col = number,
-                PanelField::Row => cell.row = number,
-                PanelField::ColSpan => cell.col_span = number,
-                _ => cell.row_span = number,
-            }
-        }
-        PanelField::YMin
-        | PanelField::YMax
-        | PanelField::Decimals
-        | PanelField::Unit
-        | PanelField::Scale
-        | PanelField::Format => {
-            let axis = panel.y_axis.get_or_insert_with(Axis::default);
-            match field {
-                PanelField::YMin => axis.min = opt_number(value, "y min")?,
-                PanelField::YMax => axis.max = opt_number(value, "y max")?,
-                PanelField::Decimals => axis.decimals = opt_number(value, "decimals")?,
-                PanelField::Unit => axis.unit = text(value),
-                PanelField::Scale => axis.scale = enum_value::<Scale>(value, "scale")?,
-                _ => axis.format = enum_value::<NumberFormat>(value, "format")?,
-            }
-            if *axis == Axis::default() {
-                panel.y_axis = None;
-            }
-        }
-        PanelField::Legend | PanelField::LegendValues => {
-            let legend = panel.legend.get_or_insert_with(Legend::default);
-            if field == PanelField::Legend {
-                legend.position = enum_value::<LegendPosition>(value, "legend")?;
-            } else {
-                legend.values = value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .map(|v| enum_value::<LegendValue>(v, "legend value"))
-                    .collect::<Result<_, _>>()?;
-            }
-            if *legend == Legend::default() {
-                panel.legend = None;
-            }
-        }
-        PanelField::Text => panel.text = text(value),
-        PanelField::FontSize => panel.font_size = opt_number(value, "font size")?,
+/// Writes `value` (as typed in the form) into the field at `path`. An empty value
+/// unsets an optional field, or drops the optional object of a required one (no
+/// columns: no grid). Range rules are left to validation, which names the path. On
+/// error `spec` is left as it was.
+pub fn set(spec: &mut Spec, path: &Path, value: &str) -> Result<(), String> {
+    let fields = spec_fields();
+    let field = schema::find(fields, path).ok_or_else(|| format!("the spec has no {path}"))?;
+    let (parent, _) = path.split_last().ok_or("the spec itself is no field")?;
+    let value = parse(&field.kind, value.trim(), path)?;
+    let mut doc = doc(spec);
+    if value.is_none() && at(&doc, &parent).is_none_or(Value::is_null) {
+        return Ok(());
     }
+    let holder = make_object(&mut doc, &parent)?;
+    let name = path.name().to_string();
+    match value {
+        Some(value) => {
+            holder.insert(name, value);
+        }
+        None if !field.required => {
+            holder.remove(&name);
+        }
+        None => {
+            let optional = schema::find(fields, &parent)
+                .is_some_and(|p| !p.required && matches!(p.kind, Kind::Object(_)));
+            if !optional {
+                return Err(format!("{path}: needs a value"));
+            }
+            remove(&mut doc, &parent);
+        }
+    }
+    if let Some(Value::Object(holder)) = at_mut(&mut doc, &parent) {
+        rules::after_edit(&path.pattern(), holder);
+    }
+    prune(&mut doc, &parent);
+    *spec = to_spec(doc)?;
     Ok(())
 }
 
-fn series_get(series: &SeriesSpec, field: SeriesField) -> String {
-    match field {
-        SeriesField::Metric => series.metric.clone(),
-        SeriesField::Source => series.source.clone().unwrap_or_default(),
-        SeriesField::Query => series.query.clone().unwrap_or_default(),
-        SeriesField::Refresh => series.refresh.clone().unwrap_or_default(),
-        SeriesField::Tags => format_tags(&series.tags),
-        SeriesField::Label => series.label.clone().unwrap_or_default(),
-        SeriesField::Color => series.color.clone().unwrap_or_default(),
-        SeriesField::Width => opt(series.width),
-        SeriesField::Fill => opt(series.fill),
-        SeriesField::Transform => series.transform.as_ref().map(enum_name).unwrap_or_default(),
-        SeriesField::Aggregate => series.aggregate.as_ref().map(enum_name).unwrap_or_default(),
-        SeriesField::By => series.by.join(", "),
+/// The object at `path`, creating the missing optional objects on the way (as
+/// [`seed`] says); a missing array item is an error.
+fn make_object<'a>(doc: &'a mut Value, path: &Path) -> Result<&'a mut Map<String, Value>, String> {
+    let before = doc.clone();
+    let mut current = doc;
+    let mut walked = Path::root();
+    for step in &path.0 {
+        let holder = walked.clone();
+        walked.0.push(step.clone());
+        current = match step {
+            Step::Key(name) => {
+                let object = current
+                    .as_object_mut()
+                    .ok_or_else(|| format!("{holder} is not an object"))?;
+                let entry = object.entry(name.clone()).or_insert(Value::Null);
+                if entry.is_null() {
+                    *entry = seed(&walked, at(&before, &holder).unwrap_or(&Value::Null));
+                }
+                entry
+            }
+            Step::Index(index) => current
+                .get_mut(*index)
+                .ok_or_else(|| format!("there is no {walked}"))?,
+        };
+    }
+    current
+        .as_object_mut()
+        .ok_or_else(|| format!("{path} is not an object"))
+}
+
+/// What the object or item at `path` starts as: the rule's seed, else its required
+/// fields at their smallest values (`holder`: the JSON it goes into).
+pub fn seed(path: &Path, holder: &Value) -> Value {
+    if let Some(value) = rules::seed(&path.pattern(), holder) {
+        return value;
+    }
+    match schema::find(spec_fields(), path) {
+        Some(field) if matches!(path.0.last(), Some(Step::Index(_))) => {
+            seed_object(field.kind.children())
+        }
+        Some(field) => seed_value(&field.kind),
+        None => Value::Null,
     }
 }
 
-fn series_set(series: &mut SeriesSpec, field: SeriesField, value: &str) -> Result<(), String> {
-    match field {
-        SeriesField::Metric => {
-            series.metric = value.to_string();
-            // A metric of the built-in store is not a query of a source.
-            if !value.is_empty() {
-                (series.source, series.query, series.refresh) = (None, None, None);
+fn seed_object(fields: &[Field]) -> Value {
+    let object = fields
+        .iter()
+        .filter(|f| f.required && f.default.is_none())
+        .map(|f| (f.name.clone(), seed_value(&f.kind)))
+        .collect();
+    Value::Object(object)
+}
+
+fn seed_value(kind: &Kind) -> Value {
+    match kind {
+        Kind::Text | Kind::Color => Value::from(""),
+        Kind::Number { min, .. } => min.map_or(Value::from(0), number),
+        Kind::Bool => Value::Bool(false),
+        Kind::Choice(names) => names
+            .first()
+            .map_or(Value::Null, |n| Value::from(n.as_str())),
+        Kind::List(_) | Kind::Items(_) => Value::Array(Vec::new()),
+        Kind::Tags => Value::Object(Map::new()),
+        Kind::Object(fields) => seed_object(fields),
+        Kind::Json => Value::Null,
+    }
+}
+
+/// Drops the optional objects along `path` (deepest first) that only hold defaults.
+fn prune(doc: &mut Value, path: &Path) {
+    let mut path = path.clone();
+    while !path.0.is_empty() {
+        if let Some(field) = schema::find(spec_fields(), &path) {
+            let only_defaults = match (&field.kind, at(doc, &path)) {
+                (Kind::Object(children), Some(Value::Object(object))) if !field.required => {
+                    object.iter().all(|(name, value)| {
+                        let child = children.iter().find(|c| c.name == *name);
+                        child.and_then(|c| c.default.as_ref()) == Some(value)
+                    })
+                }
+                _ => false,
+            };
+            if only_defaults && matches!(path.0.last(), Some(Step::Key(_))) {
+                remove(doc, &path);
             }
         }
-        SeriesField::Source => series.source = text(value),
-        SeriesField::Query => {
-            series.query = text(value);
-            // What only applies to a metric would make the spec invalid: drop it.
-            if series.query.is_some() {
-                series.metric.clear();
-                series.tags.clear();
-                (series.transform, series.aggregate) = (None, None);
-                series.by.clear();
+        path.0.pop();
+    }
+}
+
+/// The form's text of `value`, a value of `kind`.
+fn text(kind: &Kind, value: &Value) -> String {
+    match (kind, value) {
+        (_, Value::String(text)) => text.clone(),
+        (_, Value::Number(n)) => n.as_i64().map_or_else(
+            || n.as_f64().map(format_number).unwrap_or_default(),
+            |i| i.to_string(),
+        ),
+        (_, Value::Bool(on)) => on.to_string(),
+        (Kind::List(inner), Value::Array(items)) => items
+            .iter()
+            .map(|item| text(inner, item))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (Kind::Tags, Value::Object(tags)) => tags
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (_, Value::Null) => String::new(),
+        (_, other) => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+/// A float as people write it: `2`, not `2.0`.
+fn format_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        value.to_string()
+    }
+}
+
+fn number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        Value::from(value as i64)
+    } else {
+        Value::from(value)
+    }
+}
+
+/// Parses the form's `text` for a field of `kind` at `path`; `None` (empty) unsets.
+fn parse(kind: &Kind, text: &str, path: &Path) -> Result<Option<Value>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let value = match kind {
+        Kind::Text | Kind::Color => Value::from(text),
+        Kind::Number { integer, .. } => {
+            let value: f64 = text
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .ok_or_else(|| format!("{path}: {text:?} is not a number"))?;
+            if *integer && value.fract() != 0.0 {
+                return Err(format!("{path}: {text:?} is not a whole number"));
             }
+            number(value)
         }
-        SeriesField::Refresh => series.refresh = text(value),
-        SeriesField::Tags => series.tags = parse_tags(value)?,
-        SeriesField::Label => series.label = text(value),
-        SeriesField::Color => series.color = text(value),
-        SeriesField::Width => series.width = opt_number(value, "line width")?,
-        SeriesField::Fill => series.fill = opt_number(value, "fill")?,
-        SeriesField::Transform => series.transform = opt_enum(value, "transform")?,
-        SeriesField::Aggregate => {
-            series.aggregate = opt_enum(value, "aggregate")?;
-            // Grouping without an aggregate would make the spec invalid: drop it.
-            if series.aggregate.is_none() {
-                series.by.clear();
+        Kind::Bool => match text {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => return Err(format!("{path}: {text:?} is neither true nor false")),
+        },
+        Kind::Choice(names) => {
+            if !names.iter().any(|n| n == text) {
+                return Err(format!(
+                    "{path}: {text:?} is not one of {}",
+                    names.join(", ")
+                ));
             }
+            Value::from(text)
         }
-        SeriesField::By => {
-            series.by = value
+        Kind::List(inner) => {
+            let items: Vec<Value> = text
                 .split(',')
                 .map(str::trim)
-                .filter(|key| !key.is_empty())
-                .map(str::to_string)
-                .collect()
+                .filter(|item| !item.is_empty())
+                .map(|item| parse(inner, item, path).map(Option::unwrap_or_default))
+                .collect::<Result<_, _>>()?;
+            if items.is_empty() {
+                return Ok(None);
+            }
+            Value::Array(items)
         }
-    }
-    Ok(())
-}
-
-fn threshold_get(threshold: &Threshold, field: ThresholdField) -> String {
-    match field {
-        ThresholdField::Value => threshold.value.to_string(),
-        ThresholdField::To => opt(threshold.to),
-        ThresholdField::Color => threshold.color.clone(),
-        ThresholdField::Label => threshold.label.clone().unwrap_or_default(),
-    }
-}
-
-fn threshold_set(
-    threshold: &mut Threshold,
-    field: ThresholdField,
-    value: &str,
-) -> Result<(), String> {
-    match field {
-        ThresholdField::Value => threshold.value = number(value, "threshold value")?,
-        ThresholdField::To => threshold.to = opt_number(value, "threshold end")?,
-        ThresholdField::Color => threshold.color = value.to_string(),
-        ThresholdField::Label => threshold.label = text(value),
-    }
-    Ok(())
-}
-
-/// Tag filters as the form writes them: `k=v, k2=v2`.
-pub fn format_tags(tags: &BTreeMap<String, String>) -> String {
-    tags.iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+        Kind::Tags => {
+            let tags = parse_tags(text)?;
+            if tags.is_empty() {
+                return Ok(None);
+            }
+            Value::Object(tags.into_iter().map(|(k, v)| (k, Value::from(v))).collect())
+        }
+        Kind::Json => serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?,
+        Kind::Object(_) | Kind::Items(_) => {
+            return Err(format!("{path} is edited field by field"));
+        }
+    };
+    Ok(Some(value))
 }
 
 /// Parses `k=v, k2=v2` tag filters.
@@ -543,79 +319,12 @@ pub fn parse_tags(text: &str) -> Result<BTreeMap<String, String>, String> {
         .collect()
 }
 
-fn text(value: &str) -> Option<String> {
-    (!value.is_empty()).then(|| value.to_string())
-}
-
-fn opt<T: ToString>(value: Option<T>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
-fn number<T: std::str::FromStr>(value: &str, what: &str) -> Result<T, String> {
-    value
-        .parse()
-        .map_err(|_| format!("{what}: {value:?} is not a number"))
-}
-
-fn opt_number<T: std::str::FromStr>(value: &str, what: &str) -> Result<Option<T>, String> {
-    if value.is_empty() {
-        Ok(None)
-    } else {
-        number(value, what).map(Some)
-    }
-}
-
-/// The snake_case name serde gives a unit enum variant.
-pub fn enum_name<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
-    }
-}
-
-fn enum_value<T: DeserializeOwned>(value: &str, what: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(value.to_string()))
-        .map_err(|_| format!("{what}: {value:?} is not one of the choices"))
-}
-
-/// An optional enum setting: empty unsets it.
-fn opt_enum<T: DeserializeOwned>(value: &str, what: &str) -> Result<Option<T>, String> {
-    if value.is_empty() {
-        Ok(None)
-    } else {
-        enum_value(value, what).map(Some)
-    }
-}
-
-/// The choices of the enum-valued fields, for `<select>`s.
-pub fn choices(field: &Field) -> Option<Vec<String>> {
-    fn names<T: Serialize>(values: &[T]) -> Vec<String> {
-        values.iter().map(enum_name).collect()
-    }
-    /// An optional setting's choices: "" (unset) first.
-    fn optional<T: Serialize>(values: &[T]) -> Vec<String> {
-        let mut list: Vec<String> = vec![String::new()];
-        list.extend(names(values));
-        list
-    }
-    Some(match field {
-        Field::Theme => names(&ThemeName::ALL),
-        Field::Panel(_, PanelField::Kind) => names(&PanelKind::ALL),
-        Field::Panel(_, PanelField::Style) => optional(&SeriesStyle::ALL),
-        Field::Panel(_, PanelField::Scale) => names(&Scale::ALL),
-        Field::Panel(_, PanelField::Format) => names(&NumberFormat::ALL),
-        Field::Panel(_, PanelField::Legend) => names(&LegendPosition::ALL),
-        Field::Series(_, _, SeriesField::Transform) => optional(&Transform::ALL),
-        Field::Series(_, _, SeriesField::Aggregate) => optional(&Aggregate::ALL),
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::actions::Action;
     use crate::state::{check, NEW_CHART};
+    use render_core::spec::Transform;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -623,35 +332,16 @@ mod tests {
         Spec::from_json(NEW_CHART).expect("the new chart parses")
     }
 
-    fn all_fields() -> Vec<Field> {
-        let mut fields: Vec<Field> = CHART_FIELDS.iter().map(|(f, _)| *f).collect();
-        fields.extend(PANEL_FIELDS.iter().map(|(f, _)| Field::Panel(3, *f)));
-        fields.extend(SERIES_FIELDS.iter().map(|(f, _)| Field::Series(0, 12, *f)));
-        fields.extend(
-            THRESHOLD_FIELDS
-                .iter()
-                .map(|(f, _)| Field::Threshold(1, 2, *f)),
-        );
-        fields
+    fn path(text: &str) -> Path {
+        Path::parse(text).expect("a path")
     }
 
-    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
-    #[cfg_attr(not(target_arch = "wasm32"), test)]
-    fn keys_round_trip() {
-        for field in all_fields() {
-            assert_eq!(Field::parse(&field.key()), Some(field), "{}", field.key());
-        }
-        for bad in [
-            "",
-            "p",
-            "px.kind",
-            "p0.nope",
-            "p0.s.metric",
-            "p0.x1.value",
-            "a.b.c.d",
-        ] {
-            assert_eq!(Field::parse(bad), None, "{bad}");
-        }
+    fn put(spec: &mut Spec, at: &str, value: &str) {
+        set(spec, &path(at), value).unwrap_or_else(|e| panic!("{at} = {value:?}: {e}"));
+    }
+
+    fn valid(spec: &Spec) -> bool {
+        check(&serde_json::to_string(spec).expect("json")).is_ok()
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
@@ -661,27 +351,22 @@ mod tests {
         Action::AddSeries(0, "cpu{host=a}".into())
             .apply(&mut spec)
             .expect("add series");
-        let s = spec.panels[0].series.len() - 1;
         for (field, value) in [
-            (SeriesField::Transform, "rate"),
-            (SeriesField::Source, "prom"),
-            (SeriesField::Query, "sum(rate(cpu[1m]))"),
-            (SeriesField::Refresh, "10s"),
+            ("transform", "rate"),
+            ("source", "prom"),
+            ("query", "sum(rate(cpu[1m]))"),
+            ("refresh", "10s"),
         ] {
-            Field::Series(0, s, field)
-                .set(&mut spec, value)
-                .expect(value);
+            put(&mut spec, &format!("panels[0].series[0].{field}"), value);
         }
-        let series = &spec.panels[0].series[s];
+        let series = &spec.panels[0].series[0];
         assert!(series.metric.is_empty() && series.tags.is_empty() && series.transform.is_none());
         assert_eq!(series.query.as_deref(), Some("sum(rate(cpu[1m]))"));
-        assert!(check(&serde_json::to_string(&spec).expect("json")).is_ok());
-        Field::Series(0, s, SeriesField::Metric)
-            .set(&mut spec, "cpu")
-            .expect("metric");
-        let series = &spec.panels[0].series[s];
+        assert!(valid(&spec));
+        put(&mut spec, "panels[0].series[0].metric", "cpu");
+        let series = &spec.panels[0].series[0];
         assert!(series.source.is_none() && series.query.is_none() && series.refresh.is_none());
-        assert!(check(&serde_json::to_string(&spec).expect("json")).is_ok());
+        assert!(valid(&spec));
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
@@ -691,41 +376,49 @@ mod tests {
         Action::AddSeries(0, "temp{room=kitchen}".into())
             .apply(&mut spec)
             .expect("add series");
-        Action::AddThreshold(0)
+        Action::AddItem(path("panels[0].thresholds"))
             .apply(&mut spec)
             .expect("add threshold");
-        let cases: Vec<(Field, &str)> = vec![
-            (Field::Title, "Heat"),
-            (Field::Width, "800"),
-            (Field::Theme, "dark"),
-            (Field::Window, "15m"),
-            (Field::Fps, "5"),
-            (Field::Columns, "2"),
-            (Field::Rows, "3"),
-            (Field::Gap, "4"),
-            (Field::Panel(0, PanelField::Style), "area"),
-            (Field::Panel(0, PanelField::Col), "1"),
-            (Field::Panel(0, PanelField::RowSpan), "2"),
-            (Field::Panel(0, PanelField::YMin), "-5.5"),
-            (Field::Panel(0, PanelField::Scale), "log"),
-            (Field::Panel(0, PanelField::Format), "bytes"),
-            (Field::Panel(0, PanelField::Unit), "°C"),
-            (Field::Panel(0, PanelField::Legend), "right"),
-            (Field::Panel(0, PanelField::LegendValues), "last, max"),
-            (Field::Series(0, 0, SeriesField::Tags), "host=a, room=b"),
-            (Field::Series(0, 0, SeriesField::Color), "#ff0000"),
-            (Field::Series(0, 0, SeriesField::Width), "1.5"),
-            (Field::Series(0, 0, SeriesField::Fill), "0.3"),
-            (Field::Series(0, 0, SeriesField::Transform), "rate"),
-            (Field::Series(0, 0, SeriesField::Aggregate), "sum"),
-            (Field::Series(0, 0, SeriesField::By), "host, room"),
-            (Field::Threshold(0, 0, ThresholdField::Value), "90"),
-            (Field::Threshold(0, 0, ThresholdField::To), "95"),
-            (Field::Threshold(0, 0, ThresholdField::Label), "hot"),
+        let cases = [
+            ("title", "Heat"),
+            ("width", "800"),
+            ("theme", "dark"),
+            ("window", "15m"),
+            ("timezone", "Europe/Berlin"),
+            ("scroll", "smooth"),
+            ("fps", "5"),
+            ("colors.background", "#101010"),
+            ("colors.palette", "#ff0000, #00ff00"),
+            ("layout.columns", "2"),
+            ("layout.rows", "3"),
+            ("layout.gap", "4"),
+            ("panels[0].style", "area"),
+            ("panels[0].cell.col", "1"),
+            ("panels[0].cell.row_span", "2"),
+            ("panels[0].y_axis.min", "-5.5"),
+            ("panels[0].y_axis.scale", "log"),
+            ("panels[0].y_axis.format", "bytes"),
+            ("panels[0].y_axis.unit", "°C"),
+            ("panels[0].legend.position", "right"),
+            ("panels[0].legend.values", "last, max"),
+            ("panels[0].series[0].tags", "host=a, room=b"),
+            ("panels[0].series[0].color", "#ff0000"),
+            ("panels[0].series[0].width", "1.5"),
+            ("panels[0].series[0].fill", "0.3"),
+            ("panels[0].series[0].transform", "rate"),
+            ("panels[0].series[0].aggregate", "sum"),
+            ("panels[0].series[0].by", "host, room"),
+            ("panels[0].thresholds[0].value", "90"),
+            ("panels[0].thresholds[0].to", "95"),
+            ("panels[0].thresholds[0].label", "hot"),
+            (
+                "variables",
+                "{\n  \"room\": {\n    \"default\": \"b\"\n  }\n}",
+            ),
         ];
-        for (field, value) in cases {
-            field.set(&mut spec, value).expect("set");
-            assert_eq!(field.get(&spec), value, "{}", field.key());
+        for (at, value) in cases {
+            put(&mut spec, at, value);
+            assert_eq!(text_at(&doc(&spec), &path(at)), value, "{at}");
         }
         assert_eq!(
             spec.panels[0].series[0]
@@ -734,36 +427,69 @@ mod tests {
                 .map(String::as_str),
             Some("b")
         );
+        assert_eq!(spec.panels[0].thresholds[0].color, "#e02f44");
         // Empty unsets optional settings; the now-default axis and legend go away.
-        Field::Title.set(&mut spec, "").expect("unset title");
+        put(&mut spec, "title", "");
         assert_eq!(spec.title, None);
-        for f in [PanelField::YMin, PanelField::Unit] {
-            Field::Panel(0, f).set(&mut spec, "").expect("unset");
+        for at in ["panels[0].y_axis.min", "panels[0].y_axis.unit"] {
+            put(&mut spec, at, "");
         }
-        Field::Panel(0, PanelField::Scale)
-            .set(&mut spec, "linear")
-            .expect("linear");
-        Field::Panel(0, PanelField::Format)
-            .set(&mut spec, "number")
-            .expect("number");
+        put(&mut spec, "panels[0].y_axis.scale", "linear");
+        put(&mut spec, "panels[0].y_axis.format", "number");
         assert_eq!(spec.panels[0].y_axis, None);
+        assert_eq!(
+            text_at(&doc(&spec), &path("panels[0].y_axis.scale")),
+            "linear",
+            "the default"
+        );
+        put(&mut spec, "colors.background", "");
+        put(&mut spec, "colors.palette", "");
+        assert_eq!(spec.colors, None);
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn new_objects_start_valid_and_go_with_their_required_fields() {
+        let mut spec = spec();
+        Action::AddPanel.apply(&mut spec).expect("a second panel");
+        put(&mut spec, "layout.columns", "2");
+        assert_eq!(
+            spec.layout.as_ref().map(|l| (l.columns, l.rows)),
+            Some((2, 2)),
+            "rows for every panel"
+        );
+        put(&mut spec, "panels[1].cell.col", "1");
+        assert_eq!(spec.panels[1].cell.map(|c| (c.col, c.row)), Some((1, 0)));
+        assert!(valid(&spec));
+        // An empty span unsets it; emptying a required field drops its object.
+        put(&mut spec, "panels[0].cell.col_span", "");
+        assert_eq!(spec.panels[0].cell, None, "no cell made for nothing");
+        put(&mut spec, "panels[1].cell.row", "");
+        assert_eq!(spec.panels[1].cell, None);
+        put(&mut spec, "layout.columns", "");
+        assert_eq!(spec.layout, None);
+        let error = set(&mut spec, &path("width"), "").expect_err("width is required");
+        assert!(error.contains("width"), "{error}");
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn bad_input_is_refused_with_a_message() {
         let mut spec = spec();
-        assert!(Field::Width.set(&mut spec, "wide").is_err());
-        assert!(Field::Theme.set(&mut spec, "neon").is_err());
-        assert!(Field::Panel(0, PanelField::LegendValues)
-            .set(&mut spec, "last, median")
-            .is_err());
-        assert!(Field::Panel(9, PanelField::Title)
-            .set(&mut spec, "x")
-            .is_err());
-        assert!(Field::Series(0, 0, SeriesField::Color)
-            .set(&mut spec, "#fff")
-            .is_err());
+        let refused = |spec: &mut Spec, at: &str, value: &str| {
+            let error = set(spec, &path(at), value).expect_err(value);
+            assert!(!error.is_empty());
+            error
+        };
+        assert!(refused(&mut spec, "width", "wide").contains("width"));
+        refused(&mut spec, "width", "1.5");
+        refused(&mut spec, "width", "-1");
+        refused(&mut spec, "theme", "neon");
+        refused(&mut spec, "panels[0].legend.values", "last, median");
+        refused(&mut spec, "panels[9].title", "x");
+        refused(&mut spec, "panels[0].series[0].color", "#fff");
+        refused(&mut spec, "panels[0].nope", "x");
+        refused(&mut spec, "variables", "{");
         assert!(parse_tags("host").is_err());
         assert!(
             Action::RemovePanel(0).apply(&mut spec).is_err(),
@@ -779,25 +505,8 @@ mod tests {
         Action::AddSeries(0, "net_bytes".into())
             .apply(&mut spec)
             .expect("series");
-        let field = |f| Field::Series(0, 0, f);
-        assert_eq!(
-            choices(&field(SeriesField::Transform)),
-            Some(
-                ["", "rate", "increase", "delta", "derivative"]
-                    .map(String::from)
-                    .to_vec()
-            )
-        );
-        assert_eq!(
-            choices(&field(SeriesField::Aggregate)),
-            Some(["", "sum", "avg", "min", "max"].map(String::from).to_vec())
-        );
-        field(SeriesField::Transform)
-            .set(&mut spec, "rate")
-            .expect("transform");
-        field(SeriesField::By)
-            .set(&mut spec, " host,, core ")
-            .expect("by");
+        put(&mut spec, "panels[0].series[0].transform", "rate");
+        put(&mut spec, "panels[0].series[0].by", " host,, core ");
         let series = &spec.panels[0].series[0];
         assert_eq!(series.transform, Some(Transform::Rate));
         assert_eq!(series.by, ["host", "core"]);
@@ -808,42 +517,32 @@ mod tests {
             problems.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(),
             ["panels[0].series[0].by"]
         );
-        field(SeriesField::Aggregate)
-            .set(&mut spec, "avg")
-            .expect("aggregate");
-        assert!(check(&serde_json::to_string(&spec).expect("json")).is_ok());
-        assert!(field(SeriesField::Aggregate)
-            .set(&mut spec, "median")
-            .is_err());
+        put(&mut spec, "panels[0].series[0].aggregate", "avg");
+        assert!(valid(&spec));
         // Unsetting the aggregate drops its grouping, so the spec stays valid.
-        field(SeriesField::Aggregate)
-            .set(&mut spec, "")
-            .expect("no aggregate");
-        field(SeriesField::Transform)
-            .set(&mut spec, "")
-            .expect("no transform");
+        put(&mut spec, "panels[0].series[0].aggregate", "");
+        put(&mut spec, "panels[0].series[0].transform", "");
         let series = &spec.panels[0].series[0];
         assert_eq!((series.aggregate, series.transform), (None, None));
         assert!(series.by.is_empty());
-        assert!(check(&serde_json::to_string(&spec).expect("json")).is_ok());
+        assert!(valid(&spec));
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn changing_the_kind_keeps_the_spec_valid() {
         let mut spec = spec();
-        Field::Panel(0, PanelField::Style)
-            .set(&mut spec, "step")
-            .expect("style");
+        put(&mut spec, "panels[0].style", "step");
         Action::AddSeries(0, "cpu".into())
             .apply(&mut spec)
             .expect("series");
         for kind in ["gauge", "text", "stat", "bar", "timeseries"] {
-            Field::Panel(0, PanelField::Kind)
-                .set(&mut spec, kind)
-                .expect("kind");
-            let json = serde_json::to_string(&spec).expect("json");
-            assert!(check(&json).is_ok(), "{kind}: {:?}", check(&json).err());
+            put(&mut spec, "panels[0].kind", kind);
+            assert!(valid(&spec), "{kind}");
         }
+        put(&mut spec, "panels[0].kind", "text");
+        put(&mut spec, "panels[0].text", "Hello");
+        put(&mut spec, "panels[0].kind", "stat");
+        assert_eq!(spec.panels[0].text, None);
     }
 }

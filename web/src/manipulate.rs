@@ -1,6 +1,7 @@
 //! Direct manipulation on the preview: a press on a panel selects it; dragging it moves
 //! it to the grid cell under the pointer, dragging its bottom-right corner resizes it
-//! (its spans); arrow keys move the selected panel a cell, Shift+arrows resize it; the
+//! (its spans), and while it is dragged the target cells are outlined, marked when the
+//! drop would be refused ([`Gesture::drop_at`]); arrow keys move the selected panel a cell, Shift+arrows resize it; the
 //! grid gains or loses columns and rows. Each gesture is one edit of the spec (one undo
 //! step), computed here from the rendered geometry ([`PanelLayout`]) without touching
 //! the DOM.
@@ -67,6 +68,31 @@ impl Gesture {
                 row_span: row.max(cell.row) - cell.row + 1,
                 ..cell
             },
+        })
+    }
+}
+
+/// Where releasing a drag would put its panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drop {
+    /// The panel's cell after the drop.
+    pub cell: Cell,
+    /// The rectangle it would get, `[x0, y0, x1, y1]` in image pixels.
+    pub rect: [f32; 4],
+    /// Why the drop would be refused, if it would.
+    pub refused: Option<String>,
+}
+
+impl Gesture {
+    /// Where releasing at `(x, y)` would put the panel of `spec`, drawn as `layout`,
+    /// and whether [`place`] would take it.
+    pub fn drop_at(&self, spec: &Spec, layout: &PanelLayout, x: f32, y: f32) -> Option<Drop> {
+        let cell = self.target(layout, x, y)?;
+        let refused = place(&mut spec.clone(), layout, self.panel(), cell).err();
+        Some(Drop {
+            cell,
+            rect: layout.cell_rect(&cell),
+            refused,
         })
     }
 }
@@ -282,6 +308,47 @@ mod tests {
             row_span: 1,
         };
         assert!(place(&mut spec, &layout, 1, over).is_err());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn a_drag_outlines_its_target_cells_and_says_when_they_are_refused() {
+        let (spec, layout) = two_panels();
+        let cell = |c: &(Cell, [f32; 4])| layout.cell_rect(&c.0);
+        assert_eq!(
+            cell(&layout.panels[1]),
+            layout.panels[1].1,
+            "a panel's own cell"
+        );
+        let drag = Gesture::start(&layout, 50.0, 50.0).expect("on panel 1");
+        let free = drag.drop_at(&spec, &layout, 250.0, 150.0).expect("a cell");
+        assert_eq!(free.rect, [200.0, 100.0, 300.0, 200.0]);
+        assert_eq!(free.refused, None);
+        assert_eq!((free.cell.col, free.cell.row), (2, 1));
+        // Widening panel 2 over panel 1, which cannot take its place: refused.
+        let resize = Gesture::start(&layout, 195.0, 95.0).expect("panel 2's corner");
+        let grow = resize.drop_at(&spec, &layout, 280.0, 20.0).expect("a cell");
+        assert_eq!(grow.rect, [100.0, 0.0, 300.0, 100.0]);
+        assert_eq!(grow.refused, None, "room on the right");
+        // Panel 1 dropped on tall panel 2's lower cell: panel 2 does not fit in
+        // panel 1's bottom-row cell, so the drop is refused.
+        let mut tall = layout.clone();
+        tall.panels[0] = (
+            Cell {
+                col: 0,
+                row: 1,
+                col_span: 1,
+                row_span: 1,
+            },
+            [0.0, 100.0, 100.0, 200.0],
+        );
+        tall.panels[1].0.row_span = 2;
+        tall.panels[1].1 = [100.0, 0.0, 200.0, 200.0];
+        let drag = Gesture::start(&tall, 50.0, 150.0).expect("on panel 1");
+        let over = drag.drop_at(&spec, &tall, 150.0, 150.0).expect("a cell");
+        assert_eq!(over.rect, [100.0, 100.0, 200.0, 200.0]);
+        let reason = over.refused.expect("panel 2 cannot move to row 0 alone");
+        assert!(reason.contains("panel 2"), "{reason}");
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]

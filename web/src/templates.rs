@@ -8,8 +8,8 @@ use render_core::Spec;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::form::SeriesInfo;
 use crate::html::escape;
+use crate::picker::SeriesInfo;
 
 /// One template from `GET /api/templates`.
 #[derive(Debug, Clone, Deserialize)]

@@ -267,7 +267,9 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     })
     .await;
     assert_eq!(blank.spec["panels"][0]["series"][0]["metric"], "temp");
-    driver.click("[data-action='remove-series:0:0']").await;
+    driver
+        .click("[data-action='remove:panels[0].series[0]']")
+        .await;
     poll(Duration::from_secs(30), "the series picker with the live series", || async {
         let options = driver.run("return [...document.querySelectorAll('#series-pick option')].map(o => o.value);", json!([])).await;
         options.as_array()?.iter().any(|o| o == "temp{room=kitchen}").then_some(())
@@ -289,7 +291,9 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     );
     driver.set("#series-pick", "temp{room=kitchen}").await;
     driver.click("[data-action='add-series:0:']").await;
-    driver.set("[data-field='p0.s0.color']", "#ff0000").await;
+    driver
+        .set("[data-field='panels[0].series[0].color']", "#ff0000")
+        .await;
     let first = poll(
         Duration::from_secs(30),
         "a preview of the live series",
@@ -610,8 +614,8 @@ fn on_screen([left, top, scale]: [f64; 3], (x, y): (f64, f64)) -> (f64, f64) {
     (left + x * scale, top + y * scale)
 }
 
-/// The image point at the middle of grid cell `(col, row)`.
-fn cell_middle(layout: &Value, (col, row): (f64, f64)) -> (f64, f64) {
+/// The grid's geometry in image pixels: `[x0, y0, cell width, cell height, gap]`.
+fn grid(layout: &Value) -> [f64; 5] {
     let number = |v: &Value| v.as_f64().expect("a number");
     let area: Vec<f64> = layout["area"]
         .as_array()
@@ -626,10 +630,60 @@ fn cell_middle(layout: &Value, (col, row): (f64, f64)) -> (f64, f64) {
     );
     let width = (area[2] - area[0] - gap * (columns - 1.0)) / columns;
     let height = (area[3] - area[1] - gap * (rows - 1.0)) / rows;
+    [area[0], area[1], width, height, gap]
+}
+
+/// The image point at the middle of grid cell `(col, row)`.
+fn cell_middle(layout: &Value, (col, row): (f64, f64)) -> (f64, f64) {
+    let [x0, y0, width, height, gap] = grid(layout);
     (
-        area[0] + col * (width + gap) + width / 2.0,
-        area[1] + row * (height + gap) + height / 2.0,
+        x0 + col * (width + gap) + width / 2.0,
+        y0 + row * (height + gap) + height / 2.0,
     )
+}
+
+/// The image rectangle `[x0, y0, x1, y1]` of grid cell `(col, row)`, on whole pixels
+/// as render-core places panels.
+fn cell_rect(layout: &Value, (col, row): (f64, f64)) -> [f64; 4] {
+    let [x0, y0, width, height, gap] = grid(layout);
+    let left = (x0 + col * (width + gap)).round();
+    let top = (y0 + row * (height + gap)).round();
+    [left, top, (left + width).round(), (top + height).round()]
+}
+
+/// The drop outline's viewport rectangle and whether it marks a refused drop, while
+/// it is shown.
+async fn drop_outline(driver: &WebDriver) -> Option<([f64; 4], bool)> {
+    let value = driver
+        .run(
+            "const e = document.getElementById('drop-target');
+             if (!e || e.hidden) return null;
+             const r = e.getBoundingClientRect();
+             return [r.left, r.top, r.right, r.bottom, e.classList.contains('refused')];",
+            json!([]),
+        )
+        .await;
+    let list = value.as_array()?;
+    let number = |i: usize| list.get(i).and_then(Value::as_f64);
+    Some((
+        [number(0)?, number(1)?, number(2)?, number(3)?],
+        list.get(4)?.as_bool()?,
+    ))
+}
+
+/// Waits (10 s at most) for the drop outline to cover image rectangle `rect` (within a
+/// pixel) during a drag; returns whether it marks the drop refused.
+async fn drop_outline_at(driver: &WebDriver, place: [f64; 3], [x0, y0, x1, y1]: [f64; 4]) -> bool {
+    let (left, top) = on_screen(place, (x0, y0));
+    let (right, bottom) = on_screen(place, (x1, y1));
+    let expected = [left, top, right, bottom];
+    let what = format!("the drop outline at {expected:?}");
+    poll(Duration::from_secs(10), &what, || async {
+        let (rect, refused) = drop_outline(driver).await?;
+        let close = rect.iter().zip(expected).all(|(a, b)| (a - b).abs() <= 1.0);
+        close.then_some(refused)
+    })
+    .await
 }
 
 /// Panel `panel`'s cell in the spec the preview shows, as `(col, row, col_span, row_span)`.
@@ -671,14 +725,43 @@ async fn panels_are_moved_and_resized_by_dragging_them_on_the_preview() {
     })
     .await;
 
-    // Drag "Memory used" (column 0, row 1) to the new column's top cell.
+    // Drag "Memory used" (column 0, row 1) to the new column's top cell: while it is
+    // dragged, that cell is outlined.
     let from = on_screen(place, cell_middle(&layout, (0.0, 1.0)));
     let to = on_screen(place, cell_middle(&layout, (2.0, 0.0)));
-    driver.drag(from, to).await;
+    driver.press_and_move(from, to).await;
+    let refused = drop_outline_at(&driver, place, cell_rect(&layout, (2.0, 0.0))).await;
+    assert!(!refused, "a free cell takes the panel");
+    driver.release_at(to).await;
     poll(Duration::from_secs(10), "the moved panel", || async {
         (shown_cell(&driver, 1).await? == (2, 0, 1, 1)).then_some(())
     })
     .await;
+    assert_eq!(
+        drop_outline(&driver).await,
+        None,
+        "no outline after the drop"
+    );
+
+    // Over CPU's cell the drop would be refused (CPU, two columns wide, cannot take the
+    // panel's place), and the outline says so before the release; released back on
+    // its own cell, nothing changes.
+    let from = on_screen(place, cell_middle(&layout, (2.0, 0.0)));
+    let over = on_screen(place, cell_middle(&layout, (1.0, 0.0)));
+    driver.press_and_move(from, over).await;
+    let refused = drop_outline_at(&driver, place, cell_rect(&layout, (1.0, 0.0))).await;
+    assert!(refused, "the outline marks a drop that would be refused");
+    driver.release_at(from).await;
+    assert_eq!(
+        shown_cell(&driver, 1).await,
+        Some((2, 0, 1, 1)),
+        "still there"
+    );
+    assert_eq!(
+        shown_cell(&driver, 0).await,
+        Some((0, 0, 2, 1)),
+        "CPU stays"
+    );
 
     // Drag the bottom-right corner of "Network" (column 1, row 1) one column right.
     let (layout, place) = preview_geometry(&driver).await.expect("geometry");
@@ -713,6 +796,60 @@ async fn panels_are_moved_and_resized_by_dragging_them_on_the_preview() {
         Some((2, 0, 1, 1)),
         "the move stays"
     );
+    drop(driver);
+    server.stop().await;
+}
+
+/// The form is the spec's schema, grouped like Grafana's options: fields no editor code
+/// names (the chart's background colour, how a stream scrolls) have their controls and
+/// change what the preview draws, which still equals the server's render.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_form_is_built_from_the_schema_and_grouped_like_grafanas_options() {
+    build_editor().await;
+    let server = TestServer::start_fresh(|_| {}).await;
+    let driver = WebDriver::start(1280, 800, PageLoad::Normal).await;
+    driver.open(&server.url("/#/new/blank")).await;
+    let groups = |count: usize| {
+        let driver = &driver;
+        async move {
+            poll(Duration::from_secs(30), "the form's groups", || async {
+                let groups = driver
+                    .run(
+                        "return [...document.querySelectorAll('#form fieldset')].map(f => f.dataset.group);",
+                        json!([]),
+                    )
+                    .await;
+                (groups.as_array()?.len() == count).then_some(groups)
+            })
+            .await
+        }
+    };
+    assert_eq!(
+        groups(6).await,
+        json!(["Chart", "Panel", "Series", "Axis", "Legend", "Thresholds"])
+    );
+    driver
+        .set("[data-field='colors.background']", "#203040")
+        .await;
+    driver.set("[data-field='scroll']", "smooth").await;
+    let shown = preview_where(&driver, "the preview with the new background", |shown| {
+        shown.spec["colors"]["background"] == "#203040" && shown.spec["scroll"] == "smooth"
+    })
+    .await;
+    assert_eq!(
+        shown.image.rgb[..3],
+        [0x20, 0x30, 0x40],
+        "the background is drawn"
+    );
+    assert_same(
+        &shown.image,
+        &server_render(&server, &shown).await,
+        "the recoloured preview",
+    );
+    assert_fits_the_window(&driver, "the schema's form").await;
+    // A text panel has no series, axis, legend or thresholds.
+    driver.set("[data-field='panels[0].kind']", "text").await;
+    assert_eq!(groups(2).await, json!(["Chart", "Panel"]));
     drop(driver);
     server.stop().await;
 }

@@ -268,9 +268,11 @@ async fn the_editor_charts_a_promql_query_through_the_server() {
             .then_some(())
     })
     .await;
-    driver.set("[data-field='p0.s0.source']", "prom").await;
     driver
-        .set("[data-field='p0.s0.query']", "fixture_value")
+        .set("[data-field='panels[0].series[0].source']", "prom")
+        .await;
+    driver
+        .set("[data-field='panels[0].series[0].query']", "fixture_value")
         .await;
     let charted = preview_where(&driver, "a preview of the query's answer", |shown| {
         let series = &shown.spec["panels"][0]["series"][0];
