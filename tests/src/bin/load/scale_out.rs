@@ -313,15 +313,7 @@ async fn round(
 ) -> Result<Round> {
     let start = Barrier::new(serving.len() + 1);
     let runs = serving.iter().map(|node| {
-        let plan = Plan {
-            addr: node.addr,
-            path: format!("/charts/{CHART}.mjpg"),
-            viewers: n,
-            ramp_per_sec: 1000.0,
-            pending_max: 200,
-            window,
-            sources: 50,
-        };
+        let plan = Plan::of_chart(node.addr, CHART, n, window);
         let start = &start;
         async move { viewers::run_together(&plan, Some(node.pid), start).await }
     });

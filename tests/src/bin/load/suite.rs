@@ -239,15 +239,7 @@ async fn run_viewers(
     window: Duration,
 ) -> Result<viewers::Report> {
     let before = server.frames_rendered().await?;
-    let plan = Plan {
-        addr: server.addr,
-        path: format!("/charts/{chart}.mjpg"),
-        viewers: n,
-        ramp_per_sec: 1000.0,
-        pending_max: 200,
-        window,
-        sources: 50,
-    };
+    let plan = Plan::of_chart(server.addr, chart, n, window);
     eprintln!("{n} viewers of {chart} for {window:?}...");
     let started = Instant::now();
     let report = viewers::run(&plan, Some(server.pid)).await;

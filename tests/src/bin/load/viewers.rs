@@ -36,6 +36,22 @@ pub struct Plan {
     pub sources: u8,
 }
 
+impl Plan {
+    /// `viewers` of chart `chart` on `addr`, ramped at 1,000/s with at most 200 waiting,
+    /// from 50 source addresses, measured over `window`.
+    pub fn of_chart(addr: SocketAddr, chart: &str, viewers: usize, window: Duration) -> Plan {
+        Plan {
+            addr,
+            path: format!("/charts/{chart}.mjpg"),
+            viewers,
+            ramp_per_sec: 1000.0,
+            pending_max: 200,
+            window,
+            sources: 50,
+        }
+    }
+}
+
 /// What the viewers saw.
 #[derive(Debug, Default)]
 pub struct Report {
