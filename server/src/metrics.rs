@@ -107,39 +107,46 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self, charts: &[ChartStats]) -> String {
         let mut out = String::new();
-        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+        let one = |out: &mut String, name: &str, kind: &str, help: &str, value: u64| {
             let _ = writeln!(
                 out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         };
-        let _ = writeln!(out, "# HELP plotcast_viewers Current stream viewers per chart.\n# TYPE plotcast_viewers gauge");
-        for chart in charts {
-            let _ = writeln!(
-                out,
-                "plotcast_viewers{{chart=\"{}\"}} {}",
-                chart.id, chart.viewers
-            );
-        }
-        let _ = writeln!(out, "# HELP plotcast_chart_variants Live stream variants (distinct URL parameters) per chart.\n# TYPE plotcast_chart_variants gauge");
-        for chart in charts {
-            let _ = writeln!(
-                out,
-                "plotcast_chart_variants{{chart=\"{}\"}} {}",
-                chart.id, chart.variants
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP plotcast_frames_rendered_total Frames rendered per chart.\n# TYPE plotcast_frames_rendered_total counter"
+        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+            one(out, name, "counter", help, value);
+        };
+        let per_chart = |out: &mut String,
+                         name: &str,
+                         kind: &str,
+                         help: &str,
+                         value: fn(&ChartStats) -> u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for chart in charts {
+                let _ = writeln!(out, "{name}{{chart=\"{}\"}} {}", chart.id, value(chart));
+            }
+        };
+        per_chart(
+            &mut out,
+            "plotcast_viewers",
+            "gauge",
+            "Current stream viewers per chart.",
+            |c| c.viewers as u64,
         );
-        for chart in charts {
-            let _ = writeln!(
-                out,
-                "plotcast_frames_rendered_total{{chart=\"{}\"}} {}",
-                chart.id, chart.frames
-            );
-        }
+        per_chart(
+            &mut out,
+            "plotcast_chart_variants",
+            "gauge",
+            "Live stream variants (distinct URL parameters) per chart.",
+            |c| c.variants as u64,
+        );
+        per_chart(
+            &mut out,
+            "plotcast_frames_rendered_total",
+            "counter",
+            "Frames rendered per chart.",
+            |c| c.frames,
+        );
         self.render_time.write(
             &mut out,
             "plotcast_render_seconds",
@@ -222,22 +229,22 @@ impl Metrics {
             "Frames received from NATS (edge).",
             load(&self.nats_frames_received),
         );
-        let _ = writeln!(
-            out,
-            "# HELP plotcast_nats_published_variants Variants published on NATS for edges now (origin).\n# TYPE plotcast_nats_published_variants gauge\nplotcast_nats_published_variants {}",
-            load(&self.nats_published_variants)
+        one(
+            &mut out,
+            "plotcast_nats_published_variants",
+            "gauge",
+            "Variants published on NATS for edges now (origin).",
+            load(&self.nats_published_variants),
         );
-        if let Some(connected) = self
-            .nats_connected
-            .lock()
-            .ok()
-            .as_deref()
-            .and_then(Option::as_ref)
-        {
-            let _ = writeln!(
-                out,
-                "# HELP plotcast_nats_connected Whether the NATS connection is up.\n# TYPE plotcast_nats_connected gauge\nplotcast_nats_connected {}",
-                u8::from(connected())
+        let connected = self.nats_connected.lock().ok();
+        if let Some(connected) = connected.as_deref().and_then(Option::as_ref) {
+            let help = "Whether the NATS connection is up.";
+            one(
+                &mut out,
+                "plotcast_nats_connected",
+                "gauge",
+                help,
+                u64::from(connected()),
             );
         }
         let _ = writeln!(
