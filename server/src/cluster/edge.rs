@@ -218,12 +218,12 @@ async fn chart_file(
     };
     let spec = Spec::from_json(spec)
         .map_err(|e| AppError::Internal(format!("an origin's spec of {id:?}: {e}")))?;
-    let default = render_core::resolve(&spec, &render_core::Params::default())
-        .map_err(|e| AppError::Internal(format!("an origin's spec of {id:?}: {e}")))?;
     let changed = hub
         .get(id)
         .is_none_or(|chart| *chart.spec != spec || chart.private != reply.private);
     if changed {
+        let default = render_core::resolve(&spec, &render_core::Params::default())
+            .map_err(|e| AppError::Internal(format!("an origin's spec of {id:?}: {e}")))?;
         hub.publish(id, Arc::new(spec), Arc::new(default), reply.private);
     }
     let subscription = hub
