@@ -182,7 +182,7 @@ pub fn image_response(content_type: &'static str, image: Bytes) -> Response {
 }
 
 /// Images are live: nothing may cache them.
-const NO_STORE: &str = "no-store, no-cache, must-revalidate";
+pub const NO_STORE: &str = "no-store, no-cache, must-revalidate";
 
 /// `GET /charts/{file}` where file is `ID.mjpg`, `ID.jpg` or `ID.png`.
 pub async fn chart_file(

@@ -24,7 +24,9 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::api::image_params::ImageQuery;
-use crate::api::streams::{image_response, refused, split_file, stream_response, ImageKind};
+use crate::api::streams::{
+    image_response, refused, split_file, stream_response, ImageKind, NO_STORE,
+};
 use crate::cluster::protocol::{AdmitReply, AdmitRequest, Interest, Subjects, Watched};
 use crate::cluster::relay::Relay;
 use crate::config::Config;
@@ -264,7 +266,7 @@ fn passed_on(reply: &AdmitReply) -> Response {
     if status.is_success() {
         headers.insert(
             header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-store, no-cache, must-revalidate"),
+            header::HeaderValue::from_static(NO_STORE),
         );
     }
     response
