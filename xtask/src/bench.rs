@@ -146,10 +146,13 @@ pub fn run(sh: &Shell, root: &Path, quick: bool, only: &[String]) -> Result<()> 
         &load_after,
     )? + &criterion;
     // Only some phases: their rows go into BENCHMARKS.md by hand.
-    let path = if only.is_empty() {
-        root.join("BENCHMARKS.md")
+    let (path, md) = if only.is_empty() {
+        let path = root.join("BENCHMARKS.md");
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        let md = with_hand_sections(md, &old);
+        (path, md)
     } else {
-        target.join("bench-only.md")
+        (target.join("bench-only.md"), md)
     };
     std::fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;
     println!("wrote {}", path.display());
@@ -380,6 +383,18 @@ fn markdown(
     Ok(md)
 }
 
+/// The line of `BENCHMARKS.md` from which on its sections are added by hand.
+const HAND_MARKER: &str = "<!-- kept by cargo xtask bench: everything from this line on is added by hand -->";
+
+/// The generated report `md` followed by the sections of `old` (the file it replaces)
+/// from [`HAND_MARKER`] on, so a full run keeps what was measured by hand.
+fn with_hand_sections(md: String, old: &str) -> String {
+    match old.find(HAND_MARKER) {
+        Some(at) => format!("{}\n\n{}", md.trim_end(), &old[at..]),
+        None => md,
+    }
+}
+
 /// The criterion output lines, for reference.
 fn raw_criterion(frame: &str, encode: &str) -> String {
     let mut md = String::from("\n## Criterion output\n\n```text\n");
@@ -556,7 +571,19 @@ fn cpu_info() -> (String, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{criterion_results, result_lines, speed};
+    use super::{criterion_results, result_lines, speed, with_hand_sections, HAND_MARKER};
+
+    #[test]
+    fn keeps_the_sections_added_by_hand() {
+        let old = format!("# Benchmarks\nold rows\n\n{HAND_MARKER}\n\n## By hand\nkept\n");
+        let new = with_hand_sections("# Benchmarks\nnew rows\n".to_owned(), &old);
+        assert_eq!(
+            new,
+            format!("# Benchmarks\nnew rows\n\n{HAND_MARKER}\n\n## By hand\nkept\n")
+        );
+        // A file without the marker has nothing to keep.
+        assert_eq!(with_hand_sections("x\n".to_owned(), "old"), "x\n");
+    }
 
     const OUT: &str = "\
 Gnuplot not found, using plotters backend
