@@ -384,7 +384,8 @@ fn markdown(
 }
 
 /// The line of `BENCHMARKS.md` from which on its sections are added by hand.
-const HAND_MARKER: &str = "<!-- kept by cargo xtask bench: everything from this line on is added by hand -->";
+const HAND_MARKER: &str =
+    "<!-- kept by cargo xtask bench: everything from this line on is added by hand -->";
 
 /// The generated report `md` followed by the sections of `old` (the file it replaces)
 /// from [`HAND_MARKER`] on, so a full run keeps what was measured by hand.
