@@ -6,6 +6,7 @@
 //! as a child process ([`spawn_plotcast`]), a real Prometheus and a scrape target
 //! ([`prometheus`]), a real NATS server ([`nats`]), and a WebDriver client for headless Chromium ([`webdriver`]).
 
+mod daemon;
 pub mod nats;
 pub mod prometheus;
 pub mod webdriver;
@@ -619,6 +620,16 @@ pub async fn get_json(client: &reqwest::Client, url: &str) -> Value {
         .unwrap_or_else(|e| panic!("JSON from {url}: {e}"))
 }
 
+/// Sends `request` (`what` names it in failures) and checks that it is answered 200.
+pub async fn send_ok(request: reqwest::RequestBuilder, what: &str) -> reqwest::Response {
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(response.status(), 200, "{what}");
+    response
+}
+
 /// `GET url` as JSON, or `None` where the request or the JSON fails (for polling).
 pub async fn try_get_json(client: &reqwest::Client, url: &str) -> Option<Value> {
     client.get(url).send().await.ok()?.json().await.ok()
@@ -628,6 +639,23 @@ pub async fn try_get_json(client: &reqwest::Client, url: &str) -> Option<Value> 
 pub async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.expect("a JSON error body"))
+}
+
+/// The `error` message of a JSON error body (`""` where it has none).
+pub fn error_message(body: &Value) -> &str {
+    body["error"].as_str().unwrap_or_default()
+}
+
+/// Checks that `response` refuses a viewer over a limit: a 503 to retry in 5 s whose
+/// body names `limit`, the option that sets it.
+pub async fn assert_over_limit(response: reqwest::Response, limit: &str) {
+    assert_eq!(header(&response, "retry-after"), Some("5"));
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(
+        (status, body["limit"].as_str()),
+        (503, Some(limit)),
+        "{body}"
+    );
 }
 
 /// The value of header `name` of `response`, if it is there and is text.
@@ -645,28 +673,6 @@ pub fn metric_value<T: FromStr>(metrics: &str, series: &str) -> Option<T> {
             .parse()
             .ok()
     })
-}
-
-/// Waits until `url` answers 200, while `child` (named `what`) still runs; its `log`
-/// is shown if it exits first.
-pub async fn wait_until_serving(
-    child: &mut tokio::process::Child,
-    url: &str,
-    what: &str,
-    log: impl Fn() -> String,
-) {
-    let client = reqwest::Client::new();
-    poll(
-        Duration::from_secs(30),
-        &format!("{what} to be ready"),
-        || {
-            let exited = child.try_wait().ok().flatten();
-            assert!(exited.is_none(), "{what} exited ({exited:?}):\n{}", log());
-            let request = client.get(url).send();
-            async move { request.await.ok().filter(|r| r.status() == 200) }
-        },
-    )
-    .await;
 }
 
 /// The `plotcast_frames_rendered_total` counter of chart `chart` in a `/metrics` text

@@ -4,10 +4,12 @@
 //! about each client connection.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Stdio;
 
 use serde_json::Value;
 
+use crate::daemon::Daemon;
 use crate::prometheus::free_port;
 
 /// A nats-server child process.
@@ -16,8 +18,7 @@ pub struct NatsServer {
     pub addr: SocketAddr,
     /// Its HTTP monitoring endpoint (`/healthz`, `/connz`).
     pub monitor: SocketAddr,
-    child: tokio::process::Child,
-    dir: tempfile::TempDir,
+    daemon: Daemon,
 }
 
 impl NatsServer {
@@ -25,15 +26,14 @@ impl NatsServer {
     pub async fn start() -> NatsServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let (addr, monitor) = (free_port(), free_port());
-        let child = launch(dir.path(), addr, monitor);
-        let mut nats = NatsServer {
+        let healthz = format!("http://{monitor}/healthz");
+        let launch = Box::new(move |dir: &Path| launch(dir, addr, monitor));
+        let daemon = Daemon::start("nats-server", dir, LOG, healthz, launch).await;
+        NatsServer {
             addr,
             monitor,
-            child,
-            dir,
-        };
-        nats.wait_ready().await;
-        nats
+            daemon,
+        }
     }
 
     /// The URL plotcast's `--nats` takes.
@@ -43,18 +43,17 @@ impl NatsServer {
 
     /// The process id (for its CPU time), unless it was killed.
     pub fn pid(&self) -> Option<u32> {
-        self.child.id()
+        self.daemon.pid()
     }
 
     /// Kills nats-server (it stays killed until [`NatsServer::restart`]).
     pub async fn kill(&mut self) {
-        let _ = self.child.kill().await;
+        self.daemon.kill().await;
     }
 
     /// Starts nats-server again on the same ports and storage, and waits until ready.
     pub async fn restart(&mut self) {
-        self.child = launch(self.dir.path(), self.addr, self.monitor);
-        self.wait_ready().await;
+        self.daemon.restart().await;
     }
 
     /// The client connections (`/connz`), each with its `name` and `out_msgs`.
@@ -74,39 +73,23 @@ impl NatsServer {
         connection["out_msgs"].as_u64().unwrap_or(0)
     }
 
-    async fn wait_ready(&mut self) {
-        let healthz = format!("http://{}/healthz", self.monitor);
-        let dir = self.dir.path().to_path_buf();
-        let log = || read_log(&dir);
-        crate::wait_until_serving(&mut self.child, &healthz, "nats-server", log).await;
-    }
-
     /// nats-server's log so far (for failure messages).
     pub fn log(&self) -> String {
-        read_log(self.dir.path())
+        self.daemon.log()
     }
 }
 
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("nats-server's log:\n{}", self.log());
-        }
-    }
-}
-
-fn read_log(dir: &std::path::Path) -> String {
-    std::fs::read_to_string(dir.join("nats.log")).unwrap_or_default()
-}
+/// nats-server's log, in its directory.
+const LOG: &str = "nats.log";
 
 /// Runs `nats-server` with JetStream storage in `dir`, its log in `dir/nats.log`.
-fn launch(dir: &std::path::Path, addr: SocketAddr, monitor: SocketAddr) -> tokio::process::Child {
+fn launch(dir: &Path, addr: SocketAddr, monitor: SocketAddr) -> tokio::process::Child {
     tokio::process::Command::new("nats-server")
         .args(["-a", "127.0.0.1", "-p", &addr.port().to_string()])
         .args(["-m", &monitor.port().to_string(), "-js", "-sd"])
         .arg(dir.join("jetstream"))
         .arg("-l")
-        .arg(dir.join("nats.log"))
+        .arg(dir.join(LOG))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -5,18 +5,20 @@
 //! the points of a plotcast answer and the samples of a Prometheus answer, to compare.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
 
+use crate::daemon::Daemon;
+
 /// A Prometheus child process.
 pub struct Prometheus {
     /// Where its HTTP API listens.
     pub addr: SocketAddr,
-    child: tokio::process::Child,
-    dir: tempfile::TempDir,
+    daemon: Daemon,
 }
 
 impl Prometheus {
@@ -30,63 +32,45 @@ impl Prometheus {
     pub async fn start_at(config: &str, addr: SocketAddr) -> Prometheus {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("prometheus.yml"), config).expect("writing prometheus.yml");
-        let child = launch(dir.path(), addr);
-        let mut prometheus = Prometheus { addr, child, dir };
-        prometheus.wait_ready().await;
-        prometheus
+        let ready = format!("http://{addr}/-/ready");
+        let launch = Box::new(move |dir: &Path| launch(dir, addr));
+        let daemon = Daemon::start("Prometheus", dir, LOG, ready, launch).await;
+        Prometheus { addr, daemon }
     }
 
     /// Kills Prometheus (it stays killed until [`Prometheus::restart`]).
     pub async fn kill(&mut self) {
-        let _ = self.child.kill().await;
+        self.daemon.kill().await;
     }
 
     /// Starts Prometheus again on the same address with the same storage, and waits
     /// until it is ready.
     pub async fn restart(&mut self) {
-        self.child = launch(self.dir.path(), self.addr);
-        self.wait_ready().await;
+        self.daemon.restart().await;
     }
 
-    async fn wait_ready(&mut self) {
-        let ready = format!("http://{}/-/ready", self.addr);
-        let dir = self.dir.path().to_path_buf();
-        let log = || read_log(&dir);
-        crate::wait_until_serving(&mut self.child, &ready, "Prometheus", log).await;
-    }
-
-    /// Prometheus' log so far (for failure messages).
+    /// Prometheus' log so far (for failure messages: scrape and remote_write errors
+    /// are there).
     pub fn log(&self) -> String {
-        read_log(self.dir.path())
+        self.daemon.log()
     }
 
     /// Kills Prometheus and waits until it is gone.
     pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
+        self.daemon.kill().await;
     }
 }
 
-impl Drop for Prometheus {
-    /// After a failed assertion, shows what Prometheus logged (scrape and remote_write
-    /// errors are there).
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("Prometheus' log:\n{}", self.log());
-        }
-    }
-}
-
-fn read_log(dir: &std::path::Path) -> String {
-    std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default()
-}
+/// Prometheus' log, in its directory.
+const LOG: &str = "prometheus.log";
 
 /// Runs `prometheus` with the config and storage in `dir`, listening on `addr`, its
 /// log appended to `dir/prometheus.log`.
-fn launch(dir: &std::path::Path, addr: SocketAddr) -> tokio::process::Child {
+fn launch(dir: &Path, addr: SocketAddr) -> tokio::process::Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(dir.join("prometheus.log"))
+        .open(dir.join(LOG))
         .expect("log file");
     tokio::process::Command::new("prometheus")
         .arg(format!(

@@ -152,6 +152,11 @@ impl WebDriver {
             .await
     }
 
+    /// Runs `script` (a function body that takes no arguments) and returns its value.
+    pub async fn eval(&self, script: &str) -> Value {
+        self.run(script, json!([])).await
+    }
+
     /// Clicks the element `css` selects, as a user would.
     pub async fn click(&self, css: &str) {
         let element = self
@@ -232,6 +237,21 @@ impl WebDriver {
     pub async fn wait_for_text(&self, css: &str, needle: &str, deadline: Duration, what: &str) {
         poll(deadline, what, || async {
             self.text(css).await.contains(needle).then_some(())
+        })
+        .await;
+    }
+
+    /// Waits until `script` (no arguments) returns a value `check` accepts (panics with
+    /// `what` after `deadline`).
+    pub async fn wait_for_value(
+        &self,
+        script: &str,
+        check: impl Fn(&Value) -> bool,
+        deadline: Duration,
+        what: &str,
+    ) {
+        poll(deadline, what, || async {
+            check(&self.eval(script).await).then_some(())
         })
         .await;
     }

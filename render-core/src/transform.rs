@@ -371,6 +371,18 @@ mod tests {
         }
     }
 
+    /// A series of `values` one `S` apart from t = 0.
+    fn evenly(tags: &[(&str, &str)], values: &[f64]) -> Series {
+        let points: Vec<(i64, f64)> = (0..).map(|i| i * S).zip(values.iter().copied()).collect();
+        series(tags, &points)
+    }
+
+    /// What a transform of an [`evenly`] series gives: `values` one `S` apart from t = S
+    /// (the first point has no value before it to compare with).
+    fn from_s(values: &[Option<f64>]) -> Vec<(i64, Option<f64>)> {
+        (1..).map(|i| i * S).zip(values.iter().copied()).collect()
+    }
+
     fn query(json: &str) -> SeriesSpec {
         serde_json::from_str(json).expect("series query")
     }
@@ -399,16 +411,7 @@ mod tests {
 
     fn counter() -> Series {
         // 10 s apart; the counter resets between 20 and 5.
-        series(
-            &[],
-            &[
-                (0, 0.0),
-                (S, 10.0),
-                (2 * S, 20.0),
-                (3 * S, 5.0),
-                (4 * S, 15.0),
-            ],
-        )
+        evenly(&[], &[0.0, 10.0, 20.0, 5.0, 15.0])
     }
 
     #[test]
@@ -416,23 +419,13 @@ mod tests {
         let rate = derive_one(r#"{"metric":"m","transform":"rate"}"#, &[counter()]);
         assert_eq!(
             values(&rate[0]),
-            [
-                (S, Some(1.0)),
-                (2 * S, Some(1.0)),
-                (3 * S, Some(0.5)),
-                (4 * S, Some(1.0))
-            ]
+            from_s(&[Some(1.0), Some(1.0), Some(0.5), Some(1.0)])
         );
         assert_eq!(rate[0].latest, Some(Point { t: 4 * S, v: 1.0 }));
         let increase = derive_one(r#"{"metric":"m","transform":"increase"}"#, &[counter()]);
         assert_eq!(
             values(&increase[0]),
-            [
-                (S, Some(10.0)),
-                (2 * S, Some(10.0)),
-                (3 * S, Some(5.0)),
-                (4 * S, Some(10.0))
-            ]
+            from_s(&[Some(10.0), Some(10.0), Some(5.0), Some(10.0)])
         );
     }
 
@@ -441,52 +434,25 @@ mod tests {
         let delta = derive_one(r#"{"metric":"m","transform":"delta"}"#, &[counter()]);
         assert_eq!(
             values(&delta[0]),
-            [
-                (S, Some(10.0)),
-                (2 * S, Some(10.0)),
-                (3 * S, Some(-15.0)),
-                (4 * S, Some(10.0))
-            ]
+            from_s(&[Some(10.0), Some(10.0), Some(-15.0), Some(10.0)])
         );
         let derivative = derive_one(r#"{"metric":"m","transform":"derivative"}"#, &[counter()]);
         assert_eq!(
             values(&derivative[0]),
-            [
-                (S, Some(1.0)),
-                (2 * S, Some(1.0)),
-                (3 * S, Some(-1.5)),
-                (4 * S, Some(1.0))
-            ]
+            from_s(&[Some(1.0), Some(1.0), Some(-1.5), Some(1.0)])
         );
     }
 
     #[test]
     fn a_gap_makes_its_own_and_the_next_output_gaps() {
-        let gappy = series(
+        let gappy = evenly(
             &[],
-            &[
-                (0, 0.0),
-                (S, 10.0),
-                (2 * S, f64::NAN),
-                (3 * S, 30.0),
-                (4 * S, 40.0),
-                (5 * S, f64::INFINITY),
-                (6 * S, 60.0),
-                (7 * S, 80.0),
-            ],
+            &[0.0, 10.0, f64::NAN, 30.0, 40.0, f64::INFINITY, 60.0, 80.0],
         );
         let rate = derive_one(r#"{"metric":"m","transform":"rate"}"#, &[gappy]);
         assert_eq!(
             values(&rate[0]),
-            [
-                (S, Some(1.0)),
-                (2 * S, None),
-                (3 * S, None),
-                (4 * S, Some(1.0)),
-                (5 * S, None),
-                (6 * S, None),
-                (7 * S, Some(2.0)),
-            ]
+            from_s(&[Some(1.0), None, None, Some(1.0), None, None, Some(2.0)])
         );
     }
 
@@ -580,8 +546,8 @@ mod tests {
 
     #[test]
     fn a_column_where_no_member_has_a_value_is_a_gap() {
-        let a = series(&[("k", "a")], &[(0, 1.0), (S, f64::NAN), (2 * S, 3.0)]);
-        let b = series(&[("k", "b")], &[(0, 2.0), (S, f64::NAN), (2 * S, 4.0)]);
+        let a = evenly(&[("k", "a")], &[1.0, f64::NAN, 3.0]);
+        let b = evenly(&[("k", "b")], &[2.0, f64::NAN, 4.0]);
         let sum = derive_one(r#"{"metric":"m","aggregate":"sum"}"#, &[a, b]);
         assert_eq!(
             values(&sum[0]),
@@ -614,8 +580,8 @@ mod tests {
 
     #[test]
     fn rates_are_taken_before_they_are_summed() {
-        let a = series(&[("k", "a")], &[(0, 0.0), (S, 10.0), (2 * S, 5.0)]);
-        let b = series(&[("k", "b")], &[(0, 100.0), (S, 120.0), (2 * S, 140.0)]);
+        let a = evenly(&[("k", "a")], &[0.0, 10.0, 5.0]);
+        let b = evenly(&[("k", "b")], &[100.0, 120.0, 140.0]);
         let total = derive_one(
             r#"{"metric":"m","transform":"rate","aggregate":"sum"}"#,
             &[a, b],
@@ -646,26 +612,8 @@ mod tests {
             );
             frame.rgb()
         };
-        let a = series(
-            &[("k", "a")],
-            &[
-                (0, 0.0),
-                (S, 10.0),
-                (2 * S, 30.0),
-                (3 * S, 5.0),
-                (4 * S, 25.0),
-            ],
-        );
-        let b = series(
-            &[("k", "b")],
-            &[
-                (0, 50.0),
-                (S, 60.0),
-                (2 * S, 80.0),
-                (3 * S, 90.0),
-                (4 * S, 150.0),
-            ],
-        );
+        let a = evenly(&[("k", "a")], &[0.0, 10.0, 30.0, 5.0, 25.0]);
+        let b = evenly(&[("k", "b")], &[50.0, 60.0, 80.0, 90.0, 150.0]);
         let derived = draw(
             r#"{"metric":"m","transform":"rate","aggregate":"sum"}"#,
             vec![a.clone(), b],

@@ -205,13 +205,10 @@ fn panel_mut(spec: &mut Spec, p: usize) -> Result<&mut Panel, String> {
 mod tests {
     use super::*;
     use crate::fields::set;
-    use crate::state::{check, NEW_CHART};
+    use crate::state::check;
+    use crate::test_specs::{new_chart, path};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn spec() -> Spec {
-        Spec::from_json(NEW_CHART).expect("the new chart parses")
-    }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -221,8 +218,8 @@ mod tests {
             Action::RemovePanel(2),
             Action::SelectPanel(1),
             Action::AddSeries(0, "cpu{core=1,host=a:b}".into()),
-            Action::AddItem(Path::parse("panels[0].thresholds").expect("path")),
-            Action::RemoveItem(Path::parse("panels[1].series[3]").expect("path")),
+            Action::AddItem(path("panels[0].thresholds")),
+            Action::RemoveItem(path("panels[1].series[3]")),
             Action::Undo,
             Action::Redo,
         ] {
@@ -239,8 +236,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn added_panels_fit_the_grid() {
-        let mut spec = spec();
-        let path = |text: &str| Path::parse(text).expect("a path");
+        let mut spec = new_chart();
         set(&mut spec, &path("layout.columns"), "2").expect("columns");
         set(&mut spec, &path("layout.rows"), "1").expect("rows");
         set(&mut spec, &path("panels[0].cell.col"), "0").expect("col");
@@ -262,8 +258,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn items_are_added_as_seeded_and_removed_by_path() {
-        let mut spec = spec();
-        let path = |text: &str| Path::parse(text).expect("a path");
+        let mut spec = new_chart();
         set(&mut spec, &path("panels[0].y_axis.max"), "50").expect("max");
         let thresholds = Action::AddItem(path("panels[0].thresholds"));
         thresholds.apply(&mut spec).expect("first");

@@ -15,7 +15,6 @@ use web_sys::{Element, Event, HtmlCanvasElement, KeyboardEvent, MouseEvent};
 use crate::actions::Action;
 use crate::fields;
 use crate::manipulate::{place, resize_grid, Gesture, Nudge};
-use crate::path::Path;
 use crate::picker::SeriesInfo;
 use crate::preview::{points_paths, Preview};
 use crate::state::{to_text, EditorState, NEW_CHART};
@@ -557,10 +556,7 @@ fn on_change(event: Event) {
     let Some(control) = target_closest(&event, "[data-field]") else {
         return;
     };
-    let Some(path) = control
-        .get_attribute("data-field")
-        .and_then(|k| Path::parse(&k))
-    else {
+    let Some(path) = form::field_path(&control) else {
         return;
     };
     let value = dom::value(&control);

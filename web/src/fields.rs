@@ -323,18 +323,11 @@ pub fn parse_tags(text: &str) -> Result<BTreeMap<String, String>, String> {
 mod tests {
     use super::*;
     use crate::actions::Action;
-    use crate::state::{check, NEW_CHART};
+    use crate::state::check;
+    use crate::test_specs::{new_chart, path, with_series};
     use render_core::spec::Transform;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn spec() -> Spec {
-        Spec::from_json(NEW_CHART).expect("the new chart parses")
-    }
-
-    fn path(text: &str) -> Path {
-        Path::parse(text).expect("a path")
-    }
 
     fn put(spec: &mut Spec, at: &str, value: &str) {
         set(spec, &path(at), value).unwrap_or_else(|e| panic!("{at} = {value:?}: {e}"));
@@ -347,10 +340,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn a_query_replaces_the_metric_and_a_metric_the_query() {
-        let mut spec = spec();
-        Action::AddSeries(0, "cpu{host=a}".into())
-            .apply(&mut spec)
-            .expect("add series");
+        let mut spec = with_series("cpu{host=a}");
         for (field, value) in [
             ("transform", "rate"),
             ("source", "prom"),
@@ -372,10 +362,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn every_field_reads_back_what_was_set() {
-        let mut spec = spec();
-        Action::AddSeries(0, "temp{room=kitchen}".into())
-            .apply(&mut spec)
-            .expect("add series");
+        let mut spec = with_series("temp{room=kitchen}");
         Action::AddItem(path("panels[0].thresholds"))
             .apply(&mut spec)
             .expect("add threshold");
@@ -450,7 +437,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn new_objects_start_valid_and_go_with_their_required_fields() {
-        let mut spec = spec();
+        let mut spec = new_chart();
         Action::AddPanel.apply(&mut spec).expect("a second panel");
         put(&mut spec, "layout.columns", "2");
         assert_eq!(
@@ -475,7 +462,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn bad_input_is_refused_with_a_message() {
-        let mut spec = spec();
+        let mut spec = new_chart();
         let refused = |spec: &mut Spec, at: &str, value: &str| {
             let error = set(spec, &path(at), value).expect_err(value);
             assert!(!error.is_empty());
@@ -495,16 +482,13 @@ mod tests {
             Action::RemovePanel(0).apply(&mut spec).is_err(),
             "the last panel stays"
         );
-        assert_eq!(spec, self::spec());
+        assert_eq!(spec, new_chart());
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn transform_aggregate_and_by_edit_the_series_query() {
-        let mut spec = spec();
-        Action::AddSeries(0, "net_bytes".into())
-            .apply(&mut spec)
-            .expect("series");
+        let mut spec = with_series("net_bytes");
         put(&mut spec, "panels[0].series[0].transform", "rate");
         put(&mut spec, "panels[0].series[0].by", " host,, core ");
         let series = &spec.panels[0].series[0];
@@ -531,7 +515,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn changing_the_kind_keeps_the_spec_valid() {
-        let mut spec = spec();
+        let mut spec = new_chart();
         put(&mut spec, "panels[0].style", "step");
         Action::AddSeries(0, "cpu".into())
             .apply(&mut spec)

@@ -313,7 +313,7 @@ pub fn is_hex6(text: &str) -> bool {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::show;
+pub use browser::{field_path, show};
 
 #[cfg(target_arch = "wasm32")]
 mod browser {
@@ -327,6 +327,13 @@ mod browser {
     use crate::fields;
     use crate::path::Path;
     use crate::picker::SeriesInfo;
+
+    /// The path of the field `control` edits (its `data-field`), if it is one.
+    pub fn field_path(control: &web_sys::Element) -> Option<Path> {
+        control
+            .get_attribute("data-field")
+            .and_then(|k| Path::parse(&k))
+    }
 
     /// Shows the form for `spec` in `#form`: rebuilt when its structure changed
     /// (`last_signature`), else each control not being edited gets its new value.
@@ -355,10 +362,7 @@ mod browser {
             if focused.as_ref() == Some(&element) {
                 continue;
             }
-            let Some(path) = element
-                .get_attribute("data-field")
-                .and_then(|k| Path::parse(&k))
-            else {
+            let Some(path) = field_path(&element) else {
                 continue;
             };
             let mut value = fields::text_at(&doc, &path);
@@ -376,18 +380,15 @@ mod browser {
 mod tests {
     use super::*;
     use crate::picker::tests::live;
-    use crate::state::NEW_CHART;
+    use crate::test_specs::{new_chart, path, with_series};
     use render_core::spec::PanelKind;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test;
 
     /// The new chart with a series and a threshold on its panel.
     fn full_spec() -> Spec {
-        let mut spec = Spec::from_json(NEW_CHART).expect("spec");
-        Action::AddSeries(0, "temp{room=a}".into())
-            .apply(&mut spec)
-            .expect("series");
-        Action::AddItem(Path::parse("panels[0].thresholds").expect("path"))
+        let mut spec = with_series("temp{room=a}");
+        Action::AddItem(path("panels[0].thresholds"))
             .apply(&mut spec)
             .expect("threshold");
         spec
@@ -421,11 +422,7 @@ mod tests {
         for kind in PanelKind::ALL {
             spec.panels[0].kind = kind;
             let html = form_html(&spec, 0, &live());
-            shown.extend(
-                keys(&html)
-                    .iter()
-                    .map(|k| Path::parse(k).expect("a path").pattern()),
-            );
+            shown.extend(keys(&html).iter().map(|k| path(k).pattern()));
         }
         let mut expected = Vec::new();
         leaves(spec_fields(), &Path::root(), &mut expected);
@@ -557,7 +554,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn the_signature_changes_with_the_structure_only() {
-        let mut spec = Spec::from_json(NEW_CHART).expect("spec");
+        let mut spec = new_chart();
         let before = signature(&spec, 0, &live());
         spec.title = Some("Other".into());
         assert_eq!(signature(&spec, 0, &live()), before);

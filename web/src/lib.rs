@@ -23,6 +23,9 @@ pub mod state;
 pub mod templates;
 pub mod variables;
 
+#[cfg(test)]
+mod test_specs;
+
 #[cfg(target_arch = "wasm32")]
 mod api;
 #[cfg(target_arch = "wasm32")]

@@ -214,24 +214,27 @@ impl EditorState {
 
     /// Goes back one edit. Returns whether there was one.
     pub fn undo(&mut self) -> bool {
-        self.typing_since = None;
-        let Some(text) = self.undo.pop() else {
-            return false;
-        };
-        let current = std::mem::take(&mut self.text);
-        self.redo.push(current);
-        self.load(text);
-        true
+        self.travel(History::Back)
     }
 
     /// Goes forward one undone edit. Returns whether there was one.
     pub fn redo(&mut self) -> bool {
+        self.travel(History::Forward)
+    }
+
+    /// Loads the newest text of the history `to` goes through (undo's for back, redo's
+    /// for forward) and keeps the current text on the other one, so the step can be
+    /// walked again the other way.
+    fn travel(&mut self, to: History) -> bool {
         self.typing_since = None;
-        let Some(text) = self.redo.pop() else {
+        let (from, other) = match to {
+            History::Back => (&mut self.undo, &mut self.redo),
+            History::Forward => (&mut self.redo, &mut self.undo),
+        };
+        let Some(text) = from.pop() else {
             return false;
         };
-        let current = std::mem::take(&mut self.text);
-        self.undo.push(current);
+        other.push(std::mem::take(&mut self.text));
         self.load(text);
         true
     }
@@ -247,6 +250,14 @@ impl EditorState {
         self.text = text;
         self.selected = self.selected_panel();
     }
+}
+
+/// Which way [`EditorState::travel`] walks the edit history.
+enum History {
+    /// Undo.
+    Back,
+    /// Redo.
+    Forward,
 }
 
 #[cfg(test)]

@@ -9,13 +9,13 @@
 //! report to `target/bench-only.md` instead.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
+use crate::echo::run_echoing;
 use crate::{cargo, target_dir, tools};
 
 /// One row of the results table.
@@ -192,21 +192,27 @@ fn render_benches(
             .find(|(name, _)| name.contains(needle))
             .map(|(_, ms)| *ms)
     };
-    let render_ms = find("reference chart");
     let ms = |v: Option<f64>| v.map_or_else(|| "missing".to_owned(), |v| format!("{v:.3} ms"));
-    rows.push(Row::new(
-        "render: reference chart 800×450, 4×600 points (criterion median)",
-        ms(render_ms),
-        "≤ 3 ms",
-        render_ms.map(|v| v <= 3.0),
-    ));
-    let big = find("1,000,000-point");
-    rows.push(Row::new(
-        "render: 1,000,000-point series 800×450 (M4)",
-        ms(big),
-        "≤ 10 ms",
-        big.map(|v| v <= 10.0),
-    ));
+    let render_ms = find("reference chart");
+    for (measure, median, limit_ms) in [
+        (
+            "render: reference chart 800×450, 4×600 points (criterion median)",
+            render_ms,
+            3.0,
+        ),
+        (
+            "render: 1,000,000-point series 800×450 (M4)",
+            find("1,000,000-point"),
+            10.0,
+        ),
+    ] {
+        rows.push(Row::new(
+            measure,
+            ms(median),
+            &format!("≤ {limit_ms} ms"),
+            median.map(|v| v <= limit_ms),
+        ));
+    }
     let turbo = find("default Huffman (server)");
     let optimised = find("optimised Huffman (considered)");
     let pure = find("jpeg-encoder");
@@ -424,25 +430,18 @@ fn run_tee(
     let command = format!("{env}{shown_program} {}", args.join(" "));
     println!("$ {command}");
     commands.push(command.clone());
-    let mut child = Command::new(program)
-        .args(args)
-        .envs(envs.iter().copied())
-        .current_dir(root)
-        .stdout(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("starting `{command}`"))?;
     let mut captured = String::new();
-    if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines() {
-            let line = line.with_context(|| format!("reading the output of `{command}`"))?;
-            println!("{line}");
-            captured.push_str(&line);
+    let status = run_echoing(
+        Command::new(program)
+            .args(args)
+            .envs(envs.iter().copied())
+            .current_dir(root),
+        &command,
+        |line| {
+            captured.push_str(line);
             captured.push('\n');
-        }
-    }
-    let status = child
-        .wait()
-        .with_context(|| format!("waiting for `{command}`"))?;
+        },
+    )?;
     if !status.success() {
         bail!("`{command}` failed: {status}");
     }

@@ -5,6 +5,7 @@
 mod bench;
 mod cycles;
 mod dist;
+mod echo;
 mod fuzz;
 mod opencv;
 mod run;

@@ -1,14 +1,14 @@
 //! `cargo xtask test`: THE test command — every check, in order, ending in one line
 //! `N passed, N failed` that counts every test (each check step counts as one).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
+use crate::echo::run_echoing;
 use crate::{cargo, cycles, fuzz, opencv, tools};
 
 /// Seconds each fuzz target runs in `cargo xtask test` (longer runs: `cargo xtask fuzz`).
@@ -32,40 +32,36 @@ fn check(result: Result<()>) -> Result<Tally> {
     })
 }
 
+/// A shell command that passes when it exits with success.
+fn succeeds(command: xshell::Cmd<'_>) -> Result<Tally> {
+    check(command.run().map_err(Into::into))
+}
+
 /// Runs `cargo ARGS`, showing its output, and adds up its `test result:` lines.
 fn cargo_test(args: &[&str]) -> Result<Tally> {
     let cargo = cargo();
-    println!("$ {cargo} {}", args.join(" "));
-    let mut child = Command::new(&cargo)
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("starting {cargo}"))?;
+    let shown = format!("{cargo} {}", args.join(" "));
+    println!("$ {shown}");
     let mut tally = Tally::default();
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines() {
-            let line = line.context("reading test output")?;
-            println!("{line}");
-            if let Some(rest) = line.trim_start().strip_prefix("test result:") {
-                let count = |word: &str| {
-                    rest.split(';')
-                        .find_map(|part| {
-                            part.trim()
-                                .strip_suffix(word)?
-                                .trim()
-                                .rsplit(' ')
-                                .next()?
-                                .parse()
-                                .ok()
-                        })
-                        .unwrap_or(0)
-                };
-                tally.passed += count("passed");
-                tally.failed += count("failed");
-            }
+    let status = run_echoing(Command::new(&cargo).args(args), &shown, |line| {
+        if let Some(rest) = line.trim_start().strip_prefix("test result:") {
+            let count = |word: &str| {
+                rest.split(';')
+                    .find_map(|part| {
+                        part.trim()
+                            .strip_suffix(word)?
+                            .trim()
+                            .rsplit(' ')
+                            .next()?
+                            .parse()
+                            .ok()
+                    })
+                    .unwrap_or(0)
+            };
+            tally.passed += count("passed");
+            tally.failed += count("failed");
         }
-    }
-    let status = child.wait().context("waiting for cargo")?;
+    })?;
     if !status.success() {
         // A failure that no test reported (a build error, a crash) still counts.
         tally.failed = tally.failed.max(1);
@@ -148,25 +144,15 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
     let steps: Vec<Step<'_>> = vec![
         (
             "fmt",
-            Box::new(|| {
-                check(
-                    cmd!(sh, "{cargo} fmt --all --check")
-                        .run()
-                        .map_err(Into::into),
-                )
-            }),
+            Box::new(|| succeeds(cmd!(sh, "{cargo} fmt --all --check"))),
         ),
         (
             "clippy",
             Box::new(|| {
-                check(
-                    cmd!(
-                        sh,
-                        "{cargo} clippy --workspace --all-targets -- -D warnings"
-                    )
-                    .run()
-                    .map_err(Into::into),
-                )
+                succeeds(cmd!(
+                    sh,
+                    "{cargo} clippy --workspace --all-targets -- -D warnings"
+                ))
             }),
         ),
         (
@@ -180,11 +166,10 @@ pub fn run(sh: &Shell, root: &Path) -> Result<bool> {
         (
             "web builds for wasm32",
             Box::new(|| {
-                check(
-                    cmd!(sh, "{cargo} build -p web --target wasm32-unknown-unknown")
-                        .run()
-                        .map_err(Into::into),
-                )
+                succeeds(cmd!(
+                    sh,
+                    "{cargo} build -p web --target wasm32-unknown-unknown"
+                ))
             }),
         ),
         (

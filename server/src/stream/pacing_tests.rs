@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::hooks::Hooks;
 use crate::ingest::Sample;
 use crate::state::AppState;
+use crate::stream::chart::Subscription;
 use crate::stream::viewer::{self, ViewerOptions};
 
 /// A state on paused time over a new data directory (dropped with the `TempDir`).
@@ -35,6 +36,35 @@ async fn publish(state: &AppState, id: &str, json: &str) {
         .expect("published");
 }
 
+/// One untagged point of `metric`.
+fn sample(metric: &str, t: i64, v: f64) -> Sample {
+    Sample {
+        metric: metric.into(),
+        tags: Default::default(),
+        t,
+        v,
+    }
+}
+
+/// Ingests `count` points of `m`, one every `every` of virtual time, stamped now, with
+/// values going round `0..cycle` so that the data keeps changing.
+async fn feed(state: &AppState, count: u32, every: Duration, cycle: u32) {
+    for i in 0..count {
+        let point = sample("m", state.now_ms(), f64::from(i % cycle));
+        state.ingest(vec![point]).await.expect("stored");
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// A viewer of chart `id` with no parameters (`smooth`: one that asks for smooth
+/// scrolling); the chart renders while it is kept.
+fn watch(state: &AppState, id: &str, smooth: bool) -> Subscription {
+    state
+        .hub()
+        .subscribe(id, &Params::default(), smooth)
+        .expect("subscribed")
+}
+
 fn frames(state: &AppState, id: &str) -> u64 {
     state
         .hub()
@@ -54,22 +84,10 @@ async fn changing_data_renders_at_the_charts_fps_cap() {
         "panels":[{"series":[{"metric":"m"}]}]}"#,
     )
     .await;
-    let _viewer = state
-        .hub()
-        .subscribe("capped", &Params::default(), false)
-        .expect("subscribed");
+    let _viewer = watch(&state, "capped", false);
     // A new point every 10 ms for 10 virtual seconds: far more changes than frames.
     let start = frames(&state, "capped");
-    for i in 0..1000 {
-        let sample = Sample {
-            metric: "m".into(),
-            tags: Default::default(),
-            t: state.now_ms(),
-            v: f64::from(i % 50),
-        };
-        state.ingest(vec![sample]).await.expect("stored");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    feed(&state, 1000, Duration::from_millis(10), 50).await;
     let rendered = frames(&state, "capped") - start;
     assert!(
         (49..=51).contains(&rendered),
@@ -102,22 +120,24 @@ async fn frames_over(state: &AppState, id: &str, secs: u64) -> i64 {
     (frames(state, id) - start) as i64
 }
 
+/// Checks that chart `id` renders a frame every `step_ms` over the next 60 virtual
+/// seconds without new data, give or take one (`why`: what sets that step).
+async fn assert_renders_every(state: &AppState, id: &str, step_ms: i64, why: &str) {
+    let rendered = frames_over(state, id, 60).await;
+    let expected = 60_000 / step_ms;
+    assert!(
+        (rendered - expected).abs() <= 1,
+        "{rendered} frames in 60 s, one per {step_ms} ms ({why}) expected {expected}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_smooth_chart_renders_whenever_its_time_axis_moves_a_pixel() {
     let (_dir, state) = fresh().await;
     let json = chart("10m", r#""scroll":"smooth","#);
     publish(&state, "smooth", &json).await;
-    let resolution = resolution(&json);
-    let _viewer = state
-        .hub()
-        .subscribe("smooth", &Params::default(), false)
-        .expect("subscribed");
-    let rendered = frames_over(&state, "smooth", 60).await;
-    let expected = 60_000 / resolution;
-    assert!(
-        (rendered - expected).abs() <= 1,
-        "{rendered} frames in 60 s, one per {resolution} ms pixel expected {expected}"
-    );
+    let _viewer = watch(&state, "smooth", false);
+    assert_renders_every(&state, "smooth", resolution(&json), "a pixel").await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -125,22 +145,13 @@ async fn an_idle_chart_scrolls_in_steps_of_eight_pixels_or_one_and_a_half_second
     let (_dir, state) = fresh().await;
     // 5 minutes over ~300 px: a pixel takes ~1 s, 8 px ~8 s, so the 1.5 s step applies.
     publish(&state, "idle", &chart("5m", "")).await;
-    let _viewer = state
-        .hub()
-        .subscribe("idle", &Params::default(), false)
-        .expect("subscribed");
+    let _viewer = watch(&state, "idle", false);
     let rendered = frames_over(&state, "idle", 60).await;
     assert!((39..=41).contains(&rendered), "{rendered} frames in 60 s");
     // 20 s over ~300 px: 8 px take ~0.5 s.
     let json = chart("20s", "");
     publish(&state, "idle", &json).await;
-    let step = 8 * resolution(&json);
-    let rendered = frames_over(&state, "idle", 60).await;
-    let expected = 60_000 / step;
-    assert!(
-        (rendered - expected).abs() <= 1,
-        "{rendered} frames in 60 s, one per {step} ms (8 px) expected {expected}"
-    );
+    assert_renders_every(&state, "idle", 8 * resolution(&json), "8 px").await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -154,22 +165,10 @@ async fn a_one_hertz_source_costs_one_frame_a_second() {
         resolution(json) < 500,
         "the axis moves more than 2 px a second"
     );
-    let _viewer = state
-        .hub()
-        .subscribe("ref", &Params::default(), false)
-        .expect("subscribed");
+    let _viewer = watch(&state, "ref", false);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let start = frames(&state, "ref");
-    for i in 0..60 {
-        let sample = Sample {
-            metric: "m".into(),
-            tags: Default::default(),
-            t: state.now_ms(),
-            v: f64::from(i % 7),
-        };
-        state.ingest(vec![sample]).await.expect("stored");
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    feed(&state, 60, Duration::from_secs(1), 7).await;
     let rendered = frames(&state, "ref") - start;
     assert!((59..=61).contains(&rendered), "{rendered} frames in 60 s");
 }
@@ -179,20 +178,10 @@ async fn a_smooth_viewer_makes_its_chart_scroll_smoothly_while_it_watches() {
     let (_dir, state) = fresh().await;
     let json = chart("5m", "");
     publish(&state, "mixed", &json).await;
-    let expected = 60_000 / resolution(&json);
-    let _step = state
-        .hub()
-        .subscribe("mixed", &Params::default(), false)
-        .expect("subscribed");
-    let smooth = state
-        .hub()
-        .subscribe("mixed", &Params::default(), true)
-        .expect("subscribed");
-    let rendered = frames_over(&state, "mixed", 60).await;
-    assert!(
-        (rendered - expected).abs() <= 1,
-        "{rendered} frames in 60 s with a smooth viewer, expected {expected}"
-    );
+    let _step = watch(&state, "mixed", false);
+    let smooth = watch(&state, "mixed", true);
+    let pixel = resolution(&json);
+    assert_renders_every(&state, "mixed", pixel, "a pixel, for the smooth viewer").await;
     drop(smooth);
     let rendered = frames_over(&state, "mixed", 60).await;
     assert!(
@@ -211,10 +200,7 @@ async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewer
         r#"{"version":1,"width":320,"height":200,"panels":[{"kind":"text","text":"hi"}]}"#,
     )
     .await;
-    let subscription = state
-        .hub()
-        .subscribe("note", &Params::default(), false)
-        .expect("subscribed");
+    let subscription = watch(&state, "note", false);
     let options = ViewerOptions {
         keepalive: Duration::from_secs(2),
         min_interval: Duration::from_millis(100),
@@ -243,21 +229,10 @@ async fn an_unchanged_frame_is_resent_every_keepalive_and_a_chart_without_viewer
 #[tokio::test(start_paused = true)]
 async fn points_past_retention_are_pruned_from_the_store_and_from_memory() {
     let (_dir, state) = fresh().await;
-    let sample = |t: i64| Sample {
-        metric: "old".into(),
-        tags: Default::default(),
-        t,
-        v: 1.0,
-    };
-    state
-        .ingest(vec![sample(state.now_ms())])
-        .await
-        .expect("stored");
+    let old = || vec![sample("old", state.now_ms(), 1.0)];
+    state.ingest(old()).await.expect("stored");
     tokio::time::sleep(Duration::from_secs(6 * 86_400)).await;
-    state
-        .ingest(vec![sample(state.now_ms())])
-        .await
-        .expect("stored");
+    state.ingest(old()).await.expect("stored");
     assert_eq!(state.prune().await.expect("pruned"), 0, "both within 7 d");
     tokio::time::sleep(Duration::from_secs(2 * 86_400)).await;
     assert_eq!(

@@ -3,7 +3,7 @@
 //! get 403 with a clear message.
 
 use serde_json::Value;
-use tests::{cli_signed_url, now_ms, TestServer};
+use tests::{cli_signed_url, now_ms, send_ok, TestServer};
 
 use crate::temp_chart;
 
@@ -94,13 +94,13 @@ async fn private_charts_need_a_signed_url_or_the_token() {
     assert_eq!(part.headers["content-type"], "image/jpeg");
     assert_eq!(get(format!("/api/charts/hidden?{query}")).await.0, 200);
     // The token also works for viewers.
-    let with_token = client
-        .get(server.url("/charts/hidden.jpg"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("GET");
-    assert_eq!(with_token.status(), 200);
+    send_ok(
+        client
+            .get(server.url("/charts/hidden.jpg"))
+            .bearer_auth(TOKEN),
+        "GET",
+    )
+    .await;
 
     // Forged: one hex digit changed; another chart's signature; a made-up expiry.
     let sig = signed["sig"].as_str().expect("sig");
@@ -141,12 +141,7 @@ async fn private_charts_need_a_signed_url_or_the_token() {
         url.starts_with(&format!("{base}/charts/hidden.jpg?exp=")),
         "{url}"
     );
-    let response = client
-        .get(&url)
-        .send()
-        .await
-        .expect("GET signed by the CLI");
-    assert_eq!(response.status(), 200);
+    send_ok(client.get(&url), "GET signed by the CLI").await;
     server.stop().await;
 }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use base64::Engine;
 use serde_json::{json, Value};
 use tests::webdriver::{PageLoad, WebDriver};
-use tests::{config, now_ms, poll, within, Image, TestServer};
+use tests::{config, now_ms, poll, send_ok, within, Image, TestServer};
 
 /// The title the test gives its chart: Latin and Chinese (fonts-wqy-microhei, which
 /// `cargo xtask test` installs, is the only font here that has the Chinese characters).
@@ -81,7 +81,7 @@ impl Shown {
 
 pub(crate) async fn shown(driver: &WebDriver) -> Option<Shown> {
     let value = driver
-        .run(
+        .eval(
             "const c = document.getElementById('preview');
              if (!c || !c.width || !window.plotcastPreview) return null;
              const shown = window.plotcastPreview();
@@ -91,7 +91,6 @@ pub(crate) async fn shown(driver: &WebDriver) -> Option<Shown> {
                text += String.fromCharCode.apply(null, rgba.subarray(i, i + 0x8000));
              }
              return {shown, width: c.width, height: c.height, rgba: btoa(text)};",
-            json!([]),
         )
         .await;
     if value.is_null() {
@@ -122,15 +121,15 @@ pub(crate) async fn shown(driver: &WebDriver) -> Option<Shown> {
 }
 
 /// The server's render of exactly what the preview drew.
-pub(crate) async fn server_render(server: &TestServer, shown: &Shown) -> Image {
-    let response = server
-        .client
-        .post(server.url("/api/render"))
-        .json(&json!({"spec": shown.spec, "data": shown.data, "now": shown.now}))
-        .send()
-        .await
-        .expect("POST /api/render");
-    assert_eq!(response.status(), 200);
+async fn server_render(server: &TestServer, shown: &Shown) -> Image {
+    let response = send_ok(
+        server
+            .client
+            .post(server.url("/api/render"))
+            .json(&json!({"spec": shown.spec, "data": shown.data, "now": shown.now})),
+        "POST /api/render",
+    )
+    .await;
     Image::from_png(&response.bytes().await.expect("PNG"))
 }
 
@@ -143,7 +142,9 @@ async fn published(driver: &WebDriver, server: &TestServer, status: &str, what: 
     server.get_json("/api/charts/kitchen").await
 }
 
-pub(crate) fn assert_same(preview: &Image, server: &Image, what: &str) {
+/// Asserts that `server` renders exactly what the preview drew (`shown`).
+pub(crate) async fn assert_server_draws(server: &TestServer, shown: &Shown, what: &str) {
+    let (preview, server) = (&shown.image, &server_render(server, shown).await);
     assert_eq!(
         (preview.width, preview.height),
         (server.width, server.height),
@@ -164,10 +165,7 @@ pub(crate) fn assert_same(preview: &Image, server: &Image, what: &str) {
 /// Asserts that the page is no wider than the window (no horizontal scrolling).
 async fn assert_fits_the_window(driver: &WebDriver, what: &str) {
     let sizes = driver
-        .run(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            json!([]),
-        )
+        .eval("return [document.documentElement.scrollWidth, window.innerWidth];")
         .await;
     let (page, window) = (sizes[0].as_u64(), sizes[1].as_u64());
     assert!(
@@ -179,10 +177,7 @@ async fn assert_fits_the_window(driver: &WebDriver, what: &str) {
 /// How wide the preview canvas is drawn on the page, in CSS pixels (without its border).
 async fn preview_shown_width(driver: &WebDriver) -> u64 {
     let width = driver
-        .run(
-            "return document.getElementById('preview').clientWidth;",
-            json!([]),
-        )
+        .eval("return document.getElementById('preview').clientWidth;")
         .await;
     width.as_u64().expect("a width")
 }
@@ -225,6 +220,27 @@ pub(crate) async fn preview_where(
     .await
 }
 
+/// Waits until the image `css` selects shows a picture 640 px wide (the chart's width).
+async fn wait_for_a_640_px_image(driver: &WebDriver, css: &str, what: &str) {
+    let width =
+        format!("const i = document.querySelector('{css}'); return i ? i.naturalWidth : 0;");
+    let loaded = |width: &Value| width == 640;
+    driver
+        .wait_for_value(&width, loaded, Duration::from_secs(20), what)
+        .await;
+}
+
+/// A fresh server with the editor built (its page at `/`).
+async fn editor_server() -> TestServer {
+    build_editor().await;
+    TestServer::start_fresh(|_| {}).await
+}
+
+/// A point a second over the `seconds` s before `now`: `(i, t)` for the `i`th, at `t`.
+fn each_second_before(now: i64, seconds: i64) -> impl Iterator<Item = (i64, i64)> {
+    (0..seconds).map(move |i| (i, now - (seconds - i) * 1000))
+}
+
 /// Rows `rows` of two same-size images differ somewhere.
 fn rows_differ(a: &Image, b: &Image, rows: std::ops::Range<usize>) -> bool {
     let span = rows.start * a.width * 3..rows.end * a.width * 3;
@@ -241,19 +257,19 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     let server = TestServer::start(settings).await;
     // A live series: a minute of a rising temperature, plus another room.
     let now = now_ms();
-    let points: Vec<Value> = (0..60)
-        .map(|i| json!({"metric": "temp", "tags": {"room": "kitchen"}, "t": now - 60_000 + i * 1000, "v": 15.0 + f64::from(i as u32) / 4.0}))
+    let points: Vec<Value> = each_second_before(now, 60)
+        .map(|(i, t)| json!({"metric": "temp", "tags": {"room": "kitchen"}, "t": t, "v": 15.0 + f64::from(i as u32) / 4.0}))
         .chain([json!({"metric": "temp", "tags": {"room": "hall"}, "t": now, "v": 12.0})])
         .collect();
-    let written = server
-        .client
-        .post(server.url("/api/points"))
-        .bearer_auth("s3cret")
-        .json(&json!({ "points": points }))
-        .send()
-        .await
-        .expect("POST /api/points");
-    assert_eq!(written.status(), 200);
+    send_ok(
+        server
+            .client
+            .post(server.url("/api/points"))
+            .bearer_auth("s3cret")
+            .json(&json!({ "points": points })),
+        "POST /api/points",
+    )
+    .await;
 
     // A 1280x800 screen: the editor fits without horizontal scrolling.
     let driver = WebDriver::start(1280, 800, PageLoad::Normal).await;
@@ -270,19 +286,23 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     driver
         .click("[data-action='remove:panels[0].series[0]']")
         .await;
-    poll(Duration::from_secs(30), "the series picker with the live series", || async {
-        let options = driver.run("return [...document.querySelectorAll('#series-pick option')].map(o => o.value);", json!([])).await;
-        options.as_array()?.iter().any(|o| o == "temp{room=kitchen}").then_some(())
-    })
-    .await;
+    driver
+        .wait_for_value(
+            "return [...document.querySelectorAll('#series-pick option')].map(o => o.value);",
+            |options| {
+                options
+                    .as_array()
+                    .is_some_and(|o| o.iter().any(|o| o == "temp{room=kitchen}"))
+            },
+            Duration::from_secs(30),
+            "the series picker with the live series",
+        )
+        .await;
 
     // Build the chart from the live series, found by searching the picker.
     driver.set("#series-search", "KITCHEN").await;
     let found = driver
-        .run(
-            "return [...document.querySelectorAll('#series-pick option')].map(o => o.value);",
-            json!([]),
-        )
+        .eval("return [...document.querySelectorAll('#series-pick option')].map(o => o.value);")
         .await;
     assert_eq!(
         found,
@@ -319,11 +339,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
             > 200,
         "the red line is drawn"
     );
-    assert_same(
-        &first.image,
-        &server_render(&server, &first).await,
-        "the first preview",
-    );
+    assert_server_draws(&server, &first, "the first preview").await;
 
     // Retitle: the preview changes where the title is, and still equals the server's render.
     driver.set("[data-field='title']", TITLE).await;
@@ -335,11 +351,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         rows_differ(&first.image, &retitled.image, 0..30),
         "the title area changed"
     );
-    assert_same(
-        &retitled.image,
-        &server_render(&server, &retitled).await,
-        "the retitled preview",
-    );
+    assert_server_draws(&server, &retitled, "the retitled preview").await;
     // A server without system fonts draws boxes for the Chinese characters.
     let without_fonts = TestServer::start_fresh(|_| {}).await;
     assert!(
@@ -374,9 +386,8 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
 
     // The JSON view names the path of a problem and the preview keeps the last valid spec.
     let bad = driver
-        .run(
+        .eval(
             "return document.getElementById('spec-json').value.replace('\"#ff0000\"', '\"#12\"');",
-            json!([]),
         )
         .await;
     driver
@@ -407,10 +418,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
     // The server wants the API token: the page asks for it, then publishes.
     poll(Duration::from_secs(20), "the token prompt", || async {
         let hidden = driver
-            .run(
-                "return document.getElementById('token-prompt').hidden;",
-                json!([]),
-            )
+            .eval("return document.getElementById('token-prompt').hidden;")
             .await;
         (hidden == false && driver.text("#message").await.contains("401")).then_some(())
     })
@@ -429,10 +437,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         "the published spec is the previewed one"
     );
     let snippet = driver
-        .run(
-            "return document.getElementById('embed-snippet').value;",
-            json!([]),
-        )
+        .eval("return document.getElementById('embed-snippet').value;")
         .await;
     assert_eq!(
         snippet.as_str(),
@@ -466,20 +471,7 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         mean < 6.0,
         "the stream frame looks like the preview (mean difference {mean:.2})"
     );
-    poll(
-        Duration::from_secs(20),
-        "the stream beside the preview",
-        || async {
-            let width = driver
-                .run(
-                    "return document.getElementById('stream').naturalWidth;",
-                    json!([]),
-                )
-                .await;
-            (width == 640).then_some(())
-        },
-    )
-    .await;
+    wait_for_a_640_px_image(&driver, "#stream", "the stream beside the preview").await;
     let screenshot = driver.screenshot().await;
     let path = root().join("target/editor-e2e.png");
     std::fs::write(&path, &screenshot).expect("writing the screenshot");
@@ -487,13 +479,8 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
 
     // The start page lists the chart with a live thumbnail.
     driver.open(&server.url("/#/")).await;
-    poll(Duration::from_secs(20), "the thumbnail of the published chart", || async {
-        let width = driver
-            .run("const i = document.querySelector('img[data-thumb=\"kitchen\"]'); return i ? i.naturalWidth : 0;", json!([]))
-            .await;
-        (width == 640).then_some(())
-    })
-    .await;
+    let thumbnail = "img[data-thumb=\"kitchen\"]";
+    wait_for_a_640_px_image(&driver, thumbnail, "the thumbnail of the published chart").await;
 
     // Open it again, change it and republish: the open stream shows the new design.
     driver.click("a[data-chart='kitchen']").await;
@@ -502,10 +489,9 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
         "the chart in the editor",
         || async {
             let title = driver
-                .run(
+                .eval(
                     "const e = document.querySelector(\"[data-field='title']\");
                  return e && !document.getElementById('editor-view').hidden ? e.value : null;",
-                    json!([]),
                 )
                 .await;
             (title == TITLE).then_some(())
@@ -539,11 +525,9 @@ async fn the_editor_builds_previews_exactly_and_publishes_a_chart_from_live_data
 /// no data here draws a live series instead, and "duplicate" copies a published chart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_charts_start_from_templates_with_live_series_or_duplicates() {
-    build_editor().await;
-    let server = TestServer::start_fresh(|_| {}).await;
-    let now = now_ms();
-    let points: Vec<Value> = (0..30)
-        .map(|i| json!({"metric": "temp", "tags": {"room": "hall"}, "t": now - 30_000 + i * 1000, "v": 20.0 + f64::from(i as u32) / 10.0}))
+    let server = editor_server().await;
+    let points: Vec<Value> = each_second_before(now_ms(), 30)
+        .map(|(i, t)| json!({"metric": "temp", "tags": {"room": "hall"}, "t": t, "v": 20.0 + f64::from(i as u32) / 10.0}))
         .collect();
     server.write_points(points).await;
     server
@@ -562,11 +546,7 @@ async fn new_charts_start_from_templates_with_live_series_or_duplicates() {
         (&json!("temp"), &json!("hall"))
     );
     assert_eq!(series["color"], "#D55E00", "the template's design is kept");
-    assert_same(
-        &lab.image,
-        &server_render(&server, &lab).await,
-        "the template's preview",
-    );
+    assert_server_draws(&server, &lab, "the template's preview").await;
 
     open_showing(
         &driver,
@@ -594,14 +574,11 @@ async fn new_charts_start_from_templates_with_live_series_or_duplicates() {
 /// image pixels map to the viewport: `(layout, [left, top, scale])`.
 async fn preview_geometry(driver: &WebDriver) -> Option<(Value, [f64; 3])> {
     let value = driver
-        .run(
-            "const c = document.getElementById('preview');
+        .eval("const c = document.getElementById('preview');
              if (!c || !c.width || !window.plotcastLayout) return null;
              const r = c.getBoundingClientRect();
              return {layout: window.plotcastLayout(),
-                     place: [r.left + c.clientLeft, r.top + c.clientTop, c.clientWidth / c.width]};",
-            json!([]),
-        )
+                     place: [r.left + c.clientLeft, r.top + c.clientTop, c.clientWidth / c.width]};")
         .await;
     let layout: Value = serde_json::from_str(value["layout"].as_str()?).ok()?;
     let place = value["place"].as_array()?;
@@ -655,12 +632,11 @@ fn cell_rect(layout: &Value, (col, row): (f64, f64)) -> [f64; 4] {
 /// it is shown.
 async fn drop_outline(driver: &WebDriver) -> Option<([f64; 4], bool)> {
     let value = driver
-        .run(
+        .eval(
             "const e = document.getElementById('drop-target');
              if (!e || e.hidden) return null;
              const r = e.getBoundingClientRect();
              return [r.left, r.top, r.right, r.bottom, e.classList.contains('refused')];",
-            json!([]),
         )
         .await;
     let list = value.as_array()?;
@@ -704,8 +680,7 @@ async fn shown_cell(driver: &WebDriver, panel: usize) -> Option<(u64, u64, u64, 
 /// is one undo step, and the preview still equals the server's render.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panels_are_moved_and_resized_by_dragging_them_on_the_preview() {
-    build_editor().await;
-    let server = TestServer::start_fresh(|_| {}).await;
+    let server = editor_server().await;
     let driver = WebDriver::start(1280, 800, PageLoad::Normal).await;
     // "This host": a 2×2 grid, CPU across the top, memory and network below.
     driver.open(&server.url("/#/new/this-host")).await;
@@ -779,11 +754,7 @@ async fn panels_are_moved_and_resized_by_dragging_them_on_the_preview() {
     })
     .await;
     assert_eq!(shown_cell(&driver, 1).await, Some((2, 0, 1, 1)));
-    assert_same(
-        &widened.image,
-        &server_render(&server, &widened).await,
-        "after the drags",
-    );
+    assert_server_draws(&server, &widened, "after the drags").await;
 
     // One undo takes back the whole resize gesture, not the move before it.
     driver.click("#undo").await;
@@ -805,8 +776,7 @@ async fn panels_are_moved_and_resized_by_dragging_them_on_the_preview() {
 /// change what the preview draws, which still equals the server's render.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_form_is_built_from_the_schema_and_grouped_like_grafanas_options() {
-    build_editor().await;
-    let server = TestServer::start_fresh(|_| {}).await;
+    let server = editor_server().await;
     let driver = WebDriver::start(1280, 800, PageLoad::Normal).await;
     driver.open(&server.url("/#/new/blank")).await;
     let groups = |count: usize| {
@@ -814,10 +784,7 @@ async fn the_form_is_built_from_the_schema_and_grouped_like_grafanas_options() {
         async move {
             poll(Duration::from_secs(30), "the form's groups", || async {
                 let groups = driver
-                    .run(
-                        "return [...document.querySelectorAll('#form fieldset')].map(f => f.dataset.group);",
-                        json!([]),
-                    )
+                    .eval("return [...document.querySelectorAll('#form fieldset')].map(f => f.dataset.group);")
                     .await;
                 (groups.as_array()?.len() == count).then_some(groups)
             })
@@ -841,11 +808,7 @@ async fn the_form_is_built_from_the_schema_and_grouped_like_grafanas_options() {
         [0x20, 0x30, 0x40],
         "the background is drawn"
     );
-    assert_same(
-        &shown.image,
-        &server_render(&server, &shown).await,
-        "the recoloured preview",
-    );
+    assert_server_draws(&server, &shown, "the recoloured preview").await;
     assert_fits_the_window(&driver, "the schema's form").await;
     // A text panel has no series, axis, legend or thresholds.
     driver.set("[data-field='panels[0].kind']", "text").await;
@@ -856,12 +819,9 @@ async fn the_form_is_built_from_the_schema_and_grouped_like_grafanas_options() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
-    build_editor().await;
-    let server = TestServer::start_fresh(|_| {}).await;
-    let now = now_ms();
-    let points: Vec<Value> = (0..30)
-        .flat_map(|i| {
-            let t = now - 30_000 + i * 1000;
+    let server = editor_server().await;
+    let points: Vec<Value> = each_second_before(now_ms(), 30)
+        .flat_map(|(_, t)| {
             [
                 json!({"metric": "temp", "tags": {"room": "kitchen"}, "t": t, "v": 20.0}),
                 json!({"metric": "temp", "tags": {"room": "hall"}, "t": t, "v": 80.0}),
@@ -887,11 +847,7 @@ async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
     })
     .await;
     assert_eq!(kitchen.spec["title"], "Temp in kitchen");
-    assert_same(
-        &kitchen.image,
-        &server_render(&server, &kitchen).await,
-        "the preview with the default",
-    );
+    assert_server_draws(&server, &kitchen, "the preview with the default").await;
 
     // Choose another value: the preview draws it, exactly as the server would.
     driver.set("select[data-var='room']", "hall").await;
@@ -904,11 +860,7 @@ async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
         rows_differ(&kitchen.image, &hall.image, 30..300),
         "the hall's line (80) is not the kitchen's (20)"
     );
-    assert_same(
-        &hall.image,
-        &server_render(&server, &hall).await,
-        "the preview of the hall",
-    );
+    assert_server_draws(&server, &hall, "the preview of the hall").await;
 
     // The embed snippet and the stream beside the preview carry the value.
     let stream_url = server.url("/charts/rooms.mjpg?var-room=hall");
@@ -917,13 +869,10 @@ async fn the_editor_previews_with_chosen_variables_and_embeds_them() {
         "the snippet with the variable",
         || async {
             let snippet = driver
-                .run(
-                    "return document.getElementById('embed-snippet').value;",
-                    json!([]),
-                )
+                .eval("return document.getElementById('embed-snippet').value;")
                 .await;
             let src = driver
-                .run("return document.getElementById('stream').src;", json!([]))
+                .eval("return document.getElementById('stream').src;")
                 .await;
             (snippet.as_str()?.contains(&format!("src=\"{stream_url}\""))
                 && src == stream_url.as_str())

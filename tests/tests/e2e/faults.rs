@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde_json::json;
 use server::Hooks;
-use tests::{config, header, metric_value, now_ms, red, Image, MjpegReader, TestServer};
+use tests::{
+    config, error_message, header, metric_value, now_ms, red, Image, MjpegReader, TestServer,
+};
 
 use crate::temp_chart;
 
@@ -93,7 +95,7 @@ async fn a_store_that_cannot_write_gives_503_and_streams_keep_running() {
     assert_eq!(response.status(), 503);
     assert_eq!(header(&response, "retry-after"), Some("5"));
     let body: serde_json::Value = response.json().await.expect("json");
-    let error = body["error"].as_str().unwrap_or_default();
+    let error = error_message(&body);
     assert!(
         error.contains("storage unavailable") && error.contains("read-only"),
         "{error}"

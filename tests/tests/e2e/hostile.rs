@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tests::{built_plotcast, spawn_plotcast, within, Image, TestServer};
+use tests::{built_plotcast, send_ok, spawn_plotcast, within, Image, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -25,13 +25,7 @@ async fn urls_in_specs_are_drawn_as_text() {
         let client = server.client.clone();
         let url = server.url("/api/render");
         async move {
-            let response = client
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .expect("POST /api/render");
-            assert_eq!(response.status(), 200);
+            let response = send_ok(client.post(url).json(&body), "POST /api/render").await;
             Image::from_png(&response.bytes().await.expect("png"))
         }
     };

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use serde_json::{json, Value};
-use tests::{Image, TestServer};
+use tests::{error_message, Image, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn telegraf_v1_and_v2_requests_store_points() {
@@ -23,10 +23,7 @@ async fn telegraf_v1_and_v2_requests_store_points() {
     assert_eq!(select.status(), 400);
     let message: Value = select.json().await.expect("json error");
     assert!(
-        message["error"]
-            .as_str()
-            .unwrap_or("")
-            .contains("only CREATE DATABASE"),
+        error_message(&message).contains("only CREATE DATABASE"),
         "{message}"
     );
 
@@ -160,7 +157,7 @@ async fn json_points_store_and_bad_json_stores_nothing() {
         .await;
     assert_eq!(unknown.status(), 400);
     let error: Value = unknown.json().await.expect("json");
-    let message = error["error"].as_str().unwrap_or("");
+    let message = error_message(&error);
     assert!(
         message.starts_with("invalid points JSON: unknown field `value`"),
         "{message}"

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tests::{header, poll, raw_get, status_and_json, within, TestServer};
+use tests::{assert_over_limit, error_message, poll, raw_get, status_and_json, within, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -14,7 +14,7 @@ use crate::temp_chart;
 
 /// The `error` message of a JSON error body contains `text`.
 fn error_says(body: &Value, text: &str) -> bool {
-    body["error"].as_str().is_some_and(|e| e.contains(text))
+    error_message(body).contains(text)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,16 +82,9 @@ async fn viewer_limits_answer_503_with_retry_after() {
     let a = server.stream("/charts/one.mjpg").await;
     let _b = server.stream("/charts/one.mjpg").await;
     let refused = server.get("/charts/one.mjpg").await;
-    assert_eq!(header(&refused, "retry-after"), Some("5"));
-    let (status, body) = status_and_json(refused).await;
-    assert_eq!(
-        (status, body["limit"].as_str()),
-        (503, Some("max_viewers_per_chart"))
-    );
+    assert_over_limit(refused, "max_viewers_per_chart").await;
     let _c = server.stream("/charts/two.mjpg").await;
-    let refused = server.get("/charts/two.mjpg").await;
-    let (status, body) = status_and_json(refused).await;
-    assert_eq!((status, body["limit"].as_str()), (503, Some("max_viewers")));
+    assert_over_limit(server.get("/charts/two.mjpg").await, "max_viewers").await;
     // A viewer leaves: its place is free again.
     drop(a);
     server

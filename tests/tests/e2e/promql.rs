@@ -12,7 +12,7 @@ use tests::prometheus::{free_port, points_of, samples_of, Exporter, Prometheus};
 use tests::webdriver::{PageLoad, WebDriver};
 use tests::{poll, red, status_and_json, Image, MjpegReader, TestServer};
 
-use crate::editor::{assert_same, preview_where, server_render, shown};
+use crate::editor::{assert_server_draws, preview_where, shown};
 
 /// A plotcast server with source `prom` at `prometheus` (not started yet), asked again
 /// every second.
@@ -43,6 +43,16 @@ scrape_configs:
         plotcast = server.addr,
     );
     Prometheus::start_at(&config, addr).await
+}
+
+/// A server whose source `prom` is a real Prometheus, which scrapes it and an exporter
+/// serving `exposition`; the exporter (kept by the caller) can change what it serves.
+async fn server_over_prometheus(exposition: &str) -> (TestServer, Exporter, Prometheus) {
+    let addr = free_port();
+    let server = server_with_source(addr).await;
+    let exporter = Exporter::start(exposition).await;
+    let prometheus = prometheus_scraping(addr, &exporter, &server).await;
+    (server, exporter, prometheus)
 }
 
 /// A chart of `fixture_value` from `prom` in red on a fixed 0..100 axis.
@@ -84,10 +94,8 @@ fn note_pixels(image: &Image) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_promql_chart_streams_what_query_range_answers() {
-    let addr = free_port();
-    let server = server_with_source(addr).await;
-    let exporter = Exporter::start("fixture_value 10\n").await;
-    let prometheus = prometheus_scraping(addr, &exporter, &server).await;
+    let (server, exporter, prometheus) = server_over_prometheus("fixture_value 10\n").await;
+    let addr = prometheus.addr;
     let sources = server.get_json("/api/sources").await;
     assert_eq!(sources["sources"][0]["name"], "prom");
     assert!(
@@ -158,10 +166,7 @@ async fn a_promql_chart_streams_what_query_range_answers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_down_mid_stream_is_noted_and_the_stream_recovers() {
-    let addr = free_port();
-    let server = server_with_source(addr).await;
-    let exporter = Exporter::start("fixture_value 90\n").await;
-    let mut prometheus = prometheus_scraping(addr, &exporter, &server).await;
+    let (server, _exporter, mut prometheus) = server_over_prometheus("fixture_value 90\n").await;
     server.create_chart("prom", CHART).await;
     let mut stream = server.stream("/charts/prom.mjpg").await;
     frame_where(&mut stream, "a frame with the line", |image| {
@@ -195,10 +200,7 @@ async fn prometheus_down_mid_stream_is_noted_and_the_stream_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_prometheus_refuses_or_an_unknown_source_is_a_422_naming_the_series() {
-    let addr = free_port();
-    let server = server_with_source(addr).await;
-    let exporter = Exporter::start("fixture_value 1\n").await;
-    let prometheus = prometheus_scraping(addr, &exporter, &server).await;
+    let (server, _exporter, prometheus) = server_over_prometheus("fixture_value 1\n").await;
     let spec = |series: &str| {
         format!(
             r#"{{"version":1,"width":300,"height":200,"panels":[{{"kind":"stat","series":[{{"metric":"temp"}}]}},
@@ -249,10 +251,7 @@ async fn a_query_prometheus_refuses_or_an_unknown_source_is_a_422_naming_the_ser
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_editor_charts_a_promql_query_through_the_server() {
     crate::editor::build_editor().await;
-    let addr = free_port();
-    let server = server_with_source(addr).await;
-    let exporter = Exporter::start("fixture_value 42\n").await;
-    let _prometheus = prometheus_scraping(addr, &exporter, &server).await;
+    let (server, _exporter, _prometheus) = server_over_prometheus("fixture_value 42\n").await;
     // A built-in series, so the blank chart starts with one to turn into a query.
     let point = serde_json::json!({"points": [{"metric": "temp", "t": tests::now_ms(), "v": 1.0}]});
     assert_eq!(server.post_points(point).await.status(), 200);
@@ -262,7 +261,7 @@ async fn the_editor_charts_a_promql_query_through_the_server() {
     poll(Duration::from_secs(30), "the blank chart with its series and the source list", || async {
         let shown = shown(&driver).await?;
         let sources = driver
-            .run("return [...document.querySelectorAll('#source-names option')].map(o => o.value);", serde_json::json!([]))
+            .eval("return [...document.querySelectorAll('#source-names option')].map(o => o.value);")
             .await;
         (shown.spec["panels"][0]["series"][0]["metric"] == "temp" && sources == serde_json::json!(["prom"]))
             .then_some(())
@@ -288,11 +287,7 @@ async fn the_editor_charts_a_promql_query_through_the_server() {
         "the fixture's value: {}",
         charted.data
     );
-    assert_same(
-        &charted.image,
-        &server_render(&server, &charted).await,
-        "the query's preview",
-    );
+    assert_server_draws(&server, &charted, "the query's preview").await;
     drop(driver);
     server.stop().await;
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tests::{
-    built_plotcast, config, create_chart_at, get_json, now_ms, red, spawn_plotcast, Image,
+    built_plotcast, config, create_chart_at, get_json, now_ms, red, send_ok, spawn_plotcast, Image,
     TestServer,
 };
 
@@ -87,12 +87,7 @@ async fn acknowledged_writes_survive_kill_9() {
     child.kill().await.expect("SIGKILL");
 
     let (mut child, url) = serve(&binary, dir.path()).await;
-    let chart = client
-        .get(format!("{url}/api/charts/k9"))
-        .send()
-        .await
-        .expect("GET chart");
-    assert_eq!(chart.status(), 200);
+    send_ok(client.get(format!("{url}/api/charts/k9")), "GET chart").await;
     let query = format!(
         "{url}/api/series/points?metric=k9_v&from={t0}&to={}",
         t0 + 60_000

@@ -181,7 +181,7 @@ async fn a_client_that_does_not_dechunk_reads_the_stream() {
 
 /// GStreamer's `souphttpsrc ! multipartdemux ! jpegdec` on `server`'s stream of `bar`
 /// (certificate not checked: `ssl-strict=false`), writing 4 frames as PNG into `dir`.
-pub fn gstreamer_decoder(server: &TestServer, dir: &Path) -> tokio::process::Command {
+fn gstreamer_decoder(server: &TestServer, dir: &Path) -> tokio::process::Command {
     let location = format!("location={}", server.url("/charts/bar.mjpg"));
     let frames = format!("location={}", dir.join("frame%03d.png").display());
     let mut gst = tokio::process::Command::new("gst-launch-1.0");
@@ -203,16 +203,21 @@ pub fn gstreamer_decoder(server: &TestServer, dir: &Path) -> tokio::process::Com
 }
 
 /// What a missing GStreamer needs.
-pub const GSTREAMER: &str =
+const GSTREAMER: &str =
     "gst-launch-1.0 (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-good)";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gstreamer_decodes_frames() {
-    let server = short_bar_server().await;
+/// GStreamer writes 4 frames of the stream of `server` (made by `short_bar_server`),
+/// then the server stops.
+pub async fn gstreamer_reads_four_frames(server: TestServer) {
     let out = tempfile::tempdir().expect("temp dir");
     let gst = gstreamer_decoder(&server, out.path());
     frames_across_a_change(&server, gst, GSTREAMER, out.path(), 4, Image::from_png).await;
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gstreamer_decodes_frames() {
+    gstreamer_reads_four_frames(short_bar_server().await).await;
 }
 
 /// Reads `argv[3]` frames of the stream at `argv[1]` with OpenCV and writes them as

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tests::{
-    cli_signed_url, header, metric_value, now_ms, poll, red, status_and_json, Image, MjpegReader,
-    TestServer,
+    assert_over_limit, cli_signed_url, error_message, metric_value, now_ms, poll, red, send_ok,
+    status_and_json, Image, MjpegReader, TestServer,
 };
 
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -119,13 +119,7 @@ async fn the_variant_cap_answers_503_with_retry_after() {
     let _db1 = server.stream("/charts/vars.mjpg?var-host=db1").await;
     let db2 = server.stream("/charts/vars.mjpg?var-host=db2").await;
     let refused = server.get("/charts/vars.mjpg?var-host=db3").await;
-    assert_eq!(header(&refused, "retry-after"), Some("5"));
-    let (status, body) = status_and_json(refused).await;
-    assert_eq!(
-        (status, body["limit"].as_str()),
-        (503, Some("max_variants_per_chart")),
-        "{body}"
-    );
+    assert_over_limit(refused, "max_variants_per_chart").await;
     // Live variants take more viewers; snapshots are not capped.
     let _db1_again = server.stream("/charts/vars.mjpg?var-host=db1").await;
     png(&server, "var-host=db3").await;
@@ -175,7 +169,7 @@ async fn overrides_change_the_picture_and_bad_parameters_are_400_naming_them() {
                 status_and_json(server.get(&format!("/charts/vars.{ext}?{query}")).await).await;
             assert_eq!(status, 400, "{ext}?{query}: {body}");
             assert_eq!(body["details"][0]["parameter"], parameter, "{ext}?{query}");
-            let error = body["error"].as_str().unwrap_or("");
+            let error = error_message(&body);
             assert!(error.contains(parameter), "{ext}?{query}: {error}");
         }
     }
@@ -202,14 +196,14 @@ async fn signed_urls_cover_their_parameters() {
     assert_eq!(created.status(), 201);
     let point = |host: &str, v: f64| json!({"metric": "temp", "tags": {"host": host}, "t": now_ms(), "v": v});
     let points = json!({"points": [point("db1", 90.0), point("db2", 10.0)]});
-    let written = client
-        .post(server.url("/api/points"))
-        .bearer_auth(TOKEN)
-        .json(&points)
-        .send()
-        .await
-        .expect("POST points");
-    assert_eq!(written.status(), 200);
+    send_ok(
+        client
+            .post(server.url("/api/points"))
+            .bearer_auth(TOKEN)
+            .json(&points),
+        "POST points",
+    )
+    .await;
     let sign = |query: &'static str| async move {
         let response = client
             .post(server.url(&format!("/api/charts/vars/sign?{query}")))
@@ -274,12 +268,7 @@ async fn signed_urls_cover_their_parameters() {
     ];
     let url = cli_signed_url(&args, TOKEN, "png").await;
     assert!(url.contains("?var-host=db2&width=200&exp="), "{url}");
-    let response = client
-        .get(&url)
-        .send()
-        .await
-        .expect("GET signed by the CLI");
-    assert_eq!(response.status(), 200);
+    let response = send_ok(client.get(&url), "GET signed by the CLI").await;
     let image = Image::from_png(&response.bytes().await.expect("PNG"));
     assert_eq!(image.width, 200);
     let body: Value = client
@@ -290,9 +279,6 @@ async fn signed_urls_cover_their_parameters() {
         .json()
         .await
         .expect("json");
-    assert!(
-        body["error"].as_str().unwrap_or("").contains("signature"),
-        "{body}"
-    );
+    assert!(error_message(&body).contains("signature"), "{body}");
     owned.stop().await;
 }

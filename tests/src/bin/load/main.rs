@@ -22,6 +22,7 @@ mod cpu_feed;
 mod ingest;
 mod long_window;
 mod mjpeg;
+mod poll;
 mod procfs;
 mod promql;
 mod report;

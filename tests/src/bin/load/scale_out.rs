@@ -12,12 +12,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use futures_util::future::join_all;
 use tests::nats::NatsServer;
 use tokio::sync::{watch, Barrier};
 
 use crate::cpu_feed::{collect, prefill, MOVING_10};
+use crate::poll::poll;
 use crate::procfs::{self, CpuMeter};
 use crate::report::{detail, result};
 use crate::server::{delta, Server};
@@ -356,19 +357,17 @@ async fn round(
 /// Waits until `node` has no viewers of the chart left (the round's are closed).
 async fn closed(node: &Server) -> Result<()> {
     let gauge = format!("plotcast_viewers{{chart=\"{CHART}\"}}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    let (limit, every) = (Duration::from_secs(30), Duration::from_millis(100));
+    poll(limit, every, || async {
         // No line: the chart has no live variant here any more.
         let left = node.metric(&gauge).await.unwrap_or(0.0);
         if left == 0.0 {
             return Ok(());
         }
-        if Instant::now() > deadline {
-            bail!(
-                "{} still has {left} viewers of {CHART} 30 s after the round",
-                node.addr
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        Err(format!(
+            "{} still has {left} viewers of {CHART} 30 s after the round",
+            node.addr
+        ))
+    })
+    .await
 }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use crate::poll::poll;
+
 /// A running `plotcast serve`.
 pub struct Server {
     /// The child process, unless attached to a server started elsewhere.
@@ -112,21 +114,16 @@ impl Server {
 
     /// Waits until `/healthz` answers 200, at most `limit`.
     pub async fn wait_healthy(&self, limit: Duration) -> Result<()> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Ok(r) = self.http.get(self.url("/healthz")).send().await {
-                if r.status().is_success() {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                bail!(
+        poll(limit, Duration::from_millis(50), || async {
+            match self.http.get(self.url("/healthz")).send().await {
+                Ok(r) if r.status().is_success() => Ok(()),
+                _ => Err(format!(
                     "plotcast did not answer /healthz on {} within {limit:?}",
                     self.addr
-                );
+                )),
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 
     /// Kills the server (SIGKILL, as a crash would) and starts it again with the same
