@@ -53,7 +53,7 @@ pub fn points_for_drawing<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
     use render_core::{Data, Frame, Renderer, Series, Spec};
 
@@ -91,23 +91,24 @@ mod tests {
 
     /// The first pixel (and its grey level) of `a` that is darker by more than `levels`
     /// than every pixel of `b` within `dx` columns and `dy` rows around it: ink in `a`
-    /// that `b` has nowhere near. (Black on white: a pixel's darkness is its ink.)
-    fn ink_missing_nearby(
+    /// that `b` has nowhere near. (Black on white: a pixel's darkness is its ink; both
+    /// RGBA frames `width` pixels wide.)
+    pub(crate) fn ink_missing_nearby(
         a: &[u8],
         b: &[u8],
-        dx: usize,
-        dy: usize,
-        levels: u8,
+        width: usize,
+        (dx, dy, levels): (usize, usize, u8),
     ) -> Option<(usize, usize, u8, u8)> {
-        for y in 0..HEIGHT {
-            for x in 0..WIDTH {
+        let height = a.len() / 4 / width.max(1);
+        for y in 0..height {
+            for x in 0..width {
                 let mut darkest = u8::MAX;
-                for ny in y.saturating_sub(dy)..=(y + dy).min(HEIGHT - 1) {
-                    for nx in x.saturating_sub(dx)..=(x + dx).min(WIDTH - 1) {
-                        darkest = darkest.min(b[(ny * WIDTH + nx) * 4]);
+                for ny in y.saturating_sub(dy)..=(y + dy).min(height - 1) {
+                    for nx in x.saturating_sub(dx)..=(x + dx).min(width - 1) {
+                        darkest = darkest.min(b[(ny * width + nx) * 4]);
                     }
                 }
-                let grey = a[(y * WIDTH + x) * 4];
+                let grey = a[(y * width + x) * 4];
                 if grey.saturating_add(levels) < darkest {
                     return Some((x, y, grey, darkest));
                 }
@@ -205,13 +206,14 @@ mod tests {
 
     /// How far apart the same ink may be in the two frames: columns, rows, grey levels
     /// (the bound and why, in the module docs of `tiers`).
-    const NEARBY: (usize, usize, u8) = (2, 1, 2);
+    pub(crate) const NEARBY: (usize, usize, u8) = (2, 1, 2);
 
     /// Checks one case of the property: a chart drawn from the tier `choose` picks for
-    /// its window looks like the chart drawn from every raw point — the same value axis,
-    /// and no ink in either frame that the other lacks nearby ([`NEARBY`]). `window` and `density` in `0.0..1.0` pick the window
-    /// (2,000 s to 366 days) and the points per image column (0.05 to 200, both
-    /// log-uniform); the window starts `start` steps after a 3-hour boundary.
+    /// its window looks like the chart drawn from every raw point — the same value
+    /// axis, and no ink in either frame that the other lacks nearby ([`NEARBY`]).
+    /// `window` and `density` in `0.0..1.0` pick the window (2,000 s to 366 days) and
+    /// the points per image column (0.05 to 200, both log-uniform); the window starts
+    /// `start` steps after a 3-hour boundary.
     fn check_case(seed: u64, window: f64, density: f64, start: i64) -> Result<(), String> {
         let window_ms = (2.0e6 * (366.0 * 86_400_000.0 / 2.0e6f64).powf(window)) as i64;
         // Time per image column: at most the plot's (narrower) time per column.
@@ -258,9 +260,7 @@ mod tests {
             (&from_tiers, &from_raw, "tiers"),
             (&from_raw, &from_tiers, "raw"),
         ] {
-            if let Some((x, y, grey, nearest)) =
-                ink_missing_nearby(a, b, NEARBY.0, NEARBY.1, NEARBY.2)
-            {
+            if let Some((x, y, grey, nearest)) = ink_missing_nearby(a, b, WIDTH, NEARBY) {
                 let strip = save_strip(&from_raw, &from_tiers);
                 return Err(format!(
                     "pixel ({x}, {y}) of the {which} frame has grey {grey}, the other frame \

@@ -107,7 +107,9 @@ mod memory;
 pub mod sql;
 mod steps;
 
-pub use bucket::Bucket;
+pub use bucket::{start_of, Bucket};
 pub use draw::points_for_drawing;
+#[cfg(test)]
+pub(crate) use draw::tests::{ink_missing_nearby, NEARBY};
 pub use memory::SeriesTiers;
 pub use steps::{choose, Tier, TierConfig, STEPS_MS, TIERS};
