@@ -170,7 +170,7 @@ mod tests {
     use crate::ingest::{Batch, Sample};
     use crate::source::BuiltinSource;
     use crate::store::Store;
-    use crate::tiers::{ink_missing_nearby, NEARBY};
+    use crate::tiers::{ink_missing_nearby, TierConfig, NEARBY};
 
     const DAY_MS: i64 = 86_400_000;
 
@@ -205,29 +205,51 @@ mod tests {
         frame.rgba().to_vec()
     }
 
-    #[test]
-    fn a_month_next_to_an_hour_reads_tier_points_beyond_the_hour(
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let store = Arc::new(Store::open(dir.path())?);
-        let source = BuiltinSource::new(store, 40 * DAY_MS, Clock::System);
-        let now = Clock::System.now_ms();
-        let raw = month_of_points(now);
-        let samples: Vec<Sample> = raw
+    /// The samples of series `load{host}` at `points`.
+    fn samples(host: &str, points: &[Point]) -> Vec<Sample> {
+        points
             .iter()
             .map(|p| Sample {
                 metric: "load".into(),
-                tags: BTreeMap::new(),
+                tags: BTreeMap::from([("host".to_string(), host.to_string())]),
                 t: p.t,
                 v: p.v,
             })
-            .collect();
-        source.write(&Batch::from_samples(&samples), 10)?;
+            .collect()
+    }
+
+    /// A source holding a month of `load{host=a}` (through the source) and of
+    /// `load{host=sqlite-only}` (written to SQLite behind memory's back: a read that
+    /// goes to SQLite gets it), memory reaching as far back as `spec` needs.
+    fn month_store(
+        spec: &ValidSpec,
+        now: i64,
+    ) -> Result<(tempfile::TempDir, BuiltinSource, Vec<Point>), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Arc::new(Store::open(dir.path())?);
+        let source = BuiltinSource::new(store.clone(), 40 * DAY_MS, Clock::System);
+        let raw = month_of_points(now);
+        source.write(&Batch::from_samples(&samples("a", &raw)), 10)?;
+        source.reach(&BuiltinSource::needs(spec))?;
+        let behind_memory = Batch::from_samples(&samples("sqlite-only", &raw));
+        store.write_batch(&behind_memory, 10, &TierConfig::default(), now)?;
+        Ok((dir, source, raw))
+    }
+
+    #[test]
+    fn a_month_next_to_an_hour_reads_tier_points_beyond_the_hour(
+    ) -> Result<(), Box<dyn std::error::Error>> {
         let spec = render_core::validate(Spec::from_json(TWO_WINDOWS)?)?;
-        source.reach(&BuiltinSource::needs(&spec))?;
+        let now = Clock::System.now_ms();
+        let (_dir, source, raw) = month_store(&spec, now)?;
 
         let data = read_spec(&source, &spec, now);
-        assert_eq!(data.series.len(), 1);
+        let hosts: Vec<&str> = data
+            .series
+            .iter()
+            .map(|s| s.tags["host"].as_str())
+            .collect();
+        assert_eq!(hosts, ["a"], "memory answers");
         let read = &data.series[0].points;
         // The month's panel draws ~180 columns of 4 hours: 30-minute buckets, at most 4
         // points each, where the raw points are 43,200; the hour is every raw point.
@@ -247,10 +269,8 @@ mod tests {
         // Its frame is the frame of every raw point, within the tiers' bound.
         let every_point = Data {
             series: vec![Series {
-                metric: "load".into(),
-                tags: BTreeMap::new(),
                 points: raw.iter().filter(|p| p.t >= from).copied().collect(),
-                source: None,
+                ..data.series[0].clone()
             }],
             notes: Vec::new(),
         };
@@ -259,6 +279,28 @@ mod tests {
         for (a, b) in [(&from_tiers, &from_raw), (&from_raw, &from_tiers)] {
             assert_eq!(ink_missing_nearby(a, b, width, NEARBY), None);
         }
+        Ok(())
+    }
+
+    #[test]
+    fn renders_a_little_before_or_after_the_source_clock_never_read_sqlite(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let spec = render_core::validate(Spec::from_json(TWO_WINDOWS)?)?;
+        let now = Clock::System.now_ms();
+        let (_dir, source, _) = month_store(&spec, now)?;
+        for skew_ms in [-30_000, -5, 0, 5, 30_000] {
+            let data = read_spec(&source, &spec, now + skew_ms);
+            let hosts: Vec<&str> = data
+                .series
+                .iter()
+                .map(|s| s.tags["host"].as_str())
+                .collect();
+            assert_eq!(hosts, ["a"], "render {skew_ms} ms off the source's clock");
+        }
+        // A preview of a longer window than any chart's does read SQLite.
+        let selectors = Selectors::of_spec(&spec);
+        let older = source.read(&Query::uniform(&selectors, now - 35 * DAY_MS, now, 1));
+        assert_eq!(older.series.len(), 2);
         Ok(())
     }
 }
