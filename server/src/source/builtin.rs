@@ -9,9 +9,15 @@
 //! "acknowledged batch missing from every chart until a restart" bug). Reads take
 //! only the windows' short locks.
 //!
+//! **Reads follow the panels.** A query's stretches (a metric's read plan: each time at
+//! the finest panel drawing it) are read one tier at a time ([`parts`]): a 1-hour
+//! panel next to a 30-day panel reads raw points for the hour and 30-minute buckets
+//! before it, not raw points for 30 days.
+//!
 //! **Memory follows the charts.** Memory holds raw points for the last hour at least,
-//! and of each tier only as far back as a published chart reads it (a 30-day chart at
-//! 800 px reads the 30-minute tier: 1,440 buckets per series). A read reaching further
+//! and of each tier only as far back as a published chart's plan reads it, plus a
+//! minute and a bucket (a 30-day chart at 800 px reads the 30-minute tier: 1,440
+//! buckets per series), so no render reads SQLite. A read reaching further
 //! back than memory (the editor previewing a window no published chart has) gets the
 //! older part from SQLite: the same points memory will hold once a chart with that
 //! window is published.

@@ -15,8 +15,9 @@
 //!
 //! (raw points: 7 d, the server's `retention`, pruned by the store.)
 //!
-//! *Steps*: a chart with `R` ms per pixel column reads the coarsest tier whose step is at
-//! most `R` ([`choose`]; raw points below 10 s). Neighbouring steps differ by at most 6×,
+//! *Steps*: a panel with `R` ms per pixel column reads the coarsest tier whose step is
+//! at most `R` ([`choose`]; raw points below 10 s) for the part of its window no finer
+//! panel of the same metric draws (render-core's `ValidSpec::read_plan`). Neighbouring steps differ by at most 6×,
 //! so every resolution from 10 s up to 18 h finds a tier within a factor 6 of it: a
 //! 30-day window on 800 px (54 min per column) reads 30 min buckets (1.8×), 400 days on
 //! 800 px (12 h per column) reads 3 h buckets (4×). Each step divides the next, so a
