@@ -218,38 +218,41 @@ mod tests {
             .collect()
     }
 
+    /// The hosts of the series of `data`.
+    fn hosts(data: &Data) -> Vec<&str> {
+        data.series
+            .iter()
+            .map(|s| s.tags["host"].as_str())
+            .collect()
+    }
+
+    /// A store as of `now`, its raw points and [`TWO_WINDOWS`].
+    type MonthStore = (tempfile::TempDir, BuiltinSource, Vec<Point>, ValidSpec);
+
     /// A source holding a month of `load{host=a}` (through the source) and of
     /// `load{host=sqlite-only}` (written to SQLite behind memory's back: a read that
-    /// goes to SQLite gets it), memory reaching as far back as `spec` needs.
-    fn month_store(
-        spec: &ValidSpec,
-        now: i64,
-    ) -> Result<(tempfile::TempDir, BuiltinSource, Vec<Point>), Box<dyn std::error::Error>> {
+    /// goes to SQLite gets it), memory reaching as far back as [`TWO_WINDOWS`] needs.
+    fn month_store(now: i64) -> Result<MonthStore, Box<dyn std::error::Error>> {
+        let spec = render_core::validate(Spec::from_json(TWO_WINDOWS)?)?;
         let dir = tempfile::tempdir()?;
         let store = Arc::new(Store::open(dir.path())?);
         let source = BuiltinSource::new(store.clone(), 40 * DAY_MS, Clock::System);
         let raw = month_of_points(now);
         source.write(&Batch::from_samples(&samples("a", &raw)), 10)?;
-        source.reach(&BuiltinSource::needs(spec))?;
+        source.reach(&BuiltinSource::needs(&spec))?;
         let behind_memory = Batch::from_samples(&samples("sqlite-only", &raw));
         store.write_batch(&behind_memory, 10, &TierConfig::default(), now)?;
-        Ok((dir, source, raw))
+        Ok((dir, source, raw, spec))
     }
 
     #[test]
     fn a_month_next_to_an_hour_reads_tier_points_beyond_the_hour(
     ) -> Result<(), Box<dyn std::error::Error>> {
-        let spec = render_core::validate(Spec::from_json(TWO_WINDOWS)?)?;
         let now = Clock::System.now_ms();
-        let (_dir, source, raw) = month_store(&spec, now)?;
+        let (_dir, source, raw, spec) = month_store(now)?;
 
         let data = read_spec(&source, &spec, now);
-        let hosts: Vec<&str> = data
-            .series
-            .iter()
-            .map(|s| s.tags["host"].as_str())
-            .collect();
-        assert_eq!(hosts, ["a"], "memory answers");
+        assert_eq!(hosts(&data), ["a"], "memory answers");
         let read = &data.series[0].points;
         // The month's panel draws ~180 columns of 4 hours: 30-minute buckets, at most 4
         // points each, where the raw points are 43,200; the hour is every raw point.
@@ -285,17 +288,15 @@ mod tests {
     #[test]
     fn renders_a_little_before_or_after_the_source_clock_never_read_sqlite(
     ) -> Result<(), Box<dyn std::error::Error>> {
-        let spec = render_core::validate(Spec::from_json(TWO_WINDOWS)?)?;
         let now = Clock::System.now_ms();
-        let (_dir, source, _) = month_store(&spec, now)?;
+        let (_dir, source, _, spec) = month_store(now)?;
         for skew_ms in [-30_000, -5, 0, 5, 30_000] {
             let data = read_spec(&source, &spec, now + skew_ms);
-            let hosts: Vec<&str> = data
-                .series
-                .iter()
-                .map(|s| s.tags["host"].as_str())
-                .collect();
-            assert_eq!(hosts, ["a"], "render {skew_ms} ms off the source's clock");
+            assert_eq!(
+                hosts(&data),
+                ["a"],
+                "render {skew_ms} ms off the source's clock"
+            );
         }
         // A preview of a longer window than any chart's does read SQLite.
         let selectors = Selectors::of_spec(&spec);
