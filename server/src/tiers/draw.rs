@@ -60,7 +60,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::tiers::bucket::ladder;
     use crate::tiers::bucket::start_of;
-    use crate::tiers::choose;
+    use crate::tiers::steps::choose;
     use crate::tiers::steps::STEPS_MS;
 
     const WIDTH: usize = 200;
