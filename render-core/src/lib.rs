@@ -41,7 +41,7 @@ pub use layout::PanelLayout;
 pub use params::{apply, percent_encode, resolve, Params, VAR_PREFIX};
 pub use spec::{json_schema, Scroll, Spec};
 pub use text::{FontBook, FontError, DEFAULT_FONT};
-pub use valid::{ValidSpec, DATA_MARGIN_MS};
+pub use valid::{ReadStretch, ValidSpec, DATA_MARGIN_MS};
 pub use validate::{
     parse_duration_ms, valid_chart_id, valid_source_name, validate, ValidationError,
     ValidationErrors,

@@ -16,6 +16,16 @@ pub(crate) const DEFAULT_WINDOW_MS: i64 = 5 * 60_000;
 /// [`ValidSpec::data_range`]).
 pub const DATA_MARGIN_MS: i64 = 60_000;
 
+/// A stretch of a [`ValidSpec::read_plan`]: from `from` (ms since the epoch) until the
+/// next stretch starts, read at `resolution_ms` per pixel column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReadStretch {
+    /// First time of the stretch.
+    pub from: i64,
+    /// Time per pixel column of the finest panel drawing this stretch, ms (≥ 1).
+    pub resolution_ms: i64,
+}
+
 /// A spec that passed validation, with everything the renderer needs resolved.
 #[derive(Debug, Clone)]
 pub struct ValidSpec {
@@ -117,18 +127,71 @@ impl ValidSpec {
     /// the title is not subtracted), so a stream re-rendering this often never lags a
     /// pixel.
     pub fn time_resolution_ms(&self) -> Option<i64> {
+        self.panel_resolutions_ms().flatten().min()
+    }
+
+    /// Per panel, in panel order, the time per pixel column of its time axis (as
+    /// [`ValidSpec::time_resolution_ms`] computes it), `None` for a panel without one.
+    fn panel_resolutions_ms(&self) -> impl Iterator<Item = Option<i64>> + '_ {
         let area = self.grid.area(self.spec.width, self.spec.height);
         self.spec
             .panels
             .iter()
             .zip(self.grid.cell_rects(area))
             .zip(&self.panels)
-            .filter(|((panel, _), _)| matches!(panel.kind, PanelKind::Timeseries | PanelKind::Stat))
-            .map(|((_, rect), panel)| {
-                (panel.window_ms as f64 / (rect.width() - 2.0 * PADDING).max(1.0) as f64) as i64
+            .map(|((panel, rect), valid)| {
+                matches!(panel.kind, PanelKind::Timeseries | PanelKind::Stat).then(|| {
+                    let columns = (rect.width() - 2.0 * PADDING).max(1.0) as f64;
+                    ((valid.window_ms as f64 / columns) as i64).max(1)
+                })
             })
-            .min()
-            .map(|ms| ms.max(1))
+    }
+
+    /// How a render at `now` reads the built-in series of `metric`: stretches of time,
+    /// oldest first, each at the time per pixel column of the finest panel drawing
+    /// `metric` whose data range reaches it (a panel's data range: its window with
+    /// [`DATA_MARGIN_MS`] on either side, as in [`ValidSpec::data_range`]; a panel
+    /// without a time axis at that of the spec's finest one, else 1 ms). A stretch
+    /// lasts until the next one starts, the last until `data_range(now).1`; empty when
+    /// no panel draws `metric`. So a 30-day panel next to a 1-hour panel of the same
+    /// metric reads its older 29 days at its own resolution, not at the hour's. The
+    /// stream and the editor's preview both read exactly this.
+    pub fn read_plan(&self, metric: &str, now: i64) -> Vec<ReadStretch> {
+        let fallback = self.time_resolution_ms().unwrap_or(1);
+        let mut reads: Vec<(i64, i64)> = self
+            .spec
+            .panels
+            .iter()
+            .zip(&self.panels)
+            .zip(self.panel_resolutions_ms())
+            .filter(|((panel, _), _)| {
+                panel
+                    .series
+                    .iter()
+                    .any(|s| s.query.is_none() && s.metric == metric)
+            })
+            .map(|((_, valid), resolution)| {
+                let from = now.saturating_sub(valid.window_ms.saturating_add(DATA_MARGIN_MS));
+                (from, resolution.unwrap_or(fallback))
+            })
+            .collect();
+        reads.sort_unstable();
+        // At a time t the panels reaching it are those starting at or before t: walking
+        // from the oldest start, the finest resolution so far.
+        let mut plan: Vec<ReadStretch> = Vec::new();
+        let mut finest = i64::MAX;
+        for (from, resolution_ms) in reads {
+            finest = finest.min(resolution_ms);
+            match plan.last_mut() {
+                Some(last) if last.from == from => last.resolution_ms = finest,
+                Some(last) if last.resolution_ms == finest => {}
+                _ => plan.push(ReadStretch {
+                    from,
+                    resolution_ms: finest,
+                }),
+            }
+        }
+        plan
     }
 
     /// The time per pixel column a PromQL query of this spec is asked at: that of the
@@ -166,5 +229,66 @@ impl ValidSpec {
         names.sort_unstable();
         names.dedup();
         names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: &str) -> ValidSpec {
+        crate::validate(Spec::from_json(json).expect("spec")).expect("valid")
+    }
+
+    #[test]
+    fn a_read_plan_reads_each_stretch_at_its_finest_panel() {
+        let spec = spec(
+            r#"{"version":1,"width":800,"height":400,"panels":[
+                {"window":"1h","series":[{"metric":"cpu"}]},
+                {"window":"30d","series":[{"metric":"cpu","tags":{"host":"a"}},{"metric":"mem"}]},
+                {"kind":"gauge","window":"1d","series":[{"metric":"mem"}]}]}"#,
+        );
+        let now = 2_000_000_000_000;
+        let resolutions: Vec<Option<i64>> = spec.panel_resolutions_ms().collect();
+        let (hour, month) = (resolutions[0].expect("axis"), resolutions[1].expect("axis"));
+        assert_eq!(resolutions[2], None);
+        assert!(hour < month);
+        let starting = |window_ms: i64| now - window_ms - DATA_MARGIN_MS;
+        let stretch = |from, resolution_ms| ReadStretch {
+            from,
+            resolution_ms,
+        };
+        assert_eq!(
+            spec.read_plan("cpu", now),
+            [
+                stretch(starting(30 * 86_400_000), month),
+                stretch(starting(3_600_000), hour)
+            ]
+        );
+        // The gauge (no time axis) reads at the finest time axis of the spec.
+        assert_eq!(
+            spec.read_plan("mem", now),
+            [
+                stretch(starting(30 * 86_400_000), month),
+                stretch(starting(86_400_000), hour)
+            ]
+        );
+        assert_eq!(spec.read_plan("disk", now), []);
+    }
+
+    #[test]
+    fn a_longer_window_drawn_as_finely_adds_no_stretch() {
+        // The hour is drawn in a narrow cell, the two hours across the chart: the wide
+        // panel's columns are finer, so one stretch at its resolution covers both.
+        let spec = spec(
+            r#"{"version":1,"width":900,"height":400,"layout":{"columns":4,"rows":1},"panels":[
+                {"window":"1h","cell":{"col":0,"row":0},"series":[{"metric":"cpu"}]},
+                {"window":"2h","cell":{"col":1,"row":0,"col_span":3},"series":[{"metric":"cpu"}]}]}"#,
+        );
+        let now = 2_000_000_000_000;
+        let plan = spec.read_plan("cpu", now);
+        assert_eq!(plan.len(), 1, "{plan:?}");
+        assert_eq!(plan[0].from, now - 7_200_000 - DATA_MARGIN_MS);
+        assert_eq!(Some(plan[0].resolution_ms), spec.time_resolution_ms());
     }
 }

@@ -3,11 +3,12 @@
 //! through the [`Source`] unless the request brought its own), the same panic handling
 //! and the same error frame.
 
+use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use render_core::{Data, Frame, Renderer, Spec, ValidSpec};
+use render_core::{Data, Frame, ReadStretch, Renderer, Spec, ValidSpec};
 
 use crate::clock::Clock;
 use crate::faults::Faults;
@@ -33,16 +34,48 @@ pub struct RenderContext {
     pub clock: Clock,
 }
 
-/// What a chart draws at `now`: everything its selectors match over its data range, at
-/// the resolution of its finest time axis (the same query the editor's preview asks).
-fn query_of<'a>(spec: &ValidSpec, selectors: &'a Selectors, now: i64) -> Query<'a> {
-    let (from, to) = spec.data_range(now);
-    Query {
-        selectors,
-        from,
-        to,
-        resolution_ms: spec.time_resolution_ms().unwrap_or(1).max(1),
+/// What a chart draws at `now`: per metric, everything its selectors match over the
+/// stretches of the metric's read plan (`ValidSpec::read_plan`: each at the resolution
+/// of the panels drawing it, so a 30-day panel next to a 1-hour one reads tier points
+/// beyond the hour), one query per distinct plan; each PromQL query at its own step.
+/// The editor's preview asks the same per metric (`GET /api/series/points` with the
+/// plan's stretches).
+fn read_spec(source: &dyn Source, spec: &ValidSpec, now: i64) -> Data {
+    let Selectors { series, promql } = Selectors::of_spec(spec);
+    let mut by_plan: BTreeMap<Vec<ReadStretch>, Selectors> = BTreeMap::new();
+    for selector in series {
+        let plan = spec.read_plan(&selector.metric, now);
+        by_plan.entry(plan).or_default().series.push(selector);
     }
+    let (from, to) = spec.data_range(now);
+    let mut data = Data::default();
+    for (plan, selectors) in by_plan {
+        let query = Query {
+            selectors: &selectors,
+            stretches: plan,
+            to,
+        };
+        add(&mut data, source.read(&query));
+    }
+    // In the order one read of every metric gives: by metric, then tags.
+    data.series
+        .sort_by(|a, b| (&a.metric, &a.tags).cmp(&(&b.metric, &b.tags)));
+    if !promql.is_empty() {
+        let selectors = Selectors {
+            series: Vec::new(),
+            promql,
+        };
+        let resolution_ms = spec.query_resolution_ms();
+        let query = Query::uniform(&selectors, from, to, resolution_ms);
+        add(&mut data, source.read(&query));
+    }
+    data
+}
+
+/// Adds the series and notes of `read` to `data`.
+fn add(data: &mut Data, read: Data) {
+    data.series.extend(read.series);
+    data.notes.extend(read.notes);
 }
 
 /// Renders chart `id` (`spec`) as of `now` into `frame` (blocking), from `data` or,
@@ -60,8 +93,7 @@ pub fn render_into(
     let data = match data {
         Some(data) => data,
         None => {
-            let selectors = Selectors::of_spec(spec);
-            read = context.source.read(&query_of(spec, &selectors, now));
+            read = read_spec(context.source.as_ref(), spec, now);
             &read
         }
     };
@@ -126,4 +158,150 @@ fn error_spec(width: u32, height: u32) -> Option<ValidSpec> {
         "panels":[{{"kind":"text","text":"This chart could not be drawn; the server logged why.\nOther charts are not affected.","font_size":14}}]}}"#
     );
     render_core::validate(Spec::from_json(&json).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use render_core::{Point, Series};
+
+    use super::*;
+    use crate::ingest::{Batch, Sample};
+    use crate::source::BuiltinSource;
+    use crate::store::Store;
+    use crate::tiers::{ink_missing_nearby, TierConfig, NEARBY};
+
+    const DAY_MS: i64 = 86_400_000;
+
+    /// A 1-hour panel and a 30-day panel of one metric, black lines on white.
+    const TWO_WINDOWS: &str = r##"{"version":1,"width":400,"height":160,
+        "layout":{"columns":2,"rows":1},
+        "colors":{"background":"#ffffff","panel":"#ffffff","grid":"#ffffff"},
+        "panels":[
+            {"window":"1h","series":[{"metric":"load","color":"#000000"}],"legend":{"position":"none"}},
+            {"window":"30d","series":[{"metric":"load","color":"#000000"}],"legend":{"position":"none"}}]}"##;
+
+    /// A point a minute for 31 days up to `now`: a slow wave with a spike every
+    /// 97 minutes.
+    fn month_of_points(now: i64) -> Vec<Point> {
+        (0..31 * 1_440)
+            .rev()
+            .map(|minutes_ago: i64| {
+                let t = now - minutes_ago * 60_000;
+                let wave = ((t / 60_000) as f64 / 700.0).sin() * 40.0;
+                let spike = if (t / 60_000) % 97 == 0 { 30.0 } else { 0.0 };
+                Point {
+                    t,
+                    v: 50.0 + wave + spike,
+                }
+            })
+            .collect()
+    }
+
+    fn rgba(spec: &ValidSpec, data: &Data, now: i64) -> Vec<u8> {
+        let mut frame = Frame::default();
+        Renderer::default().render(spec, data, now, &mut frame);
+        frame.rgba().to_vec()
+    }
+
+    /// The samples of series `load{host}` at `points`.
+    fn samples(host: &str, points: &[Point]) -> Vec<Sample> {
+        points
+            .iter()
+            .map(|p| Sample {
+                metric: "load".into(),
+                tags: BTreeMap::from([("host".to_string(), host.to_string())]),
+                t: p.t,
+                v: p.v,
+            })
+            .collect()
+    }
+
+    /// The hosts of the series of `data`.
+    fn hosts(data: &Data) -> Vec<&str> {
+        data.series
+            .iter()
+            .map(|s| s.tags["host"].as_str())
+            .collect()
+    }
+
+    /// A store as of `now`, its raw points and [`TWO_WINDOWS`].
+    type MonthStore = (tempfile::TempDir, BuiltinSource, Vec<Point>, ValidSpec);
+
+    /// A source holding a month of `load{host=a}` (through the source) and of
+    /// `load{host=sqlite-only}` (written to SQLite behind memory's back: a read that
+    /// goes to SQLite gets it), memory reaching as far back as [`TWO_WINDOWS`] needs.
+    fn month_store(now: i64) -> Result<MonthStore, Box<dyn std::error::Error>> {
+        let spec = render_core::validate(Spec::from_json(TWO_WINDOWS)?)?;
+        let dir = tempfile::tempdir()?;
+        let store = Arc::new(Store::open(dir.path())?);
+        let source = BuiltinSource::new(store.clone(), 40 * DAY_MS, Clock::System);
+        let raw = month_of_points(now);
+        source.write(&Batch::from_samples(&samples("a", &raw)), 10)?;
+        source.reach(&BuiltinSource::needs(&spec))?;
+        let behind_memory = Batch::from_samples(&samples("sqlite-only", &raw));
+        store.write_batch(&behind_memory, 10, &TierConfig::default(), now)?;
+        Ok((dir, source, raw, spec))
+    }
+
+    #[test]
+    fn a_month_next_to_an_hour_reads_tier_points_beyond_the_hour(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let now = Clock::System.now_ms();
+        let (_dir, source, raw, spec) = month_store(now)?;
+
+        let data = read_spec(&source, &spec, now);
+        assert_eq!(hosts(&data), ["a"], "memory answers");
+        let read = &data.series[0].points;
+        // The month's panel draws ~180 columns of 4 hours: 30-minute buckets, at most 4
+        // points each, where the raw points are 43,200; the hour is every raw point.
+        let (from, to) = spec.data_range(now);
+        let in_range = raw.iter().filter(|p| (from..=to).contains(&p.t)).count();
+        assert!(
+            read.len() * 5 < in_range,
+            "{} of {in_range} points",
+            read.len()
+        );
+        let hour = now - 3_600_000 - render_core::DATA_MARGIN_MS;
+        let raw_hour: Vec<&Point> = raw.iter().filter(|p| p.t >= hour).collect();
+        let read_hour: Vec<&Point> = read.iter().filter(|p| p.t >= hour).collect();
+        assert_eq!(read_hour, raw_hour);
+        assert!(read.windows(2).all(|w| w[0].t <= w[1].t), "in time order");
+
+        // Its frame is the frame of every raw point, within the tiers' bound.
+        let every_point = Data {
+            series: vec![Series {
+                points: raw.iter().filter(|p| p.t >= from).copied().collect(),
+                ..data.series[0].clone()
+            }],
+            notes: Vec::new(),
+        };
+        let (from_tiers, from_raw) = (rgba(&spec, &data, now), rgba(&spec, &every_point, now));
+        let width = spec.spec().width as usize;
+        for (a, b) in [(&from_tiers, &from_raw), (&from_raw, &from_tiers)] {
+            assert_eq!(ink_missing_nearby(a, b, width, NEARBY), None);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn renders_a_little_before_or_after_the_source_clock_never_read_sqlite(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let now = Clock::System.now_ms();
+        let (_dir, source, _, spec) = month_store(now)?;
+        for skew_ms in [-30_000, -5, 0, 5, 30_000] {
+            let data = read_spec(&source, &spec, now + skew_ms);
+            assert_eq!(
+                hosts(&data),
+                ["a"],
+                "render {skew_ms} ms off the source's clock"
+            );
+        }
+        // A preview of a longer window than any chart's does read SQLite.
+        let selectors = Selectors::of_spec(&spec);
+        let older = source.read(&Query::uniform(&selectors, now - 35 * DAY_MS, now, 1));
+        assert_eq!(older.series.len(), 2);
+        Ok(())
+    }
 }

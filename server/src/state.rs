@@ -7,7 +7,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use render_core::{Data, Params, Renderer, Spec, ValidSpec, ValidationError, ValidationErrors};
+use render_core::{
+    Data, Params, ReadStretch, Renderer, Spec, ValidSpec, ValidationError, ValidationErrors,
+};
 
 use crate::config::Config;
 use crate::error::AppError;
@@ -202,22 +204,20 @@ impl AppState {
         &self.0.prometheus
     }
 
-    /// The series `selectors` match, with their points in `from..=to`, read through
-    /// the same source the streams draw from.
+    /// The series `selectors` match, with their points in `stretches` (oldest first,
+    /// the last until `to`), read through the same source the streams draw from.
     pub async fn read(
         &self,
         selectors: Selectors,
-        from: i64,
+        stretches: Vec<ReadStretch>,
         to: i64,
-        resolution_ms: i64,
     ) -> Result<Data, AppError> {
         let source = self.0.sources.clone();
         tokio::task::spawn_blocking(move || {
             source.read(&Query {
                 selectors: &selectors,
-                from,
+                stretches,
                 to,
-                resolution_ms,
             })
         })
         .await

@@ -1,7 +1,7 @@
 //! The preview: render-core draws the last valid spec with the server's data into a
 //! frame, whose RGBA bytes go to the canvas through `ImageData` — the same pixels the
-//! stream encodes. Data comes from `GET /api/series/points` (the same range and
-//! resolution the stream reads: `ValidSpec::data_range`) and is refreshed the way
+//! stream encodes. Data comes from `GET /api/series/points` (the same stretches at
+//! the same resolutions the stream reads: `ValidSpec::read_plan`) and is refreshed the way
 //! the stream would re-render. The exact spec, data and "now" of the frame on the
 //! canvas are kept so a check can ask the server for the same render.
 
@@ -11,16 +11,24 @@ use serde::Serialize;
 use crate::html::url_encode;
 
 /// The `/api/series/points` paths that fetch everything `spec` draws at `now`: one per
-/// metric (render-core matches the tag filters itself, as the server does), and one
-/// per PromQL query (which the server asks of its source, at the step the stream asks).
+/// metric (render-core matches the tag filters itself, as the server does) over the
+/// stretches of its read plan, and one per PromQL query (which the server asks of its
+/// source, at the step the stream asks).
 pub fn points_paths(spec: &ValidSpec, now: Timestamp) -> Vec<String> {
     let (from, to) = spec.data_range(now);
-    let step = spec.time_resolution_ms().unwrap_or(1).max(1);
-    let metrics = spec.metrics().into_iter().map(|metric| {
-        format!(
-            "/api/series/points?metric={}&from={from}&to={to}&step={step}",
-            url_encode(metric)
-        )
+    let metrics = spec.metrics().into_iter().filter_map(|metric| {
+        let plan = spec.read_plan(metric, now);
+        let (first, later) = plan.split_first()?;
+        let then: String = later
+            .iter()
+            .map(|s| format!("&then={}:{}", s.from, s.resolution_ms))
+            .collect();
+        Some(format!(
+            "/api/series/points?metric={}&from={}&to={to}&step={}{then}",
+            url_encode(metric),
+            first.from,
+            first.resolution_ms
+        ))
     });
     let step = spec.query_resolution_ms();
     let queries = spec.queries().into_iter().map(|(source, query)| {
@@ -183,18 +191,28 @@ mod tests {
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
-    fn fetches_each_metric_over_the_longest_window() {
+    fn fetches_each_metric_over_the_stretches_of_its_panels() {
         let spec = check(SPEC).expect("valid");
         let now = 1_000_000_000;
-        let from = now - 600_000 - render_core::DATA_MARGIN_MS;
+        let from = |window_ms: i64| now - window_ms - render_core::DATA_MARGIN_MS;
         let to = now + render_core::DATA_MARGIN_MS;
-        // The resolution of the finest time axis, as the stream reads at.
+        // The resolution of the finest time axis, as the stream reads at; the stat
+        // panel's ten minutes of temp at its own.
         let step = spec.time_resolution_ms().unwrap_or(1);
+        let stat_step = spec.read_plan("temp", now)[0].resolution_ms;
+        assert!(stat_step > step);
         assert_eq!(
             points_paths(&spec, now),
             [
-                format!("/api/series/points?metric=cpu%20load&from={from}&to={to}&step={step}"),
-                format!("/api/series/points?metric=temp&from={from}&to={to}&step={step}"),
+                format!(
+                    "/api/series/points?metric=cpu%20load&from={}&to={to}&step={step}",
+                    from(60_000)
+                ),
+                format!(
+                    "/api/series/points?metric=temp&from={}&to={to}&step={stat_step}&then={}:{step}",
+                    from(600_000),
+                    from(60_000)
+                ),
             ]
         );
     }

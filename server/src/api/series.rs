@@ -1,12 +1,12 @@
 //! Series discovery and queries: `GET /api/series` (names, tags, last value),
-//! `GET /api/series/points?metric=..&tag.KEY=VALUE&from=..&to=..` or
+//! `GET /api/series/points?metric=..&tag.KEY=VALUE&from=..&to=..&step=..&then=..` or
 //! `?source=..&query=..&from=..&to=..&step=..` (render-core `Data` JSON).
 
 use std::collections::BTreeMap;
 
 use axum::extract::{RawQuery, State};
 use axum::Json;
-use render_core::Data;
+use render_core::{Data, ReadStretch};
 use serde_json::{json, Value};
 
 use crate::error::AppError;
@@ -20,9 +20,12 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
 
 /// `GET /api/series/points`: `from`/`to` are ms since the epoch (default: the last
 /// hour), `step` the time per pixel column the chart draws at (default 1 ms: every
-/// point). A `source` and a PromQL `query` instead of `metric` ask that source, at the
-/// step a chart of that step and range asks (the stream's answer while one is live).
-/// Read through the same source as the streams.
+/// point); each `then=FROM:STEP` (later than `from` and the `then` before it) reads
+/// from `FROM` on at `STEP` instead — the stretches of a chart's read plan
+/// (`ValidSpec::read_plan`), so the editor's preview asks what the stream reads. A
+/// `source` and a PromQL `query` instead of `metric` ask that source, at the step a
+/// chart of that step and range asks (the stream's answer while one is live). Read
+/// through the same source as the streams.
 pub async fn points(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -33,6 +36,7 @@ pub async fn points(
     let now = state.now_ms();
     let (mut from, mut to) = (now - 3_600_000, now);
     let mut step = 1;
+    let mut then: Vec<ReadStretch> = Vec::new();
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         let time = |v: &str| {
             v.parse::<i64>().map_err(|_| {
@@ -45,16 +49,19 @@ pub async fn points(
             "query" => promql = Some(value.into_owned()),
             "from" => from = time(&value)?,
             "to" => to = time(&value)?,
-            "step" => {
-                step = value
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|s| *s > 0)
-                    .ok_or_else(|| {
-                        AppError::bad_request(format!(
-                            "step={value:?} is not a positive number of ms"
-                        ))
-                    })?
+            "step" => step = positive_ms(&value)?,
+            "then" => {
+                let stretch = value.split_once(':').and_then(|(start, every)| {
+                    Some(ReadStretch {
+                        from: start.parse().ok()?,
+                        resolution_ms: every.parse().ok().filter(|s| *s > 0)?,
+                    })
+                });
+                then.push(stretch.ok_or_else(|| {
+                    AppError::bad_request(format!(
+                        "then={value:?} is not FROM:STEP (ms since the epoch, positive ms)"
+                    ))
+                })?);
             }
             other => match other.strip_prefix("tag.") {
                 Some(tag) if !tag.is_empty() => {
@@ -62,15 +69,32 @@ pub async fn points(
                 }
                 _ => {
                     return Err(AppError::bad_request(format!(
-                        "unknown query parameter {other:?} (use metric, tag.KEY, source, query, from, to, step)"
+                        "unknown query parameter {other:?} (use metric, tag.KEY, source, query, from, to, step, then)"
                     )))
                 }
             },
         }
     }
-    if from > to {
+    let mut stretches = vec![ReadStretch {
+        from,
+        resolution_ms: step,
+    }];
+    for stretch in then {
+        if stretches
+            .last()
+            .is_some_and(|last| stretch.from <= last.from)
+        {
+            return Err(AppError::bad_request(format!(
+                "then={}:{} does not start after the stretch before it",
+                stretch.from, stretch.resolution_ms
+            )));
+        }
+        stretches.push(stretch);
+    }
+    if stretches.last().is_some_and(|last| last.from > to) {
         return Err(AppError::bad_request(format!(
-            "from {from} is after to {to}"
+            "from {} is after to {to}",
+            stretches.last().map_or(from, |last| last.from)
         )));
     }
     let selectors = match (metric, source, promql) {
@@ -78,7 +102,7 @@ pub async fn points(
             series: vec![Selector { metric, tags }],
             promql: Vec::new(),
         },
-        (None, Some(source), Some(query)) if tags.is_empty() => {
+        (None, Some(source), Some(query)) if tags.is_empty() && stretches.len() == 1 => {
             if !state.prometheus().configs().any(|c| c.name == source) {
                 return Err(AppError::bad_request(format!(
                     "source={source:?} is not a configured source (GET /api/sources)"
@@ -91,9 +115,16 @@ pub async fn points(
         }
         _ => {
             return Err(AppError::bad_request(
-                "ask for a metric (with tag.KEY filters) or a source and a query",
+                "ask for a metric (with tag.KEY filters and then=FROM:STEP stretches) or a source and a query",
             ))
         }
     };
-    Ok(Json(state.read(selectors, from, to, step).await?))
+    Ok(Json(state.read(selectors, stretches, to).await?))
+}
+
+/// A `step`: a positive number of ms.
+fn positive_ms(value: &str) -> Result<i64, AppError> {
+    value.parse::<i64>().ok().filter(|s| *s > 0).ok_or_else(|| {
+        AppError::bad_request(format!("step={value:?} is not a positive number of ms"))
+    })
 }

@@ -9,21 +9,28 @@
 //! "acknowledged batch missing from every chart until a restart" bug). Reads take
 //! only the windows' short locks.
 //!
+//! **Reads follow the panels.** A query's stretches (a metric's read plan: each time at
+//! the finest panel drawing it) are read one tier at a time ([`parts`]): a 1-hour
+//! panel next to a 30-day panel reads raw points for the hour and 30-minute buckets
+//! before it, not raw points for 30 days.
+//!
 //! **Memory follows the charts.** Memory holds raw points for the last hour at least,
-//! and of each tier only as far back as a published chart reads it (a 30-day chart at
-//! 800 px reads the 30-minute tier: 1,440 buckets per series). A read reaching further
+//! and of each tier only as far back as a published chart's plan reads it, plus a
+//! minute and a bucket (a 30-day chart at 800 px reads the 30-minute tier: 1,440
+//! buckets per series), so no render reads SQLite. A read reaching further
 //! back than memory (the editor previewing a window no published chart has) gets the
 //! older part from SQLite: the same points memory will hold once a chart with that
 //! window is published.
 
+use std::cmp::Ordering;
 use std::sync::{Arc, Mutex};
 
-use render_core::{Data, Series, ValidSpec};
+use render_core::{Data, ReadStretch, Series, ValidSpec};
 use tokio::sync::Notify;
 
 use super::memory::{Horizons, Memory, SeriesInfo};
 use super::seam::{Query, Source};
-use super::selector::Selectors;
+use super::selector::{Selector, Selectors};
 use crate::clock::Clock;
 use crate::ingest::Batch;
 use crate::store::{Store, StoreError};
@@ -71,18 +78,35 @@ impl BuiltinSource {
         }
     }
 
-    /// What memory must hold for `spec`: its data range at the resolution it draws
-    /// at (raw points, or the tier that resolution picks), and an hour of raw points.
+    /// What memory must hold for `spec`: each stretch of each metric's read plan at
+    /// the resolution it is read at (raw points, or the tier that resolution picks,
+    /// reaching a bucket further back for a bucket the stretch starts in, and the
+    /// older neighbour's step further for the boundary [`parts`] moves back), and an
+    /// hour of raw points.
     pub fn needs(spec: &ValidSpec) -> Horizons {
-        let (from, _) = spec.data_range(0);
-        let span = from.saturating_neg().saturating_add(SLACK_MS);
         let mut needs = Horizons {
             raw_ms: MIN_RAW_MS,
             tier_ms: [0; TIERS],
         };
-        match tiers::choose(spec.time_resolution_ms().unwrap_or(1)) {
-            Some(tier) => needs.tier_ms[tier] = span.saturating_add(tiers::STEPS_MS[tier]),
-            None => needs.raw_ms = needs.raw_ms.max(span),
+        for metric in spec.metrics() {
+            let plan = spec.read_plan(metric, 0);
+            let mut older_step = 0;
+            for stretch in &plan {
+                let tier = tiers::choose(stretch.resolution_ms);
+                let span = stretch
+                    .from
+                    .saturating_neg()
+                    .saturating_add(SLACK_MS)
+                    .saturating_add(older_step);
+                match tier {
+                    Some(tier) => {
+                        let reach = span.saturating_add(tiers::STEPS_MS[tier]);
+                        needs.tier_ms[tier] = needs.tier_ms[tier].max(reach);
+                    }
+                    None => needs.raw_ms = needs.raw_ms.max(span),
+                }
+                older_step = tier.map_or(0, |tier| tiers::STEPS_MS[tier]);
+            }
         }
         needs
     }
@@ -150,20 +174,53 @@ impl BuiltinSource {
         Ok(pruned)
     }
 
-    /// The part of `query` before memory's horizon, from SQLite, per selector.
-    fn read_older(&self, query: &Query<'_>, to: i64, data: &mut Data) -> Result<(), StoreError> {
-        let tier = tiers::choose(query.resolution_ms);
-        for selector in &query.selectors.series {
+    /// The series `selectors` match over `part`: from memory, and the part before
+    /// memory's horizon from SQLite.
+    fn read_part(&self, selectors: &[Selector], part: &Part) -> Data {
+        let horizons = self.memory.horizons();
+        let tier = tiers::choose(part.resolution_ms);
+        let reach = tier.map_or(horizons.raw_ms, |tier| horizons.tier_ms[tier]);
+        let cutoff = self.clock.now_ms().saturating_sub(reach);
+        let newer = self.memory.read(
+            selectors,
+            part.from.max(cutoff),
+            part.to,
+            part.resolution_ms,
+        );
+        if part.from >= cutoff {
+            return newer;
+        }
+        let older = Part {
+            to: part.to.min(cutoff - 1),
+            ..*part
+        };
+        let mut data = Data::default();
+        if let Err(error) = self.read_older(selectors, &older, &mut data) {
+            tracing::warn!(%error, "reading older points failed");
+        }
+        append(&mut data, newer);
+        data
+    }
+
+    /// The series `selectors` match over `part`, from SQLite, per selector.
+    fn read_older(
+        &self,
+        selectors: &[Selector],
+        part: &Part,
+        data: &mut Data,
+    ) -> Result<(), StoreError> {
+        let (from, to) = (part.from, part.to);
+        for selector in selectors {
             let (metric, tags) = (&selector.metric, &selector.tags);
-            let older = match tier {
-                None => self.store.query(Some(metric), tags, query.from, to)?,
+            let older = match tiers::choose(part.resolution_ms) {
+                None => self.store.query(Some(metric), tags, from, to)?,
                 Some(tier) => self
                     .store
-                    .query_tier(metric, tags, tier, query.from, to)?
+                    .query_tier(metric, tags, tier, from, to)?
                     .into_iter()
                     .map(|((metric, tags), buckets)| {
                         let mut points = Vec::new();
-                        tiers::points_for_drawing(&buckets, query.from, to, &mut points);
+                        tiers::points_for_drawing(&buckets, from, to, &mut points);
                         Series {
                             metric,
                             tags,
@@ -173,7 +230,17 @@ impl BuiltinSource {
                     })
                     .collect(),
             };
-            prepend(data, older);
+            // Two selectors may match one series: it is added once.
+            let new: Vec<Series> = older
+                .into_iter()
+                .filter(|series| {
+                    !data
+                        .series
+                        .iter()
+                        .any(|s| s.metric == series.metric && s.tags == series.tags)
+                })
+                .collect();
+            data.series.extend(new);
         }
         Ok(())
     }
@@ -181,24 +248,11 @@ impl BuiltinSource {
 
 impl Source for BuiltinSource {
     fn read(&self, query: &Query<'_>) -> Data {
-        let horizons = self.memory.horizons();
-        let reach = match tiers::choose(query.resolution_ms) {
-            Some(tier) => horizons.tier_ms[tier],
-            None => horizons.raw_ms,
-        };
-        let cutoff = self.clock.now_ms().saturating_sub(reach);
-        let mut data = self.memory.read(
-            &query.selectors.series,
-            query.from.max(cutoff),
-            query.to,
-            query.resolution_ms,
-        );
-        if query.from < cutoff {
-            let to = query.to.min(cutoff - 1);
-            if let Err(error) = self.read_older(query, to, &mut data) {
-                tracing::warn!(%error, "reading older points failed");
-            }
+        let mut data = Data::default();
+        for part in parts(&query.stretches, query.to) {
+            append(&mut data, self.read_part(&query.selectors.series, &part));
         }
+        data.series.sort_by(by_key);
         data
     }
 
@@ -215,21 +269,126 @@ impl Source for BuiltinSource {
     }
 }
 
-/// Puts the points of `older` series (all before any point of `data`) in front of the
-/// same series of `data`, adding series `data` lacks.
-fn prepend(data: &mut Data, older: Vec<Series>) {
-    for series in older {
-        let same = data
-            .series
-            .iter_mut()
-            .find(|s| s.metric == series.metric && s.tags == series.tags);
-        match same {
-            Some(newer) => {
-                let mut points = series.points;
-                points.append(&mut newer.points);
-                newer.points = points;
+/// One read of memory (and of SQLite before memory's horizon): `from..=to` at
+/// `resolution_ms` per pixel column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Part {
+    from: i64,
+    to: i64,
+    resolution_ms: i64,
+}
+
+/// The reads of `stretches` (oldest first, the last until `to`): adjacent stretches
+/// that read the same tier (or raw points) as one, and each boundary after a tier's
+/// stretch moved back to a start of that tier's buckets, so no bucket is cut between
+/// two reads (it would draw its extremes at the cut; the finer read reads up to one
+/// step more instead). A plan's resolutions fall from old to new, so the read after
+/// a boundary is the finer one.
+fn parts(stretches: &[ReadStretch], to: i64) -> Vec<Part> {
+    let mut parts: Vec<Part> = Vec::new();
+    for (i, stretch) in stretches.iter().enumerate() {
+        let end = stretches
+            .get(i + 1)
+            .map_or(to, |next| next.from.saturating_sub(1))
+            .min(to);
+        let tier = tiers::choose(stretch.resolution_ms);
+        let mut from = stretch.from;
+        if let Some(previous) = parts.last_mut() {
+            let previous_tier = tiers::choose(previous.resolution_ms);
+            if previous_tier == tier {
+                previous.to = previous.to.max(end);
+                continue;
             }
-            None => data.series.push(series),
+            if let Some(previous_tier) = previous_tier {
+                from = tiers::start_of(from, tiers::STEPS_MS[previous_tier]).max(previous.from);
+                previous.to = from - 1;
+            }
+            if previous.to < previous.from {
+                parts.pop();
+            }
         }
+        if from <= end {
+            parts.push(Part {
+                from,
+                to: end,
+                resolution_ms: stretch.resolution_ms,
+            });
+        }
+    }
+    parts
+}
+
+/// Adds the points of `newer` series (all after any point of the same series in
+/// `data`) after those of the same series of `data`, adding series `data` lacks; the
+/// series end up sorted by metric and tags (a merge: the 1,000 series of a `sum` chart
+/// cost no more than sorting them).
+fn append(data: &mut Data, newer: Data) {
+    let mut newer = newer.series;
+    if data.series.is_empty() {
+        data.series = newer;
+        return;
+    }
+    data.series.sort_by(by_key);
+    newer.sort_by(by_key);
+    let older = std::mem::take(&mut data.series);
+    let mut merged = Vec::with_capacity(older.len() + newer.len());
+    let mut newer = newer.into_iter().peekable();
+    for mut series in older {
+        while let Some(before) = newer.next_if(|n| by_key(n, &series) == Ordering::Less) {
+            merged.push(before);
+        }
+        if let Some(same) = newer.next_if(|n| by_key(n, &series) == Ordering::Equal) {
+            series.points.extend(same.points);
+        }
+        merged.push(series);
+    }
+    merged.extend(newer);
+    data.series = merged;
+}
+
+/// The order of series by metric, then tags.
+fn by_key(a: &Series, b: &Series) -> Ordering {
+    (&a.metric, &a.tags).cmp(&(&b.metric, &b.tags))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_merge_stretches_of_one_tier_and_cut_no_bucket() {
+        let stretch = |from, resolution_ms| ReadStretch {
+            from,
+            resolution_ms,
+        };
+        let part = |from, to, resolution_ms| Part {
+            from,
+            to,
+            resolution_ms,
+        };
+        let half_hour = tiers::STEPS_MS[3];
+        let (start, hour_ago, to) = (0, 100 * half_hour + 1_234, 200 * half_hour);
+        // 1 h per column (30 min buckets), then 2 and 3 s per column (both raw points):
+        // the raw read starts at the bucket the hour's stretch starts in.
+        assert_eq!(
+            parts(
+                &[
+                    stretch(start, 3_600_000),
+                    stretch(hour_ago, 3_000),
+                    stretch(hour_ago + 60_000, 2_000)
+                ],
+                to
+            ),
+            [
+                part(start, 100 * half_hour - 1, 3_600_000),
+                part(100 * half_hour, to, 3_000)
+            ]
+        );
+        // A finer stretch starting inside the coarse one's first bucket replaces it.
+        assert_eq!(
+            parts(&[stretch(10, 3_600_000), stretch(20, 1)], to),
+            [part(10, to, 1)]
+        );
+        assert_eq!(parts(&[], to), []);
     }
 }

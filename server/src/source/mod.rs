@@ -1,5 +1,6 @@
 //! The one seam data is read through. A [`Source`] answers "the series these
-//! [`Selectors`] match, over `[from, to]`, at `resolution_ms` per pixel column" and
+//! [`Selectors`] match, over these stretches of time, each at its resolution (ms per
+//! pixel column of the panels drawing it)" and
 //! tells a render task when *its* series changed. The render task, `.jpg`/`.png`,
 //! `POST /api/render` without data, the editor's preview (`GET /api/series/points`)
 //! and the series picker (`GET /api/series`) all read through it, so the preview and

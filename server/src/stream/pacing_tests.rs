@@ -247,8 +247,12 @@ async fn points_past_retention_are_pruned_from_the_store_and_from_memory() {
         }],
         promql: Vec::new(),
     };
+    let everything = vec![render_core::ReadStretch {
+        from: 0,
+        resolution_ms: 1,
+    }];
     let data = state
-        .read(selectors, 0, state.now_ms(), 1)
+        .read(selectors, everything, state.now_ms())
         .await
         .expect("read");
     let points: usize = data.series.iter().map(|s| s.points.len()).sum();

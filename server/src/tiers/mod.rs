@@ -15,8 +15,9 @@
 //!
 //! (raw points: 7 d, the server's `retention`, pruned by the store.)
 //!
-//! *Steps*: a chart with `R` ms per pixel column reads the coarsest tier whose step is at
-//! most `R` ([`choose`]; raw points below 10 s). Neighbouring steps differ by at most 6×,
+//! *Steps*: a panel with `R` ms per pixel column reads the coarsest tier whose step is
+//! at most `R` ([`choose`]; raw points below 10 s) for the part of its window no finer
+//! panel of the same metric draws (render-core's `ValidSpec::read_plan`). Neighbouring steps differ by at most 6×,
 //! so every resolution from 10 s up to 18 h finds a tier within a factor 6 of it: a
 //! 30-day window on 800 px (54 min per column) reads 30 min buckets (1.8×), 400 days on
 //! 800 px (12 h per column) reads 3 h buckets (4×). Each step divides the next, so a
@@ -58,16 +59,28 @@
 //! first, min, max and last. Every in-window min and max is drawn, so the value axis,
 //! its labels and the grid are the same.
 //!
+//! *Whole columns, not pixels*: M4 draws a column as the line through its first, min,
+//! max and last points, so a value between a column's extremes is inked anywhere across
+//! that column, not where its point was — in both frames. A value is thus inked in
+//! columns at most one apart, but the two lines' centres may be up to (less than) two
+//! pixels apart: e.g. two spikes in one raw column, the shallower one dropped by M4 and
+//! crossed by the column's min-to-max line 0.7 px before it, while the tier frame draws
+//! it as its bucket's min in the next column, 1.1 px from the raw frame's line. The
+//! anti-aliased edge of a 2 px line then reaches a column further in one frame than in
+//! the other (`draw::tests::spike_moved_into_the_next_column_stays_within_the_bound`).
+//!
 //! *The bound*, checked by `draw::tests::frame_from_tiers_matches_frame_from_raw_points`
 //! (random walks with spikes and jumps, 0.05 to 200 points per pixel column, windows of
 //! 2,000 s to 366 days, black lines on white so a pixel's darkness is its ink): the
 //! value axes are equal, and no pixel of either frame is darker by more than 2 grey
-//! levels than every pixel of the other frame within ±1 column and ±1 row — nothing
-//! drawn in one frame is missing from the other, or moved by more than a column. The
-//! row of slack is for anti-aliasing: a line's round cap or join that moved sideways by
-//! a fraction of a pixel reaches up to ~0.2 px less far up or down (measured in the
-//! same row only: up to 49 of 255 levels). Lighter pixels inside solid ink are allowed:
-//! two zig-zags through the same points in another order leave different pinholes.
+//! levels than every pixel of the other frame within ±2 columns and ±1 row — nothing
+//! drawn in one frame is missing from the other: its column is at most one to the
+//! side, and the second column of slack is the edge of a line whose centre moved by
+//! up to 2 px (above). The row of slack is for anti-aliasing: a line's round cap or
+//! join that moved sideways by a fraction of a pixel reaches up to ~0.2 px less far up
+//! or down (measured in the same row only: up to 49 of 255 levels). Lighter pixels
+//! inside solid ink are allowed: two zig-zags through the same points in another order
+//! leave different pinholes.
 //!
 //! Where this bound does not hold, by construction (the test keeps out of these):
 //! - a gap strictly inside a bucket ([`Bucket::inner_gaps`]) breaks the line between the
@@ -95,7 +108,9 @@ mod memory;
 pub mod sql;
 mod steps;
 
-pub use bucket::Bucket;
+pub use bucket::{start_of, Bucket};
 pub use draw::points_for_drawing;
+#[cfg(test)]
+pub(crate) use draw::tests::{ink_missing_nearby, NEARBY};
 pub use memory::SeriesTiers;
 pub use steps::{choose, Tier, TierConfig, STEPS_MS, TIERS};

@@ -313,12 +313,7 @@ mod tests {
         assert_eq!(pollers(), 2, "a 2 s step is another answer");
         // Each watcher is woken by the (failing) answer, which notes the source.
         a.notified().await;
-        let data = prometheus.read(&Query {
-            selectors: &selectors(400),
-            from: 0,
-            to: 0,
-            resolution_ms: 400,
-        });
+        let data = prometheus.read(&Query::uniform(&selectors(400), 0, 0, 400));
         assert_eq!(data.notes.len(), 1, "{data:?}");
         assert_eq!(data.notes[0].problem, "unreachable");
         drop((a, b, c));
@@ -342,12 +337,7 @@ mod tests {
                 series: Vec::new(),
                 promql: vec![Promql::new("prom", query, 1_000, 420_000, None)],
             };
-            prometheus.read(&Query {
-                selectors: &selectors,
-                from: 0,
-                to: 0,
-                resolution_ms: 1_000,
-            })
+            prometheus.read(&Query::uniform(&selectors, 0, 0, 1_000))
         };
         let notes = tokio::task::spawn_blocking(move || {
             [read("up"), read("up"), read("down")].map(|data| data.notes.len())
