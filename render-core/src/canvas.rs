@@ -593,7 +593,10 @@ impl Canvas {
         }
         let tile_columns = columns.start as usize / TILE..=(columns.end - 1) as usize / TILE;
         for tile_row in rows.start as usize / TILE..=(rows.end - 1) as usize / TILE {
-            for tile in tile_columns.clone().map(|column| tile_row * self.tiles_x + column) {
+            for tile in tile_columns
+                .clone()
+                .map(|column| tile_row * self.tiles_x + column)
+            {
                 if !self.tile_touched[tile] {
                     self.tile_touched[tile] = true;
                     self.touched.push(tile as u32);
