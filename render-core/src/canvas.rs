@@ -446,6 +446,14 @@ impl Canvas {
         for &vertex in &run[1..run.len() - 1] {
             self.cover_segment(vertex, vertex, radius, ALL_ROWS);
         }
+        // The tiles every span's pixels are in: crossings lie in the column (give or
+        // take a rounding), and a span reaches at most `reach` × 1.031 (the run per rise
+        // of |dx| ≤ ¼ |dy|) + ½ px beyond them; touched once here, not per row.
+        let column = floor(run[0].0);
+        let margin = ceil(reach * 1.04) + 2;
+        let columns =
+            (column - margin).max(clip.x0 as i32)..(column + 1 + margin).min(clip.x1 as i32);
+        self.touch(columns, row0..row1);
         for (offset, span) in spans.iter().enumerate() {
             if span.lo <= span.hi {
                 self.cover_span(&lines, row0 + offset as i32, span, reach);
@@ -476,7 +484,6 @@ impl Canvas {
         if x_lo >= x_hi {
             return;
         }
-        self.touch_row(y, x_lo, x_hi);
         for x in x_lo..x_hi {
             let centre = x as f32 + 0.5;
             let distance = if centre < span.lo {
@@ -549,7 +556,7 @@ impl Canvas {
             // `along` is monotonic in x (each float operation is), so when both ends of
             // the row are beside the segment, every pixel between is.
             let beside = |x: i32| (0.0..=length).contains(&along(x));
-            self.touch_row(y, row_lo, row_hi);
+            self.touch(row_lo..row_hi, y..y + 1);
             if length > 0.0 && beside(row_lo) && beside(row_hi - 1) {
                 for x in row_lo..row_hi {
                     let ex = x as f32 + 0.5 - a.0;
@@ -578,14 +585,22 @@ impl Canvas {
         }
     }
 
-    /// Marks the tiles of pixels `x_lo..x_hi` of row `y` (inside the canvas) as holding
+    /// Marks the tiles of the pixels `columns` × `rows` (inside the canvas) as holding
     /// coverage, before [`Self::raise`] writes it.
-    fn touch_row(&mut self, y: i32, x_lo: i32, x_hi: i32) {
-        let tile_row = y as usize / TILE * self.tiles_x;
-        for tile in tile_row + x_lo as usize / TILE..=tile_row + (x_hi - 1) as usize / TILE {
-            if !self.tile_touched[tile] {
-                self.tile_touched[tile] = true;
-                self.touched.push(tile as u32);
+    fn touch(&mut self, columns: std::ops::Range<i32>, rows: std::ops::Range<i32>) {
+        if columns.is_empty() || rows.is_empty() {
+            return;
+        }
+        let tile_columns = columns.start as usize / TILE..=(columns.end - 1) as usize / TILE;
+        for tile_row in rows.start as usize / TILE..=(rows.end - 1) as usize / TILE {
+            for tile in tile_columns
+                .clone()
+                .map(|column| tile_row * self.tiles_x + column)
+            {
+                if !self.tile_touched[tile] {
+                    self.tile_touched[tile] = true;
+                    self.touched.push(tile as u32);
+                }
             }
         }
     }
@@ -607,23 +622,33 @@ impl Canvas {
         // In pixel order: a tile's rows continue the rows of the tile before it, which
         // the cache prefetches (first-touched order jumps a tile's height per tile).
         touched.sort_unstable();
+        // An opaque colour blends at the coverage itself, as `blend_pixel` would.
+        let alpha_of = |coverage: u8| match color.a {
+            255 => u32::from(coverage),
+            a => (u32::from(coverage) * u32::from(a) + 127) / 255,
+        };
         for &tile in &touched {
             let tile = tile as usize;
             self.tile_touched[tile] = false;
             let (x0, y0) = (tile % self.tiles_x * TILE, tile / self.tiles_x * TILE);
-            let start = tile * TILE * TILE;
-            for i in 0..TILE * TILE {
-                let coverage = std::mem::replace(&mut self.coverage[start + i], 0);
-                if coverage == 0 {
+            for row in 0..TILE {
+                let start = (tile * TILE + row) * TILE;
+                let Some(coverages) = self.coverage.get_mut(start..start + TILE) else {
+                    continue;
+                };
+                // Eight coverages at once: most rows of a touched tile are empty.
+                let mut bytes = [0u8; TILE];
+                bytes.copy_from_slice(coverages);
+                if u64::from_ne_bytes(bytes) == 0 {
                     continue;
                 }
-                // An opaque colour blends at the coverage itself, as `blend_pixel` would.
-                let alpha = match color.a {
-                    255 => u32::from(coverage),
-                    a => (u32::from(coverage) * u32::from(a) + 127) / 255,
-                };
-                let pixel = (y0 + i / TILE) * width + x0 + i % TILE;
-                self.blend_alpha(pixel, color, alpha);
+                coverages.fill(0);
+                let pixel = (y0 + row) * width + x0;
+                for (i, &coverage) in bytes.iter().enumerate() {
+                    if coverage != 0 {
+                        self.blend_alpha(pixel + i, color, alpha_of(coverage));
+                    }
+                }
             }
         }
         touched.clear();
