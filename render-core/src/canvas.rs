@@ -75,6 +75,51 @@ fn column_run_end(points: &[(f32, f32)], start: usize) -> usize {
     start + more
 }
 
+/// Whether the segment `a`–`b` between neighbouring pixel columns (left to right) joins
+/// the spans of the two columns in [`Canvas::cover_column`]: steep (|dx| ≤ ¼ |dy|) and
+/// crossing at least one row's centre, so each of its crossings lies in one of them.
+fn folds_into_spans(a: (f32, f32), b: (f32, f32)) -> bool {
+    let inside = |p: (f32, f32)| p.0.abs() < 1e9 && p.1.abs() < 1e9;
+    if !(inside(a) && inside(b)) || floor(b.0) != floor(a.0) + 1 {
+        return false;
+    }
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let (upper, lower) = (a.1.min(b.1), a.1.max(b.1));
+    dx.abs() * 4.0 <= dy.abs() && ceil(upper - 0.5) <= floor(lower - 0.5)
+}
+
+/// Adds the crossings of the steep segment `a`–`b` with the centres of the rows
+/// `rows.0..rows.1` (`spans[0]` is row `rows.0`) that `keep` accepts, and its [`Line`];
+/// false if it crosses none of those rows (then nothing is added).
+fn add_crossings(
+    spans: &mut [Span],
+    lines: &mut Vec<Line>,
+    rows: (i32, i32),
+    a: (f32, f32),
+    b: (f32, f32),
+    keep: impl Fn(f32) -> bool,
+) -> bool {
+    let (row0, row1) = rows;
+    // Rows whose centres are inside the segment's vertical extent.
+    let (upper, lower) = (a.1.min(b.1), a.1.max(b.1));
+    let clamp = |v: f32| v.clamp(row0 as f32 - 1.0, row1 as f32);
+    let first = ceil(clamp(upper - 0.5)).clamp(row0, row1);
+    let last = (floor(clamp(lower - 0.5)) + 1).clamp(row0, row1);
+    if first >= last {
+        return false;
+    }
+    let line = Line::new(a, b);
+    let index = lines.len() as u32;
+    for y in first..last {
+        let cross = a.0 + (y as f32 + 0.5 - a.1) * line.slope;
+        if keep(cross) {
+            spans[(y - row0) as usize].add(cross, index);
+        }
+    }
+    lines.push(line);
+    true
+}
+
 /// `v.floor()` for |v| < 2³¹ without a libm call (x86-64 has no SSE4.1 `roundss` by
 /// default, so `f32::floor` is a function call).
 fn floor(v: f32) -> i32 {
@@ -347,69 +392,92 @@ impl Canvas {
     ///
     /// Each pixel's coverage is the largest over all segments, so joints are not drawn
     /// twice; cost grows with the pixels the line touches, not with a general stroker.
-    /// A run of three or more points inside one pixel column (what M4 keeps of a dense
-    /// series) is drawn as one [`Self::cover_run`].
+    /// Lines of 2 px and more are drawn pixel column by pixel column
+    /// ([`Self::cover_column`]): in dense data (what M4 keeps of a series: up to four
+    /// points per column) each column is one span per row.
     pub fn stroke_polyline(&mut self, points: &[(f32, f32)], width: f32, color: Rgba) {
         if points.is_empty() || width.is_nan() || width <= 0.0 {
             return;
         }
         let radius = width * 0.5;
-        // Lines thinner than a pixel are drawn 1 px wide at proportionally lower opacity.
-        let (radius, opacity) = if width < 1.0 {
-            (0.5, width)
+        if radius >= 1.0 {
+            self.cover_columns(points, radius);
         } else {
-            (radius, 1.0)
-        };
-        if points.len() == 1 {
-            self.cover_segment(points[0], points[0], radius, ALL_ROWS);
-        }
-        let mut i = 0;
-        while i + 1 < points.len() {
-            let end = if radius >= 1.0 {
-                column_run_end(points, i)
+            // Lines thinner than a pixel are drawn 1 px wide at proportionally lower
+            // opacity.
+            let (radius, opacity) = if width < 1.0 {
+                (0.5, width)
             } else {
-                i
+                (radius, 1.0)
             };
-            if end >= i + 2 {
-                self.cover_run(&points[i..=end], radius);
-                // A run's end points are joins, drawn as the caps of the segments
-                // before and after it; at the ends of the line there are none.
-                for end_point in [0, points.len() - 1] {
-                    if (i..=end).contains(&end_point) {
-                        let p = points[end_point];
-                        self.cover_segment(p, p, radius, ALL_ROWS);
-                    }
-                }
-                i = end;
-            } else {
-                self.cover_segment(points[i], points[i + 1], radius, ALL_ROWS);
-                i += 1;
+            if let [point] = points {
+                self.cover_segment(*point, *point, radius, ALL_ROWS);
             }
+            for pair in points.windows(2) {
+                self.cover_segment(pair[0], pair[1], radius, ALL_ROWS);
+            }
+            self.flush_coverage(color.with_opacity(opacity));
+            return;
         }
-        self.flush_coverage(color.with_opacity(opacity));
+        self.flush_coverage(color);
     }
 
-    /// Covers the segments of `run`, points inside one pixel column, with a line of
-    /// `radius` (≥ 1) nearly as [`Self::cover_segment`] would, visiting each pixel of
-    /// the rows the steep segments (|dx| ≤ ¼ |dy|) cross about once instead of once per
-    /// segment.
+    /// Covers the polyline `points` (radius ≥ 1) column group by column group: the
+    /// points in one pixel column, with the halves of the steep segments that join them
+    /// to the columns beside it ([`folds_into_spans`]); other segments between columns
+    /// are covered exactly.
+    fn cover_columns(&mut self, points: &[(f32, f32)], radius: f32) {
+        let mut start = 0;
+        while start < points.len() {
+            let end = column_run_end(points, start);
+            let before = start
+                .checked_sub(1)
+                .map(|i| (points[i], points[start]))
+                .filter(|&(a, b)| folds_into_spans(a, b));
+            let next = points.get(end + 1).map(|&b| (points[end], b));
+            let after = next.filter(|&(a, b)| folds_into_spans(a, b));
+            self.cover_column(&points[start..=end], before, after, radius);
+            let neighbours = (start.checked_sub(1).map(|i| points[i]), next.map(|s| s.1));
+            self.cover_joins(&points[start..=end], neighbours, radius);
+            if let (Some((a, b)), None) = (next, after) {
+                self.cover_segment(a, b, radius, ALL_ROWS);
+            }
+            start = end + 1;
+        }
+    }
+
+    /// Covers `group`, points inside one pixel column (or one point anywhere), and the
+    /// parts in this column of the segments `before` (ending at its first point) and
+    /// `after` (starting at its last), with a line of `radius` (≥ 1), nearly as
+    /// [`Self::cover_segment`] would, visiting each pixel of the rows the steep
+    /// segments (|dx| ≤ ¼ |dy|) cross about once instead of once per segment.
     ///
     /// In a row, the line is the span between the leftmost and the rightmost crossing of
     /// a steep segment: crossings lie within the column, so no pixel between them is
     /// more than ½ px from one, fully covered for a radius ≥ 1; beside the span a
     /// pixel's coverage is its distance across the segment crossing nearest on that
-    /// side. The round joins are disks at the vertices; other segments are covered
-    /// exactly. What differs from covering segment by segment (a few grey levels at
-    /// the line's edge, not its position): beside the span only the nearest crossing's
-    /// segment is measured, not every segment in the row; and next to a vertex, a pixel
-    /// past a steep segment's end counts its distance across the segment's line rather
-    /// than to the end (at most ≈ 0.05 px closer for |dx| ≤ ¼ |dy|).
-    fn cover_run(&mut self, run: &[(f32, f32)], radius: f32) {
+    /// side. The round joins and caps are disks at the vertices, in the rows beyond the
+    /// spans (inside them a vertex is a crossing, and the span covers its disk but for a
+    /// few grey levels at the edge); shallow segments are covered exactly. What differs
+    /// from covering segment by segment (a few grey levels at the line's edge, not its
+    /// position): beside the span only the nearest crossing's segment is measured, not
+    /// every segment in the row; a pixel past a steep segment's end counts its distance
+    /// across the segment's line rather than to the end (at most ≈ 0.05 px closer for
+    /// |dx| ≤ ¼ |dy|).
+    fn cover_column(
+        &mut self,
+        group: &[(f32, f32)],
+        before: Option<((f32, f32), (f32, f32))>,
+        after: Option<((f32, f32), (f32, f32))>,
+        radius: f32,
+    ) {
         let reach = radius + 0.5;
         let clip = self.clip;
-        let top = run.iter().map(|p| p.1).fold(f32::INFINITY, f32::min);
-        let bottom = run.iter().map(|p| p.1).fold(f32::NEG_INFINITY, f32::max);
-        // The rows a span can be in: centres inside the run's extent, clipped.
+        let ends = [before.map(|s| s.0), after.map(|s| s.1)];
+        let ys = || group.iter().chain(ends.iter().flatten()).map(|p| p.1);
+        let top = ys().fold(f32::INFINITY, f32::min);
+        let bottom = ys().fold(f32::NEG_INFINITY, f32::max);
+        // The rows a span can be in: centres inside the extent, clipped.
         let row0 = (top.clamp(clip.y0, clip.y1)) as i32;
         let row1 = (bottom + 1.0).clamp(clip.y0, clip.y1) as i32;
         let mut spans = std::mem::take(&mut self.spans);
@@ -417,39 +485,31 @@ impl Canvas {
         spans.clear();
         spans.resize(row1.saturating_sub(row0).max(0) as usize, Span::EMPTY);
         lines.clear();
-        for pair in run.windows(2) {
+        let rows = (row0, row1);
+        for pair in group.windows(2) {
             let (a, b) = (pair[0], pair[1]);
             let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-            if dx.abs() * 4.0 > dy.abs() {
+            if dx.abs() * 4.0 > dy.abs()
+                || !add_crossings(&mut spans, &mut lines, rows, a, b, |_| true)
+            {
                 self.cover_segment(a, b, radius, ALL_ROWS);
-                continue;
             }
-            // Rows whose centres are inside the segment's vertical extent.
-            let (upper, lower) = (a.1.min(b.1), a.1.max(b.1));
-            let rows = |v: f32| v.clamp(row0 as f32 - 1.0, row1 as f32);
-            let first = ceil(rows(upper - 0.5)).clamp(row0, row1);
-            let last = (floor(rows(lower - 0.5)) + 1).clamp(row0, row1);
-            if first >= last {
-                self.cover_segment(a, b, radius, ALL_ROWS);
-                continue;
-            }
-            let line = Line::new(a, b);
-            let index = lines.len() as u32;
-            for y in first..last {
-                let cross = a.0 + (y as f32 + 0.5 - a.1) * line.slope;
-                spans[(y - row0) as usize].add(cross, index);
-            }
-            lines.push(line);
         }
-        // The round joins inside the run; those at its ends are the caps of the
-        // segments before and after it.
-        for &vertex in &run[1..run.len() - 1] {
-            self.cover_segment(vertex, vertex, radius, ALL_ROWS);
+        // The joining segments' crossings in this column: the one before enters it from
+        // the left, the one after leaves it to the right (complementary tests, so each
+        // crossing is in exactly one column's span).
+        let column = group.first().map_or(0, |p| floor(p.0));
+        if let Some((a, b)) = before {
+            let left_edge = column as f32;
+            add_crossings(&mut spans, &mut lines, rows, a, b, |x| x >= left_edge);
+        }
+        if let Some((a, b)) = after {
+            let right_edge = (column + 1) as f32;
+            add_crossings(&mut spans, &mut lines, rows, a, b, |x| x < right_edge);
         }
         // The tiles every span's pixels are in: crossings lie in the column (give or
         // take a rounding), and a span reaches at most `reach` × 1.031 (the run per rise
         // of |dx| ≤ ¼ |dy|) + ½ px beyond them; touched once here, not per row.
-        let column = floor(run[0].0);
         let margin = ceil(reach * 1.04) + 2;
         let columns =
             (column - margin).max(clip.x0 as i32)..(column + 1 + margin).min(clip.x1 as i32);
@@ -461,6 +521,43 @@ impl Canvas {
         }
         self.spans = spans;
         self.lines = lines;
+    }
+
+    /// Covers the round joins (and caps) at the points of `group`, whose polyline
+    /// neighbours before and after it are `neighbours`, with disks of `radius` — only
+    /// in the rows beyond a vertex where the line turns: above a vertex with no
+    /// neighbour above it, below one with no neighbour below. Elsewhere a segment at
+    /// the vertex crosses the row, and [`Self::cover_span`] measures a pixel across its
+    /// line, which is never farther than the vertex (where a segment is covered
+    /// exactly, its cap is the disk).
+    fn cover_joins(
+        &mut self,
+        group: &[(f32, f32)],
+        neighbours: (Option<(f32, f32)>, Option<(f32, f32)>),
+        radius: f32,
+    ) {
+        for (i, &vertex) in group.iter().enumerate() {
+            let before = i.checked_sub(1).map(|j| group[j]).or(neighbours.0);
+            let after = group.get(i + 1).copied().or(if i + 1 == group.len() {
+                neighbours.1
+            } else {
+                None
+            });
+            let ys = [before, after].into_iter().flatten().map(|p| p.1);
+            let above = ys.clone().any(|y| y < vertex.1);
+            let below = ys.clone().any(|y| y > vertex.1);
+            // Rows whose centres are above (`..above_end`) or below (`below_start..`)
+            // the vertex.
+            let above_end = ceil((vertex.1 - 0.5).clamp(-1e9, 1e9));
+            let below_start = floor((vertex.1 - 0.5).clamp(-1e9, 1e9)) + 1;
+            let rows = match (above, below) {
+                (true, true) => continue,
+                (true, false) => (below_start, i32::MAX),
+                (false, true) => (i32::MIN, above_end),
+                (false, false) => ALL_ROWS,
+            };
+            self.cover_segment(vertex, vertex, radius, rows);
+        }
     }
 
     /// Covers row `y` for `span` (crossings of the steep segments `lines`, see
