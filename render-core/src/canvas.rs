@@ -53,6 +53,9 @@ impl Rect {
     }
 }
 
+/// A point in pixels: `(x, y)`.
+type Xy = (f32, f32);
+
 /// Side of a coverage tile in pixels: 8×8 one-byte coverages are one 64-byte cache line.
 const TILE: usize = 8;
 
@@ -467,8 +470,8 @@ impl Canvas {
     fn cover_column(
         &mut self,
         group: &[(f32, f32)],
-        before: Option<((f32, f32), (f32, f32))>,
-        after: Option<((f32, f32), (f32, f32))>,
+        before: Option<(Xy, Xy)>,
+        after: Option<(Xy, Xy)>,
         radius: f32,
     ) {
         let reach = radius + 0.5;
@@ -533,7 +536,7 @@ impl Canvas {
     fn cover_joins(
         &mut self,
         group: &[(f32, f32)],
-        neighbours: (Option<(f32, f32)>, Option<(f32, f32)>),
+        neighbours: (Option<Xy>, Option<Xy>),
         radius: f32,
     ) {
         for (i, &vertex) in group.iter().enumerate() {
