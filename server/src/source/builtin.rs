@@ -230,18 +230,11 @@ impl BuiltinSource {
                     })
                     .collect(),
             };
-            // Two selectors may match one series: it is added once.
-            let new: Vec<Series> = older
-                .into_iter()
-                .filter(|series| {
-                    !data
-                        .series
-                        .iter()
-                        .any(|s| s.metric == series.metric && s.tags == series.tags)
-                })
-                .collect();
-            data.series.extend(new);
+            data.series.extend(older);
         }
+        // Two selectors may match one series: it is kept once.
+        data.series.sort_by(by_key);
+        data.series.dedup_by(|a, b| by_key(a, b) == Ordering::Equal);
         Ok(())
     }
 }
