@@ -30,7 +30,7 @@
 //! [`crate::m4`]), so members written at different
 //! moments still add up while a member that stopped or has a gap drops out. A column
 //! where no member has a value is a gap. The cost is bounded by points plus
-//! pixel columns × series, with one binary search per column and member: the points of
+//! pixel columns × series, one walk through each member's points: the points of
 //! different series are never merged or sorted together.
 //!
 //! **Latest values** (stat, gauge and bar panels): a transformed series' latest finite
@@ -324,7 +324,10 @@ fn aggregate(
         let mut after = 0;
         for (time, combined) in times.iter().zip(&mut columns) {
             let Some(t) = *time else { continue };
-            after += points[after..].partition_point(|p| p.t <= t);
+            // A walk, not a search: a member has a few points per column.
+            while points.get(after).is_some_and(|p| p.t <= t) {
+                after += 1;
+            }
             if let Some(p) = after.checked_sub(1).map(|i| points[i]) {
                 if p.v.is_finite() && t.saturating_sub(p.t) <= lookback {
                     combined.add(p.v);

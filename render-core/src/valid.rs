@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use crate::color::{Rgba, Theme};
 use crate::format::ValueFormat;
 use crate::layout::{Grid, PADDING};
-use crate::spec::{Axis, Legend, PanelKind, Scroll, SeriesStyle, Spec};
+use crate::spec::{Axis, Legend, PanelKind, Scroll, SeriesSpec, SeriesStyle, Spec};
 
 /// The time window of a panel when neither it nor the chart sets one.
 pub(crate) const DEFAULT_WINDOW_MS: i64 = 5 * 60_000;
@@ -24,6 +24,36 @@ pub struct ReadStretch {
     pub from: i64,
     /// Time per pixel column of the finest panel drawing this stretch, ms (≥ 1).
     pub resolution_ms: i64,
+    /// No panel reaching this stretch draws the line through the points themselves:
+    /// each reads values at points only (a `transform`, an `aggregate`, a gauge's or a
+    /// bar's latest value). A source holding rollups may then answer with one real
+    /// point per bucket (its last) instead of the points that draw its extremes.
+    pub values_only: bool,
+}
+
+impl ReadStretch {
+    /// The stretch's step as a query parameter: `STEP`, or `STEP:values` when
+    /// [`ReadStretch::values_only`] (`GET /api/series/points`' `step` and `then`).
+    pub fn step_param(&self) -> String {
+        match self.values_only {
+            true => format!("{}:values", self.resolution_ms),
+            false => self.resolution_ms.to_string(),
+        }
+    }
+
+    /// A stretch from `from` with the step of [`ReadStretch::step_param`], or `None`
+    /// when `step` is not a positive number of ms (with `:values` or not).
+    pub fn with_step_param(from: i64, step: &str) -> Option<ReadStretch> {
+        let (ms, values_only) = match step.strip_suffix(":values") {
+            Some(ms) => (ms, true),
+            None => (step, false),
+        };
+        Some(ReadStretch {
+            from,
+            resolution_ms: ms.parse().ok().filter(|ms| *ms > 0)?,
+            values_only,
+        })
+    }
 }
 
 /// A spec that passed validation, with everything the renderer needs resolved.
@@ -151,44 +181,52 @@ impl ValidSpec {
     /// oldest first, each at the time per pixel column of the finest panel drawing
     /// `metric` whose data range reaches it (a panel's data range: its window with
     /// [`DATA_MARGIN_MS`] on either side, as in [`ValidSpec::data_range`]; a panel
-    /// without a time axis at that of the spec's finest one, else 1 ms). A stretch
-    /// lasts until the next one starts, the last until `data_range(now).1`; empty when
-    /// no panel draws `metric`. So a 30-day panel next to a 1-hour panel of the same
-    /// metric reads its older 29 days at its own resolution, not at the hour's. The
-    /// stream and the editor's preview both read exactly this.
+    /// without a time axis at that of the spec's finest one, else 1 ms), and values
+    /// only ([`ReadStretch::values_only`]) unless one of those panels draws a series
+    /// of `metric` as it is (a time series or stat panel's query without transform or
+    /// aggregate). A stretch lasts until the next one starts, the last until
+    /// `data_range(now).1`; empty when no panel draws `metric`. So a 30-day panel next
+    /// to a 1-hour panel of the same metric reads its older 29 days at its own
+    /// resolution, not at the hour's. The stream and the editor's preview both read
+    /// exactly this.
     pub fn read_plan(&self, metric: &str, now: i64) -> Vec<ReadStretch> {
         let fallback = self.time_resolution_ms().unwrap_or(1);
-        let mut reads: Vec<(i64, i64)> = self
+        // (from, resolution, draws a line through the points).
+        let mut reads: Vec<(i64, i64, bool)> = self
             .spec
             .panels
             .iter()
             .zip(&self.panels)
             .zip(self.panel_resolutions_ms())
-            .filter(|((panel, _), _)| {
-                panel
-                    .series
-                    .iter()
-                    .any(|s| s.query.is_none() && s.metric == metric)
-            })
-            .map(|((_, valid), resolution)| {
+            .filter_map(|((panel, valid), resolution)| {
+                let of_metric = |s: &&SeriesSpec| s.query.is_none() && s.metric == metric;
+                let mut series = panel.series.iter().filter(of_metric).peekable();
+                series.peek()?;
+                let lines = matches!(panel.kind, PanelKind::Timeseries | PanelKind::Stat)
+                    && series.any(|s| s.transform.is_none() && s.aggregate.is_none());
                 let from = now.saturating_sub(valid.window_ms.saturating_add(DATA_MARGIN_MS));
-                (from, resolution.unwrap_or(fallback))
+                Some((from, resolution.unwrap_or(fallback), lines))
             })
             .collect();
         reads.sort_unstable();
         // At a time t the panels reaching it are those starting at or before t: walking
-        // from the oldest start, the finest resolution so far.
+        // from the oldest start, the finest resolution so far, and lines once any of
+        // them draws one.
         let mut plan: Vec<ReadStretch> = Vec::new();
-        let mut finest = i64::MAX;
-        for (from, resolution_ms) in reads {
+        let (mut finest, mut lines) = (i64::MAX, false);
+        for (from, resolution_ms, draws_lines) in reads {
             finest = finest.min(resolution_ms);
+            lines |= draws_lines;
+            let stretch = ReadStretch {
+                from,
+                resolution_ms: finest,
+                values_only: !lines,
+            };
             match plan.last_mut() {
-                Some(last) if last.from == from => last.resolution_ms = finest,
-                Some(last) if last.resolution_ms == finest => {}
-                _ => plan.push(ReadStretch {
-                    from,
-                    resolution_ms: finest,
-                }),
+                Some(last) if last.from == from => *last = stretch,
+                Some(last)
+                    if (last.resolution_ms, last.values_only) == (finest, stretch.values_only) => {}
+                _ => plan.push(stretch),
             }
         }
         plan
@@ -257,6 +295,7 @@ mod tests {
         let stretch = |from, resolution_ms| ReadStretch {
             from,
             resolution_ms,
+            values_only: false,
         };
         assert_eq!(
             spec.read_plan("cpu", now),
@@ -290,5 +329,46 @@ mod tests {
         assert_eq!(plan.len(), 1, "{plan:?}");
         assert_eq!(plan[0].from, now - 7_200_000 - DATA_MARGIN_MS);
         assert_eq!(Some(plan[0].resolution_ms), spec.time_resolution_ms());
+    }
+
+    #[test]
+    fn stretches_only_aggregates_and_gauges_reach_read_values_only() {
+        let spec = spec(
+            r#"{"version":1,"width":800,"height":400,"panels":[
+                {"window":"30d","series":[{"metric":"cpu","aggregate":"sum"},
+                                          {"metric":"net","transform":"rate"}]},
+                {"window":"1h","series":[{"metric":"cpu"}]},
+                {"kind":"gauge","window":"1d","series":[{"metric":"net"}]},
+                {"kind":"stat","window":"2h","series":[{"metric":"disk"}]}]}"#,
+        );
+        let now = 2_000_000_000_000;
+        let values_only = |metric| -> Vec<bool> {
+            spec.read_plan(metric, now)
+                .iter()
+                .map(|s| s.values_only)
+                .collect()
+        };
+        // The sum's month, then the hour drawn as a line.
+        assert_eq!(values_only("cpu"), [true, false]);
+        // A rate's month and a gauge's day: values only throughout.
+        assert_eq!(values_only("net"), [true, true]);
+        // A stat panel draws its sparkline through the points.
+        assert_eq!(values_only("disk"), [false]);
+    }
+
+    #[test]
+    fn a_step_parameter_round_trips_with_and_without_values() {
+        for values_only in [false, true] {
+            let stretch = ReadStretch {
+                from: -5,
+                resolution_ms: 1_234,
+                values_only,
+            };
+            let param = stretch.step_param();
+            assert_eq!(ReadStretch::with_step_param(-5, &param), Some(stretch));
+        }
+        for bad in ["0", "-3", "x", "12:lines", ":values", ""] {
+            assert_eq!(ReadStretch::with_step_param(0, bad), None, "{bad}");
+        }
     }
 }

@@ -248,7 +248,18 @@ mod tests {
     #[test]
     fn a_month_next_to_an_hour_reads_tier_points_beyond_the_hour(
     ) -> Result<(), Box<dyn std::error::Error>> {
-        let now = Clock::System.now_ms();
+        // A "now" (at most one bucket after the wall clock) at which the month's read
+        // starts at a start of the buckets it reads: a bucket the window start cuts
+        // draws its extremes inside the window, the one exception to the tiers' bound
+        // this frame could meet (see `tiers`).
+        let spec = render_core::validate(Spec::from_json(TWO_WINDOWS)?)?;
+        let month_from = |now| spec.read_plan("load", now)[0];
+        let wall = Clock::System.now_ms();
+        let bucket_ms = crate::tiers::choose(month_from(wall).resolution_ms)
+            .map_or(1, |tier| crate::tiers::STEPS_MS[tier]);
+        let cut = month_from(wall).from.rem_euclid(bucket_ms);
+        let now = wall + (bucket_ms - cut) % bucket_ms;
+        assert_eq!(month_from(now).from % bucket_ms, 0);
         let (_dir, source, raw, spec) = month_store(now)?;
 
         let data = read_spec(&source, &spec, now);
@@ -282,6 +293,45 @@ mod tests {
         for (a, b) in [(&from_tiers, &from_raw), (&from_raw, &from_tiers)] {
             assert_eq!(ink_missing_nearby(a, b, width, NEARBY), None);
         }
+        Ok(())
+    }
+
+    #[test]
+    fn a_month_only_summed_reads_one_real_point_per_bucket(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let now = Clock::System.now_ms();
+        let (_dir, source, raw, _) = month_store(now)?;
+        // The layout of [`TWO_WINDOWS`], its month drawn as a sum.
+        let summed = TWO_WINDOWS.replace(
+            r#"{"window":"30d","series":[{"metric":"load","#,
+            r#"{"window":"30d","series":[{"metric":"load","aggregate":"sum","#,
+        );
+        let spec = render_core::validate(Spec::from_json(&summed)?)?;
+        let plan = spec.read_plan("load", now);
+        assert_eq!(
+            plan.iter().map(|s| s.values_only).collect::<Vec<_>>(),
+            [true, false]
+        );
+        let bucket_ms = crate::tiers::choose(plan[0].resolution_ms)
+            .map_or(1, |tier| crate::tiers::STEPS_MS[tier]);
+
+        let data = read_spec(&source, &spec, now);
+        let read = &data.series[0].points;
+        // The raw read starts at the bucket the hour's stretch starts in.
+        let boundary = crate::tiers::start_of(plan[1].from, bucket_ms);
+        let (month, hour) = read.split_at(read.partition_point(|p| p.t < boundary));
+        // Each bucket's last point, as it was written: no made-up extremes.
+        let written: BTreeMap<i64, f64> = raw.iter().map(|p| (p.t, p.v)).collect();
+        assert!(month.iter().all(|p| written.get(&p.t) == Some(&p.v)));
+        let buckets = (boundary - plan[0].from) / bucket_ms;
+        assert!(
+            (buckets..=buckets + 2).contains(&(month.len() as i64)),
+            "{} points for {buckets} buckets",
+            month.len()
+        );
+        // The hour drawn as a line is every raw point.
+        let raw_hour: Vec<&Point> = raw.iter().filter(|p| p.t >= boundary).collect();
+        assert_eq!(hour.iter().collect::<Vec<_>>(), raw_hour);
         Ok(())
     }
 

@@ -21,13 +21,13 @@ pub fn points_paths(spec: &ValidSpec, now: Timestamp) -> Vec<String> {
         let (first, later) = plan.split_first()?;
         let then: String = later
             .iter()
-            .map(|s| format!("&then={}:{}", s.from, s.resolution_ms))
+            .map(|s| format!("&then={}:{}", s.from, s.step_param()))
             .collect();
         Some(format!(
             "/api/series/points?metric={}&from={}&to={to}&step={}{then}",
             url_encode(metric),
             first.from,
-            first.resolution_ms
+            first.step_param()
         ))
     });
     let step = spec.query_resolution_ms();

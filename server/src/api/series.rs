@@ -23,6 +23,8 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
 /// point); each `then=FROM:STEP` (later than `from` and the `then` before it) reads
 /// from `FROM` on at `STEP` instead — the stretches of a chart's read plan
 /// (`ValidSpec::read_plan`), so the editor's preview asks what the stream reads. A
+/// step written `STEP:values` reads values only (`ReadStretch::values_only`: one
+/// point per rollup bucket). A
 /// `source` and a PromQL `query` instead of `metric` ask that source, at the step a
 /// chart of that step and range asks (the stream's answer while one is live). Read
 /// through the same source as the streams.
@@ -35,7 +37,7 @@ pub async fn points(
     let mut tags = BTreeMap::new();
     let now = state.now_ms();
     let (mut from, mut to) = (now - 3_600_000, now);
-    let mut step = 1;
+    let mut step = String::from("1");
     let mut then: Vec<ReadStretch> = Vec::new();
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         let time = |v: &str| {
@@ -49,17 +51,14 @@ pub async fn points(
             "query" => promql = Some(value.into_owned()),
             "from" => from = time(&value)?,
             "to" => to = time(&value)?,
-            "step" => step = positive_ms(&value)?,
+            "step" => step = value.into_owned(),
             "then" => {
-                let stretch = value.split_once(':').and_then(|(start, every)| {
-                    Some(ReadStretch {
-                        from: start.parse().ok()?,
-                        resolution_ms: every.parse().ok().filter(|s| *s > 0)?,
-                    })
+                let stretch = value.split_once(':').and_then(|(start, step)| {
+                    ReadStretch::with_step_param(start.parse().ok()?, step)
                 });
                 then.push(stretch.ok_or_else(|| {
                     AppError::bad_request(format!(
-                        "then={value:?} is not FROM:STEP (ms since the epoch, positive ms)"
+                        "then={value:?} is not FROM:STEP or FROM:STEP:values (ms since the epoch, positive ms)"
                     ))
                 })?);
             }
@@ -75,10 +74,12 @@ pub async fn points(
             },
         }
     }
-    let mut stretches = vec![ReadStretch {
-        from,
-        resolution_ms: step,
-    }];
+    let first = ReadStretch::with_step_param(from, &step).ok_or_else(|| {
+        AppError::bad_request(format!(
+            "step={step:?} is not a positive number of ms (optionally with :values)"
+        ))
+    })?;
+    let mut stretches = vec![first];
     for stretch in then {
         if stretches
             .last()
@@ -110,7 +111,13 @@ pub async fn points(
             }
             Selectors {
                 series: Vec::new(),
-                promql: vec![Promql::new(&source, &query, step, to - from, None)],
+                promql: vec![Promql::new(
+                    &source,
+                    &query,
+                    first.resolution_ms,
+                    to - from,
+                    None,
+                )],
             }
         }
         _ => {
@@ -120,11 +127,4 @@ pub async fn points(
         }
     };
     Ok(Json(state.read(selectors, stretches, to).await?))
-}
-
-/// A `step`: a positive number of ms.
-fn positive_ms(value: &str) -> Result<i64, AppError> {
-    value.parse::<i64>().ok().filter(|s| *s > 0).ok_or_else(|| {
-        AppError::bad_request(format!("step={value:?} is not a positive number of ms"))
-    })
 }

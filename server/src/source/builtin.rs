@@ -29,6 +29,7 @@ use render_core::{Data, ReadStretch, Series, ValidSpec};
 use tokio::sync::Notify;
 
 use super::memory::{Horizons, Memory, SeriesInfo};
+use super::part::Part;
 use super::seam::{Query, Source};
 use super::selector::{Selector, Selectors};
 use crate::clock::Clock;
@@ -183,9 +184,10 @@ impl BuiltinSource {
         let cutoff = self.clock.now_ms().saturating_sub(reach);
         let newer = self.memory.read(
             selectors,
-            part.from.max(cutoff),
-            part.to,
-            part.resolution_ms,
+            &Part {
+                from: part.from.max(cutoff),
+                ..*part
+            },
         );
         if part.from >= cutoff {
             return newer;
@@ -220,7 +222,7 @@ impl BuiltinSource {
                     .into_iter()
                     .map(|((metric, tags), buckets)| {
                         let mut points = Vec::new();
-                        tiers::points_for_drawing(&buckets, from, to, &mut points);
+                        part.points_of(&buckets, &mut points);
                         Series {
                             metric,
                             tags,
@@ -262,15 +264,6 @@ impl Source for BuiltinSource {
     }
 }
 
-/// One read of memory (and of SQLite before memory's horizon): `from..=to` at
-/// `resolution_ms` per pixel column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Part {
-    from: i64,
-    to: i64,
-    resolution_ms: i64,
-}
-
 /// The reads of `stretches` (oldest first, the last until `to`): adjacent stretches
 /// that read the same tier (or raw points) as one, and each boundary after a tier's
 /// stretch moved back to a start of that tier's buckets, so no bucket is cut between
@@ -289,7 +282,9 @@ fn parts(stretches: &[ReadStretch], to: i64) -> Vec<Part> {
         if let Some(previous) = parts.last_mut() {
             let previous_tier = tiers::choose(previous.resolution_ms);
             if previous_tier == tier {
+                // One read of the tier: lines where either stretch needs them.
                 previous.to = previous.to.max(end);
+                previous.values_only &= stretch.values_only;
                 continue;
             }
             if let Some(previous_tier) = previous_tier {
@@ -305,6 +300,7 @@ fn parts(stretches: &[ReadStretch], to: i64) -> Vec<Part> {
                 from,
                 to: end,
                 resolution_ms: stretch.resolution_ms,
+                values_only: stretch.values_only,
             });
         }
     }
@@ -353,11 +349,13 @@ mod tests {
         let stretch = |from, resolution_ms| ReadStretch {
             from,
             resolution_ms,
+            values_only: false,
         };
         let part = |from, to, resolution_ms| Part {
             from,
             to,
             resolution_ms,
+            values_only: false,
         };
         let half_hour = tiers::STEPS_MS[3];
         let (start, hour_ago, to) = (0, 100 * half_hour + 1_234, 200 * half_hour);

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use render_core::{Data, Point, Series};
 use tokio::sync::Notify;
 
+use super::part::Part;
 use super::selector::Selector;
 use crate::ingest::Batch;
 use crate::store::{SeriesKey, TierUpdates};
@@ -252,11 +253,12 @@ impl Memory {
         }
     }
 
-    /// Every series a selector matches, with its points in `from..=to` at
-    /// `resolution_ms` (each series once, however many selectors match it): raw points,
-    /// or the points that draw the buckets of the tier the resolution picks.
-    pub fn read(&self, selectors: &[Selector], from: i64, to: i64, resolution_ms: i64) -> Data {
-        let tier = tiers::choose(resolution_ms);
+    /// Every series a selector matches, with its points of `part` (each series once,
+    /// however many selectors match it): raw points, or the points `part` reads of the
+    /// buckets of the tier its resolution picks.
+    pub fn read(&self, selectors: &[Selector], part: &Part) -> Data {
+        let (from, to) = (part.from, part.to);
+        let tier = tiers::choose(part.resolution_ms);
         let mut found: Vec<(SeriesKey, Window)> = Vec::new();
         if let Ok(windows) = self.series.read() {
             // Keyed like `by_key`, so a series two selectors match is taken once.
@@ -277,12 +279,7 @@ impl Memory {
                 let mut points = Vec::new();
                 if let Ok(held) = window.read() {
                     match tier {
-                        Some(tier) => tiers::points_for_drawing(
-                            held.tiers.read(tier, from, to),
-                            from,
-                            to,
-                            &mut points,
-                        ),
+                        Some(tier) => part.points_of(held.tiers.read(tier, from, to), &mut points),
                         None => {
                             let raw = &held.raw;
                             let begin = raw.partition_point(|p| p.t < from);
@@ -401,6 +398,16 @@ mod tests {
         Batch::from_samples(&samples)
     }
 
+    /// A read of every raw point in `from..=to`.
+    fn every_point(from: i64, to: i64) -> Part {
+        Part {
+            from,
+            to,
+            resolution_ms: 1,
+            values_only: false,
+        }
+    }
+
     #[test]
     fn out_of_order_points_are_sorted_and_generations_are_per_metric() {
         let memory = Memory::new(raw(1000));
@@ -414,14 +421,14 @@ mod tests {
         assert_eq!(memory.generation_of(&all("a")), g_a);
         let both = [all("a"), all("b")].concat();
         assert!(memory.generation_of(&both) > g_a);
-        let data = memory.read(&all("a"), 0, 2000, 1);
+        let data = memory.read(&all("a"), &every_point(0, 2000));
         assert_eq!(
             data.series[0].points,
             [Point { t: 400, v: 2.0 }, Point { t: 500, v: 3.0 }]
         );
         memory.insert_batch(&batch("a", &[(1700, 4.0)]), &Vec::new(), 1700);
         assert_eq!(
-            memory.read(&all("a"), 0, 2000, 1).series[0].points,
+            memory.read(&all("a"), &every_point(0, 2000)).series[0].points,
             [Point { t: 1700, v: 4.0 }]
         );
     }
@@ -448,7 +455,9 @@ mod tests {
         );
         // Points before the horizon are not added.
         memory.insert_batch(&run(&[(-5, 4.0)]), &Vec::new(), 1000);
-        let got = memory.read(&all("a"), i64::MIN, i64::MAX, 1).series[0]
+        let got = memory
+            .read(&all("a"), &every_point(i64::MIN, i64::MAX))
+            .series[0]
             .points
             .clone();
         let want = points(&[
@@ -479,13 +488,16 @@ mod tests {
             metric: "cpu".into(),
             tags: BTreeMap::from([("host".to_string(), "a".to_string())]),
         }];
-        let data = memory.read(&only_a, 0, 100, 1);
+        let data = memory.read(&only_a, &every_point(0, 100));
         assert_eq!(data.series.len(), 1);
         assert_eq!(data.series[0].tags["host"], "a");
         // Two selectors matching one series give it once.
         assert_eq!(
             memory
-                .read(&[only_a[0].clone(), all("cpu")[0].clone()], 0, 100, 1)
+                .read(
+                    &[only_a[0].clone(), all("cpu")[0].clone()],
+                    &every_point(0, 100)
+                )
                 .series
                 .len(),
             2

@@ -13,6 +13,7 @@
 mod builtin;
 mod config;
 mod memory;
+mod part;
 mod prometheus;
 mod seam;
 mod selector;

@@ -33,6 +33,7 @@ impl<'a> Query<'a> {
             stretches: vec![ReadStretch {
                 from,
                 resolution_ms,
+                values_only: false,
             }],
             to,
         }

@@ -250,6 +250,7 @@ async fn points_past_retention_are_pruned_from_the_store_and_from_memory() {
     let everything = vec![render_core::ReadStretch {
         from: 0,
         resolution_ms: 1,
+        values_only: false,
     }];
     let data = state
         .read(selectors, everything, state.now_ms())

@@ -1,6 +1,8 @@
-//! The points a chart draws for a run of buckets: per bucket its first point, its
-//! extremes and its last point, so that M4 per pixel column over them keeps what M4
-//! over the raw points keeps (the bound is in the module docs of `tiers`).
+//! The points a read takes of a run of buckets. To draw: per bucket its first point,
+//! its extremes and its last point, so that M4 per pixel column over them keeps what
+//! M4 over the raw points keeps (the bound is in the module docs of `tiers`). For
+//! values only (an aggregate's or a transform's input, a latest value): its last
+//! point, a real value at the time it was written.
 
 use render_core::{Point, Timestamp};
 
@@ -50,6 +52,21 @@ pub fn points_for_drawing<'a>(
             push(b.last_t, b.last);
         }
     }
+}
+
+/// Appends to `out` the last point of each of `buckets` (sorted by start) that lies in
+/// `from..=to`, in time order: one per bucket, NaN for a bucket ending in a gap.
+pub fn last_points<'a>(
+    buckets: impl IntoIterator<Item = &'a Bucket>,
+    from: Timestamp,
+    to: Timestamp,
+    out: &mut Vec<Point>,
+) {
+    let lasts = buckets.into_iter().map(|b| Point {
+        t: b.last_t,
+        v: b.last,
+    });
+    out.extend(lasts.filter(|p| (from..=to).contains(&p.t)));
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@
 //!
 //! # Files
 //! - `bucket.rs` — [`Bucket`], [`rollup`], [`merge`], [`coarsen`], [`ladder`].
-//! - `draw.rs` — [`points_for_drawing`] and the frame property test.
+//! - `draw.rs` — [`points_for_drawing`], [`last_points`] and the frame property test.
 //! - `steps.rs` — the ladder: [`STEPS_MS`], [`choose`], [`TierConfig`] (retentions).
 //! - `memory.rs` — [`SeriesTiers`], one series' buckets in memory.
 //! - `sql.rs` — persistence: [`sql::SCHEMA`] (keyed time first), [`sql::migrate`],
@@ -109,8 +109,8 @@ pub mod sql;
 mod steps;
 
 pub use bucket::{start_of, Bucket};
-pub use draw::points_for_drawing;
 #[cfg(test)]
 pub(crate) use draw::tests::{ink_missing_nearby, NEARBY};
+pub use draw::{last_points, points_for_drawing};
 pub use memory::SeriesTiers;
 pub use steps::{choose, Tier, TierConfig, STEPS_MS, TIERS};

@@ -131,3 +131,45 @@ async fn a_write_re_renders_only_the_charts_of_its_series() {
     drop((quiet, busy));
     server.stop().await;
 }
+
+/// `GET /api/series/points` reads rollup buckets as a chart does: the four points that
+/// draw each bucket, or with `STEP:values` (a stretch only sums, rates, gauges and bars
+/// reach) one real point per bucket, its last; a step that is no positive number of ms
+/// is refused with 400 naming it.
+#[tokio::test]
+async fn points_read_a_tier_as_lines_or_as_values_only() {
+    let server = TestServer::start_fresh(|_| {}).await;
+    // Two whole minutes of a zig-zag, a point every 5 s.
+    let minute = (tests::now_ms() - 600_000) / 60_000 * 60_000;
+    let body: String = (0..24)
+        .map(|i| format!("zig v={} {}\n", i % 3, minute + i * 5_000))
+        .collect();
+    let response = server.post_body("/write?precision=ms", body).await;
+    assert_eq!(response.status(), 204);
+    let path = |step: &str| {
+        format!(
+            "/api/series/points?metric=zig_v&from={minute}&to={}&step={step}",
+            minute + 120_000
+        )
+    };
+    let points = |data: serde_json::Value| data["series"][0]["points"].clone();
+    // The 1-minute tier: first, min, max and last of each bucket.
+    let lines = points(server.get_json(&path("60000")).await);
+    assert_eq!(lines.as_array().map(Vec::len), Some(8), "{lines}");
+    let values = points(server.get_json(&path("60000:values")).await);
+    let last = |i: i64| serde_json::json!([minute + i * 5_000, (i % 3) as f64]);
+    assert_eq!(values, serde_json::json!([last(11), last(23)]));
+    for bad in ["0:values", "-5", "60000:lines"] {
+        let response = server
+            .get(&format!("/api/series/points?metric=zig_v&step={bad}"))
+            .await;
+        assert_eq!(response.status(), 400, "step={bad}");
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert!(tests::error_message(&body).contains(bad), "{body}");
+    }
+    let response = server
+        .get(&format!("/api/series/points?metric=zig_v&then={minute}:x"))
+        .await;
+    assert_eq!(response.status(), 400);
+    server.stop().await;
+}
