@@ -43,6 +43,7 @@ pub async fn detect<I: AsyncRead + Unpin>(mut io: I) -> io::Result<(Protocol, Re
     let rewind = Rewind {
         prefix: read[..filled].to_vec(),
         taken: 0,
+        error: None,
         inner: io,
     };
     Ok((protocol, rewind))
@@ -52,6 +53,8 @@ pub async fn detect<I: AsyncRead + Unpin>(mut io: I) -> io::Result<(Protocol, Re
 pub struct Rewind<I> {
     prefix: Vec<u8>,
     taken: usize,
+    /// A read error met right after giving back the last of `prefix`.
+    error: Option<io::Error>,
     inner: I,
 }
 
@@ -61,6 +64,9 @@ impl<I: AsyncRead + Unpin> AsyncRead for Rewind<I> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        if let Some(error) = self.error.take() {
+            return Poll::Ready(Err(error));
+        }
         let rest = &self.prefix[self.taken..];
         if rest.is_empty() {
             return Pin::new(&mut self.inner).poll_read(cx, buf);
@@ -68,6 +74,15 @@ impl<I: AsyncRead + Unpin> AsyncRead for Rewind<I> {
         let n = rest.len().min(buf.remaining());
         buf.put_slice(&rest[..n]);
         self.taken += n;
+        // And what the connection already has, in the same read: hyper keeps room for
+        // a whole read after what it holds, so a first read of only the prefix would
+        // double every HTTP/1 connection's read buffer (8 KiB → 16 KiB).
+        if self.taken == self.prefix.len() && buf.remaining() > 0 {
+            if let Poll::Ready(Err(error)) = Pin::new(&mut self.inner).poll_read(cx, buf) {
+                // The prefix is read now; the error is the next read's answer.
+                self.error = Some(error);
+            }
+        }
         Poll::Ready(Ok(()))
     }
 }
@@ -124,6 +139,18 @@ mod tests {
     async fn the_preface_is_http2_and_every_byte_is_given_back() {
         let sent = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04";
         assert_eq!(detected(sent).await, (Protocol::Http2, sent.to_vec()));
+    }
+
+    #[tokio::test]
+    async fn the_first_read_gives_the_prefix_and_what_already_followed_it() {
+        let get = b"GET /charts/cpu.mjpg HTTP/1.1\r\nhost: plotcast\r\n\r\n";
+        let (mut client, server) = tokio::io::duplex(256);
+        client.write_all(get).await.expect("the pipe takes it");
+        let (protocol, mut rewind) = detect(server).await.expect("reading a pipe");
+        assert_eq!(protocol, Protocol::Http1);
+        let mut first = vec![0u8; 8192];
+        let n = rewind.read(&mut first).await.expect("reading a pipe");
+        assert_eq!(&first[..n], get.as_slice());
     }
 
     #[tokio::test]

@@ -107,12 +107,17 @@ async fn connection(
     let deadline = Instant::now() + context.limits.header_read_timeout;
     match &context.tls {
         None => speak(io, deadline, &context, stop).await,
+        // Boxed, as is HTTP/2 in `speak`: a task is as large as its largest state, and
+        // the TLS and HTTP/2 states would make every plain HTTP/1 viewer's task ~8 KB.
         Some(acceptor) => {
-            let tls = timeout_at(deadline, acceptor.accept(io))
-                .await
-                .map_err(|_| "no TLS handshake within header_read_timeout".to_string())?
-                .map_err(|e| format!("TLS handshake: {e}"))?;
-            speak(tls, deadline, &context, stop).await
+            Box::pin(async {
+                let tls = timeout_at(deadline, acceptor.accept(io))
+                    .await
+                    .map_err(|_| "no TLS handshake within header_read_timeout".to_string())?
+                    .map_err(|e| format!("TLS handshake: {e}"))?;
+                speak(tls, deadline, &context, stop).await
+            })
+            .await
         }
     }
 }
@@ -164,7 +169,13 @@ where
             let (service, activity) = h2_idle::counted(service);
             let connection = builder.serve_connection(io, service);
             let idle = activity.idle_for(limits.header_read_timeout);
-            until_stopped(connection, http2::Connection::graceful_shutdown, stop, idle).await
+            Box::pin(until_stopped(
+                connection,
+                http2::Connection::graceful_shutdown,
+                stop,
+                idle,
+            ))
+            .await
         }
     }
 }
