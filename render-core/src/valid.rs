@@ -163,17 +163,26 @@ impl ValidSpec {
     /// Per panel, in panel order, the time per pixel column of its time axis (as
     /// [`ValidSpec::time_resolution_ms`] computes it), `None` for a panel without one.
     fn panel_resolutions_ms(&self) -> impl Iterator<Item = Option<i64>> + '_ {
-        let area = self.grid.area(self.spec.width, self.spec.height);
         self.spec
             .panels
             .iter()
-            .zip(self.grid.cell_rects(area))
+            .zip(self.panel_columns_ms())
+            .map(|(panel, column_ms)| {
+                matches!(panel.kind, PanelKind::Timeseries | PanelKind::Stat).then_some(column_ms)
+            })
+    }
+
+    /// Per panel, in panel order, its window over the width of its plot: the time per
+    /// pixel column of a time axis, and what a panel without one (gauge, bar) reads at.
+    fn panel_columns_ms(&self) -> impl Iterator<Item = i64> + '_ {
+        let area = self.grid.area(self.spec.width, self.spec.height);
+        self.grid
+            .cell_rects(area)
+            .into_iter()
             .zip(&self.panels)
-            .map(|((panel, rect), valid)| {
-                matches!(panel.kind, PanelKind::Timeseries | PanelKind::Stat).then(|| {
-                    let columns = (rect.width() - 2.0 * PADDING).max(1.0) as f64;
-                    ((valid.window_ms as f64 / columns) as i64).max(1)
-                })
+            .map(|(rect, valid)| {
+                let columns = (rect.width() - 2.0 * PADDING).max(1.0) as f64;
+                ((valid.window_ms as f64 / columns) as i64).max(1)
             })
     }
 
@@ -181,7 +190,8 @@ impl ValidSpec {
     /// oldest first, each at the time per pixel column of the finest panel drawing
     /// `metric` whose data range reaches it (a panel's data range: its window with
     /// [`DATA_MARGIN_MS`] on either side, as in [`ValidSpec::data_range`]; a panel
-    /// without a time axis at that of the spec's finest one, else 1 ms), and values
+    /// without a time axis, whose gauges or bars show the latest value read, at its
+    /// window over its width too), and values
     /// only ([`ReadStretch::values_only`]) unless one of those panels draws a series
     /// of `metric` as it is (a time series or stat panel's query without transform or
     /// aggregate). A stretch lasts until the next one starts, the last until
@@ -190,22 +200,21 @@ impl ValidSpec {
     /// resolution, not at the hour's. The stream and the editor's preview both read
     /// exactly this.
     pub fn read_plan(&self, metric: &str, now: i64) -> Vec<ReadStretch> {
-        let fallback = self.time_resolution_ms().unwrap_or(1);
         // (from, resolution, draws a line through the points).
         let mut reads: Vec<(i64, i64, bool)> = self
             .spec
             .panels
             .iter()
             .zip(&self.panels)
-            .zip(self.panel_resolutions_ms())
-            .filter_map(|((panel, valid), resolution)| {
+            .zip(self.panel_columns_ms())
+            .filter_map(|((panel, valid), resolution_ms)| {
                 let of_metric = |s: &&SeriesSpec| s.query.is_none() && s.metric == metric;
                 let mut series = panel.series.iter().filter(of_metric).peekable();
                 series.peek()?;
                 let lines = matches!(panel.kind, PanelKind::Timeseries | PanelKind::Stat)
                     && series.any(|s| s.transform.is_none() && s.aggregate.is_none());
                 let from = now.saturating_sub(valid.window_ms.saturating_add(DATA_MARGIN_MS));
-                Some((from, resolution.unwrap_or(fallback), lines))
+                Some((from, resolution_ms, lines))
             })
             .collect();
         reads.sort_unstable();
@@ -291,6 +300,8 @@ mod tests {
         let (hour, month) = (resolutions[0].expect("axis"), resolutions[1].expect("axis"));
         assert_eq!(resolutions[2], None);
         assert!(hour < month);
+        let day = spec.panel_columns_ms().nth(2).expect("three panels");
+        assert!(hour < day && day < month);
         let starting = |window_ms: i64| now - window_ms - DATA_MARGIN_MS;
         let stretch = |from, resolution_ms| ReadStretch {
             from,
@@ -304,12 +315,13 @@ mod tests {
                 stretch(starting(3_600_000), hour)
             ]
         );
-        // The gauge (no time axis) reads at the finest time axis of the spec.
+        // The gauge (no time axis) reads its day at its day over its width, not at
+        // the hour's resolution: it shows the latest value, which any resolution reads.
         assert_eq!(
             spec.read_plan("mem", now),
             [
                 stretch(starting(30 * 86_400_000), month),
-                stretch(starting(86_400_000), hour)
+                stretch(starting(86_400_000), day)
             ]
         );
         assert_eq!(spec.read_plan("disk", now), []);
