@@ -504,59 +504,67 @@ impl Canvas {
             return;
         }
         self.touch(first..end, row0..row0 + crossings.lo.len() as i32);
-        let (skip, count) = ((first - x0) as usize, end - first);
         let centre = column as f32 + 0.5;
         let alpha = |distance: f32| ((reach - distance).min(1.0) * 255.0 + 0.5) as u8;
         let rows = crossings.lo.iter().zip(&crossings.hi);
         let rises = crossings.lo_rise.iter().zip(&crossings.hi_rise);
+        let middle = beside as u32;
+        // The window's bytes of the pixels first..end (a byte per pixel from x0).
+        let window = 2 * middle + 1;
+        let inside = |count: i32| u64::MAX >> (64 - 8 * count.clamp(1, 8) as u32);
+        let clipped = inside(end - x0) & !(inside(first - x0 + 1) >> 8);
         for (y, ((&lo, &hi), (&lo_rise, &hi_rise))) in (row0..).zip(rows.zip(rises)) {
             if lo > hi {
                 continue;
             }
-            // The row's pixels from x0, then room for a last whole tile's width.
-            let mut alphas = [0u8; 3 * TILE];
-            let middle = beside as usize;
-            alphas[middle] = 255;
-            for j in 1..=middle {
-                let offset = j as f32;
-                alphas[middle - j] = alpha((lo - (centre - offset)) * lo_rise);
-                alphas[middle + j] = alpha((centre + offset - hi) * hi_rise);
-            }
-            // Clipped on the right: nothing past the clip.
-            alphas[skip + count as usize..beside as usize * 2 + 1].fill(0);
             let row = self.coverage_row(y);
-            let mut done = 0;
-            while done < count {
-                let lanes = skip + done as usize;
-                let mut tile_width = [0u8; TILE];
-                tile_width.copy_from_slice(&alphas[lanes..lanes + TILE]);
-                self.raise_tile_width(row, first + done, tile_width);
-                done += TILE as i32;
+            let beside_alphas = (1..=middle).map(|j| {
+                let offset = j as f32;
+                (
+                    alpha((lo - (centre - offset)) * lo_rise),
+                    alpha((centre + offset - hi) * hi_rise),
+                )
+            });
+            if window > TILE as u32 {
+                // A line of more than ≈ 5 px: pixel by pixel.
+                let pixels = beside_alphas
+                    .zip(1..)
+                    .flat_map(|((left, right), j)| [(column - j, left), (column + j, right)]);
+                for (x, alpha) in pixels.chain([(column, 255)]) {
+                    if (first..end).contains(&x) {
+                        self.raise_in_row(row, x, alpha);
+                    }
+                }
+                continue;
             }
+            // A byte per pixel from x0, in a register (built in memory byte by byte and
+            // read back whole, it would wait for store forwarding).
+            let mut alphas = 255u64 << (8 * middle);
+            for ((left, right), j) in beside_alphas.zip(1..) {
+                alphas |= u64::from(left) << (8 * (middle - j));
+                alphas |= u64::from(right) << (8 * (middle + j));
+            }
+            self.raise_tile_width(row, x0, alphas & clipped);
         }
     }
 
-    /// Raises the coverages of the [`TILE`] pixels from `x` of the row at `row`
-    /// ([`Self::coverage_row`]) to `alphas` (0 for the pixels past the clip): in at most
-    /// two tiles' rows, with no branch per pixel.
-    fn raise_tile_width(&mut self, row: usize, x: i32, alphas: [u8; TILE]) {
-        let start = row + x as usize / TILE * TILE * TILE;
-        let Some(tiles) = self.coverage.get_mut(start..start + TILE * TILE + TILE) else {
-            // The last tile of the canvas: the pixels inside it.
-            let inside = (self.width() as i32 - x).clamp(0, TILE as i32) as usize;
-            for (x, alpha) in (x..).zip(&alphas[..inside]) {
-                self.raise_in_row(row, x, *alpha);
+    /// Raises the coverages of the [`TILE`] pixels from `x` (≥ 0 or with alpha 0 before
+    /// 0) of the row at `row` ([`Self::coverage_row`]) to `alphas` (a byte each, the
+    /// first lowest; 0 for the pixels outside the clip): in at most two tiles' rows.
+    fn raise_tile_width(&mut self, row: usize, x: i32, alphas: u64) {
+        let tile_x = x.div_euclid(TILE as i32);
+        let offset = 8 * x.rem_euclid(TILE as i32) as u32;
+        // The bytes in the pixel's tile, and those in the next one.
+        let (left, right) = (alphas << offset, alphas >> (56 - offset) >> 8);
+        for (tile_x, alphas) in [(tile_x, left), (tile_x + 1, right)] {
+            if alphas == 0 {
+                continue;
             }
-            return;
-        };
-        // Placed in the rows of the pixel's tile and the next one.
-        let offset = x as usize % TILE;
-        let mut placed = [[0u8; TILE]; 2];
-        placed.as_flattened_mut()[offset..offset + TILE].copy_from_slice(&alphas);
-        let (left_tile, rest) = tiles.split_at_mut(TILE);
-        let right_tile = &mut rest[TILE * TILE - TILE..];
-        for (slots, alphas) in [left_tile, right_tile].into_iter().zip(&placed) {
-            for (slot, &alpha) in slots.iter_mut().zip(alphas) {
+            let start = row + tile_x as usize * TILE * TILE;
+            let Some(slots) = self.coverage.get_mut(start..start + TILE) else {
+                continue;
+            };
+            for (slot, alpha) in slots.iter_mut().zip(alphas.to_le_bytes()) {
                 *slot = (*slot).max(alpha);
             }
         }
@@ -623,12 +631,12 @@ impl Canvas {
             let row = self.coverage_row(y);
             let mut x = x_lo;
             while x < x_hi {
-                let mut alphas = [0u8; TILE];
-                for (pixel, alpha) in (x..).zip(alphas.iter_mut()) {
+                let mut alphas = 0u64;
+                for (pixel, byte) in (x..).zip(0..TILE as u32) {
                     let ex = pixel as f32 + 0.5 - cx;
                     let distance = (ex * ex + ey * ey).sqrt();
                     let coverage = ((reach - distance).min(1.0) * 255.0 + 0.5) as u8;
-                    *alpha = coverage * u8::from(pixel < x_hi);
+                    alphas |= u64::from(coverage * u8::from(pixel < x_hi)) << (8 * byte);
                 }
                 self.raise_tile_width(row, x, alphas);
                 x += TILE as i32;
