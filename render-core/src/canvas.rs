@@ -632,11 +632,11 @@ impl Canvas {
             let mut x = x_lo;
             while x < x_hi {
                 let mut alphas = 0u64;
-                for (pixel, byte) in (x..).zip(0..TILE as u32) {
+                for (pixel, byte) in (x..x_hi.min(x + TILE as i32)).zip(0..) {
                     let ex = pixel as f32 + 0.5 - cx;
                     let distance = (ex * ex + ey * ey).sqrt();
                     let coverage = ((reach - distance).min(1.0) * 255.0 + 0.5) as u8;
-                    alphas |= u64::from(coverage * u8::from(pixel < x_hi)) << (8 * byte);
+                    alphas |= u64::from(coverage) << (8 * byte);
                 }
                 self.raise_tile_width(row, x, alphas);
                 x += TILE as i32;
