@@ -91,6 +91,16 @@ fn folds_into_spans(a: (f32, f32), b: (f32, f32)) -> bool {
     dx.abs() * 4.0 <= dy.abs() && ceil(upper - 0.5) <= floor(lower - 0.5)
 }
 
+/// The alpha `blend_pixel` gives an opaque colour at the coverage of a pixel whose
+/// centre is `distance` from a line reaching `reach`: `min(reach − distance, 1) × 255`,
+/// rounded (`as` saturates: 0 outside the reach). The `min` as a comparison: the same
+/// value (also for NaN), without `f32::min`'s NaN handling.
+fn coverage_alpha(reach: f32, distance: f32) -> u8 {
+    let coverage = reach - distance;
+    let coverage = if coverage < 1.0 { coverage } else { 1.0 };
+    (coverage * 255.0 + 0.5) as u8
+}
+
 /// `v.floor()` for |v| < 2³¹ without a libm call (x86-64 has no SSE4.1 `roundss` by
 /// default, so `f32::floor` is a function call).
 fn floor(v: f32) -> i32 {
@@ -123,11 +133,13 @@ impl Crossings {
         for (values, empty) in [
             (&mut self.lo, f32::INFINITY),
             (&mut self.hi, f32::NEG_INFINITY),
-            (&mut self.lo_rise, 0.0),
-            (&mut self.hi_rise, 0.0),
         ] {
             values.clear();
             values.resize(rows, empty);
+        }
+        // A rise is read only where its crossing was set with it: no need to clear.
+        for rises in [&mut self.lo_rise, &mut self.hi_rise] {
+            rises.resize(rows.max(rises.len()), 0.0);
         }
     }
 
@@ -505,7 +517,7 @@ impl Canvas {
         }
         self.touch(first..end, row0..row0 + crossings.lo.len() as i32);
         let centre = column as f32 + 0.5;
-        let alpha = |distance: f32| ((reach - distance).min(1.0) * 255.0 + 0.5) as u8;
+        let alpha = |distance: f32| coverage_alpha(reach, distance);
         let rows = crossings.lo.iter().zip(&crossings.hi);
         let rises = crossings.lo_rise.iter().zip(&crossings.hi_rise);
         let middle = beside as u32;
@@ -635,8 +647,7 @@ impl Canvas {
                 for (pixel, byte) in (x..x_hi.min(x + TILE as i32)).zip(0..) {
                     let ex = pixel as f32 + 0.5 - cx;
                     let distance = (ex * ex + ey * ey).sqrt();
-                    let coverage = ((reach - distance).min(1.0) * 255.0 + 0.5) as u8;
-                    alphas |= u64::from(coverage) << (8 * byte);
+                    alphas |= u64::from(coverage_alpha(reach, distance)) << (8 * byte);
                 }
                 self.raise_tile_width(row, x, alphas);
                 x += TILE as i32;
@@ -707,8 +718,7 @@ impl Canvas {
                 for x in row_lo..row_hi {
                     let ex = x as f32 + 0.5 - a.0;
                     let distance = (ex * uy - across_y).abs();
-                    let alpha = ((reach - distance).min(1.0) * 255.0 + 0.5) as u8;
-                    self.raise(x, y, alpha);
+                    self.raise(x, y, coverage_alpha(reach, distance));
                 }
                 continue;
             }
@@ -723,10 +733,7 @@ impl Canvas {
                 } else {
                     (ex * uy - across_y).abs()
                 };
-                // The alpha `blend_pixel` gives an opaque colour at this coverage (`as`
-                // saturates: 0 outside the reach).
-                let alpha = ((reach - distance).min(1.0) * 255.0 + 0.5) as u8;
-                self.raise(x, y, alpha);
+                self.raise(x, y, coverage_alpha(reach, distance));
             }
         }
     }
