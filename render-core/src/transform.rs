@@ -310,10 +310,17 @@ fn aggregate(
     // Each column's output time: the latest time any member has a point there.
     let mut times: Vec<Option<Timestamp>> = vec![None; count];
     for points in members {
-        for p in points.iter().filter(|p| p.t >= span.start) {
-            if let Some(slot) = times.get_mut((p.t.div_euclid(step) - first) as usize) {
-                *slot = Some(slot.map_or(p.t, |t| t.max(p.t)));
+        // A walk along the columns (the points are sorted), not a division per point.
+        let (mut column, mut column_end) = (0, (first + 1).saturating_mul(step));
+        for p in &points[points.partition_point(|p| p.t < span.start)..] {
+            while p.t >= column_end && column < count {
+                column += 1;
+                column_end = column_end.saturating_add(step);
             }
+            let Some(slot) = times.get_mut(column) else {
+                break;
+            };
+            *slot = Some(slot.map_or(p.t, |t| t.max(p.t)));
         }
     }
     let mut columns = vec![Combined::EMPTY; count];

@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::faults::Faults;
 use crate::image_files;
 use crate::metrics::Metrics;
-use crate::source::{Query, Selectors, Source};
+use crate::source::{Query, Selectors, Source, Spare};
 
 /// JPEG quality of stream frames and `.jpg` snapshots.
 pub const JPEG_QUALITY: u8 = 85;
@@ -39,8 +39,8 @@ pub struct RenderContext {
 /// of the panels drawing it, so a 30-day panel next to a 1-hour one reads tier points
 /// beyond the hour), one query per distinct plan; each PromQL query at its own step.
 /// The editor's preview asks the same per metric (`GET /api/series/points` with the
-/// plan's stretches).
-fn read_spec(source: &dyn Source, spec: &ValidSpec, now: i64) -> Data {
+/// plan's stretches). Into buffers of `spare` first.
+fn read_spec(source: &dyn Source, spec: &ValidSpec, now: i64, spare: &mut Spare) -> Data {
     let Selectors { series, promql } = Selectors::of_spec(spec);
     let mut by_plan: BTreeMap<Vec<ReadStretch>, Selectors> = BTreeMap::new();
     for selector in series {
@@ -55,7 +55,7 @@ fn read_spec(source: &dyn Source, spec: &ValidSpec, now: i64) -> Data {
             stretches: plan,
             to,
         };
-        add(&mut data, source.read(&query));
+        add(&mut data, source.read_reusing(&query, spare));
     }
     // In the order one read of every metric gives: by metric, then tags.
     data.series
@@ -67,7 +67,7 @@ fn read_spec(source: &dyn Source, spec: &ValidSpec, now: i64) -> Data {
         };
         let resolution_ms = spec.query_resolution_ms();
         let query = Query::uniform(&selectors, from, to, resolution_ms);
-        add(&mut data, source.read(&query));
+        add(&mut data, source.read_reusing(&query, spare));
     }
     data
 }
@@ -79,8 +79,10 @@ fn add(data: &mut Data, read: Data) {
 }
 
 /// Renders chart `id` (`spec`) as of `now` into `frame` (blocking), from `data` or,
-/// when `None`, from the source. A render that panics is caught: the frame then shows
-/// an error message instead, and `false` is returned; nothing else is affected.
+/// when `None`, from the source into `read` (reusing the point buffers `read` holds:
+/// a render task passes its previous frame's data). A render that panics is caught:
+/// the frame then shows an error message instead, and `false` is returned; nothing
+/// else is affected.
 pub fn render_into(
     context: &RenderContext,
     id: &str,
@@ -88,13 +90,14 @@ pub fn render_into(
     data: Option<&Data>,
     now: i64,
     frame: &mut Frame,
+    read: &mut Data,
 ) -> bool {
-    let read;
     let data = match data {
         Some(data) => data,
         None => {
-            read = read_spec(context.source.as_ref(), spec, now);
-            &read
+            let mut spare = Spare::of(std::mem::take(read));
+            *read = read_spec(context.source.as_ref(), spec, now, &mut spare);
+            &*read
         }
     };
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -143,7 +146,15 @@ pub fn render_image(
     format: ImageFormat,
 ) -> Result<Vec<u8>, String> {
     let mut frame = Frame::default();
-    render_into(context, id, spec, data, now, &mut frame);
+    render_into(
+        context,
+        id,
+        spec,
+        data,
+        now,
+        &mut frame,
+        &mut Data::default(),
+    );
     match format {
         ImageFormat::Jpeg => image_files::jpeg(&frame, JPEG_QUALITY).map_err(|e| e.to_string()),
         ImageFormat::Png => image_files::png(&frame).map_err(|e| e.to_string()),
@@ -245,6 +256,26 @@ mod tests {
         Ok((dir, source, raw, spec))
     }
 
+    /// A read into the point buffers of the one before (as a render task reads each
+    /// frame) gives what a fresh read gives, with lines and with values only (a `sum`).
+    #[test]
+    fn a_read_into_the_last_reads_buffers_equals_a_fresh_read(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let now = Clock::System.now_ms();
+        let (_dir, source, _raw, lines) = month_store(now)?;
+        let sum = TWO_WINDOWS.replace(r##""color":"#000000""##, r#""aggregate":"sum""#);
+        let sum = render_core::validate(Spec::from_json(&sum)?)?;
+        assert!(sum.read_plan("load", now).iter().all(|s| s.values_only));
+        for spec in [&lines, &sum, &lines] {
+            let fresh = read_spec(&source, spec, now, &mut Spare::default());
+            let earlier = read_spec(&source, spec, now - DAY_MS, &mut Spare::default());
+            assert_ne!(earlier, fresh);
+            let reused = read_spec(&source, spec, now, &mut Spare::of(earlier));
+            assert_eq!(reused, fresh);
+        }
+        Ok(())
+    }
+
     #[test]
     fn a_month_next_to_an_hour_reads_tier_points_beyond_the_hour(
     ) -> Result<(), Box<dyn std::error::Error>> {
@@ -262,7 +293,7 @@ mod tests {
         assert_eq!(month_from(now).from % bucket_ms, 0);
         let (_dir, source, raw, spec) = month_store(now)?;
 
-        let data = read_spec(&source, &spec, now);
+        let data = read_spec(&source, &spec, now, &mut Spare::default());
         assert_eq!(hosts(&data), ["a"], "memory answers");
         let read = &data.series[0].points;
         // The month's panel draws ~180 columns of 4 hours: 30-minute buckets, at most 4
@@ -315,7 +346,7 @@ mod tests {
         let bucket_ms = crate::tiers::choose(plan[0].resolution_ms)
             .map_or(1, |tier| crate::tiers::STEPS_MS[tier]);
 
-        let data = read_spec(&source, &spec, now);
+        let data = read_spec(&source, &spec, now, &mut Spare::default());
         let read = &data.series[0].points;
         // The raw read starts at the bucket the hour's stretch starts in.
         let boundary = crate::tiers::start_of(plan[1].from, bucket_ms);
@@ -341,7 +372,7 @@ mod tests {
         let now = Clock::System.now_ms();
         let (_dir, source, _, spec) = month_store(now)?;
         for skew_ms in [-30_000, -5, 0, 5, 30_000] {
-            let data = read_spec(&source, &spec, now + skew_ms);
+            let data = read_spec(&source, &spec, now + skew_ms, &mut Spare::default());
             assert_eq!(
                 hosts(&data),
                 ["a"],

@@ -32,6 +32,7 @@ use super::memory::{Horizons, Memory, SeriesInfo};
 use super::part::Part;
 use super::seam::{Query, Source};
 use super::selector::{Selector, Selectors};
+use super::spare::Spare;
 use crate::clock::Clock;
 use crate::ingest::Batch;
 use crate::store::{Store, StoreError};
@@ -176,8 +177,8 @@ impl BuiltinSource {
     }
 
     /// The series `selectors` match over `part`: from memory, and the part before
-    /// memory's horizon from SQLite.
-    fn read_part(&self, selectors: &[Selector], part: &Part) -> Data {
+    /// memory's horizon from SQLite; into buffers of `spare` first.
+    fn read_part(&self, selectors: &[Selector], part: &Part, spare: &mut Spare) -> Data {
         let horizons = self.memory.horizons();
         let tier = tiers::choose(part.resolution_ms);
         let reach = tier.map_or(horizons.raw_ms, |tier| horizons.tier_ms[tier]);
@@ -188,6 +189,7 @@ impl BuiltinSource {
                 from: part.from.max(cutoff),
                 ..*part
             },
+            spare,
         );
         if part.from >= cutoff {
             return newer;
@@ -197,18 +199,20 @@ impl BuiltinSource {
             ..*part
         };
         let mut data = Data::default();
-        if let Err(error) = self.read_older(selectors, &older, &mut data) {
+        if let Err(error) = self.read_older(selectors, &older, spare, &mut data) {
             tracing::warn!(%error, "reading older points failed");
         }
         append(&mut data, newer);
         data
     }
 
-    /// The series `selectors` match over `part`, from SQLite, per selector.
+    /// The series `selectors` match over `part`, from SQLite, per selector (tier
+    /// points into buffers of `spare` first).
     fn read_older(
         &self,
         selectors: &[Selector],
         part: &Part,
+        spare: &mut Spare,
         data: &mut Data,
     ) -> Result<(), StoreError> {
         let (from, to) = (part.from, part.to);
@@ -221,7 +225,7 @@ impl BuiltinSource {
                     .query_tier(metric, tags, tier, from, to)?
                     .into_iter()
                     .map(|((metric, tags), buckets)| {
-                        let mut points = Vec::new();
+                        let mut points = spare.take();
                         part.points_of(&buckets, &mut points);
                         Series {
                             metric,
@@ -243,9 +247,16 @@ impl BuiltinSource {
 
 impl Source for BuiltinSource {
     fn read(&self, query: &Query<'_>) -> Data {
+        self.read_reusing(query, &mut Spare::default())
+    }
+
+    fn read_reusing(&self, query: &Query<'_>, spare: &mut Spare) -> Data {
         let mut data = Data::default();
         for part in parts(&query.stretches, query.to) {
-            append(&mut data, self.read_part(&query.selectors.series, &part));
+            append(
+                &mut data,
+                self.read_part(&query.selectors.series, &part, spare),
+            );
         }
         data.series.sort_by(by_key);
         data

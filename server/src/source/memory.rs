@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 
 use super::part::Part;
 use super::selector::Selector;
+use super::spare::Spare;
 use crate::ingest::Batch;
 use crate::store::{SeriesKey, TierUpdates};
 use crate::tiers::{self, Bucket, SeriesTiers, TierConfig, TIERS};
@@ -255,8 +256,8 @@ impl Memory {
 
     /// Every series a selector matches, with its points of `part` (each series once,
     /// however many selectors match it): raw points, or the points `part` reads of the
-    /// buckets of the tier its resolution picks.
-    pub fn read(&self, selectors: &[Selector], part: &Part) -> Data {
+    /// buckets of the tier its resolution picks; into buffers of `spare` first.
+    pub fn read(&self, selectors: &[Selector], part: &Part, spare: &mut Spare) -> Data {
         let (from, to) = (part.from, part.to);
         let tier = tiers::choose(part.resolution_ms);
         let mut found: Vec<(SeriesKey, Window)> = Vec::new();
@@ -276,10 +277,10 @@ impl Memory {
         let series = found
             .into_iter()
             .map(|((metric, tags), window)| {
-                let mut points = Vec::new();
+                let mut points = spare.take();
                 if let Ok(held) = window.read() {
                     match tier {
-                        Some(tier) => part.points_of(held.tiers.read(tier, from, to), &mut points),
+                        Some(tier) => part.points_of_held(&held.tiers, tier, &mut points),
                         None => {
                             let raw = &held.raw;
                             let begin = raw.partition_point(|p| p.t < from);
@@ -421,14 +422,17 @@ mod tests {
         assert_eq!(memory.generation_of(&all("a")), g_a);
         let both = [all("a"), all("b")].concat();
         assert!(memory.generation_of(&both) > g_a);
-        let data = memory.read(&all("a"), &every_point(0, 2000));
+        let data = memory.read(&all("a"), &every_point(0, 2000), &mut Spare::default());
         assert_eq!(
             data.series[0].points,
             [Point { t: 400, v: 2.0 }, Point { t: 500, v: 3.0 }]
         );
         memory.insert_batch(&batch("a", &[(1700, 4.0)]), &Vec::new(), 1700);
         assert_eq!(
-            memory.read(&all("a"), &every_point(0, 2000)).series[0].points,
+            memory
+                .read(&all("a"), &every_point(0, 2000), &mut Spare::default())
+                .series[0]
+                .points,
             [Point { t: 1700, v: 4.0 }]
         );
     }
@@ -456,7 +460,11 @@ mod tests {
         // Points before the horizon are not added.
         memory.insert_batch(&run(&[(-5, 4.0)]), &Vec::new(), 1000);
         let got = memory
-            .read(&all("a"), &every_point(i64::MIN, i64::MAX))
+            .read(
+                &all("a"),
+                &every_point(i64::MIN, i64::MAX),
+                &mut Spare::default(),
+            )
             .series[0]
             .points
             .clone();
@@ -488,7 +496,7 @@ mod tests {
             metric: "cpu".into(),
             tags: BTreeMap::from([("host".to_string(), "a".to_string())]),
         }];
-        let data = memory.read(&only_a, &every_point(0, 100));
+        let data = memory.read(&only_a, &every_point(0, 100), &mut Spare::default());
         assert_eq!(data.series.len(), 1);
         assert_eq!(data.series[0].tags["host"], "a");
         // Two selectors matching one series give it once.
@@ -496,7 +504,8 @@ mod tests {
             memory
                 .read(
                     &[only_a[0].clone(), all("cpu")[0].clone()],
-                    &every_point(0, 100)
+                    &every_point(0, 100),
+                    &mut Spare::default()
                 )
                 .series
                 .len(),

@@ -8,7 +8,8 @@
 //!
 //! The built-in store ([`BuiltinSource`]: SQLite + in-memory windows) answers the
 //! metric selectors; the configured Prometheus sources ([`Prometheus`]) the PromQL
-//! ones; [`Sources`] is both as one.
+//! ones; [`Sources`] is both as one. A render task reads into the point buffers of
+//! its previous frame ([`Spare`], [`Source::read_reusing`]).
 
 mod builtin;
 mod config;
@@ -18,6 +19,7 @@ mod prometheus;
 mod seam;
 mod selector;
 mod sources;
+mod spare;
 
 pub use builtin::BuiltinSource;
 pub use config::{check_sources, SourceConfig, SourceKind};
@@ -26,3 +28,4 @@ pub use prometheus::{Prometheus, QueryError};
 pub use seam::{Query, Source};
 pub use selector::{Promql, Selector, Selectors};
 pub use sources::Sources;
+pub use spare::Spare;

@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 
 use super::memory::SeriesInfo;
 use super::selector::Selectors;
+use super::spare::Spare;
 
 /// What a render (or the preview) asks of a source.
 #[derive(Debug, Clone)]
@@ -45,6 +46,12 @@ pub trait Source: Send + Sync {
     /// The series `query` selects with their points in its stretches (a source ignores
     /// the selectors of other kinds).
     fn read(&self, query: &Query<'_>) -> Data;
+    /// [`Source::read`] into the point buffers of `spare` (an earlier read's, emptied)
+    /// before new ones; a source without buffers of its own to fill just reads.
+    fn read_reusing(&self, query: &Query<'_>, spare: &mut Spare) -> Data {
+        let _ = spare;
+        self.read(query)
+    }
     /// A number that only grows, whenever data a selector of `selectors` matches changes.
     fn version(&self, selectors: &Selectors) -> u64;
     /// Makes `notify` fire (keeping one permit) when data of `selectors` changes;

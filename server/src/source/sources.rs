@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use super::memory::SeriesInfo;
 use super::seam::{Query, Source};
 use super::selector::Selectors;
+use super::spare::Spare;
 
 /// Several sources read as one.
 pub struct Sources {
@@ -24,9 +25,13 @@ impl Sources {
 
 impl Source for Sources {
     fn read(&self, query: &Query<'_>) -> Data {
+        self.read_reusing(query, &mut Spare::default())
+    }
+
+    fn read_reusing(&self, query: &Query<'_>, spare: &mut Spare) -> Data {
         let mut data = Data::default();
         for part in &self.parts {
-            let Data { series, notes } = part.read(query);
+            let Data { series, notes } = part.read_reusing(query, spare);
             data.series.extend(series);
             data.notes.extend(notes);
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use render_core::{Frame, ValidSpec};
+use render_core::{Data, Frame, ValidSpec};
 use tokio::time::{sleep_until, Instant};
 
 use crate::frames::{render_into, RenderContext, JPEG_QUALITY};
@@ -59,6 +59,8 @@ pub fn scroll_interval(spec: &ValidSpec, smooth: bool) -> Option<Duration> {
 struct Rendered {
     frame: Frame,
     jpeg: Option<Vec<u8>>,
+    /// The last frame's data: the next frame reads into its point buffers.
+    data: Data,
 }
 
 /// The task body; see the module docs. Returns `true` when the chart had no viewers
@@ -70,6 +72,7 @@ pub async fn run(chart: &Arc<ChartStream>, context: &RenderContext) -> bool {
     let mut buffers = Some(Rendered {
         frame: Frame::default(),
         jpeg: None,
+        data: Data::default(),
     });
     let mut last: Option<(Instant, i64, u64, Arc<ValidSpec>)> = None;
     let mut parts = PartMaker::default();
@@ -164,7 +167,15 @@ fn render_frame(
     mut buffers: Rendered,
 ) -> Rendered {
     let started = Instant::now();
-    render_into(context, id, spec, None, now, &mut buffers.frame);
+    render_into(
+        context,
+        id,
+        spec,
+        None,
+        now,
+        &mut buffers.frame,
+        &mut buffers.data,
+    );
     context.metrics.render_time.observe(started.elapsed());
     let started = Instant::now();
     match image_files::jpeg(&buffers.frame, JPEG_QUALITY) {

@@ -4,6 +4,8 @@
 //! values only (an aggregate's or a transform's input, a latest value): its last
 //! point, a real value at the time it was written.
 
+use std::borrow::Borrow;
+
 use render_core::{Point, Timestamp};
 
 use super::bucket::Bucket;
@@ -18,13 +20,14 @@ use super::bucket::Bucket;
 /// strictly inside the bucket, so the line breaks; the last point. Gaps at a bucket's
 /// edges are its NaN first or last point. Points outside the window are left out, and
 /// the extremes of a bucket the window cuts are moved inside it.
-pub fn points_for_drawing<'a>(
-    buckets: impl IntoIterator<Item = &'a Bucket>,
+pub fn points_for_drawing(
+    buckets: impl IntoIterator<Item = impl Borrow<Bucket>>,
     from: Timestamp,
     to: Timestamp,
     out: &mut Vec<Point>,
 ) {
     for b in buckets {
+        let b = b.borrow();
         let (lo, hi) = (b.first_t.max(from), b.last_t.min(to));
         if lo > hi {
             continue;
@@ -54,19 +57,16 @@ pub fn points_for_drawing<'a>(
     }
 }
 
-/// Appends to `out` the last point of each of `buckets` (sorted by start) that lies in
-/// `from..=to`, in time order: one per bucket, NaN for a bucket ending in a gap.
-pub fn last_points<'a>(
-    buckets: impl IntoIterator<Item = &'a Bucket>,
+/// Appends to `out` those of `lasts` — the last points of buckets sorted by start
+/// ([`Bucket::last_point`]) — that lie in `from..=to`, in time order: one per bucket,
+/// NaN for a bucket ending in a gap.
+pub fn last_points(
+    lasts: impl IntoIterator<Item = Point>,
     from: Timestamp,
     to: Timestamp,
     out: &mut Vec<Point>,
 ) {
-    let lasts = buckets.into_iter().map(|b| Point {
-        t: b.last_t,
-        v: b.last,
-    });
-    out.extend(lasts.filter(|p| (from..=to).contains(&p.t)));
+    out.extend(lasts.into_iter().filter(|p| (from..=to).contains(&p.t)));
 }
 
 #[cfg(test)]
@@ -355,7 +355,7 @@ pub(crate) mod tests {
         // Two points are drawn as they are.
         out.clear();
         points_for_drawing(
-            &crate::tiers::bucket::rollup(&raw[..2], 10),
+            crate::tiers::bucket::rollup(&raw[..2], 10),
             0,
             100,
             &mut out,

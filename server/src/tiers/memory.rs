@@ -1,11 +1,11 @@
-//! One series' tier buckets in memory: a bounded deque per tier that charts read and
-//! writes update, either by appending points or with the buckets SQLite now holds.
+//! One series' tier buckets in memory: a bounded deque per tier (last points apart:
+//! [`SplitBuckets`]) that charts read and writes update, either by appending points or
+//! with the buckets SQLite now holds.
 
-use std::collections::VecDeque;
-
-use render_core::Timestamp;
+use render_core::{Point, Timestamp};
 
 use super::bucket::Bucket;
+use super::split::SplitBuckets;
 use super::steps::{Tier, TierConfig, STEPS_MS, TIERS};
 
 /// The buckets of one series, per tier, newest last. Tier `k` holds at most
@@ -13,7 +13,7 @@ use super::steps::{Tier, TierConfig, STEPS_MS, TIERS};
 /// drops those that ended before the memory horizon.
 #[derive(Debug, Clone)]
 pub struct SeriesTiers {
-    tiers: [VecDeque<Bucket>; TIERS],
+    tiers: [SplitBuckets; TIERS],
     memory_ms: [i64; TIERS],
 }
 
@@ -60,44 +60,56 @@ impl SeriesTiers {
     /// in order; then the oldest beyond the tier's capacity go.
     fn put(&mut self, tier: Tier, b: &Bucket, combine: impl Fn(&mut Bucket, &Bucket)) {
         let capacity = self.capacity(tier);
-        let deque = &mut self.tiers[tier];
+        let buckets = &mut self.tiers[tier];
         // Usually the newest bucket, or after it: check there before searching.
-        let at = match deque.back() {
-            Some(last) if last.start < b.start => deque.len(),
-            _ => deque.partition_point(|held| held.start < b.start),
+        let at = match buckets.newest_start() {
+            Some(newest) if newest < b.start => buckets.len(),
+            _ => buckets.index_of(b.start),
         };
-        match deque.get_mut(at) {
-            Some(held) if held.start == b.start => combine(held, b),
-            _ => deque.insert(at, *b),
+        match buckets.get(at) {
+            Some(mut held) if held.start == b.start => {
+                combine(&mut held, b);
+                buckets.set(at, &held);
+            }
+            _ => buckets.insert(at, b),
         }
-        while deque.len() > capacity {
-            deque.pop_front();
+        while buckets.len() > capacity {
+            buckets.pop_front();
         }
     }
 
-    /// The buckets of `tier` that overlap `from..=to`, in time order (borrowed).
+    /// The buckets of `tier` that overlap `from..=to`, in time order.
     pub fn read(
         &self,
         tier: Tier,
         from: Timestamp,
         to: Timestamp,
-    ) -> impl Iterator<Item = &Bucket> + '_ {
-        let deque = &self.tiers[tier];
-        let step = STEPS_MS[tier];
-        let first = deque.partition_point(|b| b.start.saturating_add(step) <= from);
-        let end = deque.partition_point(|b| b.start <= to).max(first);
-        deque.range(first..end)
+    ) -> impl ExactSizeIterator<Item = Bucket> + '_ {
+        let buckets = &self.tiers[tier];
+        buckets.buckets(buckets.overlapping(STEPS_MS[tier], from, to))
+    }
+
+    /// The last points of the buckets [`SeriesTiers::read`] reads, without the rest
+    /// of the buckets.
+    pub fn lasts(
+        &self,
+        tier: Tier,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl ExactSizeIterator<Item = Point> + '_ {
+        let buckets = &self.tiers[tier];
+        buckets.lasts(buckets.overlapping(STEPS_MS[tier], from, to))
     }
 
     /// Drops the buckets of each tier that ended before `now` minus its memory horizon.
     pub fn trim(&mut self, now: Timestamp) {
-        for (tier, deque) in self.tiers.iter_mut().enumerate() {
+        for (tier, buckets) in self.tiers.iter_mut().enumerate() {
             let horizon = now.saturating_sub(self.memory_ms[tier]);
-            while deque
-                .front()
-                .is_some_and(|b| b.start.saturating_add(STEPS_MS[tier]) <= horizon)
+            while buckets
+                .oldest_start()
+                .is_some_and(|start| start.saturating_add(STEPS_MS[tier]) <= horizon)
             {
-                deque.pop_front();
+                buckets.pop_front();
             }
         }
     }
@@ -137,6 +149,28 @@ mod tests {
             }
             for (tier, expected) in ladder(&points).iter().enumerate() {
                 prop_assert_eq!(keys(tiers.read(tier, i64::MIN, i64::MAX)), keys(expected));
+            }
+        }
+
+        /// The last points a values-only read takes (kept apart from the rest of the
+        /// buckets) are the last points of the buckets a full read gives, in any window.
+        #[test]
+        fn last_points_alone_are_those_of_the_buckets_read(
+            points in points(300),
+            from in 0i64..200_000_000,
+            span in 0i64..200_000_000,
+        ) {
+            let mut tiers = SeriesTiers::new(&unbounded());
+            tiers.append(&points);
+            let from = 1_700_000_000_000 - 10_800_000 * 7 + from;
+            for tier in 0..TIERS {
+                let lasts: Vec<Point> = tiers.lasts(tier, from, from + span).collect();
+                let of_buckets: Vec<Point> =
+                    tiers.read(tier, from, from + span).map(|b| b.last_point()).collect();
+                prop_assert_eq!(lasts.len(), of_buckets.len());
+                for (a, b) in lasts.iter().zip(&of_buckets) {
+                    prop_assert!(a.t == b.t && a.v.to_bits() == b.v.to_bits(), "{:?} {:?}", a, b);
+                }
             }
         }
 

@@ -97,7 +97,8 @@
 //! - `bucket.rs` — [`Bucket`], [`rollup`], [`merge`], [`coarsen`], [`ladder`].
 //! - `draw.rs` — [`points_for_drawing`], [`last_points`] and the frame property test.
 //! - `steps.rs` — the ladder: [`STEPS_MS`], [`choose`], [`TierConfig`] (retentions).
-//! - `memory.rs` — [`SeriesTiers`], one series' buckets in memory.
+//! - `memory.rs` — [`SeriesTiers`], one series' buckets in memory; `split.rs` — each
+//!   tier of it as two deques, last points apart (what a values-only read streams).
 //! - `sql.rs` — persistence: [`sql::SCHEMA`] (keyed time first), [`sql::migrate`],
 //!   [`sql::apply`] / [`sql::apply_batch`], [`sql::load`], [`sql::prune`]; its tests
 //!   (and the cost printout of `apply_batch`) in `sql/tests.rs`.
@@ -105,6 +106,7 @@
 mod bucket;
 mod draw;
 mod memory;
+mod split;
 pub mod sql;
 mod steps;
 
