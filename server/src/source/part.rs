@@ -20,33 +20,44 @@ impl Part {
     /// one real point per bucket (its last) for values only, else the points that
     /// draw each bucket's first point, extremes and last point.
     pub fn points_of(&self, buckets: &[Bucket], out: &mut Vec<Point>) {
-        out.reserve(buckets.len());
-        match self.values_only {
-            true => tiers::last_points(
-                buckets.iter().map(Bucket::last_point),
-                self.from,
-                self.to,
-                out,
-            ),
-            false => tiers::points_for_drawing(buckets, self.from, self.to, out),
-        }
+        self.points(
+            || buckets.iter().map(Bucket::last_point),
+            || buckets.iter(),
+            out,
+        );
     }
 
     /// [`Part::points_of`] the buckets of `tier` memory holds in `held`; for values
     /// only without touching more of a bucket than its last point.
     pub fn points_of_held(&self, held: &SeriesTiers, tier: Tier, out: &mut Vec<Point>) {
         let (from, to) = (self.from, self.to);
-        match self.values_only {
-            true => {
-                let lasts = held.lasts(tier, from, to);
-                out.reserve(lasts.len());
-                tiers::last_points(lasts, from, to, out);
-            }
-            false => {
-                let buckets = held.read(tier, from, to);
-                out.reserve(buckets.len());
-                tiers::points_for_drawing(buckets, from, to, out);
-            }
+        self.points(
+            || held.lasts(tier, from, to),
+            || held.read(tier, from, to),
+            out,
+        );
+    }
+
+    /// The choice of both: `lasts` for values only, else `buckets` (each asked only
+    /// when taken).
+    fn points<L, B>(
+        &self,
+        lasts: impl FnOnce() -> L,
+        buckets: impl FnOnce() -> B,
+        out: &mut Vec<Point>,
+    ) where
+        L: ExactSizeIterator<Item = Point>,
+        B: ExactSizeIterator<Item: std::borrow::Borrow<Bucket>>,
+    {
+        let (from, to) = (self.from, self.to);
+        if self.values_only {
+            let lasts = lasts();
+            out.reserve(lasts.len());
+            tiers::last_points(lasts, from, to, out);
+        } else {
+            let buckets = buckets();
+            out.reserve(buckets.len());
+            tiers::points_for_drawing(buckets, from, to, out);
         }
     }
 }
