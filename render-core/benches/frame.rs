@@ -103,6 +103,45 @@ fn long_window() -> (render_core::ValidSpec, Data) {
     (render_core::validate(spec).expect("valid"), data)
 }
 
+/// `sum` over 1,000 series × 30 days as the server hands an aggregate its 30 min tier:
+/// the last point of each bucket (`tiers::last_points`), with the load client's values.
+fn long_window_sum() -> (render_core::ValidSpec, Data) {
+    let spec = Spec::from_json(
+        r#"{"version":1,"width":800,"height":450,"title":"30 days, sum of all series","window":"30d",
+            "panels":[{"series":[{"metric":"lw","aggregate":"sum"}]}]}"#,
+    )
+    .expect("spec parses");
+    let (minute, bucket) = (60_000i64, 30usize);
+    let end = 1_700_000_000_000i64;
+    let start = end - 30 * 24 * 60 * minute;
+    let series = (0..1_000usize)
+        .map(|i| {
+            let points = (0..30 * 24 * 60 / bucket)
+                .map(|b| {
+                    let j = b * bucket + bucket - 1;
+                    Point {
+                        t: start + j as i64 * minute,
+                        v: ((j / 30 + i * 7) % 100 + j % 7) as f64,
+                    }
+                })
+                .collect();
+            Series {
+                metric: "lw".into(),
+                tags: [("host".to_string(), format!("h{i}"))]
+                    .into_iter()
+                    .collect(),
+                points,
+                source: None,
+            }
+        })
+        .collect();
+    let data = Data {
+        series,
+        notes: Vec::new(),
+    };
+    (render_core::validate(spec).expect("valid"), data)
+}
+
 /// CPU time of the calling thread, in nanoseconds.
 struct ThreadCpuTime;
 
@@ -171,6 +210,12 @@ fn frames(c: &mut Criterion<ThreadCpuTime>) {
     let now = data.latest_timestamp().unwrap_or_default();
     c.bench_function(
         "render 16 series x 30 days of 30 min buckets 800x450",
+        |b| b.iter(|| renderer.render(&spec, &data, now, &mut frame)),
+    );
+    let (spec, data) = long_window_sum();
+    let now = data.latest_timestamp().unwrap_or_default();
+    c.bench_function(
+        "render sum of 1,000 series x 30 days of 30 min bucket lasts 800x450",
         |b| b.iter(|| renderer.render(&spec, &data, now, &mut frame)),
     );
     let (spec, data) = million_points();
