@@ -19,35 +19,46 @@ const MEDIAN_SAMPLE: usize = 4096;
 /// `points` (sorted), or unlimited with fewer than four intervals.
 ///
 /// Usually most intervals are equal (a series written at a fixed rate, or one point per
-/// tier bucket): an interval held by more than half of them is their median, found in
-/// two passes without collecting or selecting (a majority vote, then its count).
+/// tier bucket): an interval held by more than half of them is their median, found
+/// without collecting or selecting — in one pass when it is the first interval, else by
+/// a majority vote and its count.
 pub(crate) fn gap_limit(points: &[Point]) -> Timestamp {
     let stride = (points.len() / MEDIAN_SAMPLE).max(1);
+    // Over indices: a `windows(2).step_by(..)` iterator costs a call per step.
     let intervals = || {
-        points
-            .windows(2)
+        (1..points.len())
             .step_by(stride)
-            .map(|w| w[1].t - w[0].t)
+            .map(|i| points[i].t - points[i - 1].t)
             .filter(|d| *d > 0)
     };
-    let (mut candidate, mut votes, mut count) = (0, 0usize, 0usize);
-    for d in intervals() {
-        count += 1;
-        if votes == 0 {
-            candidate = d;
-        }
-        votes = if d == candidate { votes + 1 } else { votes - 1 };
-    }
+    // Most often the first interval is the majority: one pass without a dependency
+    // from interval to interval counts it.
+    let first = intervals().next().unwrap_or(0);
+    let (count, first_count) = intervals().fold((0usize, 0usize), |(count, same), d| {
+        (count + 1, same + usize::from(d == first))
+    });
     if count < 4 {
         return Timestamp::MAX;
     }
     let middle = count / 2;
     // A value held by more than half the sorted intervals spans their middle.
-    let median = match intervals().filter(|d| *d == candidate).count() > middle {
-        true => candidate,
-        false => {
-            let mut intervals: Vec<Timestamp> = intervals().collect();
-            *intervals.select_nth_unstable(middle).1
+    let median = if first_count > middle {
+        first
+    } else {
+        // A majority vote for another interval, then its count.
+        let (mut candidate, mut votes) = (0, 0usize);
+        for d in intervals() {
+            if votes == 0 {
+                candidate = d;
+            }
+            votes = if d == candidate { votes + 1 } else { votes - 1 };
+        }
+        match intervals().filter(|d| *d == candidate).count() > middle {
+            true => candidate,
+            false => {
+                let mut intervals: Vec<Timestamp> = intervals().collect();
+                *intervals.select_nth_unstable(middle).1
+            }
         }
     };
     median.saturating_mul(GAP_FACTOR)

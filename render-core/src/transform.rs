@@ -118,8 +118,7 @@ pub(crate) fn derive<'a>(
         group_by(&query.by, matches)
             .into_iter()
             .map(|(tags, members)| {
-                let members: Vec<Cow<'a, [Point]>> = members.into_iter().map(member).collect();
-                let (points, latest) = aggregate(how, &members, span);
+                let (points, latest) = aggregate(how, members.into_iter().map(member), span);
                 Derived {
                     tags: Cow::Owned(tags),
                     points,
@@ -172,7 +171,7 @@ fn window_with_lead(
         }
         (from, to)
     };
-    if points.windows(2).all(|w| w[0].t <= w[1].t) {
+    if sorted_by_time(points) {
         let (from, to) = slice(points);
         Cow::Borrowed(&points[from..to])
     } else {
@@ -183,6 +182,15 @@ fn window_with_lead(
         sorted.drain(..from);
         Cow::Owned(sorted)
     }
+}
+
+/// Whether `points` are in time order. Every pair is compared, without stopping at the
+/// first out of order: independent comparisons run several at a time, and data is
+/// nearly always sorted.
+fn sorted_by_time(points: &[Point]) -> bool {
+    points
+        .windows(2)
+        .fold(true, |sorted, pair| sorted & (pair[0].t <= pair[1].t))
 }
 
 /// `transform` over `points` (sorted by time): one output per point after the first,
@@ -299,9 +307,16 @@ impl Combined {
 
 /// One group's aggregate series and latest value, from its members' sorted points
 /// (each up to `span.end`, possibly with points before `span.start` to hold from).
-fn aggregate(
+///
+/// One walk through each member, while its points are in the cache. A member with
+/// points in a column adds the last of them: whatever the column's time (the latest of
+/// any member there), that point is the member's latest at or before it, and less than
+/// a step old. A column without points of its own holds the member's latest earlier
+/// point, which depends on the column's time: it is kept aside, at most a lookback's
+/// worth of columns after each point, and added once every member has been walked.
+fn aggregate<'a>(
     how: Aggregate,
-    members: &[Cow<'_, [Point]>],
+    members: impl Iterator<Item = Cow<'a, [Point]>>,
     span: Span,
 ) -> (Vec<Point>, Option<Point>) {
     let step = span.step;
@@ -309,41 +324,58 @@ fn aggregate(
     let count = (span.end.div_euclid(step) - first + 1).max(0) as usize;
     // Each column's output time: the latest time any member has a point there.
     let mut times: Vec<Option<Timestamp>> = vec![None; count];
-    for points in members {
-        // A walk along the columns (the points are sorted), not a division per point.
-        let (mut column, mut column_end) = (0, (first + 1).saturating_mul(step));
-        for p in &points[points.partition_point(|p| p.t < span.start)..] {
-            while p.t >= column_end && column < count {
-                column += 1;
-                column_end = column_end.saturating_add(step);
-            }
-            let Some(slot) = times.get_mut(column) else {
-                break;
-            };
-            *slot = Some(slot.map_or(p.t, |t| t.max(p.t)));
-        }
-    }
     let mut columns = vec![Combined::EMPTY; count];
+    // Points held into columns without points of their member: (column, point, lookback).
+    let mut held_over: Vec<(usize, Point, Timestamp)> = Vec::new();
     let (mut latest, mut latest_t) = (Combined::EMPTY, None);
     for points in members {
-        let lookback = m4::gap_limit(points).max(step);
-        // Index of the member's first point after the column's time.
-        let mut after = 0;
-        for (time, combined) in times.iter().zip(&mut columns) {
-            let Some(t) = *time else { continue };
-            // A walk, not a search: a member has a few points per column.
-            while points.get(after).is_some_and(|p| p.t <= t) {
-                after += 1;
-            }
-            if let Some(p) = after.checked_sub(1).map(|i| points[i]) {
-                if p.v.is_finite() && t.saturating_sub(p.t) <= lookback {
-                    combined.add(p.v);
+        let lookback = m4::gap_limit(&points).max(step);
+        let inside = points.partition_point(|p| p.t < span.start);
+        let window = &points[inside..];
+        // The member's latest point before the column.
+        let mut held = points[..inside].last().copied();
+        let (mut column, mut i) = (0, 0);
+        while column < count {
+            let column_start = (first + column as i64).saturating_mul(step);
+            let column_end = column_start.saturating_add(step);
+            let own = window[i..].iter().take_while(|p| p.t < column_end).count();
+            if let Some(&p) = own.checked_sub(1).and_then(|last| window.get(i + last)) {
+                times[column] = Some(times[column].map_or(p.t, |t| t.max(p.t)));
+                if p.v.is_finite() {
+                    columns[column].add(p.v);
                 }
+                held = Some(p);
+                (column, i) = (column + 1, i + own);
+                continue;
+            }
+            match held {
+                // A column's time is at least its start: held no longer after that.
+                Some(p) if p.v.is_finite() && column_start.saturating_sub(p.t) <= lookback => {
+                    held_over.push((column, p, lookback));
+                    column += 1;
+                }
+                // Nothing to hold: on to the column of the next point.
+                _ => match window.get(i) {
+                    Some(next) => {
+                        held = None;
+                        column = (next.t.div_euclid(step) - first)
+                            .clamp(column as i64 + 1, count as i64)
+                            as usize;
+                    }
+                    None => break,
+                },
             }
         }
-        if let Some(p) = latest_in(points, span.start) {
+        if let Some(p) = latest_in(&points, span.start) {
             latest.add(p.v);
             latest_t = latest_t.max(Some(p.t));
+        }
+    }
+    for (column, p, lookback) in held_over {
+        if let Some(t) = times[column] {
+            if t.saturating_sub(p.t) <= lookback {
+                columns[column].add(p.v);
+            }
         }
     }
     let points = times
@@ -632,6 +664,76 @@ mod tests {
         let sums = series(&[], &[(S, 2.0), (2 * S, 4.0), (3 * S, 1.5), (4 * S, 8.0)]);
         assert!(derived == draw(r#"{"metric":"m"}"#, vec![sums]));
         assert!(derived != draw(r#"{"metric":"m"}"#, vec![a]));
+    }
+
+    /// The module documentation's definition of an aggregate, column by column.
+    fn aggregate_by_definition(how: Aggregate, members: &[Vec<Point>], span: Span) -> Vec<Point> {
+        let step = span.step;
+        let first = span.start.div_euclid(step);
+        let last = span.end.div_euclid(step);
+        (first..=last)
+            .filter_map(|column| {
+                let in_column = |p: &&Point| p.t >= span.start && p.t.div_euclid(step) == column;
+                let t = members
+                    .iter()
+                    .flatten()
+                    .filter(in_column)
+                    .map(|p| p.t)
+                    .max()?;
+                let mut combined = Combined::EMPTY;
+                for points in members {
+                    let lookback = m4::gap_limit(points).max(step);
+                    let latest = points.iter().rev().find(|p| p.t <= t);
+                    if let Some(p) = latest.filter(|p| p.v.is_finite() && t - p.t <= lookback) {
+                        combined.add(p.v);
+                    }
+                }
+                Some(Point {
+                    t,
+                    v: combined.value(how),
+                })
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn an_aggregate_is_its_definition(
+            members in proptest::collection::vec(
+                proptest::collection::vec((0i64..40, proptest::option::weighted(0.9, 0i64..100)), 0..40),
+                1..5,
+            ),
+            start in -200i64..600,
+            columns in 1.0f32..80.0,
+            how in 0usize..4,
+        ) {
+            let how = [Aggregate::Sum, Aggregate::Avg, Aggregate::Min, Aggregate::Max][how];
+            let end = 1_000;
+            // Sorted times (some equal, some pauses), whole values (sums exact in any
+            // order) or gaps, up to the end as `window_with_lead` cuts them.
+            let members: Vec<Vec<Point>> = members
+                .into_iter()
+                .map(|steps| {
+                    let mut t = -300;
+                    steps
+                        .into_iter()
+                        .map(|(advance, v)| {
+                            t += advance * advance / 4;
+                            Point { t, v: v.map_or(f64::NAN, |v| v as f64) }
+                        })
+                        .filter(|p| p.t <= end)
+                        .collect()
+                })
+                .collect();
+            let span = Span::new(start, end, columns);
+            let (points, _) = aggregate(how, members.iter().map(|m| Cow::Borrowed(&m[..])), span);
+            let expected = aggregate_by_definition(how, &members, span);
+            let same = |a: &Point, b: &Point| a.t == b.t && (a.v == b.v || a.v.is_nan() && b.v.is_nan());
+            proptest::prop_assert!(
+                points.len() == expected.len() && points.iter().zip(&expected).all(|(a, b)| same(a, b)),
+                "{points:?} != {expected:?}"
+            );
+        }
     }
 
     #[test]
