@@ -104,27 +104,33 @@ fn long_window() -> (render_core::ValidSpec, Data) {
 }
 
 /// `sum` over 1,000 series × 30 days as the server hands an aggregate its 30 min tier:
-/// the last point of each bucket (`tiers::last_points`), with the load client's values.
+/// per column of the read plan's resolution the last of its buckets' last points
+/// (`tiers::last_points`), with the load client's values.
 fn long_window_sum() -> (render_core::ValidSpec, Data) {
     let spec = Spec::from_json(
         r#"{"version":1,"width":800,"height":450,"title":"30 days, sum of all series","window":"30d",
             "panels":[{"series":[{"metric":"lw","aggregate":"sum"}]}]}"#,
     )
     .expect("spec parses");
+    let spec = render_core::validate(spec).expect("valid");
     let (minute, bucket) = (60_000i64, 30usize);
     let end = 1_700_000_000_000i64;
     let start = end - 30 * 24 * 60 * minute;
+    let column_ms = spec.read_plan("lw", end)[0].resolution_ms;
     let series = (0..1_000usize)
         .map(|i| {
-            let points = (0..30 * 24 * 60 / bucket)
-                .map(|b| {
-                    let j = b * bucket + bucket - 1;
-                    Point {
-                        t: start + j as i64 * minute,
-                        v: ((j / 30 + i * 7) % 100 + j % 7) as f64,
+            let mut points: Vec<Point> = Vec::new();
+            for b in 0..30 * 24 * 60 / bucket {
+                let j = b * bucket + bucket - 1;
+                let t = start + j as i64 * minute;
+                let v = ((j / 30 + i * 7) % 100 + j % 7) as f64;
+                match points.last_mut() {
+                    Some(last) if last.t.div_euclid(column_ms) == t.div_euclid(column_ms) => {
+                        *last = Point { t, v }
                     }
-                })
-                .collect();
+                    _ => points.push(Point { t, v }),
+                }
+            }
             Series {
                 metric: "lw".into(),
                 tags: [("host".to_string(), format!("h{i}"))]
@@ -139,7 +145,7 @@ fn long_window_sum() -> (render_core::ValidSpec, Data) {
         series,
         notes: Vec::new(),
     };
-    (render_core::validate(spec).expect("valid"), data)
+    (spec, data)
 }
 
 /// CPU time of the calling thread, in nanoseconds.

@@ -20,8 +20,10 @@
 //! **Aggregation.** The (transformed) series are grouped by their values of the `by`
 //! tags (a series without such a tag groups with those lacking it too; no `by`: one
 //! group). Each group becomes one series tagged with exactly the `by` tags it has.
-//! Its points are aligned on pixel columns of `step` = window / plot width (at least
-//! 1 ms), counted from the epoch so they do not shift as the window rolls: every column
+//! Its points are aligned on columns of `step` = window / the panel's width in whole
+//! pixels (at least 1 ms; [`column_ms`], the resolution the read plan reads at, a
+//! little finer than the plot's pixels), counted from the epoch so they do not shift as
+//! the window rolls: every column
 //! in which some member has a point gets one output point, at the latest such time `t`.
 //! Its value combines each member's value at `t`: the member's latest point at or
 //! before `t`, if it is finite and at most the member's lookback old. The lookback is
@@ -56,16 +58,24 @@ pub(crate) struct Span {
 }
 
 impl Span {
-    /// The window `start..=end` drawn over `columns` pixel columns.
-    pub fn new(start: Timestamp, end: Timestamp, columns: f32) -> Span {
-        // `max` after the cast: a NaN width casts to 0.
-        let columns = (columns.clamp(1.0, 65_536.0) as i64).max(1);
+    /// The window `start..=end` drawn over a panel `width` pixels wide.
+    pub fn new(start: Timestamp, end: Timestamp, width: f32) -> Span {
         Span {
             start,
             end,
-            step: (end.saturating_sub(start) / columns).max(1),
+            step: column_ms(end.saturating_sub(start), width),
         }
     }
+}
+
+/// The width of an aggregation column of a `window_ms` window over a panel `width`
+/// pixels wide: the window over its whole pixels, at least 1 ms. The read plan reads at
+/// it too (`ValidSpec::read_plan`), so a source may hand an aggregate no more than each
+/// member's last point per column, which is all it takes of them.
+pub(crate) fn column_ms(window_ms: i64, width: f32) -> i64 {
+    // `max` after the cast: a NaN width casts to 0.
+    let columns = (width.clamp(1.0, 65_536.0) as i64).max(1);
+    (window_ms / columns).max(1)
 }
 
 /// A series made by a query's transform or aggregation.
@@ -284,11 +294,12 @@ impl Combined {
         max: f64::NEG_INFINITY,
     };
 
+    /// Adds the finite value `v` (comparisons, not `f64::min`'s NaN handling).
     fn add(&mut self, v: f64) {
         self.sum += v;
         self.count += 1;
-        self.min = self.min.min(v);
-        self.max = self.max.max(v);
+        self.min = if v < self.min { v } else { self.min };
+        self.max = if v > self.max { v } else { self.max };
     }
 
     /// The aggregate, or NaN (a gap) when nothing was added.
@@ -334,37 +345,43 @@ fn aggregate<'a>(
         let window = &points[inside..];
         // The member's latest point before the column.
         let mut held = points[..inside].last().copied();
-        let (mut column, mut i) = (0, 0);
+        let (mut column, mut column_end) = (0, (first + 1).saturating_mul(step));
+        let mut i = 0;
         while column < count {
-            let column_start = (first + column as i64).saturating_mul(step);
-            let column_end = column_start.saturating_add(step);
-            let own = window[i..].iter().take_while(|p| p.t < column_end).count();
-            if let Some(&p) = own.checked_sub(1).and_then(|last| window.get(i + last)) {
+            let next = window.get(i);
+            if next.is_some_and(|p| p.t < column_end) {
+                // The column's last point.
+                let own = window[i..].iter().take_while(|p| p.t < column_end).count();
+                let p = window[i + own - 1];
                 times[column] = Some(times[column].map_or(p.t, |t| t.max(p.t)));
                 if p.v.is_finite() {
                     columns[column].add(p.v);
                 }
                 held = Some(p);
-                (column, i) = (column + 1, i + own);
-                continue;
-            }
-            match held {
-                // A column's time is at least its start: held no longer after that.
-                Some(p) if p.v.is_finite() && column_start.saturating_sub(p.t) <= lookback => {
-                    held_over.push((column, p, lookback));
-                    column += 1;
-                }
-                // Nothing to hold: on to the column of the next point.
-                _ => match window.get(i) {
-                    Some(next) => {
+                i += own;
+            } else {
+                match held {
+                    // A column's time is at least its start: held no longer after that.
+                    Some(p)
+                        if p.v.is_finite()
+                            && (column_end - step).saturating_sub(p.t) <= lookback =>
+                    {
+                        held_over.push((column, p, lookback));
+                    }
+                    // Nothing to hold: on to the column of the next point.
+                    _ => {
+                        let Some(next) = next else { break };
                         held = None;
                         column = (next.t.div_euclid(step) - first)
                             .clamp(column as i64 + 1, count as i64)
                             as usize;
+                        column_end = (first + column as i64 + 1).saturating_mul(step);
+                        continue;
                     }
-                    None => break,
-                },
+                }
             }
+            column += 1;
+            column_end = column_end.saturating_add(step);
         }
         if let Some(p) = latest_in(&points, span.start) {
             latest.add(p.v);

@@ -8,6 +8,7 @@ use crate::color::{Rgba, Theme};
 use crate::format::ValueFormat;
 use crate::layout::{Grid, PADDING};
 use crate::spec::{Axis, Legend, PanelKind, Scroll, SeriesSpec, SeriesStyle, Spec};
+use crate::transform;
 
 /// The time window of a panel when neither it nor the chart sets one.
 pub(crate) const DEFAULT_WINDOW_MS: i64 = 5 * 60_000;
@@ -181,8 +182,9 @@ impl ValidSpec {
             .into_iter()
             .zip(&self.panels)
             .map(|(rect, valid)| {
-                let columns = (rect.width() - 2.0 * PADDING).max(1.0) as f64;
-                ((valid.window_ms as f64 / columns) as i64).max(1)
+                // The panel's area as `chart.rs` insets it (titles take height only).
+                let area = rect.inset(PADDING, PADDING, PADDING, PADDING);
+                transform::column_ms(valid.window_ms, area.width())
             })
     }
 

@@ -218,4 +218,30 @@ proptest! {
         prop_assert_eq!(frame.rgb().len(), (width * height * 3) as usize);
         prop_assert!(frame.rgba().chunks_exact(4).all(|p| p[3] == 255));
     }
+
+    /// The newest stretch of a metric's read plan is read at the finest aggregation
+    /// column of the panels drawing it: the window over the panel's width (its rendered
+    /// cell inside the 10 px padding) in whole pixels — what a source may reduce a
+    /// values-only read to, so an aggregate gets every point it takes.
+    #[test]
+    fn the_read_plan_reads_at_the_columns_panels_aggregate_on(spec in spec(), now in 900_000i64..1_100_000) {
+        let valid = render_core::validate(spec.clone()).expect("generated specs are valid");
+        let layout = Renderer::default().layout(&valid);
+        // The generated panels all have the spec's window.
+        let window_ms = valid.longest_window_ms();
+        for metric in valid.metrics() {
+            let finest = spec
+                .panels
+                .iter()
+                .zip(&layout.panels)
+                .filter(|(panel, _)| panel.series.iter().any(|s| s.query.is_none() && s.metric == metric))
+                .map(|(_, (_, rect))| {
+                    let columns = ((rect[2] - rect[0] - 20.0).max(1.0) as i64).max(1);
+                    (window_ms / columns).max(1)
+                })
+                .min();
+            let plan = valid.read_plan(metric, now);
+            prop_assert_eq!(plan.last().map(|s| s.resolution_ms), finest, "{}", metric);
+        }
+    }
 }

@@ -293,9 +293,11 @@ fn parts(stretches: &[ReadStretch], to: i64) -> Vec<Part> {
         if let Some(previous) = parts.last_mut() {
             let previous_tier = tiers::choose(previous.resolution_ms);
             if previous_tier == tier {
-                // One read of the tier: lines where either stretch needs them.
+                // One read of the tier: lines where either stretch needs them, values
+                // at the finer stretch's columns.
                 previous.to = previous.to.max(end);
                 previous.values_only &= stretch.values_only;
+                previous.resolution_ms = previous.resolution_ms.min(stretch.resolution_ms);
                 continue;
             }
             if let Some(previous_tier) = previous_tier {
@@ -370,8 +372,9 @@ mod tests {
         };
         let half_hour = tiers::STEPS_MS[3];
         let (start, hour_ago, to) = (0, 100 * half_hour + 1_234, 200 * half_hour);
-        // 1 h per column (30 min buckets), then 2 and 3 s per column (both raw points):
-        // the raw read starts at the bucket the hour's stretch starts in.
+        // 1 h per column (30 min buckets), then 3 and 2 s per column (both raw points,
+        // read as one at the finer): the raw read starts at the bucket the hour's
+        // stretch starts in.
         assert_eq!(
             parts(
                 &[
@@ -383,7 +386,7 @@ mod tests {
             ),
             [
                 part(start, 100 * half_hour - 1, 3_600_000),
-                part(100 * half_hour, to, 3_000)
+                part(100 * half_hour, to, 2_000)
             ]
         );
         // A finer stretch starting inside the coarse one's first bucket replaces it.

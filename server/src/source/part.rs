@@ -17,8 +17,9 @@ pub struct Part {
 
 impl Part {
     /// Appends to `out` the points of `buckets` (sorted by start) this part reads:
-    /// one real point per bucket (its last) for values only, else the points that
-    /// draw each bucket's first point, extremes and last point.
+    /// for values only one real point per pixel column of its resolution (the last
+    /// bucket's last point there), else the points that draw each bucket's first
+    /// point, extremes and last point.
     pub fn points_of(&self, buckets: &[Bucket], out: &mut Vec<Point>) {
         self.points(
             || buckets.iter().map(Bucket::last_point),
@@ -53,7 +54,7 @@ impl Part {
         if self.values_only {
             let lasts = lasts();
             out.reserve(lasts.len());
-            tiers::last_points(lasts, from, to, out);
+            tiers::last_points(lasts, from, to, self.resolution_ms, out);
         } else {
             let buckets = buckets();
             out.reserve(buckets.len());

@@ -57,16 +57,36 @@ pub fn points_for_drawing(
     }
 }
 
-/// Appends to `out` those of `lasts` — the last points of buckets sorted by start
-/// ([`Bucket::last_point`]) — that lie in `from..=to`, in time order: one per bucket,
-/// NaN for a bucket ending in a gap.
+/// Appends to `out` the last of `lasts` — the last points of buckets sorted by start
+/// ([`Bucket::last_point`]) — in each column of `column_ms` (counted from the epoch, as
+/// render-core's aggregation columns are) among those in `from..=to`, in time order:
+/// a real value at the time it was written, NaN for a column whose last bucket ended
+/// in a gap. At the read plan's resolution that is all an aggregate takes of a series
+/// (render-core's `transform` module docs).
 pub fn last_points(
     lasts: impl IntoIterator<Item = Point>,
     from: Timestamp,
     to: Timestamp,
+    column_ms: i64,
     out: &mut Vec<Point>,
 ) {
-    out.extend(lasts.into_iter().filter(|p| (from..=to).contains(&p.t)));
+    let column_ms = column_ms.max(1);
+    let (start, mut column_end) = (out.len(), Timestamp::MIN);
+    for p in lasts.into_iter().filter(|p| (from..=to).contains(&p.t)) {
+        if p.t < column_end && out.len() > start {
+            if let Some(last) = out.last_mut() {
+                *last = p;
+            }
+            continue;
+        }
+        // Most often the next column: no division.
+        let next_end = column_end.saturating_add(column_ms);
+        column_end = match p.t < next_end {
+            true => next_end,
+            false => (p.t.div_euclid(column_ms) + 1).saturating_mul(column_ms),
+        };
+        out.push(p);
+    }
 }
 
 #[cfg(test)]
