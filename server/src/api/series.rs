@@ -24,7 +24,7 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
 /// from `FROM` on at `STEP` instead — the stretches of a chart's read plan
 /// (`ValidSpec::read_plan`), so the editor's preview asks what the stream reads. A
 /// step written `STEP:values` reads values only (`ReadStretch::values_only`: one
-/// point per rollup bucket). A
+/// point per `STEP`-wide column, the last of its rollup buckets' last points). A
 /// `source` and a PromQL `query` instead of `metric` ask that source, at the step a
 /// chart of that step and range asks (the stream's answer while one is live). Read
 /// through the same source as the streams.

@@ -62,7 +62,9 @@ pub fn points_for_drawing(
 /// render-core's aggregation columns are) among those in `from..=to`, in time order:
 /// a real value at the time it was written, NaN for a column whose last bucket ended
 /// in a gap. At the read plan's resolution that is all an aggregate takes of a series
-/// (render-core's `transform` module docs).
+/// (render-core's `transform` module docs); its lookback, 5 × the median spacing of
+/// the points it gets (one per column at most), is then at least 5 columns: a member
+/// that stopped writing drops out of an aggregate 5 columns later or more.
 pub fn last_points(
     lasts: impl IntoIterator<Item = Point>,
     from: Timestamp,
