@@ -66,29 +66,33 @@ pub fn points_for_drawing(
 /// the points it gets (one per column at most), is then at least 5 columns: a member
 /// that stopped writing drops out of an aggregate 5 columns later or more.
 pub fn last_points(
-    lasts: impl IntoIterator<Item = Point>,
+    lasts: impl ExactSizeIterator<Item = Point>,
     from: Timestamp,
     to: Timestamp,
     column_ms: i64,
     out: &mut Vec<Point>,
 ) {
     let column_ms = column_ms.max(1);
-    let (start, mut column_end) = (out.len(), Timestamp::MIN);
-    for p in lasts.into_iter().filter(|p| (from..=to).contains(&p.t)) {
-        if p.t < column_end && out.len() > start {
-            if let Some(last) = out.last_mut() {
-                *last = p;
-            }
-            continue;
+    let begin = out.len();
+    out.resize(begin + lasts.len(), Point { t: 0, v: 0.0 });
+    let slots = &mut out[begin..];
+    // Slots filled; the last is the current column's, overwritten by its later points.
+    let (mut kept, mut column_end) = (0usize, Timestamp::MIN);
+    for p in lasts.skip_while(|p| p.t < from).take_while(|p| p.t <= to) {
+        // Without a branch on which points start a column: 2 or 3 points to a column
+        // is a pattern the branch predictor cannot guess.
+        let starts = p.t >= column_end;
+        kept += usize::from(starts);
+        column_end = column_end.saturating_add(if starts { column_ms } else { 0 });
+        if p.t >= column_end {
+            // The first point, or one after a pause of more than a column.
+            column_end = (p.t.div_euclid(column_ms) + 1).saturating_mul(column_ms);
         }
-        // Most often the next column: no division.
-        let next_end = column_end.saturating_add(column_ms);
-        column_end = match p.t < next_end {
-            true => next_end,
-            false => (p.t.div_euclid(column_ms) + 1).saturating_mul(column_ms),
-        };
-        out.push(p);
+        if let Some(slot) = slots.get_mut(kept.wrapping_sub(1)) {
+            *slot = p;
+        }
     }
+    out.truncate(begin + kept);
 }
 
 #[cfg(test)]
@@ -323,6 +327,37 @@ pub(crate) mod tests {
             start in 0i64..1_000,
         ) {
             check_case(seed, window, density, start).map_err(TestCaseError::fail)?;
+        }
+
+        /// A values-only read keeps, of the last points in its window, the last in each
+        /// column (counted from the epoch), after what `out` already held.
+        #[test]
+        fn last_points_keep_the_last_of_each_column(
+            advances in proptest::collection::vec(0i64..400, 0..200),
+            from in -500i64..5_000,
+            span in 0i64..40_000,
+            column_ms in 1i64..2_000,
+        ) {
+            let mut t = -1_000;
+            let lasts: Vec<Point> = advances
+                .iter()
+                .enumerate()
+                .map(|(i, advance)| {
+                    // Mostly short steps, now and then a pause of many columns.
+                    t += if advance % 37 == 0 { advance * 40 } else { *advance };
+                    Point { t, v: i as f64 }
+                })
+                .collect();
+            let to = from + span;
+            let mut expected: std::collections::BTreeMap<i64, Point> = Default::default();
+            for p in lasts.iter().filter(|p| (from..=to).contains(&p.t)) {
+                expected.insert(p.t.div_euclid(column_ms), *p);
+            }
+            let before = Point { t: -5_000, v: -1.0 };
+            let mut out = vec![before];
+            last_points(lasts.iter().copied(), from, to, column_ms, &mut out);
+            prop_assert_eq!(out[0], before);
+            prop_assert_eq!(&out[1..], expected.values().copied().collect::<Vec<_>>());
         }
     }
 
