@@ -109,11 +109,43 @@ impl SplitBuckets {
 
     /// The indices of the buckets of width `step` that overlap `from..=to`.
     pub fn overlapping(&self, step: i64, from: Timestamp, to: Timestamp) -> Range<usize> {
-        let first = self
-            .heads
-            .partition_point(|h| h.start.saturating_add(step) <= from);
-        let end = self.heads.partition_point(|h| h.start <= to).max(first);
+        let first = self.first_from(from.saturating_sub(step).saturating_add(1), step);
+        let end = self.first_from(to.saturating_add(1), step).max(first);
         first..end
+    }
+
+    /// The index of the first bucket whose start is not before `start`, for buckets of
+    /// width `step`: starts are `step`s apart or more, so bucket `i` starts at least
+    /// `i` steps after the oldest and at least `len − 1 − i` before the newest. Between
+    /// those bounds — one or two buckets when none is missing — a binary search, not
+    /// one over every bucket (a cache miss a probe, 1,000 series a frame).
+    fn first_from(&self, start: Timestamp, step: i64) -> usize {
+        let (Some(oldest), Some(newest)) = (self.oldest_start(), self.newest_start()) else {
+            return 0;
+        };
+        let len = self.heads.len();
+        let steps = |span: Timestamp| usize::try_from(span / step.max(1)).unwrap_or(0);
+        if newest < start {
+            return len;
+        }
+        let (mut lo, mut hi) = (0, len);
+        if start > oldest {
+            // Bucket `i` starts at or after `start` from `ceil((start − oldest) / step)`.
+            let gap = start.saturating_sub(oldest);
+            hi = hi.min(steps(gap) + usize::from(gap % step.max(1) != 0));
+        }
+        // Those more than `(newest − start) / step` buckets before the newest start
+        // before `start`.
+        lo = lo.max(len.saturating_sub(1 + steps(newest.saturating_sub(start))));
+        let mut hi = hi.max(lo);
+        while lo < hi {
+            let middle = lo + (hi - lo) / 2;
+            match self.heads.get(middle).is_some_and(|h| h.start < start) {
+                true => lo = middle + 1,
+                false => hi = middle,
+            }
+        }
+        lo
     }
 
     /// The buckets at `range`, in order.
@@ -128,5 +160,39 @@ impl SplitBuckets {
     /// The last points of the buckets at `range`, in order.
     pub fn lasts(&self, range: Range<usize>) -> impl ExactSizeIterator<Item = Point> + '_ {
         self.lasts.range(range).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The bounded search finds what a search over every bucket finds, with
+        /// buckets missing here and there.
+        #[test]
+        fn first_from_is_the_partition_point(
+            holes in proptest::collection::vec(0i64..4, 0..60),
+            start in -50i64..400,
+            step in 1i64..8,
+        ) {
+            let mut at = 0;
+            let points: Vec<Point> = holes
+                .into_iter()
+                .map(|hole| {
+                    // Now and then a run of missing buckets.
+                    at += step * (1 + if hole == 3 { 5 } else { hole / 2 });
+                    Point { t: at, v: 1.0 }
+                })
+                .collect();
+            let mut buckets = SplitBuckets::default();
+            for b in crate::tiers::bucket::rollup(&points, step) {
+                buckets.insert(buckets.len(), &b);
+            }
+            let expected = buckets.heads.partition_point(|h| h.start < start);
+            prop_assert_eq!(buckets.first_from(start, step), expected);
+        }
     }
 }
