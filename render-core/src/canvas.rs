@@ -4,6 +4,8 @@
 //! All arithmetic is plain IEEE `f32`/integer code (no SIMD, no libm-dependent
 //! functions), so a native build and a wasm build produce the same bytes.
 
+use std::cmp::Ordering;
+
 use tiny_skia::{FillRule, Mask, Paint, PathBuilder, Pixmap, Transform};
 
 use crate::color::Rgba;
@@ -93,12 +95,24 @@ fn folds_into_spans(a: (f32, f32), b: (f32, f32)) -> bool {
 
 /// The alpha `blend_pixel` gives an opaque colour at the coverage of a pixel whose
 /// centre is `distance` from a line reaching `reach`: `min(reach − distance, 1) × 255`,
-/// rounded (`as` saturates: 0 outside the reach). The `min` as a comparison: the same
-/// value (also for NaN), without `f32::min`'s NaN handling.
+/// rounded (0 outside the reach). The `min` as a comparison: the same value (also for
+/// NaN, which it makes 1), without `f32::min`'s NaN handling.
+///
+/// The value `v` to truncate is in 0..=255.5, and it is truncated without `as`, whose
+/// saturation keeps the compiler from turning a loop of these into vector code: `v +
+/// 2²³` is exact and holds `v` rounded to the nearest integer in its low bits, one too
+/// many where that rounded up. The same bytes as `(v as u8)` (test
+/// `coverage_alpha_truncates_as_a_cast_would`).
 fn coverage_alpha(reach: f32, distance: f32) -> u8 {
+    const TWO_TO_23: f32 = 8_388_608.0;
     let coverage = reach - distance;
     let coverage = if coverage < 1.0 { coverage } else { 1.0 };
-    (coverage * 255.0 + 0.5) as u8
+    let v = coverage * 255.0 + 0.5;
+    let v = if v > 0.0 { v } else { 0.0 };
+    let shifted = v + TWO_TO_23;
+    let nearest = shifted.to_bits().wrapping_sub(TWO_TO_23.to_bits());
+    let rounded_up = if shifted - TWO_TO_23 > v { u32::MAX } else { 0 };
+    nearest.wrapping_add(rounded_up) as u8
 }
 
 /// `v.floor()` for |v| < 2³¹ without a libm call (x86-64 has no SSE4.1 `roundss` by
@@ -118,9 +132,12 @@ fn ceil(v: f32) -> i32 {
 /// crossing of its steep segments with the row's centre line, and for each, the
 /// segment's `|dy| / length` (a distance along a row as a distance across the line).
 /// One array per field, so adding a segment's crossings is one loop the compiler
-/// turns into vector code, without a branch per row.
+/// turns into vector code, without a branch per row. The rows are whole tile heights
+/// from `base` (a multiple of [`TILE`]), so [`Canvas::cover_spans`] reads them a tile's
+/// column at a time.
 #[derive(Debug, Default)]
 struct Crossings {
+    base: i32,
     lo: Vec<f32>,
     hi: Vec<f32>,
     lo_rise: Vec<f32>,
@@ -128,24 +145,31 @@ struct Crossings {
 }
 
 impl Crossings {
-    /// `rows` rows without crossings (`lo > hi`).
-    fn reset(&mut self, rows: usize) {
+    /// The tile heights holding the rows `rows.0..rows.1` (`rows.0` ≥ 0), without
+    /// crossings (`lo > hi`; a rise of 1, so the distance beside an empty row is
+    /// infinite and its coverage 0).
+    fn reset(&mut self, rows: (i32, i32)) {
+        let tile = TILE as i32;
+        self.base = rows.0 - rows.0.rem_euclid(tile);
+        let count = if rows.0 < rows.1 {
+            (rows.1 - self.base + tile - 1) / tile * tile
+        } else {
+            0
+        };
         for (values, empty) in [
             (&mut self.lo, f32::INFINITY),
             (&mut self.hi, f32::NEG_INFINITY),
+            (&mut self.lo_rise, 1.0),
+            (&mut self.hi_rise, 1.0),
         ] {
             values.clear();
-            values.resize(rows, empty);
-        }
-        // A rise is read only where its crossing was set with it: no need to clear.
-        for rises in [&mut self.lo_rise, &mut self.hi_rise] {
-            rises.resize(rows.max(rises.len()), 0.0);
+            values.resize(count as usize, empty);
         }
     }
 
     /// Adds the crossings of the steep segment `a`–`b` with the centres of the rows
-    /// `rows.0..rows.1` (index 0 is row `rows.0`) that `keep` accepts; false if it
-    /// crosses none of those rows (then nothing is added).
+    /// `rows.0..rows.1` (inside those of the last [`Self::reset`]) that `keep` accepts;
+    /// false if it crosses none of those rows (then nothing is added).
     fn add(
         &mut self,
         rows: (i32, i32),
@@ -165,22 +189,78 @@ impl Crossings {
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
         let slope = dx / dy;
         let rise = dy.abs() / (dx * dx + dy * dy).sqrt();
-        let range = (first - row0) as usize..(last - row0) as usize;
-        let lo = &mut self.lo[range.clone()];
-        let count = lo.len();
-        let hi = &mut self.hi[range.clone()][..count];
-        let lo_rise = &mut self.lo_rise[range.clone()][..count];
-        let hi_rise = &mut self.hi_rise[range][..count];
-        for i in 0..count {
-            let cross = a.0 + ((first + i as i32) as f32 + 0.5 - a.1) * slope;
-            let kept = keep(cross);
-            let (left, right) = (kept & (cross < lo[i]), kept & (cross > hi[i]));
-            lo[i] = if left { cross } else { lo[i] };
-            lo_rise[i] = if left { rise } else { lo_rise[i] };
-            hi[i] = if right { cross } else { hi[i] };
-            hi_rise[i] = if right { rise } else { hi_rise[i] };
+        // A tile's height of rows at a time, those outside first..last masked: whole
+        // vectors, no remainder loop.
+        let tile = TILE as i32;
+        let heights = (first - self.base) / tile..(last - self.base + tile - 1) / tile;
+        for height in heights {
+            let start = height as usize * TILE;
+            fn tile_height(values: &mut [f32], start: usize) -> Option<&mut [f32; TILE]> {
+                values
+                    .get_mut(start..start + TILE)
+                    .and_then(|rows| <&mut [f32; TILE]>::try_from(rows).ok())
+            }
+            let extremes = (
+                tile_height(&mut self.lo, start),
+                tile_height(&mut self.hi, start),
+                tile_height(&mut self.lo_rise, start),
+                tile_height(&mut self.hi_rise, start),
+            );
+            let (Some(lo), Some(hi), Some(lo_rise), Some(hi_rise)) = extremes else {
+                continue;
+            };
+            let segment = CrossingLine {
+                x: a.0,
+                y: a.1,
+                slope,
+                rise,
+                rows: (first, last),
+            };
+            let y = self.base + height * tile;
+            keep_extremes(y, segment, &keep, (lo, hi), (lo_rise, hi_rise));
         }
         true
+    }
+}
+
+/// A steep segment as [`keep_extremes`] needs it: where its line crosses row `y`'s
+/// centre, `x + (y + ½ − self.y) × slope`, in the rows `rows.0..rows.1`; its `|dy| /
+/// length`.
+#[derive(Clone, Copy)]
+struct CrossingLine {
+    x: f32,
+    y: f32,
+    slope: f32,
+    rise: f32,
+    rows: (i32, i32),
+}
+
+/// For the tile's height of rows from `y`: where `line` crosses a row of its own and
+/// `keep` accepts the crossing, lowers the row's `lo` and raises its `hi` to it (each
+/// with the line's rise). Its own function taking arrays, so the compiler knows they do
+/// not overlap and makes it vector code.
+fn keep_extremes(
+    y: i32,
+    line: CrossingLine,
+    keep: &impl Fn(f32) -> bool,
+    (lo, hi): (&mut [f32; TILE], &mut [f32; TILE]),
+    (lo_rise, hi_rise): (&mut [f32; TILE], &mut [f32; TILE]),
+) {
+    // Choices as bit masks: with `if`, the compiler branches per row.
+    let mask = |choose: bool| u32::from(choose).wrapping_neg();
+    let select = |mask: u32, chosen: f32, other: f32| {
+        f32::from_bits((chosen.to_bits() & mask) | (other.to_bits() & !mask))
+    };
+    for i in 0..TILE {
+        let row = y + i as i32;
+        let cross = line.x + (row as f32 + 0.5 - line.y) * line.slope;
+        let kept = keep(cross) & (line.rows.0 <= row) & (row < line.rows.1);
+        let left = mask(kept & (cross < lo[i]));
+        let right = mask(kept & (cross > hi[i]));
+        lo[i] = select(left, cross, lo[i]);
+        lo_rise[i] = select(left, line.rise, lo_rise[i]);
+        hi[i] = select(right, cross, hi[i]);
+        hi_rise[i] = select(right, line.rise, hi_rise[i]);
     }
 }
 
@@ -189,7 +269,9 @@ pub struct Canvas {
     pixmap: Pixmap,
     /// Per-pixel coverage of the polyline being drawn (max over its segments), as the
     /// alpha (0..=255) it blends an opaque colour with, in [`TILE`]×[`TILE`] tiles of
-    /// one cache line: a steep segment walks down a few lines, not one per row.
+    /// one cache line: a steep segment walks down a few lines, not one per row. A tile
+    /// holds its pixel columns one after another, each its [`TILE`] rows from the top, so
+    /// a column's coverage of a tile's height is one 8-byte word ([`Self::slot`]).
     coverage: Vec<u8>,
     /// Tiles per row of tiles.
     tiles_x: usize,
@@ -464,8 +546,8 @@ impl Canvas {
         let row0 = (top.clamp(clip.y0, clip.y1)) as i32;
         let row1 = (bottom + 1.0).clamp(clip.y0, clip.y1) as i32;
         let mut crossings = std::mem::take(&mut self.crossings);
-        crossings.reset(row1.saturating_sub(row0).max(0) as usize);
         let rows = (row0, row1);
+        crossings.reset(rows);
         let mut crossed = false;
         for pair in group.windows(2) {
             let (a, b) = (pair[0], pair[1]);
@@ -482,21 +564,21 @@ impl Canvas {
         let column = group.first().map_or(0, |p| floor(p.0));
         if let Some((a, b)) = before {
             let left_edge = column as f32;
-            crossed |= crossings.add(rows, a, b, |x| x >= left_edge);
+            crossed |= crossings.add(rows, a, b, move |x| x >= left_edge);
         }
         if let Some((a, b)) = after {
             let right_edge = (column + 1) as f32;
-            crossed |= crossings.add(rows, a, b, |x| x < right_edge);
+            crossed |= crossings.add(rows, a, b, move |x| x < right_edge);
         }
         if crossed {
-            self.cover_spans(&crossings, column, row0, reach);
+            self.cover_spans(&crossings, column, rows, reach);
         }
         self.crossings = crossings;
     }
 
-    /// Covers the rows from `row0` of pixel column `column` for their `crossings` with
-    /// a line reaching `reach` (≥ 1.5): in each row the pixels whose centres lie between
-    /// the leftmost and the rightmost crossing fully, those beside them at their
+    /// Covers the rows `rows.0..rows.1` of pixel column `column` for their `crossings`
+    /// with a line reaching `reach` (≥ 1.5): in each row the pixels whose centres lie
+    /// between the leftmost and the rightmost crossing fully, those beside them at their
     /// distance across the line of the nearer of the two.
     ///
     /// Crossings lie in the column (give or take a rounding): its own pixel is within
@@ -504,79 +586,60 @@ impl Canvas {
     /// along the row from the leftmost crossing (so only that crossing's line is nearer
     /// than the reach), and in reach only while `j − ½ < reach × 1.031` (the run per
     /// rise of |dx| ≤ ¼ |dy|); the same on the right. So every row's pixels are the same
-    /// few columns, covered [`TILE`] at a time with no branch per pixel.
-    fn cover_spans(&mut self, crossings: &Crossings, column: i32, row0: i32, reach: f32) {
+    /// few columns, each covered a tile's height at a time with no branch per pixel.
+    fn cover_spans(&mut self, crossings: &Crossings, column: i32, rows: (i32, i32), reach: f32) {
         let clip = self.clip;
         // Pixels beside the column on each side (at most 7: a 10 px line's are 6).
         let beside = (floor(reach * 1.031 - 0.5 + 1e-3) + 1).clamp(1, 7);
-        let x0 = column.saturating_sub(beside);
-        let first = x0.max(clip.x0 as i32);
+        let first = column.saturating_sub(beside).max(clip.x0 as i32);
         let end = column.saturating_add(beside + 1).min(clip.x1 as i32);
         if first >= end {
             return;
         }
-        self.touch(first..end, row0..row0 + crossings.lo.len() as i32);
+        self.touch(first..end, rows.0..rows.1);
         let centre = column as f32 + 0.5;
-        let alpha = |distance: f32| coverage_alpha(reach, distance);
-        let rows = crossings.lo.iter().zip(&crossings.hi);
-        let rises = crossings.lo_rise.iter().zip(&crossings.hi_rise);
-        let middle = beside as u32;
-        // The window's bytes of the pixels first..end (a byte per pixel from x0).
-        let window = 2 * middle + 1;
-        let inside = |count: i32| u64::MAX >> (64 - 8 * count.clamp(1, 8) as u32);
-        let clipped = inside(end - x0) & !(inside(first - x0 + 1) >> 8);
-        for (y, ((&lo, &hi), (&lo_rise, &hi_rise))) in (row0..).zip(rows.zip(rises)) {
-            if lo > hi {
-                continue;
-            }
-            let row = self.coverage_row(y);
-            let beside_alphas = (1..=middle).map(|j| {
-                let offset = j as f32;
-                (
-                    alpha((lo - (centre - offset)) * lo_rise),
-                    alpha((centre + offset - hi) * hi_rise),
-                )
-            });
-            if window > TILE as u32 {
-                // A line of more than ≈ 5 px: pixel by pixel.
-                let pixels = beside_alphas
-                    .zip(1..)
-                    .flat_map(|((left, right), j)| [(column - j, left), (column + j, right)]);
-                for (x, alpha) in pixels.chain([(column, 255)]) {
-                    if (first..end).contains(&x) {
-                        self.raise_in_row(row, x, alpha);
+        let tile_heights = crossings
+            .lo
+            .chunks_exact(TILE)
+            .zip(crossings.hi.chunks_exact(TILE))
+            .zip(crossings.lo_rise.chunks_exact(TILE))
+            .zip(crossings.hi_rise.chunks_exact(TILE));
+        for (y, (((lo, hi), lo_rise), hi_rise)) in
+            (crossings.base..).step_by(TILE).zip(tile_heights)
+        {
+            for x in first..end {
+                let offset = (x - column).unsigned_abs() as f32;
+                let mut alphas = [0u8; TILE];
+                match x.cmp(&column) {
+                    Ordering::Less => {
+                        let edge = centre - offset;
+                        for (i, alpha) in alphas.iter_mut().enumerate() {
+                            *alpha = coverage_alpha(reach, (lo[i] - edge) * lo_rise[i]);
+                        }
+                    }
+                    Ordering::Equal => {
+                        for (i, alpha) in alphas.iter_mut().enumerate() {
+                            *alpha = if lo[i] <= hi[i] { 255 } else { 0 };
+                        }
+                    }
+                    Ordering::Greater => {
+                        let edge = centre + offset;
+                        for (i, alpha) in alphas.iter_mut().enumerate() {
+                            *alpha = coverage_alpha(reach, (edge - hi[i]) * hi_rise[i]);
+                        }
                     }
                 }
-                continue;
+                self.raise_column(x, y, alphas);
             }
-            // A byte per pixel from x0, in a register (built in memory byte by byte and
-            // read back whole, it would wait for store forwarding).
-            let mut alphas = 255u64 << (8 * middle);
-            for ((left, right), j) in beside_alphas.zip(1..) {
-                alphas |= u64::from(left) << (8 * (middle - j));
-                alphas |= u64::from(right) << (8 * (middle + j));
-            }
-            self.raise_tile_width(row, x0, alphas & clipped);
         }
     }
 
-    /// Raises the coverages of the [`TILE`] pixels from `x` (≥ 0 or with alpha 0 before
-    /// 0) of the row at `row` ([`Self::coverage_row`]) to `alphas` (a byte each, the
-    /// first lowest; 0 for the pixels outside the clip): in at most two tiles' rows.
-    fn raise_tile_width(&mut self, row: usize, x: i32, alphas: u64) {
-        let tile_x = x.div_euclid(TILE as i32);
-        let offset = 8 * x.rem_euclid(TILE as i32) as u32;
-        // The bytes in the pixel's tile, and those in the next one.
-        let (left, right) = (alphas << offset, alphas >> (56 - offset) >> 8);
-        for (tile_x, alphas) in [(tile_x, left), (tile_x + 1, right)] {
-            if alphas == 0 {
-                continue;
-            }
-            let start = row + tile_x as usize * TILE * TILE;
-            let Some(slots) = self.coverage.get_mut(start..start + TILE) else {
-                continue;
-            };
-            for (slot, alpha) in slots.iter_mut().zip(alphas.to_le_bytes()) {
+    /// Raises the coverages of the [`TILE`] pixels of column `x` (inside the canvas)
+    /// from row `y` (a multiple of [`TILE`]) down to `alphas` (the first at the top).
+    fn raise_column(&mut self, x: i32, y: i32, alphas: [u8; TILE]) {
+        let start = self.slot(x, y);
+        if let Some(slots) = self.coverage.get_mut(start..start + TILE) {
+            for (slot, alpha) in slots.iter_mut().zip(alphas) {
                 *slot = (*slot).max(alpha);
             }
         }
@@ -638,19 +701,22 @@ impl Canvas {
             return;
         }
         self.touch(x_lo..x_hi, y_start..y_end);
-        for y in y_start..y_end {
-            let ey = y as f32 + 0.5 - cy;
-            let row = self.coverage_row(y);
-            let mut x = x_lo;
-            while x < x_hi {
-                let mut alphas = 0u64;
-                for (pixel, byte) in (x..x_hi.min(x + TILE as i32)).zip(0..) {
-                    let ex = pixel as f32 + 0.5 - cx;
+        let tile_top = y_start - y_start.rem_euclid(TILE as i32);
+        for y in (tile_top..y_end).step_by(TILE) {
+            for x in x_lo..x_hi {
+                let ex = x as f32 + 0.5 - cx;
+                let mut alphas = [0u8; TILE];
+                for (pixel_y, alpha) in (y..).zip(&mut alphas) {
+                    let ey = pixel_y as f32 + 0.5 - cy;
                     let distance = (ex * ex + ey * ey).sqrt();
-                    alphas |= u64::from(coverage_alpha(reach, distance)) << (8 * byte);
+                    let inside = (y_start..y_end).contains(&pixel_y);
+                    *alpha = if inside {
+                        coverage_alpha(reach, distance)
+                    } else {
+                        0
+                    };
                 }
-                self.raise_tile_width(row, x, alphas);
-                x += TILE as i32;
+                self.raise_column(x, y, alphas);
             }
         }
     }
@@ -761,25 +827,18 @@ impl Canvas {
     /// Raises the coverage of pixel `(x, y)` (inside the canvas, its tile touched) to
     /// `alpha`.
     fn raise(&mut self, x: i32, y: i32, alpha: u8) {
-        self.raise_in_row(self.coverage_row(y), x, alpha);
-    }
-
-    /// Where row `y`'s coverages start in their tiles (pixel `x` of it is
-    /// `x / TILE` tiles further, at `x % TILE`).
-    fn coverage_row(&self, y: i32) -> usize {
-        let y = y as usize;
-        y / TILE * self.tiles_x * TILE * TILE + y % TILE * TILE
-    }
-
-    /// [`Self::raise`] for pixel `x` of the row at `row` ([`Self::coverage_row`]).
-    fn raise_in_row(&mut self, row: usize, x: i32, alpha: u8) {
-        let x = x as usize;
-        if let Some(slot) = self
-            .coverage
-            .get_mut(row + x / TILE * TILE * TILE + x % TILE)
-        {
+        let slot = self.slot(x, y);
+        if let Some(slot) = self.coverage.get_mut(slot) {
             *slot = (*slot).max(alpha);
         }
+    }
+
+    /// Where the coverage of pixel `(x, y)` (inside the canvas) is: in its tile, a
+    /// column of [`TILE`] rows after another ([`Canvas::coverage`]).
+    fn slot(&self, x: i32, y: i32) -> usize {
+        let (x, y) = (x as usize, y as usize);
+        let tile = y / TILE * self.tiles_x + x / TILE;
+        (tile * TILE + x % TILE) * TILE + y % TILE
     }
 
     /// Blends `color` into every pixel with coverage, at its coverage, and clears it.
@@ -798,20 +857,24 @@ impl Canvas {
             let tile = tile as usize;
             self.tile_touched[tile] = false;
             let (x0, y0) = (tile % self.tiles_x * TILE, tile / self.tiles_x * TILE);
-            for row in 0..TILE {
-                let start = (tile * TILE + row) * TILE;
-                let Some(coverages) = self.coverage.get_mut(start..start + TILE) else {
-                    continue;
-                };
+            let start = tile * TILE * TILE;
+            let Some(coverages) = self.coverage.get_mut(start..start + TILE * TILE) else {
+                continue;
+            };
+            let mut columns = [0u64; TILE];
+            for (column, bytes) in columns.iter_mut().zip(coverages.chunks_exact(TILE)) {
+                let mut word = [0u8; TILE];
+                word.copy_from_slice(bytes);
+                *column = u64::from_le_bytes(word);
+            }
+            coverages.fill(0);
+            for (row, alphas) in transpose_tile(columns).into_iter().enumerate() {
                 // Eight coverages at once: most rows of a touched tile are empty.
-                let mut bytes = [0u8; TILE];
-                bytes.copy_from_slice(coverages);
-                if u64::from_ne_bytes(bytes) == 0 {
+                if alphas == 0 {
                     continue;
                 }
-                coverages.fill(0);
                 let pixel = (y0 + row) * width + x0;
-                let alphas = bytes.map(alpha_of);
+                let alphas = alphas.to_le_bytes().map(alpha_of);
                 let pixels = self
                     .pixmap
                     .data_mut()
@@ -862,6 +925,25 @@ impl Canvas {
     }
 }
 
+/// The rows of a coverage tile from its columns: byte `r` of `columns[c]` (row `r` of
+/// column `c`) becomes byte `c` of row `r`. Three rounds of swapping blocks of half the
+/// size (4×4, 2×2, single bytes) between words, as plain integer operations.
+fn transpose_tile(mut words: [u64; TILE]) -> [u64; TILE] {
+    for (shift, mask) in [
+        (32, 0x0000_0000_FFFF_FFFFu64),
+        (16, 0x0000_FFFF_0000_FFFF),
+        (8, 0x00FF_00FF_00FF_00FF),
+    ] {
+        let distance = shift / 8;
+        for i in (0..TILE).filter(|i| i & distance == 0) {
+            let swapped = ((words[i] >> shift) ^ words[i + distance]) & mask;
+            words[i] ^= swapped << shift;
+            words[i + distance] ^= swapped;
+        }
+    }
+    words
+}
+
 /// Blends `color` into the eight RGBA pixels of a tile's row, each at its alpha, as
 /// [`Canvas::blend_alpha`] does pixel by pixel (its formula keeps a pixel at alpha 0 and
 /// replaces it at 255) but with no branch per pixel: which pixels a line covers, and
@@ -904,4 +986,44 @@ fn solid_paint(color: Rgba) -> Paint<'static> {
 
 fn skia_color(color: Rgba) -> tiny_skia::Color {
     tiny_skia::Color::from_rgba8(color.r, color.g, color.b, color.a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage_alpha_truncates_as_a_cast_would() {
+        let cast = |reach: f32, distance: f32| {
+            let coverage = reach - distance;
+            let coverage = if coverage < 1.0 { coverage } else { 1.0 };
+            (coverage * 255.0 + 0.5) as u8
+        };
+        // Every 97th bit pattern (all signs, NaNs and infinities among them), and every
+        // distance near the reach's edge, where the alpha changes.
+        let sampled = (0..=u32::MAX).step_by(97).map(f32::from_bits);
+        let near = (0..1 << 22).map(|i| 0.5 + i as f32 / (1 << 20) as f32);
+        for distance in sampled.chain(near) {
+            for reach in [1.0, 1.5, 2.25, 5.5] {
+                assert_eq!(
+                    coverage_alpha(reach, distance),
+                    cast(reach, distance),
+                    "reach {reach}, distance {distance:e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn transpose_tile_turns_columns_into_rows() {
+        // Every byte distinct: byte r of column c is 8c + r + 1.
+        let columns: [u64; TILE] = std::array::from_fn(|c| {
+            u64::from_le_bytes(std::array::from_fn(|r| (8 * c + r + 1) as u8))
+        });
+        let rows = transpose_tile(columns);
+        for (r, row) in rows.iter().enumerate() {
+            let expected: [u8; TILE] = std::array::from_fn(|c| (8 * c + r + 1) as u8);
+            assert_eq!(row.to_le_bytes(), expected, "row {r}");
+        }
+    }
 }
