@@ -275,10 +275,9 @@ pub struct Canvas {
     coverage: Vec<u8>,
     /// Tiles per row of tiles.
     tiles_x: usize,
-    /// Whether each tile holds any coverage.
-    tile_touched: Vec<bool>,
-    /// The tiles with coverage, in the order first touched.
-    touched: Vec<u32>,
+    /// A bit per tile (bit `i % 64` of word `i / 64` for tile `i`): whether it may hold
+    /// coverage.
+    touched: Vec<u64>,
     /// Scratch rows of [`Canvas::cover_column`], kept for its next column.
     crossings: Crossings,
     clip: Rect,
@@ -297,8 +296,7 @@ impl Canvas {
             pixmap,
             coverage: vec![0; tiles * TILE * TILE],
             tiles_x,
-            tile_touched: vec![false; tiles],
-            touched: Vec::new(),
+            touched: vec![0; tiles.div_ceil(64)],
             crossings: Crossings::default(),
             clip: Rect::new(0.0, 0.0, width as f32, height as f32),
             clip_mask: None,
@@ -645,6 +643,21 @@ impl Canvas {
         }
     }
 
+    /// Raises the coverages of the [`TILE`] pixels of column `x` (inside the canvas)
+    /// from row `y` (≥ 0) down to `alphas` (a byte each, the first at the top; 0 for
+    /// those below the canvas): in at most two tiles.
+    fn raise_rows(&mut self, x: i32, y: i32, alphas: u64) {
+        let offset = 8 * y.rem_euclid(TILE as i32) as u32;
+        let tile_top = y - y.rem_euclid(TILE as i32);
+        // The bytes in the pixel's tile, and those in the one below.
+        let (upper, lower) = (alphas << offset, alphas >> (56 - offset) >> 8);
+        for (y, alphas) in [(tile_top, upper), (tile_top + TILE as i32, lower)] {
+            if alphas != 0 {
+                self.raise_column(x, y, alphas.to_le_bytes());
+            }
+        }
+    }
+
     /// Covers the round joins (and caps) at the points of `group`, whose polyline
     /// neighbours before and after it are `neighbours`, with disks of `radius` — only
     /// in the rows beyond a vertex where the line turns: above a vertex with no
@@ -684,7 +697,7 @@ impl Canvas {
 
     /// Raises the coverage of the pixels within `radius` (+ ½ px of anti-aliasing) of
     /// `centre`, in the rows `rows.0..rows.1`: the pixels and coverages of
-    /// [`Self::cover_segment`] from `centre` to itself, a tile's width at a time.
+    /// [`Self::cover_segment`] from `centre` to itself, a pixel column's rows at a time.
     fn cover_disk(&mut self, centre: Xy, radius: f32, rows: (i32, i32)) {
         let (cx, cy) = centre;
         if !(cx.is_finite() && cy.is_finite()) {
@@ -701,22 +714,22 @@ impl Canvas {
             return;
         }
         self.touch(x_lo..x_hi, y_start..y_end);
-        let tile_top = y_start - y_start.rem_euclid(TILE as i32);
-        for y in (tile_top..y_end).step_by(TILE) {
+        // A disk has few rows (4 for a 2 px line, 2 beyond a vertex): four at a time.
+        const ROWS: usize = 4;
+        for y in (y_start..y_end).step_by(ROWS) {
             for x in x_lo..x_hi {
                 let ex = x as f32 + 0.5 - cx;
-                let mut alphas = [0u8; TILE];
+                let mut alphas = [0u8; ROWS];
                 for (pixel_y, alpha) in (y..).zip(&mut alphas) {
                     let ey = pixel_y as f32 + 0.5 - cy;
                     let distance = (ex * ex + ey * ey).sqrt();
-                    let inside = (y_start..y_end).contains(&pixel_y);
-                    *alpha = if inside {
+                    *alpha = if pixel_y < y_end {
                         coverage_alpha(reach, distance)
                     } else {
                         0
                     };
                 }
-                self.raise_column(x, y, alphas);
+                self.raise_rows(x, y, u64::from(u32::from_le_bytes(alphas)));
             }
         }
     }
@@ -816,9 +829,8 @@ impl Canvas {
                 .clone()
                 .map(|column| tile_row * self.tiles_x + column)
             {
-                if !self.tile_touched[tile] {
-                    self.tile_touched[tile] = true;
-                    self.touched.push(tile as u32);
+                if let Some(word) = self.touched.get_mut(tile / 64) {
+                    *word |= 1 << (tile % 64);
                 }
             }
         }
@@ -845,17 +857,22 @@ impl Canvas {
     fn flush_coverage(&mut self, color: Rgba) {
         let width = self.width() as usize;
         let mut touched = std::mem::take(&mut self.touched);
-        // In pixel order: a tile's rows continue the rows of the tile before it, which
-        // the cache prefetches (first-touched order jumps a tile's height per tile).
-        touched.sort_unstable();
         // An opaque colour blends at the coverage itself, as `blend_pixel` would.
         let alpha_of = |coverage: u8| match color.a {
             255 => coverage,
             a => ((u32::from(coverage) * u32::from(a) + 127) / 255) as u8,
         };
-        for &tile in &touched {
-            let tile = tile as usize;
-            self.tile_touched[tile] = false;
+        // In pixel order: a tile's rows continue the rows of the tile before it, which
+        // the cache prefetches.
+        let tiles = touched.iter_mut().enumerate().flat_map(|(i, word)| {
+            let mut bits = std::mem::take(word);
+            std::iter::from_fn(move || {
+                let bit = bits.trailing_zeros() as usize;
+                bits &= bits.wrapping_sub(1);
+                (bit < 64).then_some(i * 64 + bit)
+            })
+        });
+        for tile in tiles {
             let (x0, y0) = (tile % self.tiles_x * TILE, tile / self.tiles_x * TILE);
             let start = tile * TILE * TILE;
             let Some(coverages) = self.coverage.get_mut(start..start + TILE * TILE) else {
@@ -890,7 +907,6 @@ impl Canvas {
                 }
             }
         }
-        touched.clear();
         self.touched = touched;
     }
 
