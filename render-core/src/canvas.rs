@@ -857,11 +857,10 @@ impl Canvas {
     fn flush_coverage(&mut self, color: Rgba) {
         let width = self.width() as usize;
         let mut touched = std::mem::take(&mut self.touched);
+        let sources = row_sources(color);
         // An opaque colour blends at the coverage itself, as `blend_pixel` would.
-        let alpha_of = |coverage: u8| match color.a {
-            255 => coverage,
-            a => ((u32::from(coverage) * u32::from(a) + 127) / 255) as u8,
-        };
+        let alpha_of =
+            |coverage: u8| ((u32::from(coverage) * u32::from(color.a) + 127) / 255) as u8;
         // In pixel order: a tile's rows continue the rows of the tile before it, which
         // the cache prefetches.
         let tiles = touched.iter_mut().enumerate().flat_map(|(i, word)| {
@@ -891,13 +890,16 @@ impl Canvas {
                     continue;
                 }
                 let pixel = (y0 + row) * width + x0;
-                let alphas = alphas.to_le_bytes().map(alpha_of);
+                let mut alphas = alphas.to_le_bytes();
+                if color.a < 255 {
+                    alphas = alphas.map(alpha_of);
+                }
                 let pixels = self
                     .pixmap
                     .data_mut()
                     .get_mut(pixel * 4..(pixel + TILE) * 4);
                 match pixels.and_then(|pixels| <&mut [u8; TILE * 4]>::try_from(pixels).ok()) {
-                    Some(pixels) => blend_row(pixels, alphas, color),
+                    Some(pixels) => blend_row(pixels, &alphas, &sources),
                     // The last tile of the last row, past the canvas's width.
                     None => {
                         for (i, alpha) in alphas.into_iter().enumerate() {
@@ -960,22 +962,24 @@ fn transpose_tile(mut words: [u64; TILE]) -> [u64; TILE] {
     words
 }
 
-/// Blends `color` into the eight RGBA pixels of a tile's row, each at its alpha, as
-/// [`Canvas::blend_alpha`] does pixel by pixel (its formula keeps a pixel at alpha 0 and
-/// replaces it at 255) but with no branch per pixel: which pixels a line covers, and
-/// which fully, is data the branch predictor cannot guess.
-fn blend_row(pixels: &mut [u8; TILE * 4], alphas: [u8; TILE], color: Rgba) {
-    // The pixmap is opaque: its alpha channel blends 255 with 255.
+/// The colour of [`blend_row`] per channel of a tile's row of RGBA pixels, opaque
+/// (the pixmap is: its alpha channel blends 255 with 255).
+fn row_sources(color: Rgba) -> [u16; TILE * 4] {
     let source = [color.r, color.g, color.b, 255];
+    std::array::from_fn(|i| u16::from(source[i % 4]))
+}
+
+/// Blends the colour of `sources` ([`row_sources`]) into the eight RGBA pixels of a
+/// tile's row, each at its alpha, as [`Canvas::blend_alpha`] does pixel by pixel (its
+/// formula keeps a pixel at alpha 0 and replaces it at 255) but with no branch per
+/// pixel: which pixels a line covers, and which fully, is data the branch predictor
+/// cannot guess. The alphas by reference: from memory the compiler spreads them over
+/// the channels with a few shuffles (from a register, byte by byte).
+fn blend_row(pixels: &mut [u8; TILE * 4], alphas: &[u8; TILE], sources: &[u16; TILE * 4]) {
     // Per channel, so the loop below is the same operation on every byte.
-    let mut channel_alphas = [0u16; TILE * 4];
-    let mut sources = [0u16; TILE * 4];
+    let channel_alphas: [u8; TILE * 4] = std::array::from_fn(|i| alphas[i / 4]);
     for i in 0..TILE * 4 {
-        channel_alphas[i] = u16::from(alphas[i / 4]);
-        sources[i] = u16::from(source[i % 4]);
-    }
-    for i in 0..TILE * 4 {
-        let alpha = channel_alphas[i];
+        let alpha = u16::from(channel_alphas[i]);
         let mixed = sources[i] * alpha + u16::from(pixels[i]) * (255 - alpha);
         pixels[i] = ((mixed + 127) / 255) as u8;
     }
