@@ -714,22 +714,37 @@ impl Canvas {
             return;
         }
         self.touch(x_lo..x_hi, y_start..y_end);
-        // A disk has few rows (4 for a 2 px line, 2 beyond a vertex): four at a time.
-        const ROWS: usize = 4;
-        for y in (y_start..y_end).step_by(ROWS) {
-            for x in x_lo..x_hi {
-                let ex = x as f32 + 0.5 - cx;
-                let mut alphas = [0u8; ROWS];
-                for (pixel_y, alpha) in (y..).zip(&mut alphas) {
+        // A disk has few rows and columns (4 × 4 for a 2 px line, 2 rows beyond a
+        // vertex): blocks of four by four pixels, each pixel a lane.
+        const SIDE: usize = 4;
+        for y in (y_start..y_end).step_by(SIDE) {
+            for x in (x_lo..x_hi).step_by(SIDE) {
+                // Row by row (byte `column` of `rows[row]`), as the lanes come.
+                let mut block = [0u8; SIDE * SIDE];
+                for (i, alpha) in block.iter_mut().enumerate() {
+                    let (pixel_x, pixel_y) = (x + (i % SIDE) as i32, y + (i / SIDE) as i32);
+                    let ex = pixel_x as f32 + 0.5 - cx;
                     let ey = pixel_y as f32 + 0.5 - cy;
                     let distance = (ex * ex + ey * ey).sqrt();
-                    *alpha = if pixel_y < y_end {
+                    let inside = (pixel_x < x_hi) & (pixel_y < y_end);
+                    *alpha = if inside {
                         coverage_alpha(reach, distance)
                     } else {
                         0
                     };
                 }
-                self.raise_rows(x, y, u64::from(u32::from_le_bytes(alphas)));
+                let rows: [u32; SIDE] = std::array::from_fn(|row| {
+                    let start = row * SIDE;
+                    u32::from_le_bytes([
+                        block[start],
+                        block[start + 1],
+                        block[start + 2],
+                        block[start + 3],
+                    ])
+                });
+                for (pixel_x, alphas) in (x..x_hi).zip(transpose_block(rows)) {
+                    self.raise_rows(pixel_x, y, u64::from(alphas));
+                }
             }
         }
     }
@@ -962,6 +977,20 @@ fn transpose_tile(mut words: [u64; TILE]) -> [u64; TILE] {
     words
 }
 
+/// The columns of a 4 × 4 block of bytes from its rows (byte `c` of `rows[r]` becomes
+/// byte `r` of column `c`), as [`transpose_tile`] does for a tile.
+fn transpose_block(mut words: [u32; 4]) -> [u32; 4] {
+    for (shift, mask) in [(16, 0x0000_FFFFu32), (8, 0x00FF_00FF)] {
+        let distance = shift / 8;
+        for i in (0..4).filter(|i| i & distance == 0) {
+            let swapped = ((words[i] >> shift) ^ words[i + distance]) & mask;
+            words[i] ^= swapped << shift;
+            words[i + distance] ^= swapped;
+        }
+    }
+    words
+}
+
 /// The colour of [`blend_row`] per channel of a tile's row of RGBA pixels, opaque
 /// (the pixmap is: its alpha channel blends 255 with 255).
 fn row_sources(color: Rgba) -> [u16; TILE * 4] {
@@ -1031,6 +1060,16 @@ mod tests {
                     "reach {reach}, distance {distance:e}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn transpose_block_turns_rows_into_columns() {
+        let rows: [u32; 4] =
+            std::array::from_fn(|r| u32::from_le_bytes(std::array::from_fn(|c| (4 * r + c) as u8)));
+        for (c, column) in transpose_block(rows).iter().enumerate() {
+            let expected: [u8; 4] = std::array::from_fn(|r| (4 * r + c) as u8);
+            assert_eq!(column.to_le_bytes(), expected, "column {c}");
         }
     }
 
