@@ -838,8 +838,9 @@ impl Canvas {
         if columns.is_empty() || rows.is_empty() {
             return;
         }
-        let tile_columns = columns.start as usize / TILE..=(columns.end - 1) as usize / TILE;
-        for tile_row in rows.start as usize / TILE..=(rows.end - 1) as usize / TILE {
+        // Half-open ranges: an inclusive range's iterator costs a check per step.
+        let tile_columns = columns.start as usize / TILE..(columns.end - 1) as usize / TILE + 1;
+        for tile_row in rows.start as usize / TILE..(rows.end - 1) as usize / TILE + 1 {
             for tile in tile_columns
                 .clone()
                 .map(|column| tile_row * self.tiles_x + column)
