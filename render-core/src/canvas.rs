@@ -10,6 +10,12 @@ use tiny_skia::{FillRule, Mask, Paint, PathBuilder, Pixmap, Transform};
 
 use crate::color::Rgba;
 
+mod crossings;
+mod tiles;
+
+use crossings::{ceil, floor, Crossings};
+use tiles::{blend_row, coverage_alpha, row_sources, transpose_block, transpose_tile, TILE};
+
 /// An axis-aligned rectangle in pixels: `x0..x1` × `y0..y1`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rect {
@@ -58,9 +64,6 @@ impl Rect {
 /// A point in pixels: `(x, y)`.
 type Xy = (f32, f32);
 
-/// Side of a coverage tile in pixels: 8×8 one-byte coverages are one 64-byte cache line.
-const TILE: usize = 8;
-
 /// Every row: [`Canvas::cover_segment`] without a row limit.
 const ALL_ROWS: (i32, i32) = (i32::MIN, i32::MAX);
 
@@ -91,177 +94,6 @@ fn folds_into_spans(a: (f32, f32), b: (f32, f32)) -> bool {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let (upper, lower) = (a.1.min(b.1), a.1.max(b.1));
     dx.abs() * 4.0 <= dy.abs() && ceil(upper - 0.5) <= floor(lower - 0.5)
-}
-
-/// The alpha `blend_pixel` gives an opaque colour at the coverage of a pixel whose
-/// centre is `distance` from a line reaching `reach`: `min(reach − distance, 1) × 255`,
-/// rounded (0 outside the reach). The `min` as a comparison: the same value (also for
-/// NaN, which it makes 1), without `f32::min`'s NaN handling.
-///
-/// The value `v` to truncate is in 0..=255.5, and it is truncated without `as`, whose
-/// saturation keeps the compiler from turning a loop of these into vector code: `v +
-/// 2²³` is exact and holds `v` rounded to the nearest integer in its low bits, one too
-/// many where that rounded up. The same bytes as `(v as u8)` (test
-/// `coverage_alpha_truncates_as_a_cast_would`).
-fn coverage_alpha(reach: f32, distance: f32) -> u8 {
-    const TWO_TO_23: f32 = 8_388_608.0;
-    let coverage = reach - distance;
-    let coverage = if coverage < 1.0 { coverage } else { 1.0 };
-    let v = coverage * 255.0 + 0.5;
-    let v = if v > 0.0 { v } else { 0.0 };
-    let shifted = v + TWO_TO_23;
-    let nearest = shifted.to_bits().wrapping_sub(TWO_TO_23.to_bits());
-    let rounded_up = if shifted - TWO_TO_23 > v { u32::MAX } else { 0 };
-    nearest.wrapping_add(rounded_up) as u8
-}
-
-/// `v.floor()` for |v| < 2³¹ without a libm call (x86-64 has no SSE4.1 `roundss` by
-/// default, so `f32::floor` is a function call).
-fn floor(v: f32) -> i32 {
-    let t = v as i32;
-    t - i32::from(t as f32 > v)
-}
-
-/// `v.ceil()` for |v| < 2³¹, as [`floor`].
-fn ceil(v: f32) -> i32 {
-    let t = v as i32;
-    t + i32::from((t as f32) < v)
-}
-
-/// Per row of a pixel column ([`Canvas::cover_column`]): the leftmost and rightmost
-/// crossing of its steep segments with the row's centre line, and for each, the
-/// segment's `|dy| / length` (a distance along a row as a distance across the line).
-/// One array per field, so adding a segment's crossings is one loop the compiler
-/// turns into vector code, without a branch per row. The rows are whole tile heights
-/// from `base` (a multiple of [`TILE`]), so [`Canvas::cover_spans`] reads them a tile's
-/// column at a time.
-#[derive(Debug, Default)]
-struct Crossings {
-    base: i32,
-    lo: Vec<f32>,
-    hi: Vec<f32>,
-    lo_rise: Vec<f32>,
-    hi_rise: Vec<f32>,
-}
-
-impl Crossings {
-    /// The tile heights holding the rows `rows.0..rows.1` (`rows.0` ≥ 0), without
-    /// crossings (`lo > hi`; a rise of 1, so the distance beside an empty row is
-    /// infinite and its coverage 0).
-    fn reset(&mut self, rows: (i32, i32)) {
-        let tile = TILE as i32;
-        self.base = rows.0 - rows.0.rem_euclid(tile);
-        let count = if rows.0 < rows.1 {
-            (rows.1 - self.base + tile - 1) / tile * tile
-        } else {
-            0
-        };
-        for (values, empty) in [
-            (&mut self.lo, f32::INFINITY),
-            (&mut self.hi, f32::NEG_INFINITY),
-            (&mut self.lo_rise, 1.0),
-            (&mut self.hi_rise, 1.0),
-        ] {
-            values.clear();
-            values.resize(count as usize, empty);
-        }
-    }
-
-    /// Adds the crossings of the steep segment `a`–`b` with the centres of the rows
-    /// `rows.0..rows.1` (inside those of the last [`Self::reset`]) that `keep` accepts;
-    /// false if it crosses none of those rows (then nothing is added).
-    fn add(
-        &mut self,
-        rows: (i32, i32),
-        a: (f32, f32),
-        b: (f32, f32),
-        keep: impl Fn(f32) -> bool,
-    ) -> bool {
-        let (row0, row1) = rows;
-        // Rows whose centres are inside the segment's vertical extent.
-        let (upper, lower) = (a.1.min(b.1), a.1.max(b.1));
-        let clamp = |v: f32| v.clamp(row0 as f32 - 1.0, row1 as f32);
-        let first = ceil(clamp(upper - 0.5)).clamp(row0, row1);
-        let last = (floor(clamp(lower - 0.5)) + 1).clamp(row0, row1);
-        if first >= last {
-            return false;
-        }
-        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-        let slope = dx / dy;
-        let rise = dy.abs() / (dx * dx + dy * dy).sqrt();
-        // A tile's height of rows at a time, those outside first..last masked: whole
-        // vectors, no remainder loop.
-        let tile = TILE as i32;
-        let heights = (first - self.base) / tile..(last - self.base + tile - 1) / tile;
-        for height in heights {
-            let start = height as usize * TILE;
-            fn tile_height(values: &mut [f32], start: usize) -> Option<&mut [f32; TILE]> {
-                values
-                    .get_mut(start..start + TILE)
-                    .and_then(|rows| <&mut [f32; TILE]>::try_from(rows).ok())
-            }
-            let extremes = (
-                tile_height(&mut self.lo, start),
-                tile_height(&mut self.hi, start),
-                tile_height(&mut self.lo_rise, start),
-                tile_height(&mut self.hi_rise, start),
-            );
-            let (Some(lo), Some(hi), Some(lo_rise), Some(hi_rise)) = extremes else {
-                continue;
-            };
-            let segment = CrossingLine {
-                x: a.0,
-                y: a.1,
-                slope,
-                rise,
-                rows: (first, last),
-            };
-            let y = self.base + height * tile;
-            keep_extremes(y, segment, &keep, (lo, hi), (lo_rise, hi_rise));
-        }
-        true
-    }
-}
-
-/// A steep segment as [`keep_extremes`] needs it: where its line crosses row `y`'s
-/// centre, `x + (y + ½ − self.y) × slope`, in the rows `rows.0..rows.1`; its `|dy| /
-/// length`.
-#[derive(Clone, Copy)]
-struct CrossingLine {
-    x: f32,
-    y: f32,
-    slope: f32,
-    rise: f32,
-    rows: (i32, i32),
-}
-
-/// For the tile's height of rows from `y`: where `line` crosses a row of its own and
-/// `keep` accepts the crossing, lowers the row's `lo` and raises its `hi` to it (each
-/// with the line's rise). Its own function taking arrays, so the compiler knows they do
-/// not overlap and makes it vector code.
-fn keep_extremes(
-    y: i32,
-    line: CrossingLine,
-    keep: &impl Fn(f32) -> bool,
-    (lo, hi): (&mut [f32; TILE], &mut [f32; TILE]),
-    (lo_rise, hi_rise): (&mut [f32; TILE], &mut [f32; TILE]),
-) {
-    // Choices as bit masks: with `if`, the compiler branches per row.
-    let mask = |choose: bool| u32::from(choose).wrapping_neg();
-    let select = |mask: u32, chosen: f32, other: f32| {
-        f32::from_bits((chosen.to_bits() & mask) | (other.to_bits() & !mask))
-    };
-    for i in 0..TILE {
-        let row = y + i as i32;
-        let cross = line.x + (row as f32 + 0.5 - line.y) * line.slope;
-        let kept = keep(cross) & (line.rows.0 <= row) & (row < line.rows.1);
-        let left = mask(kept & (cross < lo[i]));
-        let right = mask(kept & (cross > hi[i]));
-        lo[i] = select(left, cross, lo[i]);
-        lo_rise[i] = select(left, line.rise, lo_rise[i]);
-        hi[i] = select(right, cross, hi[i]);
-        hi_rise[i] = select(right, line.rise, hi_rise[i]);
-    }
 }
 
 /// The drawing surface: opaque RGBA pixels with helpers shared by all panels.
@@ -959,62 +791,6 @@ impl Canvas {
     }
 }
 
-/// The rows of a coverage tile from its columns: byte `r` of `columns[c]` (row `r` of
-/// column `c`) becomes byte `c` of row `r`. Three rounds of swapping blocks of half the
-/// size (4×4, 2×2, single bytes) between words, as plain integer operations.
-fn transpose_tile(mut words: [u64; TILE]) -> [u64; TILE] {
-    for (shift, mask) in [
-        (32, 0x0000_0000_FFFF_FFFFu64),
-        (16, 0x0000_FFFF_0000_FFFF),
-        (8, 0x00FF_00FF_00FF_00FF),
-    ] {
-        let distance = shift / 8;
-        for i in (0..TILE).filter(|i| i & distance == 0) {
-            let swapped = ((words[i] >> shift) ^ words[i + distance]) & mask;
-            words[i] ^= swapped << shift;
-            words[i + distance] ^= swapped;
-        }
-    }
-    words
-}
-
-/// The columns of a 4 × 4 block of bytes from its rows (byte `c` of `rows[r]` becomes
-/// byte `r` of column `c`), as [`transpose_tile`] does for a tile.
-fn transpose_block(mut words: [u32; 4]) -> [u32; 4] {
-    for (shift, mask) in [(16, 0x0000_FFFFu32), (8, 0x00FF_00FF)] {
-        let distance = shift / 8;
-        for i in (0..4).filter(|i| i & distance == 0) {
-            let swapped = ((words[i] >> shift) ^ words[i + distance]) & mask;
-            words[i] ^= swapped << shift;
-            words[i + distance] ^= swapped;
-        }
-    }
-    words
-}
-
-/// The colour of [`blend_row`] per channel of a tile's row of RGBA pixels, opaque
-/// (the pixmap is: its alpha channel blends 255 with 255).
-fn row_sources(color: Rgba) -> [u16; TILE * 4] {
-    let source = [color.r, color.g, color.b, 255];
-    std::array::from_fn(|i| u16::from(source[i % 4]))
-}
-
-/// Blends the colour of `sources` ([`row_sources`]) into the eight RGBA pixels of a
-/// tile's row, each at its alpha, as [`Canvas::blend_alpha`] does pixel by pixel (its
-/// formula keeps a pixel at alpha 0 and replaces it at 255) but with no branch per
-/// pixel: which pixels a line covers, and which fully, is data the branch predictor
-/// cannot guess. The alphas by reference: from memory the compiler spreads them over
-/// the channels with a few shuffles (from a register, byte by byte).
-fn blend_row(pixels: &mut [u8; TILE * 4], alphas: &[u8; TILE], sources: &[u16; TILE * 4]) {
-    // Per channel, so the loop below is the same operation on every byte.
-    let channel_alphas: [u8; TILE * 4] = std::array::from_fn(|i| alphas[i / 4]);
-    for i in 0..TILE * 4 {
-        let alpha = u16::from(channel_alphas[i]);
-        let mixed = sources[i] * alpha + u16::from(pixels[i]) * (255 - alpha);
-        pixels[i] = ((mixed + 127) / 255) as u8;
-    }
-}
-
 fn polygon_path(points: &[(f32, f32)]) -> Option<tiny_skia::Path> {
     let mut finite = points.iter().filter(|p| p.0.is_finite() && p.1.is_finite());
     let first = finite.next()?;
@@ -1036,54 +812,4 @@ fn solid_paint(color: Rgba) -> Paint<'static> {
 
 fn skia_color(color: Rgba) -> tiny_skia::Color {
     tiny_skia::Color::from_rgba8(color.r, color.g, color.b, color.a)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn coverage_alpha_truncates_as_a_cast_would() {
-        let cast = |reach: f32, distance: f32| {
-            let coverage = reach - distance;
-            let coverage = if coverage < 1.0 { coverage } else { 1.0 };
-            (coverage * 255.0 + 0.5) as u8
-        };
-        // Every 97th bit pattern (all signs, NaNs and infinities among them), and every
-        // distance near the reach's edge, where the alpha changes.
-        let sampled = (0..=u32::MAX).step_by(97).map(f32::from_bits);
-        let near = (0..1 << 22).map(|i| 0.5 + i as f32 / (1 << 20) as f32);
-        for distance in sampled.chain(near) {
-            for reach in [1.0, 1.5, 2.25, 5.5] {
-                assert_eq!(
-                    coverage_alpha(reach, distance),
-                    cast(reach, distance),
-                    "reach {reach}, distance {distance:e}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn transpose_block_turns_rows_into_columns() {
-        let rows: [u32; 4] =
-            std::array::from_fn(|r| u32::from_le_bytes(std::array::from_fn(|c| (4 * r + c) as u8)));
-        for (c, column) in transpose_block(rows).iter().enumerate() {
-            let expected: [u8; 4] = std::array::from_fn(|r| (4 * r + c) as u8);
-            assert_eq!(column.to_le_bytes(), expected, "column {c}");
-        }
-    }
-
-    #[test]
-    fn transpose_tile_turns_columns_into_rows() {
-        // Every byte distinct: byte r of column c is 8c + r + 1.
-        let columns: [u64; TILE] = std::array::from_fn(|c| {
-            u64::from_le_bytes(std::array::from_fn(|r| (8 * c + r + 1) as u8))
-        });
-        let rows = transpose_tile(columns);
-        for (r, row) in rows.iter().enumerate() {
-            let expected: [u8; TILE] = std::array::from_fn(|c| (8 * c + r + 1) as u8);
-            assert_eq!(row.to_le_bytes(), expected, "row {r}");
-        }
-    }
 }
