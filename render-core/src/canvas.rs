@@ -4,9 +4,17 @@
 //! All arithmetic is plain IEEE `f32`/integer code (no SIMD, no libm-dependent
 //! functions), so a native build and a wasm build produce the same bytes.
 
+use std::cmp::Ordering;
+
 use tiny_skia::{FillRule, Mask, Paint, PathBuilder, Pixmap, Transform};
 
 use crate::color::Rgba;
+
+mod crossings;
+mod tiles;
+
+use crossings::{ceil, floor, Crossings};
+use tiles::{blend_row, coverage_alpha, row_sources, transpose_block, transpose_tile, TILE};
 
 /// An axis-aligned rectangle in pixels: `x0..x1` × `y0..y1`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,9 +64,6 @@ impl Rect {
 /// A point in pixels: `(x, y)`.
 type Xy = (f32, f32);
 
-/// Side of a coverage tile in pixels: 8×8 one-byte coverages are one 64-byte cache line.
-const TILE: usize = 8;
-
 /// Every row: [`Canvas::cover_segment`] without a row limit.
 const ALL_ROWS: (i32, i32) = (i32::MIN, i32::MAX);
 
@@ -91,112 +96,20 @@ fn folds_into_spans(a: (f32, f32), b: (f32, f32)) -> bool {
     dx.abs() * 4.0 <= dy.abs() && ceil(upper - 0.5) <= floor(lower - 0.5)
 }
 
-/// The alpha `blend_pixel` gives an opaque colour at the coverage of a pixel whose
-/// centre is `distance` from a line reaching `reach`: `min(reach − distance, 1) × 255`,
-/// rounded (`as` saturates: 0 outside the reach). The `min` as a comparison: the same
-/// value (also for NaN), without `f32::min`'s NaN handling.
-fn coverage_alpha(reach: f32, distance: f32) -> u8 {
-    let coverage = reach - distance;
-    let coverage = if coverage < 1.0 { coverage } else { 1.0 };
-    (coverage * 255.0 + 0.5) as u8
-}
-
-/// `v.floor()` for |v| < 2³¹ without a libm call (x86-64 has no SSE4.1 `roundss` by
-/// default, so `f32::floor` is a function call).
-fn floor(v: f32) -> i32 {
-    let t = v as i32;
-    t - i32::from(t as f32 > v)
-}
-
-/// `v.ceil()` for |v| < 2³¹, as [`floor`].
-fn ceil(v: f32) -> i32 {
-    let t = v as i32;
-    t + i32::from((t as f32) < v)
-}
-
-/// Per row of a pixel column ([`Canvas::cover_column`]): the leftmost and rightmost
-/// crossing of its steep segments with the row's centre line, and for each, the
-/// segment's `|dy| / length` (a distance along a row as a distance across the line).
-/// One array per field, so adding a segment's crossings is one loop the compiler
-/// turns into vector code, without a branch per row.
-#[derive(Debug, Default)]
-struct Crossings {
-    lo: Vec<f32>,
-    hi: Vec<f32>,
-    lo_rise: Vec<f32>,
-    hi_rise: Vec<f32>,
-}
-
-impl Crossings {
-    /// `rows` rows without crossings (`lo > hi`).
-    fn reset(&mut self, rows: usize) {
-        for (values, empty) in [
-            (&mut self.lo, f32::INFINITY),
-            (&mut self.hi, f32::NEG_INFINITY),
-        ] {
-            values.clear();
-            values.resize(rows, empty);
-        }
-        // A rise is read only where its crossing was set with it: no need to clear.
-        for rises in [&mut self.lo_rise, &mut self.hi_rise] {
-            rises.resize(rows.max(rises.len()), 0.0);
-        }
-    }
-
-    /// Adds the crossings of the steep segment `a`–`b` with the centres of the rows
-    /// `rows.0..rows.1` (index 0 is row `rows.0`) that `keep` accepts; false if it
-    /// crosses none of those rows (then nothing is added).
-    fn add(
-        &mut self,
-        rows: (i32, i32),
-        a: (f32, f32),
-        b: (f32, f32),
-        keep: impl Fn(f32) -> bool,
-    ) -> bool {
-        let (row0, row1) = rows;
-        // Rows whose centres are inside the segment's vertical extent.
-        let (upper, lower) = (a.1.min(b.1), a.1.max(b.1));
-        let clamp = |v: f32| v.clamp(row0 as f32 - 1.0, row1 as f32);
-        let first = ceil(clamp(upper - 0.5)).clamp(row0, row1);
-        let last = (floor(clamp(lower - 0.5)) + 1).clamp(row0, row1);
-        if first >= last {
-            return false;
-        }
-        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-        let slope = dx / dy;
-        let rise = dy.abs() / (dx * dx + dy * dy).sqrt();
-        let range = (first - row0) as usize..(last - row0) as usize;
-        let lo = &mut self.lo[range.clone()];
-        let count = lo.len();
-        let hi = &mut self.hi[range.clone()][..count];
-        let lo_rise = &mut self.lo_rise[range.clone()][..count];
-        let hi_rise = &mut self.hi_rise[range][..count];
-        for i in 0..count {
-            let cross = a.0 + ((first + i as i32) as f32 + 0.5 - a.1) * slope;
-            let kept = keep(cross);
-            let (left, right) = (kept & (cross < lo[i]), kept & (cross > hi[i]));
-            lo[i] = if left { cross } else { lo[i] };
-            lo_rise[i] = if left { rise } else { lo_rise[i] };
-            hi[i] = if right { cross } else { hi[i] };
-            hi_rise[i] = if right { rise } else { hi_rise[i] };
-        }
-        true
-    }
-}
-
 /// The drawing surface: opaque RGBA pixels with helpers shared by all panels.
 pub struct Canvas {
     pixmap: Pixmap,
     /// Per-pixel coverage of the polyline being drawn (max over its segments), as the
     /// alpha (0..=255) it blends an opaque colour with, in [`TILE`]×[`TILE`] tiles of
-    /// one cache line: a steep segment walks down a few lines, not one per row.
+    /// one cache line: a steep segment walks down a few lines, not one per row. A tile
+    /// holds its pixel columns one after another, each its [`TILE`] rows from the top, so
+    /// a column's coverage of a tile's height is one 8-byte word ([`Self::slot`]).
     coverage: Vec<u8>,
     /// Tiles per row of tiles.
     tiles_x: usize,
-    /// Whether each tile holds any coverage.
-    tile_touched: Vec<bool>,
-    /// The tiles with coverage, in the order first touched.
-    touched: Vec<u32>,
+    /// A bit per tile (bit `i % 64` of word `i / 64` for tile `i`): whether it may hold
+    /// coverage.
+    touched: Vec<u64>,
     /// Scratch rows of [`Canvas::cover_column`], kept for its next column.
     crossings: Crossings,
     clip: Rect,
@@ -215,8 +128,7 @@ impl Canvas {
             pixmap,
             coverage: vec![0; tiles * TILE * TILE],
             tiles_x,
-            tile_touched: vec![false; tiles],
-            touched: Vec::new(),
+            touched: vec![0; tiles.div_ceil(64)],
             crossings: Crossings::default(),
             clip: Rect::new(0.0, 0.0, width as f32, height as f32),
             clip_mask: None,
@@ -464,8 +376,8 @@ impl Canvas {
         let row0 = (top.clamp(clip.y0, clip.y1)) as i32;
         let row1 = (bottom + 1.0).clamp(clip.y0, clip.y1) as i32;
         let mut crossings = std::mem::take(&mut self.crossings);
-        crossings.reset(row1.saturating_sub(row0).max(0) as usize);
         let rows = (row0, row1);
+        crossings.reset(rows);
         let mut crossed = false;
         for pair in group.windows(2) {
             let (a, b) = (pair[0], pair[1]);
@@ -482,21 +394,21 @@ impl Canvas {
         let column = group.first().map_or(0, |p| floor(p.0));
         if let Some((a, b)) = before {
             let left_edge = column as f32;
-            crossed |= crossings.add(rows, a, b, |x| x >= left_edge);
+            crossed |= crossings.add(rows, a, b, move |x| x >= left_edge);
         }
         if let Some((a, b)) = after {
             let right_edge = (column + 1) as f32;
-            crossed |= crossings.add(rows, a, b, |x| x < right_edge);
+            crossed |= crossings.add(rows, a, b, move |x| x < right_edge);
         }
         if crossed {
-            self.cover_spans(&crossings, column, row0, reach);
+            self.cover_spans(&crossings, column, rows, reach);
         }
         self.crossings = crossings;
     }
 
-    /// Covers the rows from `row0` of pixel column `column` for their `crossings` with
-    /// a line reaching `reach` (≥ 1.5): in each row the pixels whose centres lie between
-    /// the leftmost and the rightmost crossing fully, those beside them at their
+    /// Covers the rows `rows.0..rows.1` of pixel column `column` for their `crossings`
+    /// with a line reaching `reach` (≥ 1.5): in each row the pixels whose centres lie
+    /// between the leftmost and the rightmost crossing fully, those beside them at their
     /// distance across the line of the nearer of the two.
     ///
     /// Crossings lie in the column (give or take a rounding): its own pixel is within
@@ -504,80 +416,76 @@ impl Canvas {
     /// along the row from the leftmost crossing (so only that crossing's line is nearer
     /// than the reach), and in reach only while `j − ½ < reach × 1.031` (the run per
     /// rise of |dx| ≤ ¼ |dy|); the same on the right. So every row's pixels are the same
-    /// few columns, covered [`TILE`] at a time with no branch per pixel.
-    fn cover_spans(&mut self, crossings: &Crossings, column: i32, row0: i32, reach: f32) {
+    /// few columns, each covered a tile's height at a time with no branch per pixel.
+    fn cover_spans(&mut self, crossings: &Crossings, column: i32, rows: (i32, i32), reach: f32) {
         let clip = self.clip;
         // Pixels beside the column on each side (at most 7: a 10 px line's are 6).
         let beside = (floor(reach * 1.031 - 0.5 + 1e-3) + 1).clamp(1, 7);
-        let x0 = column.saturating_sub(beside);
-        let first = x0.max(clip.x0 as i32);
+        let first = column.saturating_sub(beside).max(clip.x0 as i32);
         let end = column.saturating_add(beside + 1).min(clip.x1 as i32);
         if first >= end {
             return;
         }
-        self.touch(first..end, row0..row0 + crossings.lo.len() as i32);
+        self.touch(first..end, rows.0..rows.1);
         let centre = column as f32 + 0.5;
-        let alpha = |distance: f32| coverage_alpha(reach, distance);
-        let rows = crossings.lo.iter().zip(&crossings.hi);
-        let rises = crossings.lo_rise.iter().zip(&crossings.hi_rise);
-        let middle = beside as u32;
-        // The window's bytes of the pixels first..end (a byte per pixel from x0).
-        let window = 2 * middle + 1;
-        let inside = |count: i32| u64::MAX >> (64 - 8 * count.clamp(1, 8) as u32);
-        let clipped = inside(end - x0) & !(inside(first - x0 + 1) >> 8);
-        for (y, ((&lo, &hi), (&lo_rise, &hi_rise))) in (row0..).zip(rows.zip(rises)) {
-            if lo > hi {
-                continue;
-            }
-            let row = self.coverage_row(y);
-            let beside_alphas = (1..=middle).map(|j| {
-                let offset = j as f32;
-                (
-                    alpha((lo - (centre - offset)) * lo_rise),
-                    alpha((centre + offset - hi) * hi_rise),
-                )
-            });
-            if window > TILE as u32 {
-                // A line of more than ≈ 5 px: pixel by pixel.
-                let pixels = beside_alphas
-                    .zip(1..)
-                    .flat_map(|((left, right), j)| [(column - j, left), (column + j, right)]);
-                for (x, alpha) in pixels.chain([(column, 255)]) {
-                    if (first..end).contains(&x) {
-                        self.raise_in_row(row, x, alpha);
+        let tile_heights = crossings
+            .lo
+            .chunks_exact(TILE)
+            .zip(crossings.hi.chunks_exact(TILE))
+            .zip(crossings.lo_rise.chunks_exact(TILE))
+            .zip(crossings.hi_rise.chunks_exact(TILE));
+        for (y, (((lo, hi), lo_rise), hi_rise)) in
+            (crossings.base..).step_by(TILE).zip(tile_heights)
+        {
+            for x in first..end {
+                let offset = (x - column).unsigned_abs() as f32;
+                let mut alphas = [0u8; TILE];
+                match x.cmp(&column) {
+                    Ordering::Less => {
+                        let edge = centre - offset;
+                        for (i, alpha) in alphas.iter_mut().enumerate() {
+                            *alpha = coverage_alpha(reach, (lo[i] - edge) * lo_rise[i]);
+                        }
+                    }
+                    Ordering::Equal => {
+                        for (i, alpha) in alphas.iter_mut().enumerate() {
+                            *alpha = if lo[i] <= hi[i] { 255 } else { 0 };
+                        }
+                    }
+                    Ordering::Greater => {
+                        let edge = centre + offset;
+                        for (i, alpha) in alphas.iter_mut().enumerate() {
+                            *alpha = coverage_alpha(reach, (edge - hi[i]) * hi_rise[i]);
+                        }
                     }
                 }
-                continue;
+                self.raise_column(x, y, alphas);
             }
-            // A byte per pixel from x0, in a register (built in memory byte by byte and
-            // read back whole, it would wait for store forwarding).
-            let mut alphas = 255u64 << (8 * middle);
-            for ((left, right), j) in beside_alphas.zip(1..) {
-                alphas |= u64::from(left) << (8 * (middle - j));
-                alphas |= u64::from(right) << (8 * (middle + j));
-            }
-            self.raise_tile_width(row, x0, alphas & clipped);
         }
     }
 
-    /// Raises the coverages of the [`TILE`] pixels from `x` (≥ 0 or with alpha 0 before
-    /// 0) of the row at `row` ([`Self::coverage_row`]) to `alphas` (a byte each, the
-    /// first lowest; 0 for the pixels outside the clip): in at most two tiles' rows.
-    fn raise_tile_width(&mut self, row: usize, x: i32, alphas: u64) {
-        let tile_x = x.div_euclid(TILE as i32);
-        let offset = 8 * x.rem_euclid(TILE as i32) as u32;
-        // The bytes in the pixel's tile, and those in the next one.
-        let (left, right) = (alphas << offset, alphas >> (56 - offset) >> 8);
-        for (tile_x, alphas) in [(tile_x, left), (tile_x + 1, right)] {
-            if alphas == 0 {
-                continue;
-            }
-            let start = row + tile_x as usize * TILE * TILE;
-            let Some(slots) = self.coverage.get_mut(start..start + TILE) else {
-                continue;
-            };
-            for (slot, alpha) in slots.iter_mut().zip(alphas.to_le_bytes()) {
+    /// Raises the coverages of the [`TILE`] pixels of column `x` (inside the canvas)
+    /// from row `y` (a multiple of [`TILE`]) down to `alphas` (the first at the top).
+    fn raise_column(&mut self, x: i32, y: i32, alphas: [u8; TILE]) {
+        let start = self.slot(x, y);
+        if let Some(slots) = self.coverage.get_mut(start..start + TILE) {
+            for (slot, alpha) in slots.iter_mut().zip(alphas) {
                 *slot = (*slot).max(alpha);
+            }
+        }
+    }
+
+    /// Raises the coverages of the [`TILE`] pixels of column `x` (inside the canvas)
+    /// from row `y` (≥ 0) down to `alphas` (a byte each, the first at the top; 0 for
+    /// those below the canvas): in at most two tiles.
+    fn raise_rows(&mut self, x: i32, y: i32, alphas: u64) {
+        let offset = 8 * y.rem_euclid(TILE as i32) as u32;
+        let tile_top = y - y.rem_euclid(TILE as i32);
+        // The bytes in the pixel's tile, and those in the one below.
+        let (upper, lower) = (alphas << offset, alphas >> (56 - offset) >> 8);
+        for (y, alphas) in [(tile_top, upper), (tile_top + TILE as i32, lower)] {
+            if alphas != 0 {
+                self.raise_column(x, y, alphas.to_le_bytes());
             }
         }
     }
@@ -621,7 +529,7 @@ impl Canvas {
 
     /// Raises the coverage of the pixels within `radius` (+ ½ px of anti-aliasing) of
     /// `centre`, in the rows `rows.0..rows.1`: the pixels and coverages of
-    /// [`Self::cover_segment`] from `centre` to itself, a tile's width at a time.
+    /// [`Self::cover_segment`] from `centre` to itself, a pixel column's rows at a time.
     fn cover_disk(&mut self, centre: Xy, radius: f32, rows: (i32, i32)) {
         let (cx, cy) = centre;
         if !(cx.is_finite() && cy.is_finite()) {
@@ -638,19 +546,37 @@ impl Canvas {
             return;
         }
         self.touch(x_lo..x_hi, y_start..y_end);
-        for y in y_start..y_end {
-            let ey = y as f32 + 0.5 - cy;
-            let row = self.coverage_row(y);
-            let mut x = x_lo;
-            while x < x_hi {
-                let mut alphas = 0u64;
-                for (pixel, byte) in (x..x_hi.min(x + TILE as i32)).zip(0..) {
-                    let ex = pixel as f32 + 0.5 - cx;
+        // A disk has few rows and columns (4 × 4 for a 2 px line, 2 rows beyond a
+        // vertex): blocks of four by four pixels, each pixel a lane.
+        const SIDE: usize = 4;
+        for y in (y_start..y_end).step_by(SIDE) {
+            for x in (x_lo..x_hi).step_by(SIDE) {
+                // Row by row (byte `column` of `rows[row]`), as the lanes come.
+                let mut block = [0u8; SIDE * SIDE];
+                for (i, alpha) in block.iter_mut().enumerate() {
+                    let (pixel_x, pixel_y) = (x + (i % SIDE) as i32, y + (i / SIDE) as i32);
+                    let ex = pixel_x as f32 + 0.5 - cx;
+                    let ey = pixel_y as f32 + 0.5 - cy;
                     let distance = (ex * ex + ey * ey).sqrt();
-                    alphas |= u64::from(coverage_alpha(reach, distance)) << (8 * byte);
+                    let inside = (pixel_x < x_hi) & (pixel_y < y_end);
+                    *alpha = if inside {
+                        coverage_alpha(reach, distance)
+                    } else {
+                        0
+                    };
                 }
-                self.raise_tile_width(row, x, alphas);
-                x += TILE as i32;
+                let rows: [u32; SIDE] = std::array::from_fn(|row| {
+                    let start = row * SIDE;
+                    u32::from_le_bytes([
+                        block[start],
+                        block[start + 1],
+                        block[start + 2],
+                        block[start + 3],
+                    ])
+                });
+                for (pixel_x, alphas) in (x..x_hi).zip(transpose_block(rows)) {
+                    self.raise_rows(pixel_x, y, u64::from(alphas));
+                }
             }
         }
     }
@@ -744,15 +670,15 @@ impl Canvas {
         if columns.is_empty() || rows.is_empty() {
             return;
         }
-        let tile_columns = columns.start as usize / TILE..=(columns.end - 1) as usize / TILE;
-        for tile_row in rows.start as usize / TILE..=(rows.end - 1) as usize / TILE {
+        // Half-open ranges: an inclusive range's iterator costs a check per step.
+        let tile_columns = columns.start as usize / TILE..(columns.end - 1) as usize / TILE + 1;
+        for tile_row in rows.start as usize / TILE..(rows.end - 1) as usize / TILE + 1 {
             for tile in tile_columns
                 .clone()
                 .map(|column| tile_row * self.tiles_x + column)
             {
-                if !self.tile_touched[tile] {
-                    self.tile_touched[tile] = true;
-                    self.touched.push(tile as u32);
+                if let Some(word) = self.touched.get_mut(tile / 64) {
+                    *word |= 1 << (tile % 64);
                 }
             }
         }
@@ -761,63 +687,67 @@ impl Canvas {
     /// Raises the coverage of pixel `(x, y)` (inside the canvas, its tile touched) to
     /// `alpha`.
     fn raise(&mut self, x: i32, y: i32, alpha: u8) {
-        self.raise_in_row(self.coverage_row(y), x, alpha);
-    }
-
-    /// Where row `y`'s coverages start in their tiles (pixel `x` of it is
-    /// `x / TILE` tiles further, at `x % TILE`).
-    fn coverage_row(&self, y: i32) -> usize {
-        let y = y as usize;
-        y / TILE * self.tiles_x * TILE * TILE + y % TILE * TILE
-    }
-
-    /// [`Self::raise`] for pixel `x` of the row at `row` ([`Self::coverage_row`]).
-    fn raise_in_row(&mut self, row: usize, x: i32, alpha: u8) {
-        let x = x as usize;
-        if let Some(slot) = self
-            .coverage
-            .get_mut(row + x / TILE * TILE * TILE + x % TILE)
-        {
+        let slot = self.slot(x, y);
+        if let Some(slot) = self.coverage.get_mut(slot) {
             *slot = (*slot).max(alpha);
         }
+    }
+
+    /// Where the coverage of pixel `(x, y)` (inside the canvas) is: in its tile, a
+    /// column of [`TILE`] rows after another ([`Canvas::coverage`]).
+    fn slot(&self, x: i32, y: i32) -> usize {
+        let (x, y) = (x as usize, y as usize);
+        let tile = y / TILE * self.tiles_x + x / TILE;
+        (tile * TILE + x % TILE) * TILE + y % TILE
     }
 
     /// Blends `color` into every pixel with coverage, at its coverage, and clears it.
     fn flush_coverage(&mut self, color: Rgba) {
         let width = self.width() as usize;
         let mut touched = std::mem::take(&mut self.touched);
-        // In pixel order: a tile's rows continue the rows of the tile before it, which
-        // the cache prefetches (first-touched order jumps a tile's height per tile).
-        touched.sort_unstable();
+        let sources = row_sources(color);
         // An opaque colour blends at the coverage itself, as `blend_pixel` would.
-        let alpha_of = |coverage: u8| match color.a {
-            255 => coverage,
-            a => ((u32::from(coverage) * u32::from(a) + 127) / 255) as u8,
-        };
-        for &tile in &touched {
-            let tile = tile as usize;
-            self.tile_touched[tile] = false;
+        let alpha_of =
+            |coverage: u8| ((u32::from(coverage) * u32::from(color.a) + 127) / 255) as u8;
+        // In pixel order: a tile's rows continue the rows of the tile before it, which
+        // the cache prefetches.
+        let tiles = touched.iter_mut().enumerate().flat_map(|(i, word)| {
+            let mut bits = std::mem::take(word);
+            std::iter::from_fn(move || {
+                let bit = bits.trailing_zeros() as usize;
+                bits &= bits.wrapping_sub(1);
+                (bit < 64).then_some(i * 64 + bit)
+            })
+        });
+        for tile in tiles {
             let (x0, y0) = (tile % self.tiles_x * TILE, tile / self.tiles_x * TILE);
-            for row in 0..TILE {
-                let start = (tile * TILE + row) * TILE;
-                let Some(coverages) = self.coverage.get_mut(start..start + TILE) else {
-                    continue;
-                };
+            let start = tile * TILE * TILE;
+            let Some(coverages) = self.coverage.get_mut(start..start + TILE * TILE) else {
+                continue;
+            };
+            let mut columns = [0u64; TILE];
+            for (column, bytes) in columns.iter_mut().zip(coverages.chunks_exact(TILE)) {
+                let mut word = [0u8; TILE];
+                word.copy_from_slice(bytes);
+                *column = u64::from_le_bytes(word);
+            }
+            coverages.fill(0);
+            for (row, alphas) in transpose_tile(columns).into_iter().enumerate() {
                 // Eight coverages at once: most rows of a touched tile are empty.
-                let mut bytes = [0u8; TILE];
-                bytes.copy_from_slice(coverages);
-                if u64::from_ne_bytes(bytes) == 0 {
+                if alphas == 0 {
                     continue;
                 }
-                coverages.fill(0);
                 let pixel = (y0 + row) * width + x0;
-                let alphas = bytes.map(alpha_of);
+                let mut alphas = alphas.to_le_bytes();
+                if color.a < 255 {
+                    alphas = alphas.map(alpha_of);
+                }
                 let pixels = self
                     .pixmap
                     .data_mut()
                     .get_mut(pixel * 4..(pixel + TILE) * 4);
                 match pixels.and_then(|pixels| <&mut [u8; TILE * 4]>::try_from(pixels).ok()) {
-                    Some(pixels) => blend_row(pixels, alphas, color),
+                    Some(pixels) => blend_row(pixels, &alphas, &sources),
                     // The last tile of the last row, past the canvas's width.
                     None => {
                         for (i, alpha) in alphas.into_iter().enumerate() {
@@ -827,7 +757,6 @@ impl Canvas {
                 }
             }
         }
-        touched.clear();
         self.touched = touched;
     }
 
@@ -859,27 +788,6 @@ impl Canvas {
             ));
         }
         self.fill_polygon(&ring, color);
-    }
-}
-
-/// Blends `color` into the eight RGBA pixels of a tile's row, each at its alpha, as
-/// [`Canvas::blend_alpha`] does pixel by pixel (its formula keeps a pixel at alpha 0 and
-/// replaces it at 255) but with no branch per pixel: which pixels a line covers, and
-/// which fully, is data the branch predictor cannot guess.
-fn blend_row(pixels: &mut [u8; TILE * 4], alphas: [u8; TILE], color: Rgba) {
-    // The pixmap is opaque: its alpha channel blends 255 with 255.
-    let source = [color.r, color.g, color.b, 255];
-    // Per channel, so the loop below is the same operation on every byte.
-    let mut channel_alphas = [0u16; TILE * 4];
-    let mut sources = [0u16; TILE * 4];
-    for i in 0..TILE * 4 {
-        channel_alphas[i] = u16::from(alphas[i / 4]);
-        sources[i] = u16::from(source[i % 4]);
-    }
-    for i in 0..TILE * 4 {
-        let alpha = channel_alphas[i];
-        let mixed = sources[i] * alpha + u16::from(pixels[i]) * (255 - alpha);
-        pixels[i] = ((mixed + 127) / 255) as u8;
     }
 }
 
