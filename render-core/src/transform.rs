@@ -683,73 +683,84 @@ mod tests {
         assert!(derived != draw(r#"{"metric":"m"}"#, vec![a]));
     }
 
-    /// The module documentation's definition of an aggregate, column by column.
-    fn aggregate_by_definition(how: Aggregate, members: &[Vec<Point>], span: Span) -> Vec<Point> {
-        let step = span.step;
-        let first = span.start.div_euclid(step);
-        let last = span.end.div_euclid(step);
-        (first..=last)
-            .filter_map(|column| {
-                let in_column = |p: &&Point| p.t >= span.start && p.t.div_euclid(step) == column;
-                let t = members
-                    .iter()
-                    .flatten()
-                    .filter(in_column)
-                    .map(|p| p.t)
-                    .max()?;
-                let mut combined = Combined::EMPTY;
-                for points in members {
-                    let lookback = m4::gap_limit(points).max(step);
-                    let latest = points.iter().rev().find(|p| p.t <= t);
-                    if let Some(p) = latest.filter(|p| p.v.is_finite() && t - p.t <= lookback) {
-                        combined.add(p.v);
-                    }
-                }
-                Some(Point {
-                    t,
-                    v: combined.value(how),
-                })
-            })
-            .collect()
-    }
+    /// proptest does not build for wasm.
+    #[cfg(not(target_arch = "wasm32"))]
+    mod by_definition {
+        use super::*;
 
-    proptest::proptest! {
-        #[test]
-        fn an_aggregate_is_its_definition(
-            members in proptest::collection::vec(
-                proptest::collection::vec((0i64..40, proptest::option::weighted(0.9, 0i64..100)), 0..40),
-                1..5,
-            ),
-            start in -200i64..600,
-            columns in 1.0f32..80.0,
-            how in 0usize..4,
-        ) {
-            let how = [Aggregate::Sum, Aggregate::Avg, Aggregate::Min, Aggregate::Max][how];
-            let end = 1_000;
-            // Sorted times (some equal, some pauses), whole values (sums exact in any
-            // order) or gaps, up to the end as `window_with_lead` cuts them.
-            let members: Vec<Vec<Point>> = members
-                .into_iter()
-                .map(|steps| {
-                    let mut t = -300;
-                    steps
-                        .into_iter()
-                        .map(|(advance, v)| {
-                            t += advance * advance / 4;
-                            Point { t, v: v.map_or(f64::NAN, |v| v as f64) }
-                        })
-                        .filter(|p| p.t <= end)
-                        .collect()
+        /// The module documentation's definition of an aggregate, column by column.
+        fn aggregate_by_definition(
+            how: Aggregate,
+            members: &[Vec<Point>],
+            span: Span,
+        ) -> Vec<Point> {
+            let step = span.step;
+            let first = span.start.div_euclid(step);
+            let last = span.end.div_euclid(step);
+            (first..=last)
+                .filter_map(|column| {
+                    let in_column =
+                        |p: &&Point| p.t >= span.start && p.t.div_euclid(step) == column;
+                    let t = members
+                        .iter()
+                        .flatten()
+                        .filter(in_column)
+                        .map(|p| p.t)
+                        .max()?;
+                    let mut combined = Combined::EMPTY;
+                    for points in members {
+                        let lookback = m4::gap_limit(points).max(step);
+                        let latest = points.iter().rev().find(|p| p.t <= t);
+                        if let Some(p) = latest.filter(|p| p.v.is_finite() && t - p.t <= lookback) {
+                            combined.add(p.v);
+                        }
+                    }
+                    Some(Point {
+                        t,
+                        v: combined.value(how),
+                    })
                 })
-                .collect();
-            let span = Span::new(start, end, columns);
-            let (points, _) = aggregate(how, members.iter().map(|m| Cow::Borrowed(&m[..])), span);
-            let expected = aggregate_by_definition(how, &members, span);
-            let same = |a: &Point, b: &Point| a.t == b.t && (a.v == b.v || a.v.is_nan() && b.v.is_nan());
-            proptest::prop_assert!(
-                points.len() == expected.len() && points.iter().zip(&expected).all(|(a, b)| same(a, b)),
-                "{points:?} != {expected:?}"
-            );
+                .collect()
+        }
+
+        proptest::proptest! {
+            #[test]
+            fn an_aggregate_is_its_definition(
+                members in proptest::collection::vec(
+                    proptest::collection::vec((0i64..40, proptest::option::weighted(0.9, 0i64..100)), 0..40),
+                    1..5,
+                ),
+                start in -200i64..600,
+                columns in 1.0f32..80.0,
+                how in 0usize..4,
+            ) {
+                let how = [Aggregate::Sum, Aggregate::Avg, Aggregate::Min, Aggregate::Max][how];
+                let end = 1_000;
+                // Sorted times (some equal, some pauses), whole values (sums exact in any
+                // order) or gaps, up to the end as `window_with_lead` cuts them.
+                let members: Vec<Vec<Point>> = members
+                    .into_iter()
+                    .map(|steps| {
+                        let mut t = -300;
+                        steps
+                            .into_iter()
+                            .map(|(advance, v)| {
+                                t += advance * advance / 4;
+                                Point { t, v: v.map_or(f64::NAN, |v| v as f64) }
+                            })
+                            .filter(|p| p.t <= end)
+                            .collect()
+                    })
+                    .collect();
+                let span = Span::new(start, end, columns);
+                let (points, _) = aggregate(how, members.iter().map(|m| Cow::Borrowed(&m[..])), span);
+                let expected = aggregate_by_definition(how, &members, span);
+                let same = |a: &Point, b: &Point| a.t == b.t && (a.v == b.v || a.v.is_nan() && b.v.is_nan());
+                proptest::prop_assert!(
+                    points.len() == expected.len() && points.iter().zip(&expected).all(|(a, b)| same(a, b)),
+                    "{points:?} != {expected:?}"
+                );
+            }
         }
     }
 

@@ -276,7 +276,8 @@ impl Source for BuiltinSource {
 }
 
 /// The reads of `stretches` (oldest first, the last until `to`): adjacent stretches
-/// that read the same tier (or raw points) as one, and each boundary after a tier's
+/// that read the same tier (or raw points) as one, at the finer resolution (a
+/// values-only read keeps a point per column of it), and each boundary after a tier's
 /// stretch moved back to a start of that tier's buckets, so no bucket is cut between
 /// two reads (it would draw its extremes at the cut; the finer read reads up to one
 /// step more instead). A plan's resolutions fall from old to new, so the read after
