@@ -86,14 +86,7 @@ fn long_window() -> (render_core::ValidSpec, Data) {
                     v: last,
                 });
             }
-            Series {
-                metric: "lw".into(),
-                tags: [("host".to_string(), format!("h{i}"))]
-                    .into_iter()
-                    .collect(),
-                points,
-                source: None,
-            }
+            host_series(i, points)
         })
         .collect();
     let data = Data {
@@ -131,14 +124,7 @@ fn long_window_sum() -> (render_core::ValidSpec, Data) {
                     _ => points.push(Point { t, v }),
                 }
             }
-            Series {
-                metric: "lw".into(),
-                tags: [("host".to_string(), format!("h{i}"))]
-                    .into_iter()
-                    .collect(),
-                points,
-                source: None,
-            }
+            host_series(i, points)
         })
         .collect();
     let data = Data {
@@ -146,6 +132,18 @@ fn long_window_sum() -> (render_core::ValidSpec, Data) {
         notes: Vec::new(),
     };
     (spec, data)
+}
+
+/// Series `i` of the long-window benches: metric `lw`, tag `host=h{i}`.
+fn host_series(i: usize, points: Vec<Point>) -> Series {
+    Series {
+        metric: "lw".into(),
+        tags: [("host".to_string(), format!("h{i}"))]
+            .into_iter()
+            .collect(),
+        points,
+        source: None,
+    }
 }
 
 /// CPU time of the calling thread, in nanoseconds.
