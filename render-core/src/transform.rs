@@ -364,7 +364,7 @@ fn aggregate<'a>(
                     // A column's time is at least its start: held no longer after that.
                     Some(p)
                         if p.v.is_finite()
-                            && (column_end - step).saturating_sub(p.t) <= lookback =>
+                            && column_end.saturating_sub(step).saturating_sub(p.t) <= lookback =>
                     {
                         held_over.push((column, p, lookback));
                     }

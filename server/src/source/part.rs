@@ -52,9 +52,7 @@ impl Part {
     {
         let (from, to) = (self.from, self.to);
         if self.values_only {
-            let lasts = lasts();
-            out.reserve(lasts.len());
-            tiers::last_points(lasts, from, to, self.resolution_ms, out);
+            tiers::last_points(lasts(), from, to, self.resolution_ms, out);
         } else {
             let buckets = buckets();
             out.reserve(buckets.len());
