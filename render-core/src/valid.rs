@@ -173,8 +173,9 @@ impl ValidSpec {
             })
     }
 
-    /// Per panel, in panel order, its window over the width of its plot: the time per
-    /// pixel column of a time axis, and what a panel without one (gauge, bar) reads at.
+    /// Per panel, in panel order, its window over the width of its area (inside the
+    /// padding; [`transform::column_ms`], its aggregation columns): the time per pixel
+    /// column of a time axis, and what a panel without one (gauge, bar) reads at.
     fn panel_columns_ms(&self) -> impl Iterator<Item = i64> + '_ {
         let area = self.grid.area(self.spec.width, self.spec.height);
         self.grid

@@ -123,20 +123,23 @@ impl SplitBuckets {
         let (Some(oldest), Some(newest)) = (self.oldest_start(), self.newest_start()) else {
             return 0;
         };
-        let len = self.heads.len();
-        let steps = |span: Timestamp| usize::try_from(span / step.max(1)).unwrap_or(0);
         if newest < start {
-            return len;
+            return self.heads.len();
         }
-        let (mut lo, mut hi) = (0, len);
-        if start > oldest {
-            // Bucket `i` starts at or after `start` from `ceil((start − oldest) / step)`.
-            let gap = start.saturating_sub(oldest);
-            hi = hi.min(steps(gap) + usize::from(gap % step.max(1) != 0));
-        }
+        let step = step.max(1);
+        let steps = |span: Timestamp| usize::try_from(span / step).unwrap_or(0);
+        // Bucket `i` starts at or after `start` from `ceil((start − oldest) / step)` on.
+        let gap = start.saturating_sub(oldest).max(0);
+        let hi = self
+            .heads
+            .len()
+            .min(steps(gap) + usize::from(gap % step != 0));
         // Those more than `(newest − start) / step` buckets before the newest start
         // before `start`.
-        lo = lo.max(len.saturating_sub(1 + steps(newest.saturating_sub(start))));
+        let mut lo = self
+            .heads
+            .len()
+            .saturating_sub(1 + steps(newest.saturating_sub(start)));
         let mut hi = hi.max(lo);
         while lo < hi {
             let middle = lo + (hi - lo) / 2;
