@@ -1,6 +1,8 @@
 //! Criterion benchmarks of render-core: the reference chart (800×450, 4 series × 600
-//! points, 2 px lines, axes, labels, legend), a 1,000,000-point series (M4) and 16
-//! series over 30 days shaped like the server's 30 min tier (issue 11's long window).
+//! points, 2 px lines, axes, labels, legend), a 1,000,000-point series (M4), 16 series
+//! over 30 days shaped like the server's 30 min tier (issue 11's long window), drawn
+//! whole and as a live frame after a write (redrawn where it changed), and a `sum` of
+//! 1,000 series over 30 days.
 //!
 //! Times are this thread's CPU time (`cpu-time`: `CLOCK_THREAD_CPUTIME_ID`), not wall time: the
 //! machine the benchmarks run on is shared, and a busy neighbour should not count.
@@ -202,31 +204,72 @@ impl ValueFormatter for Nanoseconds {
     }
 }
 
-fn frames(c: &mut Criterion<ThreadCpuTime>) {
+/// Renders `spec` into one frame again and again, each time at a window end a few
+/// columns from the last (`now` and `now + 3 columns` in turn), so every render
+/// draws the whole frame (an unchanged frame would redraw nothing).
+fn whole_frames(
+    c: &mut Criterion<ThreadCpuTime>,
+    name: &str,
+    (spec, data): (render_core::ValidSpec, Data),
+) {
     let renderer = Renderer::default();
-    let (spec, data) = reference();
     let now = data.latest_timestamp().unwrap_or_default();
+    let shift = spec.time_resolution_ms().unwrap_or(1) * 3;
     let mut frame = Frame::default();
-    c.bench_function("render reference chart 800x450 (4x600 points)", |b| {
-        b.iter(|| renderer.render(&spec, &data, now, &mut frame))
+    let mut later = false;
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            later = !later;
+            renderer.render(&spec, &data, now + i64::from(later) * shift, &mut frame)
+        })
     });
-    let (spec, data) = long_window();
-    let now = data.latest_timestamp().unwrap_or_default();
-    c.bench_function(
+}
+
+fn frames(c: &mut Criterion<ThreadCpuTime>) {
+    whole_frames(
+        c,
+        "render reference chart 800x450 (4x600 points)",
+        reference(),
+    );
+    whole_frames(
+        c,
         "render 16 series x 30 days of 30 min buckets 800x450",
-        |b| b.iter(|| renderer.render(&spec, &data, now, &mut frame)),
+        long_window(),
     );
-    let (spec, data) = long_window_sum();
-    let now = data.latest_timestamp().unwrap_or_default();
-    c.bench_function(
+    live_frames(c);
+    whole_frames(
+        c,
         "render sum of 1,000 series x 30 days of 30 min bucket lasts 800x450",
-        |b| b.iter(|| renderer.render(&spec, &data, now, &mut frame)),
+        long_window_sum(),
     );
-    let (spec, data) = million_points();
-    let now = data.latest_timestamp().unwrap_or_default();
-    c.bench_function("render 1,000,000-point series 800x450", |b| {
-        b.iter(|| renderer.render(&spec, &data, now, &mut frame))
-    });
+    whole_frames(c, "render 1,000,000-point series 800x450", million_points());
+}
+
+/// The 16-series chart as a live stream renders it: into the frame of the render
+/// before, whose data differed in the last point of each series (the open bucket a
+/// write changed), at the same window end.
+fn live_frames(c: &mut Criterion<ThreadCpuTime>) {
+    let renderer = Renderer::default();
+    let (spec, before) = long_window();
+    let now = before.latest_timestamp().unwrap_or_default();
+    let mut after = before.clone();
+    for series in &mut after.series {
+        if let Some(last) = series.points.last_mut() {
+            last.v += 1.0;
+        }
+    }
+    let mut frame = Frame::default();
+    let mut second = false;
+    c.bench_function(
+        "render 16 series x 30 days again with each last point changed 800x450",
+        |b| {
+            b.iter(|| {
+                second = !second;
+                let data = if second { &after } else { &before };
+                renderer.render(&spec, data, now, &mut frame)
+            })
+        },
+    );
 }
 
 criterion_group! {

@@ -11,7 +11,10 @@ use tiny_skia::{FillRule, Mask, Paint, PathBuilder, Pixmap, Transform};
 use crate::color::Rgba;
 
 mod crossings;
+mod region;
 mod tiles;
+
+pub(crate) use region::PixelRect;
 
 use crossings::{ceil, floor, Crossings};
 use tiles::{blend_row, coverage_alpha, row_sources, transpose_block, transpose_tile, TILE};
@@ -330,6 +333,10 @@ impl Canvas {
                 .map(|i| (points[i], points[start]))
                 .filter(|&(a, b)| folds_into_spans(a, b));
             let next = points.get(end + 1).map(|&b| (points[end], b));
+            if self.beside_clip(&points[start..=end], next.map(|s| s.1), radius) {
+                start = end + 1;
+                continue;
+            }
             let after = next.filter(|&(a, b)| folds_into_spans(a, b));
             self.cover_column(&points[start..=end], before, after, radius);
             let neighbours = (start.checked_sub(1).map(|i| points[i]), next.map(|s| s.1));
@@ -339,6 +346,21 @@ impl Canvas {
             }
             start = end + 1;
         }
+    }
+
+    /// Whether nothing [`Self::cover_columns`] draws for `group` (and the segment to
+    /// `next`) can reach into the clip: its points are all more than the line's reach,
+    /// the widest span's pixels beside a column (7) and a pixel of rounding left or
+    /// right of it. Then skipping it changes no pixel (drawing writes only inside the
+    /// clip), and a plot redrawn in a few columns (`crate::redraw`) skips most groups.
+    fn beside_clip(&self, group: &[(f32, f32)], next: Option<Xy>, radius: f32) -> bool {
+        let xs = || group.iter().chain(next.iter()).map(|p| p.0);
+        let lo = xs().fold(f32::INFINITY, f32::min);
+        let hi = xs().fold(f32::NEG_INFINITY, f32::max);
+        let margin = radius + 0.5 + 9.0;
+        // Comparisons with NaN are false: a group with a NaN x is drawn (and skipped
+        // inside, as before).
+        xs().all(f32::is_finite) && (hi + margin < self.clip.x0 || lo - margin > self.clip.x1)
     }
 
     /// Covers `group`, points inside one pixel column (or one point anywhere), and the

@@ -6,6 +6,7 @@ use crate::data::{Data, Timestamp};
 use crate::layout::{PanelLayout, PADDING};
 use crate::notes;
 use crate::panels::{bar, gauge, note, stat, timeseries, PanelContext};
+use crate::redraw::PlotMemo;
 use crate::spec::PanelKind;
 use crate::text::{self, FontBook, GlyphCache, HAlign, TextStyle, VAlign};
 use crate::valid::ValidSpec;
@@ -47,6 +48,7 @@ pub(crate) fn layout(fonts: &FontBook, spec: &ValidSpec) -> PanelLayout {
 pub(crate) fn draw(
     canvas: &mut Canvas,
     glyphs: &mut GlyphCache,
+    plots: &mut [PlotMemo],
     fonts: &FontBook,
     spec: &ValidSpec,
     data: &Data,
@@ -62,8 +64,10 @@ pub(crate) fn draw(
         text::draw_text(canvas, glyphs, fonts, &line, grid.x0 + 2.0, top, style);
     }
     let cells = spec.grid.cell_rects(grid);
-    for ((panel, valid), outer) in s.panels.iter().zip(&spec.panels).zip(cells) {
+    let panels = s.panels.iter().zip(&spec.panels).zip(cells).zip(plots);
+    for (((panel, valid), outer), plot) in panels {
         if outer.is_empty() {
+            plot.forget(0);
             continue;
         }
         if theme.panel != theme.background {
@@ -79,6 +83,7 @@ pub(crate) fn draw(
             area.y0 += (ascent - descent).ceil() + 6.0;
         }
         if area.is_empty() {
+            plot.forget(0);
             continue;
         }
         let mut context = PanelContext {
@@ -92,7 +97,11 @@ pub(crate) fn draw(
             data,
             now,
             area,
+            plot: &mut *plot,
         };
+        if panel.kind != PanelKind::Timeseries {
+            context.plot.forget(0);
+        }
         match panel.kind {
             PanelKind::Timeseries => timeseries::draw(&mut context),
             PanelKind::Bar => bar::draw(&mut context),

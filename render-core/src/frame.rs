@@ -2,6 +2,7 @@
 
 use crate::canvas::Canvas;
 use crate::color::Rgba;
+use crate::redraw::PlotMemo;
 use crate::text::GlyphCache;
 
 /// A rendered image. Keep one per chart and render into it again: buffers and glyph
@@ -11,6 +12,9 @@ pub struct Frame {
     canvas: Option<Canvas>,
     /// Rasterized glyphs, reused across renders into this frame.
     glyphs: GlyphCache,
+    /// Per panel, what its plot's lines were the last time, so the next render redraws
+    /// them only where they changed (`crate::redraw`).
+    plots: Vec<PlotMemo>,
 }
 
 impl Frame {
@@ -37,13 +41,21 @@ impl Frame {
             .collect()
     }
 
-    /// The canvas for a render of this size, cleared to `background`, and the glyph cache.
+    /// Pixel columns in which the last render rasterized lines, over all its plots:
+    /// the others were copied from the render before, which drew the same there.
+    pub fn redrawn_columns(&self) -> usize {
+        self.plots.iter().map(PlotMemo::redrawn_columns).sum()
+    }
+
+    /// The canvas for a render of this size, cleared to `background`, the glyph cache
+    /// and the plots' memos (one per panel of `panels`).
     pub(crate) fn canvas_for(
         &mut self,
         width: u32,
         height: u32,
         background: Rgba,
-    ) -> Option<(&mut Canvas, &mut GlyphCache)> {
+        panels: usize,
+    ) -> Option<(&mut Canvas, &mut GlyphCache, &mut [PlotMemo])> {
         let reusable = self
             .canvas
             .as_ref()
@@ -55,6 +67,7 @@ impl Frame {
         } else {
             self.canvas = Canvas::new(width, height, background);
         }
-        Some((self.canvas.as_mut()?, &mut self.glyphs))
+        self.plots.resize_with(panels, PlotMemo::default);
+        Some((self.canvas.as_mut()?, &mut self.glyphs, &mut self.plots))
     }
 }

@@ -26,6 +26,7 @@ mod m4;
 mod notes;
 mod panels;
 mod params;
+mod redraw;
 pub mod spec;
 mod stats;
 mod text;
@@ -77,10 +78,12 @@ impl Renderer {
     /// it to the spec's size. Never panics for a valid spec, whatever the data.
     pub fn render(&self, spec: &ValidSpec, data: &Data, now: Timestamp, frame: &mut Frame) {
         let s = spec.spec();
-        let Some((canvas, glyphs)) = frame.canvas_for(s.width, s.height, spec.theme.background)
+        let panels = s.panels.len();
+        let Some((canvas, glyphs, plots)) =
+            frame.canvas_for(s.width, s.height, spec.theme.background, panels)
         else {
             return;
         };
-        chart::draw(canvas, glyphs, &self.fonts, spec, data, now);
+        chart::draw(canvas, glyphs, plots, &self.fonts, spec, data, now);
     }
 }

@@ -18,6 +18,7 @@ use crate::canvas::{Canvas, Rect};
 use crate::color::{Rgba, Theme};
 use crate::data::{Data, Point, Series, Timestamp};
 use crate::format::ValueFormat;
+use crate::redraw::PlotMemo;
 use crate::spec::Panel;
 use crate::stats::Stats;
 use crate::text::{self, FontBook, GlyphCache, HAlign, TextStyle, VAlign};
@@ -44,6 +45,9 @@ pub(crate) struct PanelContext<'a> {
     pub now: Timestamp,
     /// Where the panel may draw (inside its padding, below its title).
     pub area: Rect,
+    /// What the panel's plot drew the last time (time series panels redraw their
+    /// lines only where they changed; other kinds keep nothing in it).
+    pub plot: &'a mut PlotMemo,
 }
 
 impl<'a> PanelContext<'a> {

@@ -1,6 +1,7 @@
-//! The time series panel: a rolling window ending at "now", value axis with nice ticks,
-//! round-time axis in the chart's zone, thresholds, legend, and series drawn as lines,
-//! areas, stacked areas, steps, bars or points (M4-downsampled first).
+//! The time series panel: a rolling window ending at "now" (moved up to the end of its
+//! column, so frames between two columns redraw only what changed), value axis with nice
+//! ticks, round-time axis in the chart's zone, thresholds, legend, and series drawn as
+//! lines, areas, stacked areas, steps, bars or points (M4-downsampled first).
 
 use crate::canvas::Rect;
 use crate::color::Rgba;
@@ -9,9 +10,11 @@ use crate::legend::{self, LegendItem};
 use crate::m4;
 use crate::panels::axis::ValueAxis;
 use crate::panels::{DrawnSeries, PanelContext, TICK_SIZE};
+use crate::redraw::{self, Line};
 use crate::spec::{LegendPosition, NumberFormat, Scale, SeriesStyle};
 use crate::text::{HAlign, TextStyle, VAlign};
 use crate::ticks::{self, ValueTicks};
+use crate::transform;
 
 /// Maps values and times of one plot to pixels.
 pub(crate) struct Plot {
@@ -55,6 +58,13 @@ impl Plot {
 }
 
 pub(crate) fn draw(ctx: &mut PanelContext) {
+    // The window ends on the panel's column grid (its aggregation columns, a little
+    // finer than the plot's pixels): between two columns a frame draws every point
+    // where the last one did, so it redraws only what changed (`crate::redraw`).
+    ctx.now = on_column_grid(
+        ctx.now,
+        transform::column_ms(ctx.panel.window_ms, ctx.area.width()),
+    );
     let series = ctx.resolve_series();
     let format = ctx.value_format();
     let style = ctx.panel.style;
@@ -113,11 +123,26 @@ pub(crate) fn draw(ctx: &mut PanelContext) {
 
     draw_thresholds(ctx, &plot);
     ctx.canvas.clip_to(rect);
-    if stacked {
-        draw_stacked(ctx, &plot, &series);
+    let redrawable = matches!(style, SeriesStyle::Line | SeriesStyle::Step)
+        && series.iter().all(|s| s.fill <= 0.0);
+    if redrawable {
+        let lines = series
+            .iter()
+            .map(|s| Line {
+                color: s.color,
+                width: s.width,
+                pieces: line_pieces(&plot, s, style),
+            })
+            .collect();
+        redraw::draw_lines(ctx.canvas, ctx.plot, lines);
     } else {
-        for s in &series {
-            draw_series(ctx, &plot, s, style);
+        ctx.plot.forget(ctx.canvas.clip_pixels().width());
+        if stacked {
+            draw_stacked(ctx, &plot, &series);
+        } else {
+            for s in &series {
+                draw_series(ctx, &plot, s, style);
+            }
         }
     }
     ctx.canvas.unclip();
@@ -255,33 +280,56 @@ fn finite_pieces(points: Vec<(f32, f32)>) -> Vec<Vec<(f32, f32)>> {
     pieces
 }
 
+/// The window end `now` moved up to the end of its column of `column_ms` (counted from
+/// the epoch, as the aggregation columns are).
+fn on_column_grid(now: Timestamp, column_ms: i64) -> Timestamp {
+    let column_ms = column_ms.max(1);
+    now.div_euclid(column_ms)
+        .saturating_add(i64::from(now.rem_euclid(column_ms) != 0))
+        .saturating_mul(column_ms)
+}
+
+/// `series` in pixels, M4-downsampled, as pieces between gaps.
+fn pixel_pieces(plot: &Plot, series: &DrawnSeries) -> Vec<Vec<(f32, f32)>> {
+    m4::downsample_runs(&series.points, |t| plot.x(t))
+        .into_iter()
+        .flat_map(|reduced| finite_pieces(reduced.iter().map(|&(x, v)| (x, plot.y(v))).collect()))
+        .collect()
+}
+
+/// The polylines a line or step `style` strokes for `series`.
+fn line_pieces(plot: &Plot, series: &DrawnSeries, style: SeriesStyle) -> Vec<Vec<(f32, f32)>> {
+    let pieces = pixel_pieces(plot, series);
+    match style {
+        SeriesStyle::Step => pieces.iter().map(|piece| steps(piece)).collect(),
+        _ => pieces,
+    }
+}
+
 fn draw_series(ctx: &mut PanelContext, plot: &Plot, series: &DrawnSeries, style: SeriesStyle) {
     let baseline = plot.baseline();
-    for reduced in m4::downsample_runs(&series.points, |t| plot.x(t)) {
-        let pixels: Vec<(f32, f32)> = reduced.iter().map(|&(x, v)| (x, plot.y(v))).collect();
-        for piece in finite_pieces(pixels) {
-            match style {
-                SeriesStyle::Line
-                | SeriesStyle::Area
-                | SeriesStyle::StackedArea
-                | SeriesStyle::Step => {
-                    let line = if style == SeriesStyle::Step {
-                        steps(&piece)
-                    } else {
-                        piece
-                    };
-                    if series.fill > 0.0 {
-                        fill_under(ctx, &line, baseline, series.color.with_opacity(series.fill));
-                    }
-                    ctx.canvas
-                        .stroke_polyline(&line, series.width, series.color);
+    for piece in pixel_pieces(plot, series) {
+        match style {
+            SeriesStyle::Line
+            | SeriesStyle::Area
+            | SeriesStyle::StackedArea
+            | SeriesStyle::Step => {
+                let line = if style == SeriesStyle::Step {
+                    steps(&piece)
+                } else {
+                    piece
+                };
+                if series.fill > 0.0 {
+                    fill_under(ctx, &line, baseline, series.color.with_opacity(series.fill));
                 }
-                SeriesStyle::Bars => draw_bars(ctx, &piece, baseline, series),
-                SeriesStyle::Points => {
-                    for &(x, y) in &piece {
-                        ctx.canvas
-                            .fill_circle(x, y, series.width * 1.25, series.color);
-                    }
+                ctx.canvas
+                    .stroke_polyline(&line, series.width, series.color);
+            }
+            SeriesStyle::Bars => draw_bars(ctx, &piece, baseline, series),
+            SeriesStyle::Points => {
+                for &(x, y) in &piece {
+                    ctx.canvas
+                        .fill_circle(x, y, series.width * 1.25, series.color);
                 }
             }
         }

@@ -1,5 +1,5 @@
 //! render-core's integration tests, one binary: golden images, native == wasm identity,
-//! property tests and validation. Only `identity` runs in wasm (the others need files
+//! property tests, redrawing and validation. Only `identity` runs in wasm (the others need files
 //! or proptest).
 
 mod cases;
@@ -8,5 +8,7 @@ mod golden;
 mod identity;
 #[cfg(not(target_arch = "wasm32"))]
 mod properties;
+#[cfg(not(target_arch = "wasm32"))]
+mod redraw;
 #[cfg(not(target_arch = "wasm32"))]
 mod validation;

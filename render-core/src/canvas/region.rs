@@ -1,0 +1,141 @@
+//! Rectangles of whole pixels copied out of the canvas and back: how a plot's lines are
+//! redrawn only where they changed (`crate::redraw`).
+
+use std::ops::Range;
+
+use super::Canvas;
+
+/// Bytes per pixel of the canvas (opaque RGBA).
+const PIXEL: usize = 4;
+
+/// A rectangle of whole pixels inside the canvas: columns `x0..x1`, rows `y0..y1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PixelRect {
+    pub x0: usize,
+    pub y0: usize,
+    pub x1: usize,
+    pub y1: usize,
+}
+
+impl PixelRect {
+    /// Columns in it.
+    pub fn width(&self) -> usize {
+        self.x1 - self.x0
+    }
+
+    /// Bytes of one row of it.
+    fn row_bytes(&self) -> usize {
+        self.width() * PIXEL
+    }
+}
+
+impl Canvas {
+    /// Runs `draw` with the clip narrowed to the columns `columns`, for polylines only
+    /// (the rasterizer of [`Canvas::stroke_polyline`] writes only inside the clip, with
+    /// the values it would give without it; tiny-skia's fills keep the wider mask).
+    pub(crate) fn in_columns(&mut self, columns: Range<usize>, draw: impl FnOnce(&mut Canvas)) {
+        let wide = self.clip;
+        self.clip.x0 = wide.x0.max(columns.start as f32);
+        self.clip.x1 = wide.x1.min(columns.end as f32).max(self.clip.x0);
+        draw(self);
+        self.clip = wide;
+    }
+
+    /// The whole pixels the clip reaches into (all the pixels drawing can write).
+    pub(crate) fn clip_pixels(&self) -> PixelRect {
+        let (width, height) = (self.width() as f32, self.height() as f32);
+        // Clamped first, so the casts are exact.
+        let column = |v: f32| v.clamp(0.0, width) as usize;
+        let row = |v: f32| v.clamp(0.0, height) as usize;
+        let clip = self.clip;
+        let (x0, y0) = (column(clip.x0.floor()), row(clip.y0.floor()));
+        let (x1, y1) = (column(clip.x1.ceil()), row(clip.y1.ceil()));
+        PixelRect {
+            x0,
+            y0,
+            x1: x1.max(x0),
+            y1: y1.max(y0),
+        }
+    }
+
+    /// Brings `copy` (of `rect`'s pixels, row by row, as an earlier call left it) up to
+    /// date with the canvas, and returns the columns (first to last) where it changed;
+    /// all of them when `copy` was not one of `rect`.
+    pub(crate) fn refresh_copy(
+        &self,
+        rect: PixelRect,
+        copy: &mut Vec<u8>,
+    ) -> Option<(usize, usize)> {
+        let data = self.pixmap.data();
+        let row_bytes = rect.row_bytes();
+        if copy.len() != row_bytes * (rect.y1 - rect.y0) {
+            copy.clear();
+            for row in self.rows(rect) {
+                copy.extend_from_slice(&data[row]);
+            }
+            return (rect.width() > 0).then(|| (rect.x0, rect.x1 - 1));
+        }
+        let mut changed: Option<(usize, usize)> = None;
+        for (row, old) in self.rows(rect).zip(copy.chunks_exact_mut(row_bytes)) {
+            let new = &data[row];
+            if new == &old[..] {
+                continue;
+            }
+            let pixels = || new.chunks_exact(PIXEL).zip(old.chunks_exact(PIXEL));
+            let first = pixels().position(|(p, q)| p != q).unwrap_or(0);
+            let last = pixels().rposition(|(p, q)| p != q).unwrap_or(first);
+            let (first, last) = (rect.x0 + first, rect.x0 + last);
+            changed = Some(changed.map_or((first, last), |(lo, hi)| (lo.min(first), hi.max(last))));
+            old.copy_from_slice(new);
+        }
+        changed
+    }
+
+    /// Writes `from` (a copy of `rect`'s pixels, row by row) back into the canvas, but
+    /// for the columns `keep`.
+    pub(crate) fn copy_in_except(&mut self, rect: PixelRect, from: &[u8], keep: Range<usize>) {
+        let keep = keep.start.clamp(rect.x0, rect.x1)..keep.end.clamp(rect.x0, rect.x1);
+        let (left, right) = ((keep.start - rect.x0) * PIXEL, (keep.end - rect.x0) * PIXEL);
+        let rows: Vec<Range<usize>> = self.rows(rect).collect();
+        let data = self.pixmap.data_mut();
+        for (row, source) in rows.into_iter().zip(from.chunks_exact(rect.row_bytes())) {
+            let target = &mut data[row];
+            target[..left].copy_from_slice(&source[..left]);
+            target[right..].copy_from_slice(&source[right..]);
+        }
+    }
+
+    /// Copies the canvas's pixels in the columns `columns` of `rect` into `copy` (of
+    /// `rect`'s pixels, row by row); all of them when `copy` is not one of `rect`.
+    pub(crate) fn copy_columns_out(
+        &self,
+        rect: PixelRect,
+        columns: Range<usize>,
+        copy: &mut Vec<u8>,
+    ) {
+        let row_bytes = rect.row_bytes();
+        let columns = if copy.len() == row_bytes * (rect.y1 - rect.y0) {
+            columns.start.clamp(rect.x0, rect.x1)..columns.end.clamp(rect.x0, rect.x1)
+        } else {
+            copy.resize(row_bytes * (rect.y1 - rect.y0), 0);
+            rect.x0..rect.x1
+        };
+        let (left, right) = (
+            (columns.start - rect.x0) * PIXEL,
+            (columns.end - rect.x0) * PIXEL,
+        );
+        let data = self.pixmap.data();
+        for (row, target) in self.rows(rect).zip(copy.chunks_exact_mut(row_bytes)) {
+            target[left..right].copy_from_slice(&data[row][left..right]);
+        }
+    }
+
+    /// The byte ranges of `rect`'s rows in the pixmap.
+    fn rows(&self, rect: PixelRect) -> impl Iterator<Item = Range<usize>> {
+        let stride = self.width() as usize * PIXEL;
+        (rect.y0..rect.y1).map(move |y| {
+            let start = y * stride + rect.x0 * PIXEL;
+            start..start + rect.row_bytes()
+        })
+    }
+}
