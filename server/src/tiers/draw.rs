@@ -73,32 +73,29 @@ pub fn last_points(
     out: &mut Vec<Point>,
 ) {
     let column_ms = column_ms.max(1);
-    let begin = out.len();
-    out.resize(begin + lasts.len(), Point { t: 0, v: 0.0 });
-    let slots = &mut out[begin..];
-    // Slots filled; the last is the current column's, overwritten by its later points.
-    let (mut kept, mut column_end) = (0usize, Timestamp::MIN);
+    // Reserved, not filled: a buffer handed back by the frame before keeps its capacity.
+    out.reserve(lasts.len());
+    let mut column_end = Timestamp::MIN;
     for p in lasts.skip_while(|p| p.t < from).take_while(|p| p.t <= to) {
         // Without a branch on which points start a column: 2 or 3 points to a column
         // is a pattern the branch predictor cannot guess.
         let starts = p.t >= column_end;
-        kept += usize::from(starts);
         column_end = column_end.saturating_add(if starts { column_ms } else { 0 });
         if p.t >= column_end {
             // The first point, or one after a pause of more than a column.
             column_end = (p.t.div_euclid(column_ms) + 1).saturating_mul(column_ms);
         }
-        if let Some(slot) = slots.get_mut(kept.wrapping_sub(1)) {
-            *slot = p;
-        }
+        // A later point of the column replaces the one before it (there is one: the
+        // first point starts a column).
+        out.truncate(out.len() - usize::from(!starts));
+        out.push(p);
     }
-    out.truncate(begin + kept);
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use proptest::prelude::*;
-    use render_core::{Data, Frame, Renderer, Series, Spec};
+    use render_core::{Data, Frame, Renderer, Series, Spec, ValidSpec};
 
     use super::*;
     use crate::tiers::bucket::ladder;
@@ -109,15 +106,28 @@ pub(crate) mod tests {
     const WIDTH: usize = 200;
     const HEIGHT: usize = 120;
 
-    /// One time series panel of `points`, `window_ms` up to `now`, as RGBA.
-    fn render(points: Vec<Point>, now: Timestamp, window_ms: i64) -> Vec<u8> {
+    /// One time series panel of `window_ms`, black on white.
+    fn spec(window_ms: i64) -> ValidSpec {
         let json = format!(
             r##"{{"version":1,"width":{WIDTH},"height":{HEIGHT},"window":"{window_ms}ms",
             "colors":{{"background":"#ffffff","panel":"#ffffff","grid":"#ffffff"}},
             "panels":[{{"series":[{{"metric":"m","color":"#000000"}}],
                 "legend":{{"position":"none"}}}}]}}"##
         );
-        let spec = render_core::validate(Spec::from_json(&json).expect("spec")).expect("valid");
+        render_core::validate(Spec::from_json(&json).expect("spec")).expect("valid")
+    }
+
+    /// The pixel columns a panel's window is divided into (its aggregation columns,
+    /// whose grid the window's end is moved up to): its area inside the padding.
+    fn panel_columns() -> i64 {
+        let layout = Renderer::default().layout(&spec(86_400_000));
+        let [x0, _, x1, _] = layout.panels[0].1;
+        (x1 - x0 - 20.0) as i64
+    }
+
+    /// [`spec`] of `points`, `window_ms` up to `now`, as RGBA.
+    fn render(points: Vec<Point>, now: Timestamp, window_ms: i64) -> Vec<u8> {
+        let spec = spec(window_ms);
         let data = Data {
             series: vec![Series {
                 metric: "m".into(),
@@ -256,17 +266,23 @@ pub(crate) mod tests {
     /// axis, and no ink in either frame that the other lacks nearby ([`NEARBY`]).
     /// `window` and `density` in `0.0..1.0` pick the window (2,000 s to 366 days) and
     /// the points per image column (0.05 to 200, both log-uniform); the window starts
-    /// `start` steps after a 3-hour boundary.
+    /// `start` panel columns after a boundary of them.
     fn check_case(seed: u64, window: f64, density: f64, start: i64) -> Result<(), String> {
-        let window_ms = (2.0e6 * (366.0 * 86_400_000.0 / 2.0e6f64).powf(window)) as i64;
+        let wanted_ms = (2.0e6 * (366.0 * 86_400_000.0 / 2.0e6f64).powf(window)) as i64;
+        // The tier the read plan's resolution (the window over the panel's columns)
+        // picks; the window starts at a bucket boundary (see the module docs for a cut
+        // bucket) as drawn: a whole number of columns, each a whole number of steps, up
+        // to a time on the column grid, which the window's end is moved up to.
+        let columns = panel_columns();
+        let tier = choose(wanted_ms / columns).ok_or("no tier")?;
+        let step = STEPS_MS[tier];
+        let panel_column_ms = (wanted_ms / columns / step).max(1) * step;
+        let window_ms = columns * panel_column_ms;
         // Time per image column: at most the plot's (narrower) time per column.
         let column_ms = window_ms / WIDTH as i64;
-        let tier = choose(column_ms).ok_or("no tier")?;
-        let step = STEPS_MS[tier];
         let per_column = 0.05 * 4_000.0f64.powf(density);
         let spacing = ((column_ms as f64 / per_column) as i64).max(1);
-        // The window starts at a bucket boundary (see the module docs for a cut bucket).
-        let from = start_of(1_700_000_000_000, STEPS_MS[4]) + start * step;
+        let from = start_of(1_700_000_000_000, panel_column_ms) + start * panel_column_ms;
         let now = from + window_ms;
         let raw = case(seed, window_ms, spacing, step, from);
         let buckets = &ladder(&raw)[tier];
