@@ -78,13 +78,10 @@ impl Canvas {
         let mut changed: Option<(usize, usize)> = None;
         for (row, old) in self.rows(rect).zip(copy.chunks_exact_mut(row_bytes)) {
             let new = &data[row];
-            if new == &old[..] {
+            let Some((first, last)) = differing_bytes(new, old) else {
                 continue;
-            }
-            let pixels = || new.chunks_exact(PIXEL).zip(old.chunks_exact(PIXEL));
-            let first = pixels().position(|(p, q)| p != q).unwrap_or(0);
-            let last = pixels().rposition(|(p, q)| p != q).unwrap_or(first);
-            let (first, last) = (rect.x0 + first, rect.x0 + last);
+            };
+            let (first, last) = (rect.x0 + first / PIXEL, rect.x0 + last / PIXEL);
             changed = Some(changed.map_or((first, last), |(lo, hi)| (lo.min(first), hi.max(last))));
             old.copy_from_slice(new);
         }
@@ -96,9 +93,9 @@ impl Canvas {
     pub(crate) fn copy_in_except(&mut self, rect: PixelRect, from: &[u8], keep: Range<usize>) {
         let keep = keep.start.clamp(rect.x0, rect.x1)..keep.end.clamp(rect.x0, rect.x1);
         let (left, right) = ((keep.start - rect.x0) * PIXEL, (keep.end - rect.x0) * PIXEL);
-        let rows: Vec<Range<usize>> = self.rows(rect).collect();
+        let rows = row_ranges(self.width() as usize, rect);
         let data = self.pixmap.data_mut();
-        for (row, source) in rows.into_iter().zip(from.chunks_exact(rect.row_bytes())) {
+        for (row, source) in rows.zip(from.chunks_exact(rect.row_bytes())) {
             let target = &mut data[row];
             target[..left].copy_from_slice(&source[..left]);
             target[right..].copy_from_slice(&source[right..]);
@@ -132,10 +129,67 @@ impl Canvas {
 
     /// The byte ranges of `rect`'s rows in the pixmap.
     fn rows(&self, rect: PixelRect) -> impl Iterator<Item = Range<usize>> {
-        let stride = self.width() as usize * PIXEL;
-        (rect.y0..rect.y1).map(move |y| {
-            let start = y * stride + rect.x0 * PIXEL;
-            start..start + rect.row_bytes()
-        })
+        row_ranges(self.width() as usize, rect)
+    }
+}
+
+/// The byte ranges of `rect`'s rows in a pixmap `width` pixels wide.
+fn row_ranges(width: usize, rect: PixelRect) -> impl Iterator<Item = Range<usize>> {
+    let stride = width * PIXEL;
+    (rect.y0..rect.y1).map(move |y| {
+        let start = y * stride + rect.x0 * PIXEL;
+        start..start + rect.row_bytes()
+    })
+}
+
+/// The first and the last index at which `a` and `b` (of one length) differ: equal
+/// 64-byte blocks are skipped a `memcmp` at a time.
+fn differing_bytes(a: &[u8], b: &[u8]) -> Option<(usize, usize)> {
+    const BLOCK: usize = 64;
+    let blocks = || a.chunks(BLOCK).zip(b.chunks(BLOCK));
+    let first_block = blocks().position(|(x, y)| x != y)?;
+    let last_block = blocks().rposition(|(x, y)| x != y).unwrap_or(first_block);
+    let block = |i: usize| {
+        let range = i * BLOCK..(i * BLOCK + BLOCK).min(a.len());
+        (range.start, a[range.clone()].iter().zip(&b[range]))
+    };
+    let (start, mut bytes) = block(first_block);
+    let first = start + bytes.position(|(x, y)| x != y).unwrap_or(0);
+    let (start, mut bytes) = block(last_block);
+    let last = start + bytes.rposition(|(x, y)| x != y).unwrap_or(0);
+    Some((first, last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The blockwise search finds what a byte-by-byte one finds: differences at the
+    /// first and the last byte, inside and across 64-byte blocks, rows of any length.
+    #[test]
+    fn differing_bytes_are_those_a_plain_search_finds() {
+        let plain = |a: &[u8], b: &[u8]| {
+            let first = a.iter().zip(b).position(|(x, y)| x != y)?;
+            let last = a.iter().zip(b).rposition(|(x, y)| x != y)?;
+            Some((first, last))
+        };
+        for len in [0usize, 1, 63, 64, 65, 130, 2_960] {
+            let a: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            assert_eq!(differing_bytes(&a, &a), None, "{len}");
+            let changes: Vec<Vec<usize>> = vec![
+                vec![0],
+                vec![len.saturating_sub(1)],
+                vec![len / 2],
+                vec![0, len.saturating_sub(1)],
+                vec![len / 3, len / 3 + 1, (2 * len) / 3],
+            ];
+            for at in changes.iter().filter(|_| len > 0) {
+                let mut b = a.clone();
+                for &i in at.iter().filter(|&&i| i < len) {
+                    b[i] ^= 0x5a;
+                }
+                assert_eq!(differing_bytes(&a, &b), plain(&a, &b), "{len} {at:?}");
+            }
+        }
     }
 }
