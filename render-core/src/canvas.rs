@@ -5,6 +5,7 @@
 //! functions), so a native build and a wasm build produce the same bytes.
 
 use std::cmp::Ordering;
+use std::ops::Range;
 
 use tiny_skia::{FillRule, Mask, Paint, PathBuilder, Pixmap, Transform};
 
@@ -175,6 +176,63 @@ impl Canvas {
             mask.fill_path(&path, FillRule::Winding, false, Transform::identity());
             Some(mask)
         });
+    }
+
+    /// Runs `draw` with the clip narrowed to the columns `columns`, for polylines only
+    /// (the rasterizer of [`Canvas::stroke_polyline`] writes only inside the clip, with
+    /// the values it would give without it; tiny-skia's fills keep the wider mask).
+    pub(crate) fn in_columns(&mut self, columns: Range<usize>, draw: impl FnOnce(&mut Canvas)) {
+        let wide = self.clip;
+        self.clip.x0 = wide.x0.max(columns.start as f32);
+        self.clip.x1 = wide.x1.min(columns.end as f32).max(self.clip.x0);
+        draw(self);
+        self.clip = wide;
+    }
+
+    /// The whole pixels the clip reaches into (all the pixels drawing can write).
+    pub(crate) fn clip_pixels(&self) -> PixelRect {
+        let (width, height) = (self.width() as f32, self.height() as f32);
+        // Clamped first, so the casts are exact.
+        let column = |v: f32| v.clamp(0.0, width) as usize;
+        let row = |v: f32| v.clamp(0.0, height) as usize;
+        let clip = self.clip;
+        let (x0, y0) = (column(clip.x0.floor()), row(clip.y0.floor()));
+        let (x1, y1) = (column(clip.x1.ceil()), row(clip.y1.ceil()));
+        PixelRect {
+            x0,
+            y0,
+            x1: x1.max(x0),
+            y1: y1.max(y0),
+        }
+    }
+
+    /// Brings `copy` (of `rect`'s pixels, as an earlier call left it) up to date with
+    /// the canvas; returns the columns (first to last) where it changed.
+    pub(crate) fn refresh_copy(
+        &self,
+        rect: PixelRect,
+        copy: &mut Vec<u8>,
+    ) -> Option<(usize, usize)> {
+        region::refresh_copy(self.pixmap.data(), self.width() as usize, rect, copy)
+    }
+
+    /// Writes `from` (a copy of `rect`'s pixels) back into the canvas, but for the
+    /// columns `keep`.
+    pub(crate) fn copy_in_except(&mut self, rect: PixelRect, from: &[u8], keep: Range<usize>) {
+        let width = self.width() as usize;
+        region::copy_in_except(self.pixmap.data_mut(), width, rect, from, keep);
+    }
+
+    /// Copies the canvas's pixels in the columns `columns` of `rect` into `copy` (of
+    /// `rect`'s pixels).
+    pub(crate) fn copy_columns_out(
+        &self,
+        rect: PixelRect,
+        columns: Range<usize>,
+        copy: &mut Vec<u8>,
+    ) {
+        let width = self.width() as usize;
+        region::copy_columns_out(self.pixmap.data(), width, rect, columns, copy);
     }
 
     /// Removes the clip.

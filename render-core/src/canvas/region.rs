@@ -1,9 +1,8 @@
-//! Rectangles of whole pixels copied out of the canvas and back: how a plot's lines are
-//! redrawn only where they changed (`crate::redraw`).
+//! Rectangles of whole pixels copied out of RGBA pixel rows and back: how a plot's
+//! lines are redrawn only where they changed (`crate::redraw`). Used by the canvas only;
+//! uses nothing of it.
 
 use std::ops::Range;
-
-use super::Canvas;
 
 /// Bytes per pixel of the canvas (opaque RGBA).
 const PIXEL: usize = 4;
@@ -27,113 +26,86 @@ impl PixelRect {
     fn row_bytes(&self) -> usize {
         self.width() * PIXEL
     }
+
+    /// Bytes of a copy of it.
+    fn bytes(&self) -> usize {
+        self.row_bytes() * (self.y1 - self.y0)
+    }
 }
 
-impl Canvas {
-    /// Runs `draw` with the clip narrowed to the columns `columns`, for polylines only
-    /// (the rasterizer of [`Canvas::stroke_polyline`] writes only inside the clip, with
-    /// the values it would give without it; tiny-skia's fills keep the wider mask).
-    pub(crate) fn in_columns(&mut self, columns: Range<usize>, draw: impl FnOnce(&mut Canvas)) {
-        let wide = self.clip;
-        self.clip.x0 = wide.x0.max(columns.start as f32);
-        self.clip.x1 = wide.x1.min(columns.end as f32).max(self.clip.x0);
-        draw(self);
-        self.clip = wide;
-    }
-
-    /// The whole pixels the clip reaches into (all the pixels drawing can write).
-    pub(crate) fn clip_pixels(&self) -> PixelRect {
-        let (width, height) = (self.width() as f32, self.height() as f32);
-        // Clamped first, so the casts are exact.
-        let column = |v: f32| v.clamp(0.0, width) as usize;
-        let row = |v: f32| v.clamp(0.0, height) as usize;
-        let clip = self.clip;
-        let (x0, y0) = (column(clip.x0.floor()), row(clip.y0.floor()));
-        let (x1, y1) = (column(clip.x1.ceil()), row(clip.y1.ceil()));
-        PixelRect {
-            x0,
-            y0,
-            x1: x1.max(x0),
-            y1: y1.max(y0),
+/// Brings `copy` (of `rect`'s pixels in `data`, RGBA rows `width` pixels wide, row by
+/// row, as an earlier call left it) up to date, and returns the columns (first to last)
+/// where it changed; all of them when `copy` was not one of `rect`.
+pub(super) fn refresh_copy(
+    data: &[u8],
+    width: usize,
+    rect: PixelRect,
+    copy: &mut Vec<u8>,
+) -> Option<(usize, usize)> {
+    if copy.len() != rect.bytes() {
+        copy.clear();
+        for row in row_ranges(width, rect) {
+            copy.extend_from_slice(&data[row]);
         }
+        return (rect.width() > 0).then(|| (rect.x0, rect.x1 - 1));
     }
-
-    /// Brings `copy` (of `rect`'s pixels, row by row, as an earlier call left it) up to
-    /// date with the canvas, and returns the columns (first to last) where it changed;
-    /// all of them when `copy` was not one of `rect`.
-    pub(crate) fn refresh_copy(
-        &self,
-        rect: PixelRect,
-        copy: &mut Vec<u8>,
-    ) -> Option<(usize, usize)> {
-        let data = self.pixmap.data();
-        let row_bytes = rect.row_bytes();
-        if copy.len() != row_bytes * (rect.y1 - rect.y0) {
-            copy.clear();
-            for row in self.rows(rect) {
-                copy.extend_from_slice(&data[row]);
-            }
-            return (rect.width() > 0).then(|| (rect.x0, rect.x1 - 1));
-        }
-        let mut changed: Option<(usize, usize)> = None;
-        for (row, old) in self.rows(rect).zip(copy.chunks_exact_mut(row_bytes)) {
-            let new = &data[row];
-            let Some((first, last)) = differing_bytes(new, old) else {
-                continue;
-            };
-            let (first, last) = (rect.x0 + first / PIXEL, rect.x0 + last / PIXEL);
-            changed = Some(changed.map_or((first, last), |(lo, hi)| (lo.min(first), hi.max(last))));
-            old.copy_from_slice(new);
-        }
-        changed
-    }
-
-    /// Writes `from` (a copy of `rect`'s pixels, row by row) back into the canvas, but
-    /// for the columns `keep`.
-    pub(crate) fn copy_in_except(&mut self, rect: PixelRect, from: &[u8], keep: Range<usize>) {
-        let keep = keep.start.clamp(rect.x0, rect.x1)..keep.end.clamp(rect.x0, rect.x1);
-        let (left, right) = ((keep.start - rect.x0) * PIXEL, (keep.end - rect.x0) * PIXEL);
-        let rows = row_ranges(self.width() as usize, rect);
-        let data = self.pixmap.data_mut();
-        for (row, source) in rows.zip(from.chunks_exact(rect.row_bytes())) {
-            let target = &mut data[row];
-            target[..left].copy_from_slice(&source[..left]);
-            target[right..].copy_from_slice(&source[right..]);
-        }
-    }
-
-    /// Copies the canvas's pixels in the columns `columns` of `rect` into `copy` (of
-    /// `rect`'s pixels, row by row); all of them when `copy` is not one of `rect`.
-    pub(crate) fn copy_columns_out(
-        &self,
-        rect: PixelRect,
-        columns: Range<usize>,
-        copy: &mut Vec<u8>,
-    ) {
-        let row_bytes = rect.row_bytes();
-        let columns = if copy.len() == row_bytes * (rect.y1 - rect.y0) {
-            columns.start.clamp(rect.x0, rect.x1)..columns.end.clamp(rect.x0, rect.x1)
-        } else {
-            copy.resize(row_bytes * (rect.y1 - rect.y0), 0);
-            rect.x0..rect.x1
+    let mut changed: Option<(usize, usize)> = None;
+    for (row, old) in row_ranges(width, rect).zip(copy.chunks_exact_mut(rect.row_bytes())) {
+        let new = &data[row];
+        let Some((first, last)) = differing_bytes(new, old) else {
+            continue;
         };
-        let (left, right) = (
-            (columns.start - rect.x0) * PIXEL,
-            (columns.end - rect.x0) * PIXEL,
-        );
-        let data = self.pixmap.data();
-        for (row, target) in self.rows(rect).zip(copy.chunks_exact_mut(row_bytes)) {
-            target[left..right].copy_from_slice(&data[row][left..right]);
-        }
+        let (first, last) = (rect.x0 + first / PIXEL, rect.x0 + last / PIXEL);
+        changed = Some(changed.map_or((first, last), |(lo, hi)| (lo.min(first), hi.max(last))));
+        old.copy_from_slice(new);
     }
+    changed
+}
 
-    /// The byte ranges of `rect`'s rows in the pixmap.
-    fn rows(&self, rect: PixelRect) -> impl Iterator<Item = Range<usize>> {
-        row_ranges(self.width() as usize, rect)
+/// Writes `from` (a copy of `rect`'s pixels, row by row) back into `data` (RGBA rows
+/// `width` pixels wide), but for the columns `keep`.
+pub(super) fn copy_in_except(
+    data: &mut [u8],
+    width: usize,
+    rect: PixelRect,
+    from: &[u8],
+    keep: Range<usize>,
+) {
+    let keep = keep.start.clamp(rect.x0, rect.x1)..keep.end.clamp(rect.x0, rect.x1);
+    let (left, right) = ((keep.start - rect.x0) * PIXEL, (keep.end - rect.x0) * PIXEL);
+    for (row, source) in row_ranges(width, rect).zip(from.chunks_exact(rect.row_bytes())) {
+        let target = &mut data[row];
+        target[..left].copy_from_slice(&source[..left]);
+        target[right..].copy_from_slice(&source[right..]);
     }
 }
 
-/// The byte ranges of `rect`'s rows in a pixmap `width` pixels wide.
+/// Copies the pixels of `data` (RGBA rows `width` pixels wide) in the columns `columns`
+/// of `rect` into `copy` (of `rect`'s pixels, row by row); all of them when `copy` is
+/// not one of `rect`.
+pub(super) fn copy_columns_out(
+    data: &[u8],
+    width: usize,
+    rect: PixelRect,
+    columns: Range<usize>,
+    copy: &mut Vec<u8>,
+) {
+    let columns = if copy.len() == rect.bytes() {
+        columns.start.clamp(rect.x0, rect.x1)..columns.end.clamp(rect.x0, rect.x1)
+    } else {
+        copy.resize(rect.bytes(), 0);
+        rect.x0..rect.x1
+    };
+    let (left, right) = (
+        (columns.start - rect.x0) * PIXEL,
+        (columns.end - rect.x0) * PIXEL,
+    );
+    for (row, target) in row_ranges(width, rect).zip(copy.chunks_exact_mut(rect.row_bytes())) {
+        target[left..right].copy_from_slice(&data[row][left..right]);
+    }
+}
+
+/// The byte ranges of `rect`'s rows in RGBA rows `width` pixels wide.
 fn row_ranges(width: usize, rect: PixelRect) -> impl Iterator<Item = Range<usize>> {
     let stride = width * PIXEL;
     (rect.y0..rect.y1).map(move |y| {
