@@ -66,8 +66,11 @@ pub(crate) fn draw(
     let cells = spec.grid.cell_rects(grid);
     let panels = s.panels.iter().zip(&spec.panels).zip(cells).zip(plots);
     for (((panel, valid), outer), plot) in panels {
-        if outer.is_empty() {
+        // Only a time series panel's plot keeps what its lines drew.
+        if panel.kind != PanelKind::Timeseries || outer.is_empty() {
             plot.forget(0);
+        }
+        if outer.is_empty() {
             continue;
         }
         if theme.panel != theme.background {
@@ -99,9 +102,6 @@ pub(crate) fn draw(
             area,
             plot: &mut *plot,
         };
-        if panel.kind != PanelKind::Timeseries {
-            context.plot.forget(0);
-        }
         match panel.kind {
             PanelKind::Timeseries => timeseries::draw(&mut context),
             PanelKind::Bar => bar::draw(&mut context),

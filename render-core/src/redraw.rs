@@ -66,14 +66,14 @@ impl PlotMemo {
 pub(crate) fn draw_lines(canvas: &mut Canvas, memo: &mut PlotMemo, lines: Vec<Line>) {
     let rect = canvas.clip_pixels();
     let all = rect.x0..rect.x1;
-    let same_place = memo.rect == Some(rect) && same_styles(&memo.lines, &lines);
-    if !same_place {
+    let comparable = memo.rect == Some(rect) && same_styles(&memo.lines, &lines);
+    if !comparable {
         memo.under.clear();
     }
     let under = canvas
         .refresh_copy(rect, &mut memo.under)
         .map(|(lo, hi)| lo..hi + 1);
-    let changed = match same_place {
+    let changed = match comparable {
         true => changed_range(rect, under, &memo.lines, &lines),
         false => Some(all.clone()),
     };

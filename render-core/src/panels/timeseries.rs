@@ -289,41 +289,37 @@ fn on_column_grid(now: Timestamp, column_ms: i64) -> Timestamp {
         .saturating_mul(column_ms)
 }
 
-/// `series` in pixels, M4-downsampled, as pieces between gaps.
-fn pixel_pieces(plot: &Plot, series: &DrawnSeries) -> Vec<Vec<(f32, f32)>> {
+/// `series` in pixels, M4-downsampled, as pieces between gaps; for `style` steps, each
+/// piece as its step line.
+fn line_pieces(plot: &Plot, series: &DrawnSeries, style: SeriesStyle) -> Vec<Vec<(f32, f32)>> {
     m4::downsample_runs(&series.points, |t| plot.x(t))
         .into_iter()
         .flat_map(|reduced| finite_pieces(reduced.iter().map(|&(x, v)| (x, plot.y(v))).collect()))
+        .map(|piece| match style {
+            SeriesStyle::Step => steps(&piece),
+            _ => piece,
+        })
         .collect()
-}
-
-/// The polylines a line or step `style` strokes for `series`.
-fn line_pieces(plot: &Plot, series: &DrawnSeries, style: SeriesStyle) -> Vec<Vec<(f32, f32)>> {
-    let pieces = pixel_pieces(plot, series);
-    match style {
-        SeriesStyle::Step => pieces.iter().map(|piece| steps(piece)).collect(),
-        _ => pieces,
-    }
 }
 
 fn draw_series(ctx: &mut PanelContext, plot: &Plot, series: &DrawnSeries, style: SeriesStyle) {
     let baseline = plot.baseline();
-    for piece in pixel_pieces(plot, series) {
+    for piece in line_pieces(plot, series, style) {
         match style {
             SeriesStyle::Line
             | SeriesStyle::Area
             | SeriesStyle::StackedArea
             | SeriesStyle::Step => {
-                let line = if style == SeriesStyle::Step {
-                    steps(&piece)
-                } else {
-                    piece
-                };
                 if series.fill > 0.0 {
-                    fill_under(ctx, &line, baseline, series.color.with_opacity(series.fill));
+                    fill_under(
+                        ctx,
+                        &piece,
+                        baseline,
+                        series.color.with_opacity(series.fill),
+                    );
                 }
                 ctx.canvas
-                    .stroke_polyline(&line, series.width, series.color);
+                    .stroke_polyline(&piece, series.width, series.color);
             }
             SeriesStyle::Bars => draw_bars(ctx, &piece, baseline, series),
             SeriesStyle::Points => {
