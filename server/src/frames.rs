@@ -279,19 +279,27 @@ mod tests {
     #[test]
     fn a_month_next_to_an_hour_reads_tier_points_beyond_the_hour(
     ) -> Result<(), Box<dyn std::error::Error>> {
-        // A "now" (at most one bucket after the wall clock) at which the month's read
-        // starts at a start of the buckets it reads: a bucket the window start cuts
-        // draws its extremes inside the window, the one exception to the tiers' bound
-        // this frame could meet (see `tiers`).
-        let spec = render_core::validate(Spec::from_json(TWO_WINDOWS)?)?;
-        let month_from = |now| spec.read_plan("load", now)[0];
+        // The month as drawn starts at a start of the buckets it reads: a bucket the
+        // window start cuts draws its extremes inside the window, the one exception to
+        // the tiers' bound this frame could meet (see `tiers`). So the month is a whole
+        // number of its panel's columns, each a whole number of buckets (≈ 22 days of
+        // 3-hour columns), up to a "now" on that grid (at most a column after the wall
+        // clock), which the window's end is not moved from.
+        let month = render_core::validate(Spec::from_json(TWO_WINDOWS)?)?;
         let wall = Clock::System.now_ms();
-        let bucket_ms = crate::tiers::choose(month_from(wall).resolution_ms)
-            .map_or(1, |tier| crate::tiers::STEPS_MS[tier]);
-        let cut = month_from(wall).from.rem_euclid(bucket_ms);
-        let now = wall + (bucket_ms - cut) % bucket_ms;
-        assert_eq!(month_from(now).from % bucket_ms, 0);
-        let (_dir, source, raw, spec) = month_store(now)?;
+        let resolution_ms = month.read_plan("load", wall)[0].resolution_ms;
+        let bucket_ms =
+            crate::tiers::choose(resolution_ms).map_or(1, |tier| crate::tiers::STEPS_MS[tier]);
+        let column_ms = (resolution_ms / bucket_ms).max(1) * bucket_ms;
+        let [x0, _, x1, _] = Renderer::default().layout(&month).panels[1].1;
+        let window_ms = (x1 - x0 - 20.0) as i64 * column_ms;
+        let json =
+            TWO_WINDOWS.replace(r#""window":"30d""#, &format!(r#""window":"{window_ms}ms""#));
+        let spec = render_core::validate(Spec::from_json(&json)?)?;
+        assert_eq!(spec.read_plan("load", wall)[0].resolution_ms, column_ms);
+        let now = (wall / column_ms + 1) * column_ms;
+        // The store and memory are those of the 30-day chart, which reads further back.
+        let (_dir, source, raw, _) = month_store(now)?;
 
         let data = read_spec(&source, &spec, now, &mut Spare::default());
         assert_eq!(hosts(&data), ["a"], "memory answers");
