@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::faults::Faults;
 use crate::image_files;
 use crate::metrics::Metrics;
-use crate::source::{Query, Selectors, Source, Spare};
+use crate::source::{Kept, Query, Selectors, Source, Spare};
 
 /// JPEG quality of stream frames and `.jpg` snapshots.
 pub const JPEG_QUALITY: u8 = 85;
@@ -72,6 +72,14 @@ fn read_spec(source: &dyn Source, spec: &ValidSpec, now: i64, spare: &mut Spare)
     data
 }
 
+/// [`read_spec`] into the buffers of `earlier` (the read before, as kept), continuing
+/// what it read where nothing changed; kept for the next.
+fn read_again(source: &dyn Source, spec: &ValidSpec, now: i64, earlier: Kept) -> Kept {
+    let mut spare = Spare::of(earlier);
+    let data = read_spec(source, spec, now, &mut spare);
+    spare.keep(data)
+}
+
 /// Adds the series and notes of `read` to `data`.
 fn add(data: &mut Data, read: Data) {
     data.series.extend(read.series);
@@ -79,8 +87,8 @@ fn add(data: &mut Data, read: Data) {
 }
 
 /// Renders chart `id` (`spec`) as of `now` into `frame` (blocking), from `data` or,
-/// when `None`, from the source into `read` (reusing the point buffers `read` holds:
-/// a render task passes its previous frame's data). A render that panics is caught:
+/// when `None`, from the source into `read` (continuing the read `read` holds: a
+/// render task passes its previous frame's). A render that panics is caught:
 /// the frame then shows an error message instead, and `false` is returned; nothing
 /// else is affected.
 pub fn render_into(
@@ -90,14 +98,14 @@ pub fn render_into(
     data: Option<&Data>,
     now: i64,
     frame: &mut Frame,
-    read: &mut Data,
+    read: &mut Kept,
 ) -> bool {
     let data = match data {
         Some(data) => data,
         None => {
-            let mut spare = Spare::of(std::mem::take(read));
-            *read = read_spec(context.source.as_ref(), spec, now, &mut spare);
-            &*read
+            let earlier = std::mem::take(read);
+            *read = read_again(context.source.as_ref(), spec, now, earlier);
+            read.data()
         }
     };
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -153,7 +161,7 @@ pub fn render_image(
         data,
         now,
         &mut frame,
-        &mut Data::default(),
+        &mut Kept::default(),
     );
     match format {
         ImageFormat::Jpeg => image_files::jpeg(&frame, JPEG_QUALITY).map_err(|e| e.to_string()),
@@ -268,10 +276,10 @@ mod tests {
         assert!(sum.read_plan("load", now).iter().all(|s| s.values_only));
         for spec in [&lines, &sum, &lines] {
             let fresh = read_spec(&source, spec, now, &mut Spare::default());
-            let earlier = read_spec(&source, spec, now - DAY_MS, &mut Spare::default());
-            assert_ne!(earlier, fresh);
-            let reused = read_spec(&source, spec, now, &mut Spare::of(earlier));
-            assert_eq!(reused, fresh);
+            let earlier = read_again(&source, spec, now - DAY_MS, Kept::default());
+            assert_ne!(earlier.data(), &fresh);
+            let reused = read_again(&source, spec, now, earlier);
+            assert_eq!(reused.data(), &fresh);
         }
         Ok(())
     }

@@ -177,8 +177,16 @@ impl BuiltinSource {
     }
 
     /// The series `selectors` match over `part`: from memory, and the part before
-    /// memory's horizon from SQLite; into buffers of `spare` first.
-    fn read_part(&self, selectors: &[Selector], part: &Part, spare: &mut Spare) -> Data {
+    /// memory's horizon from SQLite; into buffers of `spare` first. A read that is
+    /// `whole` (of this part alone) and all from memory is marked for the next
+    /// (`Memory::read`).
+    fn read_part(
+        &self,
+        selectors: &[Selector],
+        part: &Part,
+        spare: &mut Spare,
+        whole: bool,
+    ) -> Data {
         let horizons = self.memory.horizons();
         let tier = tiers::choose(part.resolution_ms);
         let reach = tier.map_or(horizons.raw_ms, |tier| horizons.tier_ms[tier]);
@@ -190,6 +198,7 @@ impl BuiltinSource {
                 ..*part
             },
             spare,
+            whole && part.from >= cutoff,
         );
         if part.from >= cutoff {
             return newer;
@@ -252,10 +261,11 @@ impl Source for BuiltinSource {
 
     fn read_reusing(&self, query: &Query<'_>, spare: &mut Spare) -> Data {
         let mut data = Data::default();
-        for part in parts(&query.stretches, query.to) {
+        let parts = parts(&query.stretches, query.to);
+        for part in &parts {
             append(
                 &mut data,
-                self.read_part(&query.selectors.series, &part, spare),
+                self.read_part(&query.selectors.series, part, spare, parts.len() == 1),
             );
         }
         data.series.sort_by(by_key);
@@ -356,7 +366,116 @@ fn by_key(a: &Series, b: &Series) -> Ordering {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::ingest::Sample;
+    use crate::source::Kept;
+
+    const MINUTE: i64 = 60_000;
+
+    /// `v` at `t` of `load{host}`.
+    fn sample(host: usize, t: i64, v: f64) -> Sample {
+        Sample {
+            metric: "load".into(),
+            tags: BTreeMap::from([("host".to_string(), host.to_string())]),
+            t,
+            v,
+        }
+    }
+
+    /// Writes `samples` through `source`.
+    fn write(source: &BuiltinSource, samples: &[Sample]) -> Result<(), TestCaseError> {
+        source
+            .write(&Batch::from_samples(samples), 10)
+            .map_err(|e| TestCaseError::fail(e.to_string()))
+    }
+
+    /// Where two reads first differ: series, index and both points.
+    fn first_difference(a: &Data, b: &Data) -> Option<String> {
+        if a.series.len() != b.series.len() {
+            return Some(format!("{} series, {}", a.series.len(), b.series.len()));
+        }
+        a.series.iter().zip(&b.series).find_map(|(a, b)| {
+            let at = (0..a.points.len().max(b.points.len())).find(|&i| {
+                a.points.get(i).map(|p| (p.t, p.v.to_bits()))
+                    != b.points.get(i).map(|p| (p.t, p.v.to_bits()))
+            })?;
+            Some(format!(
+                "{:?} at {at} of {} and {}: {:?} vs {:?}",
+                a.tags,
+                a.points.len(),
+                b.points.len(),
+                a.points.get(at),
+                b.points.get(at)
+            ))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+        /// A values-only read that continues the one before (as a render task reads
+        /// each frame: what was read before the earliest change kept, the rest read)
+        /// gives what a fresh read gives, through points appended, older points
+        /// rewritten, gaps, writes to some series only, the window moving on by part of
+        /// a column or by several, and the resolution changing.
+        #[test]
+        fn a_continued_read_equals_a_fresh_one(
+            steps in proptest::collection::vec(
+                (0usize..3, 0u8..5, -40i64..0, 0i64..300_000),
+                1..30,
+            ),
+        ) {
+            let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let store = Arc::new(Store::open(dir.path()).map_err(|e| TestCaseError::fail(e.to_string()))?);
+            let source = BuiltinSource::new(store, 40 * 86_400_000, Clock::System);
+            let start = Clock::System.now_ms() / MINUTE * MINUTE;
+            let history: Vec<Sample> = (0..360)
+                .flat_map(|minute| (0..3).map(move |host| (minute, host)))
+                .map(|(minute, host)| {
+                    let t = start - minute * MINUTE + 7_000 * host as i64;
+                    sample(host, t, (minute % 17) as f64 * (host + 1) as f64)
+                })
+                .collect();
+            write(&source, &history)?;
+            source
+                .reach(&Horizons { raw_ms: MIN_RAW_MS, tier_ms: [86_400_000; TIERS] })
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let selectors = Selectors {
+                series: vec![Selector { metric: "load".into(), tags: BTreeMap::new() }],
+                promql: Vec::new(),
+            };
+            let (mut now, mut resolution_ms) = (start, 120_000);
+            let mut kept = Kept::default();
+            for (host, kind, minutes, advance_ms) in steps {
+                match kind {
+                    0 => write(&source, &[sample(host, now, now as f64 / 1e9)])?,
+                    1 => write(&source, &[sample(host, now + minutes * MINUTE + 1, -(minutes as f64))])?,
+                    2 => write(&source, &[sample(host, now, f64::NAN)])?,
+                    3 => resolution_ms = if resolution_ms == 120_000 { 180_000 } else { 120_000 },
+                    _ => {}
+                }
+                now += advance_ms;
+                let query = Query {
+                    selectors: &selectors,
+                    stretches: vec![ReadStretch {
+                        from: now - 6 * 60 * MINUTE,
+                        resolution_ms,
+                        values_only: true,
+                    }],
+                    to: now,
+                };
+                let mut spare = Spare::of(kept);
+                let data = source.read_reusing(&query, &mut spare);
+                kept = spare.keep(data);
+                let fresh = source.read(&query);
+                prop_assert!(fresh.series.iter().all(|s| s.points.len() > 50));
+                prop_assert_eq!(first_difference(kept.data(), &fresh), None);
+            }
+        }
+    }
 
     #[test]
     fn parts_merge_stretches_of_one_tier_and_cut_no_bucket() {

@@ -17,9 +17,10 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use render_core::{Data, Point, Series};
 use tokio::sync::Notify;
 
+use super::edits::Edits;
 use super::part::Part;
 use super::selector::Selector;
-use super::spare::Spare;
+use super::spare::{Mark, Spare};
 use crate::ingest::Batch;
 use crate::store::{SeriesKey, TierUpdates};
 use crate::tiers::{self, Bucket, SeriesTiers, TierConfig, TIERS};
@@ -30,6 +31,8 @@ struct Held {
     raw: VecDeque<Point>,
     /// Tier buckets, each tier within its horizon.
     tiers: SeriesTiers,
+    /// Its changes, for readers that read only what changed.
+    edits: Edits,
 }
 type Window = Arc<RwLock<Held>>;
 
@@ -84,6 +87,7 @@ impl Windows {
         Held {
             raw: VecDeque::new(),
             tiers: SeriesTiers::new(&config),
+            edits: Edits::default(),
         }
     }
 }
@@ -185,6 +189,9 @@ impl Memory {
             for (tier, buckets) in updates.get(i).into_iter().flatten() {
                 held.tiers.replace(*tier, buckets);
             }
+            if let Some(first) = series.points.first() {
+                held.edits.record(first.t);
+            }
         }
         self.changed(batch.series.iter().map(|s| s.metric.as_str()));
     }
@@ -257,8 +264,17 @@ impl Memory {
     /// Every series a selector matches, with its points of `part` (each series once,
     /// however many selectors match it): raw points, or the points `part` reads of the
     /// buckets of the tier its resolution picks; into buffers of `spare` first.
-    pub fn read(&self, selectors: &[Selector], part: &Part, spare: &mut Spare) -> Data {
-        let (from, to) = (part.from, part.to);
+    ///
+    /// With `marked` (the whole read is this part, from memory alone), each series
+    /// read values only is marked in `spare`; one the earlier read marked keeps the
+    /// points it was read as before its earliest change since ([`Part::continue_values`]).
+    pub fn read(
+        &self,
+        selectors: &[Selector],
+        part: &Part,
+        spare: &mut Spare,
+        marked: bool,
+    ) -> Data {
         let tier = tiers::choose(part.resolution_ms);
         let mut found: Vec<(SeriesKey, Window)> = Vec::new();
         if let Ok(windows) = self.series.read() {
@@ -274,21 +290,27 @@ impl Memory {
             }
             found.extend(matched.into_iter().map(|(k, w)| (k.clone(), w.clone())));
         }
+        let marked = marked && part.values_only;
         let series = found
             .into_iter()
-            .map(|((metric, tags), window)| {
-                let mut points = spare.take();
+            .map(|(key, window)| {
+                let earlier = if marked {
+                    spare.take_marked(&key)
+                } else {
+                    None
+                };
+                let mut points = Vec::new();
                 if let Ok(held) = window.read() {
-                    match tier {
-                        Some(tier) => part.points_of_held(&held.tiers, tier, &mut points),
-                        None => {
-                            let raw = &held.raw;
-                            let begin = raw.partition_point(|p| p.t < from);
-                            let end = raw.partition_point(|p| p.t <= to).max(begin);
-                            points.extend(raw.range(begin..end));
-                        }
+                    points = read_held(part, &held, tier, earlier, spare);
+                    if marked && tier.is_some() {
+                        let mark = Mark {
+                            part: *part,
+                            edits: held.edits.mark(),
+                        };
+                        spare.mark(key.clone(), mark);
                     }
                 }
+                let (metric, tags) = key;
                 Series {
                     metric,
                     tags,
@@ -346,6 +368,41 @@ impl Memory {
     }
 }
 
+/// What `part` reads of `held`: raw points (`tier` `None`) or of the buckets of
+/// `tier`; `earlier` (the points the series was read as, and their mark) continued
+/// where it can be, else into a buffer of `spare`.
+fn read_held(
+    part: &Part,
+    held: &Held,
+    tier: Option<tiers::Tier>,
+    earlier: Option<(Vec<Point>, Mark)>,
+    spare: &mut Spare,
+) -> Vec<Point> {
+    let mut points = match earlier {
+        Some((mut points, mark)) => {
+            if let (Some(tier), Some(changed_from)) = (tier, held.edits.changed_since(&mark.edits))
+            {
+                if part.continue_values(&mark.part, changed_from, &held.tiers, tier, &mut points) {
+                    return points;
+                }
+            }
+            points.clear();
+            points
+        }
+        None => spare.take(),
+    };
+    match tier {
+        Some(tier) => part.points_of_held(&held.tiers, tier, &mut points),
+        None => {
+            let raw = &held.raw;
+            let begin = raw.partition_point(|p| p.t < part.from);
+            let end = raw.partition_point(|p| p.t <= part.to).max(begin);
+            points.extend(raw.range(begin..end));
+        }
+    }
+    points
+}
+
 /// Adds `run` (sorted by time, one point per time) to `points` (the same), a point of
 /// `run` replacing one at the same time.
 fn merge(points: &mut VecDeque<Point>, run: &[Point]) {
@@ -371,6 +428,7 @@ mod tests {
 
     use super::*;
     use crate::ingest::{Sample, SeriesPoints};
+    use crate::tiers::STEPS_MS;
 
     fn raw(ms: i64) -> Horizons {
         Horizons {
@@ -399,6 +457,86 @@ mod tests {
         Batch::from_samples(&samples)
     }
 
+    /// A tier-0 bucket of one point, `v` at 5 s into bucket `i`.
+    fn bucket(i: i64, v: f64) -> Bucket {
+        let t = i * STEPS_MS[0] + 5_000;
+        Bucket {
+            start: i * STEPS_MS[0],
+            first_t: t,
+            first: v,
+            min: v,
+            max: v,
+            last_t: t,
+            last: v,
+            count: 1,
+            sum: v,
+            gaps: 0,
+        }
+    }
+
+    /// A read that continues the one before keeps what it read before the earliest
+    /// change its series' log records: a bucket changed behind the log's back (which
+    /// no write does) shows only in a fresh read.
+    #[test]
+    fn a_marked_read_continues_from_the_earliest_change() {
+        let memory = Memory::new(Horizons {
+            raw_ms: 1000,
+            tier_ms: [86_400_000; TIERS],
+        });
+        let write = |buckets: Vec<Bucket>| {
+            let points: Vec<(i64, f64)> = buckets.iter().map(|b| (b.last_t, b.last)).collect();
+            memory.insert_batch(&batch("a", &points), &vec![vec![(0, buckets)]], 0);
+        };
+        write((0..100).map(|i| bucket(i, i as f64)).collect());
+        // Columns of two buckets.
+        let part = |buckets: i64| Part {
+            from: 0,
+            to: buckets * STEPS_MS[0] - 1,
+            resolution_ms: 2 * STEPS_MS[0],
+            values_only: true,
+        };
+        let mut spare = Spare::default();
+        let first = memory.read(&all("a"), &part(100), &mut spare, true);
+        assert_eq!(first.series[0].points.len(), 50);
+        let kept = spare.keep(first);
+        let key: SeriesKey = ("a".into(), BTreeMap::new());
+        let window = memory.window(&key.0, &key.1).expect("held");
+        window
+            .write()
+            .expect("lock")
+            .tiers
+            .replace(0, &[bucket(11, -1.0)]);
+        write(vec![bucket(100, 100.0)]);
+        let mut spare = Spare::of(kept);
+        let continued = memory.read(&all("a"), &part(101), &mut spare, true);
+        let fresh = memory.read(&all("a"), &part(101), &mut Spare::default(), false);
+        let (continued, fresh) = (&continued.series[0].points, &fresh.series[0].points);
+        assert_eq!(continued.len(), 51);
+        assert_eq!(
+            continued[50],
+            Point {
+                t: 1_005_000,
+                v: 100.0
+            }
+        );
+        assert_eq!(
+            continued[5],
+            Point {
+                t: 115_000,
+                v: 11.0
+            }
+        );
+        assert_eq!(
+            fresh[5],
+            Point {
+                t: 115_000,
+                v: -1.0
+            }
+        );
+        assert_eq!(continued[..5], fresh[..5]);
+        assert_eq!(continued[6..], fresh[6..]);
+    }
+
     /// A read of every raw point in `from..=to`.
     fn every_point(from: i64, to: i64) -> Part {
         Part {
@@ -422,7 +560,12 @@ mod tests {
         assert_eq!(memory.generation_of(&all("a")), g_a);
         let both = [all("a"), all("b")].concat();
         assert!(memory.generation_of(&both) > g_a);
-        let data = memory.read(&all("a"), &every_point(0, 2000), &mut Spare::default());
+        let data = memory.read(
+            &all("a"),
+            &every_point(0, 2000),
+            &mut Spare::default(),
+            false,
+        );
         assert_eq!(
             data.series[0].points,
             [Point { t: 400, v: 2.0 }, Point { t: 500, v: 3.0 }]
@@ -430,7 +573,12 @@ mod tests {
         memory.insert_batch(&batch("a", &[(1700, 4.0)]), &Vec::new(), 1700);
         assert_eq!(
             memory
-                .read(&all("a"), &every_point(0, 2000), &mut Spare::default())
+                .read(
+                    &all("a"),
+                    &every_point(0, 2000),
+                    &mut Spare::default(),
+                    false
+                )
                 .series[0]
                 .points,
             [Point { t: 1700, v: 4.0 }]
@@ -464,6 +612,7 @@ mod tests {
                 &all("a"),
                 &every_point(i64::MIN, i64::MAX),
                 &mut Spare::default(),
+                false,
             )
             .series[0]
             .points
@@ -496,7 +645,7 @@ mod tests {
             metric: "cpu".into(),
             tags: BTreeMap::from([("host".to_string(), "a".to_string())]),
         }];
-        let data = memory.read(&only_a, &every_point(0, 100), &mut Spare::default());
+        let data = memory.read(&only_a, &every_point(0, 100), &mut Spare::default(), false);
         assert_eq!(data.series.len(), 1);
         assert_eq!(data.series[0].tags["host"], "a");
         // Two selectors matching one series give it once.
@@ -505,7 +654,8 @@ mod tests {
                 .read(
                     &[only_a[0].clone(), all("cpu")[0].clone()],
                     &every_point(0, 100),
-                    &mut Spare::default()
+                    &mut Spare::default(),
+                    false
                 )
                 .series
                 .len(),

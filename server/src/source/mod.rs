@@ -9,10 +9,13 @@
 //! The built-in store ([`BuiltinSource`]: SQLite + in-memory windows) answers the
 //! metric selectors; the configured Prometheus sources ([`Prometheus`]) the PromQL
 //! ones; [`Sources`] is both as one. A render task reads into the point buffers of
-//! its previous frame ([`Spare`], [`Source::read_reusing`]).
+//! its previous frame and, where its series changed only at the end, reads only the
+//! end again ([`Kept`], [`Spare`], [`Source::read_reusing`]; `edits` is a series'
+//! change log that tells).
 
 mod builtin;
 mod config;
+mod edits;
 mod memory;
 mod part;
 mod prometheus;
@@ -28,4 +31,4 @@ pub use prometheus::{Prometheus, QueryError};
 pub use seam::{Query, Source};
 pub use selector::{Promql, Selector, Selectors};
 pub use sources::Sources;
-pub use spare::Spare;
+pub use spare::{Kept, Spare};

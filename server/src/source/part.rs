@@ -1,7 +1,8 @@
 //! [`Part`]: one read of the built-in store — a stretch of time at one resolution, from
-//! memory or SQLite — and the points it takes of a tier's buckets.
+//! memory or SQLite — and the points it takes of a tier's buckets, whole or, for
+//! values only, continuing an earlier read of them.
 
-use render_core::Point;
+use render_core::{Point, Timestamp};
 
 use crate::tiers::{self, Bucket, SeriesTiers, Tier};
 
@@ -37,6 +38,46 @@ impl Part {
             || held.read(tier, from, to),
             out,
         );
+    }
+
+    /// Makes `points`, the values-only points `earlier` read of the buckets of `tier`
+    /// in `held` before anything from `changed_from` on changed there, what this part
+    /// reads of them now: the columns `earlier` read whole that start before the
+    /// bucket of `changed_from` are kept (those before this part's `from` dropped),
+    /// the rest read. Columns count from the epoch, so each kept one is what a read
+    /// of its own gives. Returns `false`, with `points` untouched, where this part does
+    /// not continue `earlier` (another resolution, or a window that did not move on).
+    pub fn continue_values(
+        &self,
+        earlier: &Part,
+        changed_from: Timestamp,
+        held: &SeriesTiers,
+        tier: Tier,
+        points: &mut Vec<Point>,
+    ) -> bool {
+        let continues = self.values_only
+            && earlier.values_only
+            && self.resolution_ms == earlier.resolution_ms
+            && self.from >= earlier.from
+            && self.to >= earlier.to;
+        if !continues {
+            return false;
+        }
+        let column_ms = self.resolution_ms.max(1);
+        let changed = tiers::start_of(changed_from, tiers::STEPS_MS[tier]);
+        // The column `earlier` ended in may have had points after its `to`.
+        let redo = tiers::start_of(changed.min(earlier.to.saturating_add(1)), column_ms);
+        points.truncate(points.partition_point(|p| p.t < redo));
+        points.drain(..points.partition_point(|p| p.t < self.from));
+        let from = self.from.max(redo);
+        tiers::last_points(
+            held.lasts(tier, from, self.to),
+            from,
+            self.to,
+            column_ms,
+            points,
+        );
+        true
     }
 
     /// The choice of both: `lasts` for values only, else `buckets` (each asked only

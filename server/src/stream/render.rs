@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use render_core::{Data, Frame, ValidSpec};
+use render_core::{Frame, ValidSpec};
 use tokio::time::{sleep_until, Instant};
 
 use crate::frames::{render_into, RenderContext, JPEG_QUALITY};
 use crate::image_files;
+use crate::source::Kept;
 use crate::source::Selectors;
 use crate::stream::chart::ChartStream;
 use crate::stream::hub::Producer;
@@ -59,8 +60,8 @@ pub fn scroll_interval(spec: &ValidSpec, smooth: bool) -> Option<Duration> {
 struct Rendered {
     frame: Frame,
     jpeg: Option<Vec<u8>>,
-    /// The last frame's data: the next frame reads into its point buffers.
-    data: Data,
+    /// The last frame's read: the next frame continues it.
+    data: Kept,
 }
 
 /// The task body; see the module docs. Returns `true` when the chart had no viewers
@@ -72,7 +73,7 @@ pub async fn run(chart: &Arc<ChartStream>, context: &RenderContext) -> bool {
     let mut buffers = Some(Rendered {
         frame: Frame::default(),
         jpeg: None,
-        data: Data::default(),
+        data: Kept::default(),
     });
     let mut last: Option<(Instant, i64, u64, Arc<ValidSpec>)> = None;
     let mut parts = PartMaker::default();
