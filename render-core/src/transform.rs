@@ -277,41 +277,55 @@ fn group_by<'a>(
         .collect()
 }
 
-/// Values combined by an aggregate.
-#[derive(Debug, Clone, Copy)]
-struct Combined {
-    sum: f64,
-    count: usize,
-    min: f64,
-    max: f64,
+/// The values an aggregate combines in each of its columns: a count and one quantity
+/// (the sum for `sum` and `avg`, else the minimum or maximum), each in an array of its
+/// own, so the walk through a member updates only what `how` needs, in arrays that
+/// stay in the cache.
+struct Columns {
+    how: Aggregate,
+    count: Vec<u32>,
+    value: Vec<f64>,
 }
 
-impl Combined {
-    const EMPTY: Combined = Combined {
-        sum: 0.0,
-        count: 0,
-        min: f64::INFINITY,
-        max: f64::NEG_INFINITY,
-    };
-
-    /// Adds the finite value `v` (comparisons, not `f64::min`'s NaN handling).
-    fn add(&mut self, v: f64) {
-        self.sum += v;
-        self.count += 1;
-        self.min = if v < self.min { v } else { self.min };
-        self.max = if v > self.max { v } else { self.max };
+impl Columns {
+    /// `columns` columns with nothing added.
+    fn new(how: Aggregate, columns: usize) -> Columns {
+        let empty = match how {
+            Aggregate::Sum | Aggregate::Avg => 0.0,
+            Aggregate::Min => f64::INFINITY,
+            Aggregate::Max => f64::NEG_INFINITY,
+        };
+        Columns {
+            how,
+            count: vec![0; columns],
+            value: vec![empty; columns],
+        }
     }
 
-    /// The aggregate, or NaN (a gap) when nothing was added.
-    fn value(&self, how: Aggregate) -> f64 {
-        if self.count == 0 {
-            return f64::NAN;
-        }
-        match how {
-            Aggregate::Sum => self.sum,
-            Aggregate::Avg => self.sum / self.count as f64,
-            Aggregate::Min => self.min,
-            Aggregate::Max => self.max,
+    /// Adds the finite value `v` to `column` (comparisons, not `f64::min`'s NaN
+    /// handling).
+    fn add(&mut self, column: usize, v: f64) {
+        let (Some(count), Some(value)) = (self.count.get_mut(column), self.value.get_mut(column))
+        else {
+            return;
+        };
+        *count += 1;
+        *value = match self.how {
+            Aggregate::Sum | Aggregate::Avg => *value + v,
+            Aggregate::Min if v < *value => v,
+            Aggregate::Max if v > *value => v,
+            Aggregate::Min | Aggregate::Max => *value,
+        };
+    }
+
+    /// The aggregate of `column`, or NaN (a gap) when nothing was added.
+    fn value(&self, column: usize) -> f64 {
+        match (self.count.get(column), self.value.get(column)) {
+            (Some(0) | None, _) | (_, None) => f64::NAN,
+            (Some(count), Some(value)) => match self.how {
+                Aggregate::Avg => value / f64::from(*count),
+                _ => *value,
+            },
         }
     }
 }
@@ -333,14 +347,18 @@ fn aggregate<'a>(
     let step = span.step;
     let first = span.start.div_euclid(step);
     let count = (span.end.div_euclid(step) - first + 1).max(0) as usize;
-    // Each column's output time: the latest time any member has a point there.
-    let mut times: Vec<Option<Timestamp>> = vec![None; count];
-    let mut columns = vec![Combined::EMPTY; count];
+    // Each column's output time: the latest time any member has a point there
+    // (`NONE` while none has: points of the window are at or after its start).
+    const NONE: Timestamp = Timestamp::MIN;
+    let mut times: Vec<Timestamp> = vec![NONE; count];
+    let mut columns = Columns::new(how, count);
     // Points held into columns without points of their member: (column, point, lookback).
     let mut held_over: Vec<(usize, Point, Timestamp)> = Vec::new();
-    let (mut latest, mut latest_t) = (Combined::EMPTY, None);
+    let (mut latest, mut latest_t) = (Columns::new(how, 1), None);
     for points in members {
-        let lookback = m4::gap_limit(&points).max(step);
+        // Asked only for a column without a point of its own: a member with a point in
+        // every column (a values-only read of a steady series) never needs it.
+        let mut lookback = None;
         let inside = points.partition_point(|p| p.t < span.start);
         let window = &points[inside..];
         // The member's latest point before the column.
@@ -348,28 +366,31 @@ fn aggregate<'a>(
         let (mut column, mut column_end) = (0, (first + 1).saturating_mul(step));
         let mut i = 0;
         while column < count {
-            let next = window.get(i);
-            if next.is_some_and(|p| p.t < column_end) {
-                // The column's last point.
-                let own = window[i..].iter().take_while(|p| p.t < column_end).count();
-                let p = window[i + own - 1];
-                times[column] = Some(times[column].map_or(p.t, |t| t.max(p.t)));
+            if window.get(i).is_some_and(|p| p.t < column_end) {
+                // The column's last point: usually this one.
+                while window.get(i + 1).is_some_and(|p| p.t < column_end) {
+                    i += 1;
+                }
+                let p = window[i];
+                times[column] = times[column].max(p.t);
                 if p.v.is_finite() {
-                    columns[column].add(p.v);
+                    columns.add(column, p.v);
                 }
                 held = Some(p);
-                i += own;
+                i += 1;
             } else {
-                match held {
-                    // A column's time is at least its start: held no longer after that.
-                    Some(p)
-                        if p.v.is_finite()
-                            && column_end.saturating_sub(step).saturating_sub(p.t) <= lookback =>
-                    {
-                        held_over.push((column, p, lookback));
-                    }
+                let next = window.get(i);
+                // A column's time is at least its start: held no longer after that.
+                let hold = held.filter(|p| p.v.is_finite()).and_then(|p| {
+                    let lookback =
+                        *lookback.get_or_insert_with(|| m4::gap_limit(&points).max(step));
+                    let age = column_end.saturating_sub(step).saturating_sub(p.t);
+                    (age <= lookback).then_some((p, lookback))
+                });
+                match hold {
+                    Some((p, lookback)) => held_over.push((column, p, lookback)),
                     // Nothing to hold: on to the column of the next point.
-                    _ => {
+                    None => {
                         let Some(next) = next else { break };
                         held = None;
                         column = (next.t.div_euclid(step) - first)
@@ -384,30 +405,28 @@ fn aggregate<'a>(
             column_end = column_end.saturating_add(step);
         }
         if let Some(p) = latest_in(&points, span.start) {
-            latest.add(p.v);
+            latest.add(0, p.v);
             latest_t = latest_t.max(Some(p.t));
         }
     }
     for (column, p, lookback) in held_over {
-        if let Some(t) = times[column] {
-            if t.saturating_sub(p.t) <= lookback {
-                columns[column].add(p.v);
-            }
+        let t = times[column];
+        if t != NONE && t.saturating_sub(p.t) <= lookback {
+            columns.add(column, p.v);
         }
     }
     let points = times
         .iter()
-        .zip(&columns)
-        .filter_map(|(time, combined)| {
-            time.map(|t| Point {
-                t,
-                v: combined.value(how),
-            })
+        .enumerate()
+        .filter(|(_, t)| **t != NONE)
+        .map(|(column, t)| Point {
+            t: *t,
+            v: columns.value(column),
         })
         .collect();
     let latest = latest_t.map(|t| Point {
         t,
-        v: latest.value(how),
+        v: latest.value(0),
     });
     (points, latest)
 }
@@ -707,18 +726,22 @@ mod tests {
                         .filter(in_column)
                         .map(|p| p.t)
                         .max()?;
-                    let mut combined = Combined::EMPTY;
-                    for points in members {
-                        let lookback = m4::gap_limit(points).max(step);
-                        let latest = points.iter().rev().find(|p| p.t <= t);
-                        if let Some(p) = latest.filter(|p| p.v.is_finite() && t - p.t <= lookback) {
-                            combined.add(p.v);
-                        }
-                    }
-                    Some(Point {
-                        t,
-                        v: combined.value(how),
-                    })
+                    let values: Vec<f64> = members
+                        .iter()
+                        .filter_map(|points| {
+                            let lookback = m4::gap_limit(points).max(step);
+                            let latest = points.iter().rev().find(|p| p.t <= t)?;
+                            (latest.v.is_finite() && t - latest.t <= lookback).then_some(latest.v)
+                        })
+                        .collect();
+                    let v = match how {
+                        _ if values.is_empty() => f64::NAN,
+                        Aggregate::Sum => values.iter().sum(),
+                        Aggregate::Avg => values.iter().sum::<f64>() / values.len() as f64,
+                        Aggregate::Min => values.iter().copied().fold(f64::INFINITY, f64::min),
+                        Aggregate::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    };
+                    Some(Point { t, v })
                 })
                 .collect()
         }

@@ -32,6 +32,13 @@ pub struct EditMark {
     count: u64,
 }
 
+impl EditMark {
+    /// The change log this is a mark of.
+    pub fn log(&self) -> u64 {
+        self.log
+    }
+}
+
 impl Default for Edits {
     fn default() -> Edits {
         Edits {

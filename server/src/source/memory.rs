@@ -27,6 +27,8 @@ use crate::tiers::{self, Bucket, SeriesTiers, TierConfig, TIERS};
 
 /// What memory holds of one series.
 struct Held {
+    /// The series' metric and tags.
+    key: SeriesKey,
     /// Raw points, sorted by time, one per time.
     raw: VecDeque<Point>,
     /// Tier buckets, each tier within its horizon.
@@ -78,13 +80,15 @@ struct Windows {
     horizons: Horizons,
 }
 
-impl Windows {
-    fn new_held(&self) -> Held {
+impl Held {
+    /// Nothing yet of series `key`, its tiers held as far back as `horizons` say.
+    fn new(key: SeriesKey, horizons: &Horizons) -> Held {
         let config = TierConfig {
-            memory_ms: self.horizons.tier_ms,
+            memory_ms: horizons.tier_ms,
             ..TierConfig::default()
         };
         Held {
+            key,
             raw: VecDeque::new(),
             tiers: SeriesTiers::new(&config),
             edits: Edits::default(),
@@ -140,22 +144,19 @@ impl Memory {
         };
         let mut metrics = Vec::new();
         for s in series {
-            let mut held = windows.new_held();
+            let key = (s.metric, s.tags);
+            let mut held = Held::new(key.clone(), &horizons);
             held.raw = s.points.into_iter().filter(|p| p.t >= cutoff).collect();
             held.raw.make_contiguous().sort_by_key(|p| p.t);
-            metrics.push(s.metric.clone());
-            windows
-                .by_key
-                .insert((s.metric, s.tags), Arc::new(RwLock::new(held)));
+            metrics.push(key.0.clone());
+            windows.by_key.insert(key, Arc::new(RwLock::new(held)));
         }
         for (tier, loaded) in tiers.into_iter().enumerate() {
             for (key, buckets) in loaded {
                 metrics.push(key.0.clone());
-                let held = windows.new_held();
-                let window = windows
-                    .by_key
-                    .entry(key)
-                    .or_insert_with(|| Arc::new(RwLock::new(held)));
+                let window = windows.by_key.entry(key).or_insert_with_key(|key| {
+                    Arc::new(RwLock::new(Held::new(key.clone(), &horizons)))
+                });
                 if let Ok(mut held) = window.write() {
                     held.tiers.replace(tier, &buckets);
                 }
@@ -203,12 +204,12 @@ impl Memory {
             return Some(window.clone());
         }
         let mut windows = self.series.write().ok()?;
-        let held = windows.new_held();
+        let horizons = windows.horizons;
         Some(
             windows
                 .by_key
                 .entry(key)
-                .or_insert_with(|| Arc::new(RwLock::new(held)))
+                .or_insert_with_key(|key| Arc::new(RwLock::new(Held::new(key.clone(), &horizons))))
                 .clone(),
         )
     }
@@ -276,7 +277,7 @@ impl Memory {
         marked: bool,
     ) -> Data {
         let tier = tiers::choose(part.resolution_ms);
-        let mut found: Vec<(SeriesKey, Window)> = Vec::new();
+        let mut found: Vec<Window> = Vec::new();
         if let Ok(windows) = self.series.read() {
             // Keyed like `by_key`, so a series two selectors match is taken once.
             let mut matched: BTreeMap<&SeriesKey, &Window> = BTreeMap::new();
@@ -288,35 +289,26 @@ impl Memory {
                     .take_while(|((metric, _), _)| *metric == selector.metric);
                 matched.extend(same_metric.filter(|((m, tags), _)| selector.matches(m, tags)));
             }
-            found.extend(matched.into_iter().map(|(k, w)| (k.clone(), w.clone())));
+            found.extend(matched.into_values().cloned());
         }
-        let marked = marked && part.values_only;
+        let marked = marked && part.values_only && tier.is_some();
         let series = found
-            .into_iter()
-            .map(|(key, window)| {
-                let earlier = if marked {
-                    spare.take_marked(&key)
-                } else {
-                    None
+            .iter()
+            .filter_map(|window| {
+                let held = window.read().ok()?;
+                let earlier = match marked {
+                    true => spare.take_marked(&held.key, &held.edits.mark()),
+                    false => None,
                 };
-                let mut points = Vec::new();
-                if let Ok(held) = window.read() {
-                    points = read_held(part, &held, tier, earlier, spare);
-                    if marked && tier.is_some() {
-                        let mark = Mark {
-                            part: *part,
-                            edits: held.edits.mark(),
-                        };
-                        spare.mark(key.clone(), mark);
-                    }
+                let series = read_held(part, &held, tier, earlier, spare);
+                if marked {
+                    let mark = Mark {
+                        part: *part,
+                        edits: held.edits.mark(),
+                    };
+                    spare.mark(&series.points, mark);
                 }
-                let (metric, tags) = key;
-                Series {
-                    metric,
-                    tags,
-                    points,
-                    source: None,
-                }
+                Some(series)
             })
             .collect();
         Data {
@@ -368,31 +360,38 @@ impl Memory {
     }
 }
 
-/// What `part` reads of `held`: raw points (`tier` `None`) or of the buckets of
-/// `tier`; `earlier` (the points the series was read as, and their mark) continued
-/// where it can be, else into a buffer of `spare`.
+/// The series `held` as `part` reads it: raw points (`tier` `None`) or of the
+/// buckets of `tier`; `earlier` (the series as the earlier read gave it, and its mark)
+/// continued where it can be, else read again into its buffer, or one of `spare`.
 fn read_held(
     part: &Part,
     held: &Held,
     tier: Option<tiers::Tier>,
-    earlier: Option<(Vec<Point>, Mark)>,
+    earlier: Option<(Series, Mark)>,
     spare: &mut Spare,
-) -> Vec<Point> {
-    let mut points = match earlier {
-        Some((mut points, mark)) => {
+) -> Series {
+    let mut series = match earlier {
+        Some((mut series, mark)) => {
             if let (Some(tier), Some(changed_from)) = (tier, held.edits.changed_since(&mark.edits))
             {
-                if part.continue_values(&mark.part, changed_from, &held.tiers, tier, &mut points) {
-                    return points;
+                let points = &mut series.points;
+                if part.continue_values(&mark.part, changed_from, &held.tiers, tier, points) {
+                    return series;
                 }
             }
-            points.clear();
-            points
+            series.points.clear();
+            series
         }
-        None => spare.take(),
+        None => Series {
+            metric: held.key.0.clone(),
+            tags: held.key.1.clone(),
+            points: spare.take(),
+            source: None,
+        },
     };
+    let points = &mut series.points;
     match tier {
-        Some(tier) => part.points_of_held(&held.tiers, tier, &mut points),
+        Some(tier) => part.points_of_held(&held.tiers, tier, points),
         None => {
             let raw = &held.raw;
             let begin = raw.partition_point(|p| p.t < part.from);
@@ -400,7 +399,7 @@ fn read_held(
             points.extend(raw.range(begin..end));
         }
     }
-    points
+    series
 }
 
 /// Adds `run` (sorted by time, one point per time) to `points` (the same), a point of

@@ -67,8 +67,12 @@ impl Part {
         let changed = tiers::start_of(changed_from, tiers::STEPS_MS[tier]);
         // The column `earlier` ended in may have had points after its `to`.
         let redo = tiers::start_of(changed.min(earlier.to.saturating_add(1)), column_ms);
-        points.truncate(points.partition_point(|p| p.t < redo));
-        points.drain(..points.partition_point(|p| p.t < self.from));
+        // Scans from the ends, not binary searches: what changed is usually the last
+        // point or two, what the window left the first or none, and a search would
+        // miss the cache a probe (a read of 1,000 series a frame).
+        let redone = points.iter().rev().take_while(|p| p.t >= redo).count();
+        points.truncate(points.len() - redone);
+        points.drain(..points.iter().take_while(|p| p.t < self.from).count());
         let from = self.from.max(redo);
         tiers::last_points(
             held.lasts(tier, from, self.to),

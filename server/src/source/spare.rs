@@ -4,10 +4,15 @@
 //! frame; and, for each series read from memory alone in one part, a [`Mark`]: what was
 //! read and as of which change, so the next read keeps the points that did not change
 //! and reads only from the earliest change on (`Memory::read`).
+//!
+//! A mark is known by the address of the points it was made for (a kept read owns
+//! them, so no other buffer has it) and found again by the series' change log, so
+//! neither costs a series' metric and tags to be hashed or copied a frame: 1,000
+//! series of a `sum` chart a frame.
 
 use std::collections::HashMap;
 
-use render_core::{Data, Point};
+use render_core::{Data, Point, Series};
 
 use super::edits::EditMark;
 use super::part::Part;
@@ -24,7 +29,8 @@ pub struct Mark {
 #[derive(Debug, Default)]
 pub struct Kept {
     data: Data,
-    marks: HashMap<SeriesKey, Mark>,
+    /// By the address of the points of `data` each was made for.
+    marks: Vec<(usize, Mark)>,
 }
 
 impl Kept {
@@ -37,24 +43,24 @@ impl Kept {
 /// The buffers of an earlier read, for a read to fill.
 #[derive(Debug, Default)]
 pub struct Spare {
-    /// The earlier read's marked series: their points, as read, and marks.
-    marked: HashMap<SeriesKey, (Vec<Point>, Mark)>,
+    /// The earlier read's marked series as read, with their marks, by change log.
+    marked: HashMap<u64, (Series, Mark)>,
     /// Empty buffers, each with the capacity an earlier read gave it.
     empty: Vec<Vec<Point>>,
-    /// The marks of this read.
-    marks: HashMap<SeriesKey, Mark>,
+    /// The marks of this read, by the address of the points each was made for.
+    marks: Vec<(usize, Mark)>,
 }
 
 impl Spare {
-    /// The buffers of `kept`: its marked series' as they are, the rest emptied.
+    /// The buffers of `kept`: its marked series as they are, the rest emptied.
     pub fn of(kept: Kept) -> Spare {
-        let Kept { data, mut marks } = kept;
+        let Kept { data, marks } = kept;
+        let mut marks: HashMap<usize, Mark> = marks.into_iter().collect();
         let mut spare = Spare::default();
         for series in data.series {
-            let key = (series.metric, series.tags);
-            match marks.remove(&key) {
+            match address(&series.points).and_then(|at| marks.remove(&at)) {
                 Some(mark) => {
-                    spare.marked.insert(key, (series.points, mark));
+                    spare.marked.insert(mark.edits.log(), (series, mark));
                 }
                 None => spare.empty.push(emptied(series.points)),
             }
@@ -66,20 +72,32 @@ impl Spare {
     /// marked ones are left, they are all emptied: they can no longer be continued).
     pub fn take(&mut self) -> Vec<Point> {
         if self.empty.is_empty() {
-            let marked = self.marked.drain().map(|(_, (points, _))| emptied(points));
+            let marked = self
+                .marked
+                .drain()
+                .map(|(_, (series, _))| emptied(series.points));
             self.empty.extend(marked);
         }
         self.empty.pop().unwrap_or_default()
     }
 
-    /// The points `key` was read as, with their mark, if it was marked.
-    pub fn take_marked(&mut self, key: &SeriesKey) -> Option<(Vec<Point>, Mark)> {
-        self.marked.remove(key)
+    /// Series `key` as the earlier read gave it, with its mark, if that read marked
+    /// it in the change log `edits` is a mark of.
+    pub fn take_marked(&mut self, key: &SeriesKey, edits: &EditMark) -> Option<(Series, Mark)> {
+        let (series, mark) = self.marked.remove(&edits.log())?;
+        if (&series.metric, &series.tags) != (&key.0, &key.1) {
+            self.empty.push(emptied(series.points));
+            return None;
+        }
+        Some((series, mark))
     }
 
-    /// Records what `key` was read as in this read.
-    pub fn mark(&mut self, key: SeriesKey, mark: Mark) {
-        self.marks.insert(key, mark);
+    /// Records what `points` were read as in this read (not kept for points with
+    /// no buffer of their own).
+    pub fn mark(&mut self, points: &Vec<Point>, mark: Mark) {
+        if let Some(at) = address(points) {
+            self.marks.push((at, mark));
+        }
     }
 
     /// This read, `data`, with the marks it made, for the next.
@@ -89,6 +107,12 @@ impl Spare {
             marks: self.marks,
         }
     }
+}
+
+/// The address of the buffer of `points`, if they have one (an empty `Vec` may share
+/// its dangling one with others).
+fn address(points: &Vec<Point>) -> Option<usize> {
+    (points.capacity() > 0).then_some(points.as_ptr() as usize)
 }
 
 /// `points` emptied, keeping their capacity.
@@ -140,18 +164,30 @@ mod tests {
             },
             edits: Edits::default().mark(),
         };
-        let points = vec![Point { t: 1, v: 2.0 }; 3];
+        let read = data("m", vec![Point { t: 1, v: 2.0 }; 3]);
         let key: SeriesKey = ("m".into(), Default::default());
-        let mut spare = Spare::default();
-        spare.mark(key.clone(), mark);
-        let mut spare = Spare::of(spare.keep(data("m", points.clone())));
-        assert_eq!(spare.take_marked(&key), Some((points.clone(), mark)));
-        assert_eq!(spare.take_marked(&key), None);
+        let kept = |read: &Data| {
+            let read = read.clone();
+            let mut spare = Spare::default();
+            spare.mark(&read.series[0].points, mark);
+            Spare::of(spare.keep(read))
+        };
+        let mut spare = kept(&read);
+        // Not for another series of the same log.
+        assert_eq!(
+            spare.take_marked(&("n".into(), Default::default()), &mark.edits),
+            None
+        );
+        let mut spare = kept(&read);
+        assert_eq!(spare.take_marked(&key, &Edits::default().mark()), None);
+        assert_eq!(
+            spare.take_marked(&key, &mark.edits),
+            Some((read.series[0].clone(), mark))
+        );
+        assert_eq!(spare.take_marked(&key, &mark.edits), None);
         // Asked for an empty buffer first, a marked one is emptied.
-        let mut spare = Spare::default();
-        spare.mark(key.clone(), mark);
-        let mut spare = Spare::of(spare.keep(data("m", points)));
+        let mut spare = kept(&read);
         assert!(spare.take().is_empty());
-        assert_eq!(spare.take_marked(&key), None);
+        assert_eq!(spare.take_marked(&key, &mark.edits), None);
     }
 }
