@@ -330,6 +330,27 @@ impl Columns {
     }
 }
 
+/// A member's lookback (the longer of a step and its gap limit), worked out only when
+/// an age of more than a step is checked against it: `m4::gap_limit` is a pass or
+/// three over the member's points.
+enum Lookback<'a> {
+    /// Not yet worked out, from these points (borrowed from the data).
+    Unknown(&'a [Point]),
+    Known(Timestamp),
+}
+
+impl Lookback<'_> {
+    /// The lookback, for columns `step` wide.
+    fn get(&mut self, step: Timestamp) -> Timestamp {
+        let known = match *self {
+            Lookback::Known(known) => known,
+            Lookback::Unknown(points) => m4::gap_limit(points).max(step),
+        };
+        *self = Lookback::Known(known);
+        known
+    }
+}
+
 /// One group's aggregate series and latest value, from its members' sorted points
 /// (each up to `span.end`, possibly with points before `span.start` to hold from).
 ///
@@ -338,7 +359,9 @@ impl Columns {
 /// any member there), that point is the member's latest at or before it, and less than
 /// a step old. A column without points of its own holds the member's latest earlier
 /// point, which depends on the column's time: it is kept aside, at most a lookback's
-/// worth of columns after each point, and added once every member has been walked.
+/// worth of columns after each point, and added once every member has been walked. A
+/// member's lookback is worked out only for a point more than a step older than a
+/// column it may be added to: most columns of most members hold none.
 fn aggregate<'a>(
     how: Aggregate,
     members: impl Iterator<Item = Cow<'a, [Point]>>,
@@ -350,15 +373,20 @@ fn aggregate<'a>(
     // Each column's output time: the latest time any member has a point there
     // (`NONE` while none has: points of the window are at or after its start).
     const NONE: Timestamp = Timestamp::MIN;
+    // Columns taken at a time where each has one point of a member.
+    const RUN: usize = 8;
     let mut times: Vec<Timestamp> = vec![NONE; count];
     let mut columns = Columns::new(how, count);
-    // Points held into columns without points of their member: (column, point, lookback).
-    let mut held_over: Vec<(usize, Point, Timestamp)> = Vec::new();
+    // Points held into columns without points of their member: (column, point, the
+    // member's place in `lookbacks`).
+    let mut held_over: Vec<(usize, Point, usize)> = Vec::new();
+    let mut lookbacks: Vec<Lookback<'a>> = Vec::new();
     let (mut latest, mut latest_t) = (Columns::new(how, 1), None);
     for points in members {
-        // Asked only for a column without a point of its own: a member with a point in
-        // every column (a values-only read of a steady series) never needs it.
         let mut lookback = None;
+        let mut lookback_of =
+            |points: &[Point]| *lookback.get_or_insert_with(|| m4::gap_limit(points).max(step));
+        let mut holds = false;
         let inside = points.partition_point(|p| p.t < span.start);
         let window = &points[inside..];
         // The member's latest point before the column.
@@ -366,6 +394,27 @@ fn aggregate<'a>(
         let (mut column, mut column_end) = (0, (first + 1).saturating_mul(step));
         let mut i = 0;
         while column < count {
+            // A run of columns with one point each (a values-only read of a steady
+            // series) is taken a block at a time: no branch per column.
+            if column + RUN <= count && i + RUN < window.len() {
+                let one_each = (0..RUN).fold(true, |one_each, k| {
+                    let end = column_end.saturating_add(k as i64 * step);
+                    one_each & (window[i + k].t < end) & (window[i + k + 1].t >= end)
+                });
+                if one_each {
+                    for (k, p) in window[i..i + RUN].iter().enumerate() {
+                        times[column + k] = times[column + k].max(p.t);
+                        if p.v.is_finite() {
+                            columns.add(column + k, p.v);
+                        }
+                    }
+                    held = Some(window[i + RUN - 1]);
+                    i += RUN;
+                    column += RUN;
+                    column_end = column_end.saturating_add(RUN as i64 * step);
+                    continue;
+                }
+            }
             if window.get(i).is_some_and(|p| p.t < column_end) {
                 // The column's last point: usually this one.
                 while window.get(i + 1).is_some_and(|p| p.t < column_end) {
@@ -380,15 +429,16 @@ fn aggregate<'a>(
                 i += 1;
             } else {
                 let next = window.get(i);
-                // A column's time is at least its start: held no longer after that.
-                let hold = held.filter(|p| p.v.is_finite()).and_then(|p| {
-                    let lookback =
-                        *lookback.get_or_insert_with(|| m4::gap_limit(&points).max(step));
+                let hold = held.filter(|p| {
+                    // A column's time is at least its start: held no longer after that.
                     let age = column_end.saturating_sub(step).saturating_sub(p.t);
-                    (age <= lookback).then_some((p, lookback))
+                    p.v.is_finite() && (age <= step || age <= lookback_of(&points))
                 });
                 match hold {
-                    Some((p, lookback)) => held_over.push((column, p, lookback)),
+                    Some(p) => {
+                        held_over.push((column, p, lookbacks.len()));
+                        holds = true;
+                    }
                     // Nothing to hold: on to the column of the next point.
                     None => {
                         let Some(next) = next else { break };
@@ -408,10 +458,25 @@ fn aggregate<'a>(
             latest.add(0, p.v);
             latest_t = latest_t.max(Some(p.t));
         }
+        if holds {
+            lookbacks.push(match (lookback, points) {
+                (Some(known), _) => Lookback::Known(known),
+                (None, Cow::Borrowed(points)) => Lookback::Unknown(points),
+                (None, Cow::Owned(points)) => Lookback::Known(m4::gap_limit(&points).max(step)),
+            });
+        }
     }
-    for (column, p, lookback) in held_over {
+    for (column, p, member) in held_over {
         let t = times[column];
-        if t != NONE && t.saturating_sub(p.t) <= lookback {
+        if t == NONE {
+            continue;
+        }
+        let age = t.saturating_sub(p.t);
+        if age <= step
+            || lookbacks
+                .get_mut(member)
+                .is_some_and(|l| age <= l.get(step))
+        {
             columns.add(column, p.v);
         }
     }
@@ -756,26 +821,35 @@ mod tests {
                 start in -200i64..600,
                 columns in 1.0f32..80.0,
                 how in 0usize..4,
+                steady in proptest::bool::ANY,
             ) {
                 let how = [Aggregate::Sum, Aggregate::Avg, Aggregate::Min, Aggregate::Max][how];
                 let end = 1_000;
+                let span = Span::new(start, end, columns);
                 // Sorted times (some equal, some pauses), whole values (sums exact in any
-                // order) or gaps, up to the end as `window_with_lead` cuts them.
+                // order) or gaps, up to the end as `window_with_lead` cuts them; or,
+                // `steady`, a point a column each (a values-only read), now and then a
+                // column skipped.
                 let members: Vec<Vec<Point>> = members
                     .into_iter()
                     .map(|steps| {
-                        let mut t = -300;
+                        let mut t: i64 = -300;
+                        let offset = steps.first().map_or(0, |(advance, _)| advance % span.step);
                         steps
                             .into_iter()
                             .map(|(advance, v)| {
-                                t += advance * advance / 4;
+                                t = match steady {
+                                    true => (t.div_euclid(span.step) + 1 + i64::from(advance == 0))
+                                        * span.step
+                                        + offset,
+                                    false => t + advance * advance / 4,
+                                };
                                 Point { t, v: v.map_or(f64::NAN, |v| v as f64) }
                             })
                             .filter(|p| p.t <= end)
                             .collect()
                     })
                     .collect();
-                let span = Span::new(start, end, columns);
                 let (points, _) = aggregate(how, members.iter().map(|m| Cow::Borrowed(&m[..])), span);
                 let expected = aggregate_by_definition(how, &members, span);
                 let same = |a: &Point, b: &Point| a.t == b.t && (a.v == b.v || a.v.is_nan() && b.v.is_nan());

@@ -279,8 +279,7 @@ impl Memory {
         let tier = tiers::choose(part.resolution_ms);
         let mut found: Vec<Window> = Vec::new();
         if let Ok(windows) = self.series.read() {
-            // Keyed like `by_key`, so a series two selectors match is taken once.
-            let mut matched: BTreeMap<&SeriesKey, &Window> = BTreeMap::new();
+            let mut matched: Vec<(&SeriesKey, &Window)> = Vec::new();
             for selector in selectors {
                 let start = (selector.metric.clone(), BTreeMap::new());
                 let same_metric = windows
@@ -289,7 +288,13 @@ impl Memory {
                     .take_while(|((metric, _), _)| *metric == selector.metric);
                 matched.extend(same_metric.filter(|((m, tags), _)| selector.matches(m, tags)));
             }
-            found.extend(matched.into_values().cloned());
+            // In key order, a series two selectors match taken once (one selector's
+            // matches already are).
+            if selectors.len() > 1 {
+                matched.sort_by(|a, b| a.0.cmp(b.0));
+                matched.dedup_by(|a, b| a.0 == b.0);
+            }
+            found.extend(matched.into_iter().map(|(_, window)| window.clone()));
         }
         let marked = marked && part.values_only && tier.is_some();
         let series = found
